@@ -1,0 +1,37 @@
+package dev.chelsea.engine.generate;
+
+import dev.chelsea.engine.kv.KvStats;
+
+/** Per-request figures: token counts, prefill and decode speed, and what the KV cache held. */
+public record GenerationStats(int promptTokens, int generatedTokens, long prefillNanos, long decodeNanos, KvStats kv) {
+
+    public double prefillTokensPerSecond() {
+        return prefillNanos == 0 ? 0 : promptTokens * 1e9 / prefillNanos;
+    }
+
+    /** Tokens per second after the first one (which comes out of the prefill). */
+    public double decodeTokensPerSecond() {
+        int decoded = Math.max(0, generatedTokens - 1);
+        return decodeNanos == 0 ? 0 : decoded * 1e9 / decodeNanos;
+    }
+
+    @Override
+    public String toString() {
+        return String.format("prompt %d tokens, %.1f tokens/s prefill; generated %d tokens, %.1f tokens/s decode; KV %s (%s policy saving %.0f%%)",
+                promptTokens, prefillTokensPerSecond(), generatedTokens, decodeTokensPerSecond(),
+                humanBytes(kv == null ? 0 : kv.totalBytes()), "", kv == null ? 0 : 100 * kv.savedFraction());
+    }
+
+    public static String humanBytes(long b) {
+        if (b < 1024) {
+            return b + " B";
+        }
+        if (b < 1024 * 1024) {
+            return String.format("%.1f KiB", b / 1024.0);
+        }
+        if (b < 1024L * 1024 * 1024) {
+            return String.format("%.1f MiB", b / (1024.0 * 1024));
+        }
+        return String.format("%.2f GiB", b / (1024.0 * 1024 * 1024));
+    }
+}

@@ -1,0 +1,64 @@
+package dev.chelsea.engine.kv;
+
+import java.util.List;
+
+/**
+ * How a sequence's KV cache is managed. A budget is either a kept ratio of the tokens seen
+ * ({@code keptRatio}, e.g. 0.2 keeps 20%) or an absolute number of slots ({@code budget} > 0, which
+ * wins when both are given).
+ *
+ * @param policy       {@code full}, {@code chelsea}, {@code streaming}, {@code h2o} or {@code snapkv}
+ * @param keptRatio    fraction of tokens kept, in (0, 1]
+ * @param budget       absolute slot budget per layer and KV head; 0 means use {@code keptRatio}
+ * @param chunkSize    Chelsea chunk size (tokens per chunk, at least 2)
+ * @param sinkTokens   leading tokens never compressed
+ * @param recentWindow trailing tokens never compressed
+ * @param sizeBias     add log(cluster size) to attention logits (degree correction)
+ */
+public record KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
+                            int recentWindow, boolean sizeBias) {
+    public static final List<String> POLICIES = List.of("full", "chelsea", "streaming", "h2o", "snapkv");
+    public static final String DEFAULT_POLICY = "chelsea";
+    public static final double DEFAULT_KEPT_RATIO = 0.5;
+    public static final int DEFAULT_CHUNK_SIZE = 64;
+    public static final int DEFAULT_SINK_TOKENS = 4;
+    public static final int DEFAULT_RECENT_WINDOW = 64;
+
+    public KvCacheConfig {
+        if (policy == null || !POLICIES.contains(policy)) {
+            throw new IllegalArgumentException("unknown KV cache policy '" + policy + "' (known: " + String.join(", ", POLICIES) + ")");
+        }
+        if (!(keptRatio > 0 && keptRatio <= 1)) {
+            throw new IllegalArgumentException("kept ratio must be in (0, 1], got " + keptRatio);
+        }
+        if (budget < 0) {
+            throw new IllegalArgumentException("budget must be 0 (use the kept ratio) or positive, got " + budget);
+        }
+        if (chunkSize < 2) {
+            throw new IllegalArgumentException("chunk size must be at least 2, got " + chunkSize);
+        }
+        if (sinkTokens < 0 || recentWindow < 0) {
+            throw new IllegalArgumentException("sink tokens and recent window must not be negative, got " + sinkTokens + " and " + recentWindow);
+        }
+        if (budget > 0 && budget < sinkTokens + recentWindow) {
+            throw new IllegalArgumentException("budget " + budget + " is smaller than sink tokens + recent window ("
+                    + sinkTokens + " + " + recentWindow + ")");
+        }
+    }
+
+    public static KvCacheConfig full() {
+        return new KvCacheConfig("full", 1.0, 0, DEFAULT_CHUNK_SIZE, DEFAULT_SINK_TOKENS, DEFAULT_RECENT_WINDOW, true);
+    }
+
+    public static KvCacheConfig defaults() {
+        return new KvCacheConfig(DEFAULT_POLICY, DEFAULT_KEPT_RATIO, 0, DEFAULT_CHUNK_SIZE, DEFAULT_SINK_TOKENS, DEFAULT_RECENT_WINDOW, true);
+    }
+
+    public KvCacheConfig withPolicy(String p) {
+        return new KvCacheConfig(p, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias);
+    }
+
+    public KvCacheConfig withKeptRatio(double r) {
+        return new KvCacheConfig(policy, r, budget, chunkSize, sinkTokens, recentWindow, sizeBias);
+    }
+}
