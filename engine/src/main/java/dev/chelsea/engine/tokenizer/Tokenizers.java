@@ -22,9 +22,11 @@ public final class Tokenizers {
     private Tokenizers() {
     }
 
-    /** Opens {@code file} and builds its tokenizer. */
+    /** Reads {@code file}'s metadata and builds its tokenizer (the file is closed again). */
     public static Tokenizer fromGguf(Path file) {
-        return fromGguf(GgufFile.open(file).metadata());
+        try (GgufFile gguf = GgufFile.open(file)) {
+            return fromGguf(gguf.metadata());
+        }
     }
 
     public static Tokenizer fromGguf(GgufMetadata md) {

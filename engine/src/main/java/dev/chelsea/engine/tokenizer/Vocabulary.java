@@ -114,20 +114,22 @@ final class Vocabulary {
         requireIfAdded(md, addSep, sep, "tokenizer.ggml.add_sep_token", "tokenizer.ggml.seperator_token_id");
 
         // llama.cpp finds these by text when the converter did not name them
+        // (unlike llama.cpp, the generic FIM names such as [PAD] must not be plain text tokens:
+        // Qwen2's vocabulary has a normal token "[PAD]" that would otherwise end generation)
         if (eotId < 0) {
-            eotId = findControlByText(EOT_TEXTS);
+            eotId = findControlByText(EOT_TEXTS, true);
         }
         if (eom < 0) {
-            eom = findControlByText(List.of("<|eom_id|>"));
+            eom = findControlByText(List.of("<|eom_id|>"), true);
         }
         if (fimPad < 0) {
-            fimPad = findControlByText(FIM_PAD_TEXTS);
+            fimPad = findControlByText(FIM_PAD_TEXTS, false);
         }
         if (fimRep < 0) {
-            fimRep = findControlByText(FIM_REP_TEXTS);
+            fimRep = findControlByText(FIM_REP_TEXTS, false);
         }
         if (fimSep < 0) {
-            fimSep = findControlByText(FIM_SEP_TEXTS);
+            fimSep = findControlByText(FIM_SEP_TEXTS, false);
         }
         eot = eotId;
         markUnused();
@@ -199,10 +201,11 @@ final class Vocabulary {
         }
     }
 
-    private int findControlByText(List<String> candidates) {
+    /** The first of {@code candidates} in the vocabulary, made a control token; -1 if none. */
+    private int findControlByText(List<String> candidates, boolean acceptNormal) {
         for (String text : candidates) {
             Integer id = ids.get(text);
-            if (id != null) {
+            if (id != null && (acceptNormal || attrs[id] != NORMAL)) {
                 forceControl(id);
                 return id;
             }
