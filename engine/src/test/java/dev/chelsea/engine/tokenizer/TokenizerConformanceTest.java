@@ -35,7 +35,7 @@ class TokenizerConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("vocabularies")
     void matchesLlamaCpp(Path vocab) {
-        Tokenizer tokenizer = Tokenizers.fromGguf(vocab);
+        Tokenizer tokenizer = SharedData.tokenizer(vocab);
         VocabTestCases cases = VocabTestCases.read(vocab);
         List<String> failures = new ArrayList<>();
         for (int i = 0; i < cases.size(); i++) {
