@@ -6,6 +6,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * What the GGUF tokenizers share: the vocabulary, special-token splitting, BOS/EOS handling,
  * token bytes and decoding. Subclasses encode one piece of plain text at a time.
+ *
+ * <p>Tokenizers are thread-safe and may be shared; a {@link StreamingDecoder} belongs to one
+ * stream of tokens.
  */
 public abstract sealed class AbstractTokenizer implements Tokenizer
         permits SentencePieceTokenizer, ByteLevelBpeTokenizer, WordPieceTokenizer {

@@ -1,7 +1,5 @@
 package dev.chelsea.engine.tokenizer;
 
-import java.nio.charset.StandardCharsets;
-
 /**
  * Code point and UTF-8 helpers. Whitespace is the Unicode {@code White_Space} property, not
  * {@link Character#isWhitespace(int)}, because that is what the pre-tokenizer regexes mean by
@@ -29,11 +27,6 @@ final class Codepoints {
 
     static String toString(int[] cps, int from, int to) {
         return new String(cps, from, to - from);
-    }
-
-    /** The UTF-8 bytes of a string; unpaired surrogates become U+FFFD rather than '?'. */
-    static byte[] utf8(String text) {
-        return sanitize(text).getBytes(StandardCharsets.UTF_8);
     }
 
     /** Replaces unpaired surrogates with U+FFFD so that the text has a UTF-8 form. */

@@ -56,10 +56,13 @@ enum PreTokenizer {
     VIKING(false, false,
             " ?[^(\\s|.,!?\\x{2026}\\x{3002}\\x{FF0C}\\x{3001}\\x{0964}\\x{06D4}\\x{060C})]+",
             "\\p{N}"),
+    // Tekken and GPT-4o: llama.cpp writes "letter but not a-z" as ((?=[\p{L}])([^a-z])); on the
+    // collapsed text, where every non-ASCII letter is the marker U+00D2, that is [\x{D2}A-Z]
+    // (a plain class, which Java's regex does not have to recurse over)
     TEKKEN(true, true,
-            "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"),
+            "[^\\r\\n\\p{L}\\p{N}]?[\\x{D2}A-Z]*[\\x{D2}a-z]+|[^\\r\\n\\p{L}\\p{N}]?[\\x{D2}A-Z]+[\\x{D2}a-z]*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"),
     GPT4O(false, false,
-            "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+            "[^\\r\\n\\p{L}\\p{N}]?[\\x{D2}A-Z]*[\\x{D2}a-z]+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?[\\x{D2}A-Z]+[\\x{D2}a-z]*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
 
     private static final Map<String, PreTokenizer> BY_NAME = new HashMap<>();
 

@@ -50,25 +50,29 @@ public final class WordPieceTokenizer extends AbstractTokenizer {
         for (String w : words(text)) {
             String word = WORD_START + w;
             int n = word.length();
-            int mark = out.size();
             IntList found = new IntList();
-            boolean covered = true;
-            for (int i = 0; i < n && covered; ) {
-                covered = false;
+            int i = 0;
+            while (i < n) {
+                int end = i;
                 for (int j = Math.min(n, i + maxChars); j > i; j--) {
                     int id = vocab.id(word.substring(i, j));
                     if (id >= 0) {
                         found.add(id);
-                        i = j;
-                        covered = true;
+                        end = j;
                         break;
                     }
                 }
+                if (end == i) {
+                    break;
+                }
+                i = end;
             }
-            if (covered && found.size() > 0) {
+            if (i == n) {
                 out.addAll(found.toArray());
-            } else if (out.size() == mark) {
+            } else if (vocab.unk() >= 0) {
                 out.add(vocab.unk());
+            } else {
+                throw new IllegalStateException(vocab.source() + ": cannot encode '" + w + "' and the vocabulary has no unknown token");
             }
         }
     }

@@ -56,6 +56,14 @@ class PreTokenizerTest {
     }
 
     @Test
+    void gpt4oSplitsCamelCaseAndKeepsContractionsOnTheWord() {
+        assertEquals(List.of("Hello", "World", " I'm", " ÉTÉétait"), PreTokenizer.GPT4O.split("HelloWorld I'm ÉTÉétait"));
+        assertEquals(List.of("123", "4"), PreTokenizer.GPT4O.split("1234"));
+        // a long word must not exhaust the stack of the regex engine
+        assertEquals(1, PreTokenizer.GPT4O.split("A" + "b".repeat(200_000)).size());
+    }
+
+    @Test
     void everyPreTokenizerCoversItsInput() {
         String text = "Hello, y'all! How are you 😁 ?我想在apple工作1314151天～\n\n\t  x = [1, 2]; // done \u00A0end";
         for (PreTokenizer pre : PreTokenizer.values()) {
