@@ -33,10 +33,10 @@ public final class Tokenizers {
         String model = md.getString("tokenizer.ggml.model");
         return switch (model) {
             case "llama" -> new SentencePieceTokenizer(new Vocabulary(md,
-                    new Vocabulary.Defaults(1, 2, 0, -1, -1, true, false, false, true)));
+                    new Vocabulary.Defaults(1, 2, 0, -1, true, false, false, true)));
             case "gpt2" -> bytePair(md);
             case "bert" -> new WordPieceTokenizer(new Vocabulary(md,
-                    new Vocabulary.Defaults(101, -1, 100, 102, 0, true, false, true, false)),
+                    new Vocabulary.Defaults(101, -1, 100, 102, true, false, true, false)),
                     md.getBoolean("tokenizer.ggml.normalizer.lowercase", true),
                     md.getBoolean("tokenizer.ggml.normalizer.strip_accents",
                             md.getBoolean("tokenizer.ggml.normalizer.lowercase", true)));
@@ -61,7 +61,7 @@ public final class Tokenizers {
         }
         // GLM-4 has no BOS unless the file names one; other BPE families default to id 11 like llama.cpp
         boolean glm = "glm4".equals(name) || "chatglm-bpe".equals(name);
-        Vocabulary vocab = new Vocabulary(md, new Vocabulary.Defaults(glm ? -1 : 11, 11, -1, -1, -1,
+        Vocabulary vocab = new Vocabulary(md, new Vocabulary.Defaults(glm ? -1 : 11, 11, -1, -1,
                 pre.addsBosByDefault(), false, false, false));
         return new ByteLevelBpeTokenizer(vocab, pre, md);
     }

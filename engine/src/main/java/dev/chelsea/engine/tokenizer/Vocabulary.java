@@ -46,7 +46,7 @@ final class Vocabulary {
     private static final List<String> FIM_SEP_TEXTS = List.of("<|file_sep|>");
 
     /** What a tokenizer family assumes when the file does not say. */
-    record Defaults(int bos, int eos, int unk, int sep, int pad, boolean addBos, boolean addEos, boolean addSep,
+    record Defaults(int bos, int eos, int unk, int sep, boolean addBos, boolean addEos, boolean addSep,
                     boolean addSpacePrefix) {
     }
 
