@@ -51,6 +51,38 @@ class ChelseaKvCacheTest {
         assertTrue(cache.stats().compressions() > 3);
     }
 
+    /** Size-weighted centroids conserve the size-weighted sums of keys and values; a plain mean would not. */
+    @Test
+    void centroidsAreSizeWeightedMeansOfKeysAndValues() {
+        KvLayout layout = layout(1, 2, 8);
+        KvTestSupport.Tokens t = randomTokens(layout, 1500, 3);
+        ChelseaKvCache cache = new ChelseaKvCache(ratio("chelsea", 0.2, 16, 4, 16), layout, 4096);
+        feed(cache, t.slice(layout, 0, 1000));
+        cache.endPrefill();
+        for (int i = 1000; i <= 1500; i++) {
+            if (i % 100 == 0) {
+                for (int h = 0; h < 2; h++) {
+                    for (int c = 0; c < 8; c++) {
+                        double k = 0, v = 0, kRef = 0, vRef = 0;
+                        for (int j = 0; j < cache.slots(0); j++) {
+                            k += (double) cache.sizes[0][h][j] * cache.keys[0][h][j * 8 + c];
+                            v += (double) cache.sizes[0][h][j] * cache.values[0][h][j * 8 + c];
+                        }
+                        for (int p = 0; p < i; p++) {
+                            kRef += t.k()[0][p * 16 + h * 8 + c];
+                            vRef += t.v()[0][p * 16 + h * 8 + c];
+                        }
+                        assertEquals(kRef, k, 1e-3, "keys, head " + h + " dim " + c + " at " + i);
+                        assertEquals(vRef, v, 1e-3, "values, head " + h + " dim " + c + " at " + i);
+                    }
+                }
+            }
+            if (i < 1500) {
+                feed(cache, t.slice(layout, i, 1));
+            }
+        }
+    }
+
     @Test
     void sinksAndRecentWindowStayBitwiseUnchanged() {
         KvLayout layout = layout(1, 2, 8);
