@@ -161,19 +161,19 @@ public final class Quantizer {
         return (short) ((u + (0x7fff + ((u >>> 16) & 1))) >>> 16);
     }
 
-    /** C's {@code roundf}: halves away from zero. */
+    /** C's {@code roundf}: halves away from zero. In double, {@code |v| + 0.5} is exact for any float. */
     private static int roundHalfAway(float v) {
-        float a = Math.abs(v);
-        float t = (float) Math.floor(a);
-        if (a - t >= 0.5f) {
-            t += 1f;
-        }
-        return (int) Math.copySign(t, v);
+        int r = (int) (Math.abs(v) + 0.5d);
+        return v < 0 ? -r : r;
     }
 
-    /** ggml's {@code nearest_int}: round half to even. */
+    /**
+     * ggml's {@code nearest_int}: adding 1.5 * 2^23 makes the float unit round (half to even) to
+     * an integer held in the low mantissa bits. Valid for |v| < 2^22, as in ggml.
+     */
     private static int nearestInt(float v) {
-        return (int) Math.rint(v);
+        float magic = v + 12582912f;
+        return (Float.floatToRawIntBits(magic) & 0x007fffff) - 0x00400000;
     }
 
     private static void q8_0(float[] x, int o, ByteBuffer dst) {

@@ -9,11 +9,11 @@ import java.nio.ByteOrder;
  * A plain scalar dequantizer written from ggml's block layouts ({@code dequantize_row_*}), kept
  * apart from the engine's kernels so that quantizer tests do not check the code against itself.
  */
-final class ReferenceDequantizer {
+public final class ReferenceDequantizer {
     private ReferenceDequantizer() {
     }
 
-    static float[] dequantize(GgmlType type, byte[] data, int count) {
+    public static float[] dequantize(GgmlType type, byte[] data, int count) {
         ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         float[] y = new float[count];
         int blocks = count / type.blockSize;
