@@ -2,6 +2,7 @@ package dev.chelsea.engine.synth;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -45,7 +46,7 @@ public final class ModelShapes {
 
     /** The named shape, or an exception listing the known names. */
     public static ModelShape byName(String name) {
-        ModelShape s = name == null ? null : SHAPES.get(name.trim().toLowerCase(java.util.Locale.ROOT));
+        ModelShape s = name == null ? null : SHAPES.get(name.trim().toLowerCase(Locale.ROOT));
         if (s == null) {
             throw new IllegalArgumentException("unknown model shape '" + name + "'; known shapes: " + String.join(", ", SHAPES.keySet()));
         }

@@ -4,10 +4,14 @@ import dev.chelsea.engine.gguf.GgmlType;
 import dev.chelsea.engine.gguf.GgufWriter;
 import dev.chelsea.engine.tensor.Quantizer;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,9 +123,9 @@ public final class SyntheticModel {
         }
         long bytes;
         try {
-            bytes = java.nio.file.Files.size(out);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read the size of " + out, e);
+            bytes = Files.size(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the size of " + out, e);
         }
         return new Result(out, actual, types.name(), actual.vocabSize(), actual.parameterCount(), bytes, byType,
                 Duration.ofNanos(System.nanoTime() - start), List.copyOf(notes));
@@ -262,7 +266,7 @@ public final class SyntheticModel {
         TensorSpec t = c.tensor;
         int count = (int) ((c.row1 - c.row0) * t.cols());
         switch (t.fill) {
-            case ONES -> java.util.Arrays.fill(values, 0, count, 1f);
+            case ONES -> Arrays.fill(values, 0, count, 1f);
             case ROPE_FREQS -> System.arraycopy(ropeFactors, 0, values, 0, count);
             case RANDOM -> fillNormal(values, count, mix(seed, c.tensorIndex, c.chunkIndex));
         }

@@ -2,6 +2,7 @@ package dev.chelsea.engine.tokenizer;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Just enough of a Jinja lexer to read constants out of a chat template: the tokens inside
@@ -39,7 +40,7 @@ final class TemplateSource {
      * each variable replaced as {@code variables} says. Null if there is no such statement, or it
      * is not a plain concatenation of literals and the given variables.
      */
-    String assignedConcatenation(String name, java.util.Map<String, String> variables) {
+    String assignedConcatenation(String name, Map<String, String> variables) {
         for (int i = 0; i + 3 < tokens.size(); i++) {
             if (tokens.get(i).is(Kind.NAME, "set") && tokens.get(i + 1).is(Kind.NAME, name) && tokens.get(i + 2).is(Kind.OP, "=")) {
                 StringBuilder sb = new StringBuilder();
