@@ -185,13 +185,38 @@ final class PanelMatMul {
             c52 = a.fma(x2, c52);
             c53 = a.fma(x3, c53);
         }
+        // Stores are written out here: a vector passed to a method C2 declines to inline gets boxed,
+        // and the boxing then reaches back into the loop.
         int o = sOff;
-        addInto(sums, o, c00, c01, c02, c03);
-        addInto(sums, o += width, c10, c11, c12, c13);
-        addInto(sums, o += width, c20, c21, c22, c23);
-        addInto(sums, o += width, c30, c31, c32, c33);
-        addInto(sums, o += width, c40, c41, c42, c43);
-        addInto(sums, o + width, c50, c51, c52, c53);
+        c00.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c01.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c02.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c03.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+        o += width;
+        c10.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c11.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c12.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c13.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+        o += width;
+        c20.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c21.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c22.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c23.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+        o += width;
+        c30.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c31.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c32.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c33.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+        o += width;
+        c40.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c41.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c42.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c43.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+        o += width;
+        c50.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c51.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c52.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c53.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
     }
 
     private static void kernel2(float[] w, int len, float[] xt, int xOff, int width, float[] sums, int sOff) {
@@ -225,12 +250,23 @@ final class PanelMatMul {
             c51 = a.fma(x1, c51);
         }
         int o = sOff;
-        addInto(sums, o, c00, c01);
-        addInto(sums, o += width, c10, c11);
-        addInto(sums, o += width, c20, c21);
-        addInto(sums, o += width, c30, c31);
-        addInto(sums, o += width, c40, c41);
-        addInto(sums, o + width, c50, c51);
+        c00.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c01.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        o += width;
+        c10.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c11.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        o += width;
+        c20.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c21.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        o += width;
+        c30.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c31.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        o += width;
+        c40.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c41.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        o += width;
+        c50.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c51.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
     }
 
     private static void kernel1(float[] w, int len, float[] xt, int xOff, int width, float[] sums, int sOff) {
@@ -244,27 +280,11 @@ final class PanelMatMul {
             c4 = FloatVector.broadcast(F, w[4 * CHUNK + k]).fma(x0, c4);
             c5 = FloatVector.broadcast(F, w[5 * CHUNK + k]).fma(x0, c5);
         }
-        addInto(sums, sOff, c0);
-        addInto(sums, sOff + width, c1);
-        addInto(sums, sOff + 2 * width, c2);
-        addInto(sums, sOff + 3 * width, c3);
-        addInto(sums, sOff + 4 * width, c4);
-        addInto(sums, sOff + 5 * width, c5);
-    }
-
-    private static void addInto(float[] sums, int off, FloatVector v0) {
-        v0.add(FloatVector.fromArray(F, sums, off)).intoArray(sums, off);
-    }
-
-    private static void addInto(float[] sums, int off, FloatVector v0, FloatVector v1) {
-        addInto(sums, off, v0);
-        addInto(sums, off + L, v1);
-    }
-
-    private static void addInto(float[] sums, int off, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-        addInto(sums, off, v0);
-        addInto(sums, off + L, v1);
-        addInto(sums, off + 2 * L, v2);
-        addInto(sums, off + 3 * L, v3);
+        c0.add(FloatVector.fromArray(F, sums, sOff)).intoArray(sums, sOff);
+        c1.add(FloatVector.fromArray(F, sums, sOff + width)).intoArray(sums, sOff + width);
+        c2.add(FloatVector.fromArray(F, sums, sOff + 2 * width)).intoArray(sums, sOff + 2 * width);
+        c3.add(FloatVector.fromArray(F, sums, sOff + 3 * width)).intoArray(sums, sOff + 3 * width);
+        c4.add(FloatVector.fromArray(F, sums, sOff + 4 * width)).intoArray(sums, sOff + 4 * width);
+        c5.add(FloatVector.fromArray(F, sums, sOff + 5 * width)).intoArray(sums, sOff + 5 * width);
     }
 }
