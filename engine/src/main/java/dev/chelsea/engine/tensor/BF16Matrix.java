@@ -2,16 +2,23 @@ package dev.chelsea.engine.tensor;
 
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
+import static dev.chelsea.engine.tensor.Simd.I;
+import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
-import static dev.chelsea.engine.tensor.Simd.loadBf16;
 
-/** BF16 weights: the high 16 bits of an F32. */
+/**
+ * BF16 weights: each value is the high 16 bits of an F32. (The casts to {@link IntVector} matter:
+ * through the {@code Vector<Integer>} interface C2 cannot bind the shift and boxes the vectors.)
+ */
 final class BF16Matrix extends WeightMatrix {
 
     BF16Matrix(MemorySegment data, int rows, int cols) {
@@ -25,11 +32,17 @@ final class BF16Matrix extends WeightMatrix {
         FloatVector acc1 = FloatVector.zero(F);
         int i = 0;
         for (int upper = cols - 2 * F_LANES; i <= upper; i += 2 * F_LANES) {
-            acc0 = loadBf16(data, base + 2L * i).fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
-            acc1 = loadBf16(data, base + 2L * (i + F_LANES)).fma(FloatVector.fromArray(F, x, xOffset + i + F_LANES), acc1);
+            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * (i + F_LANES), LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = w0.fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+            acc1 = w1.fma(FloatVector.fromArray(F, x, xOffset + i + F_LANES), acc1);
         }
         for (int upper = cols - F_LANES; i <= upper; i += F_LANES) {
-            acc0 = loadBf16(data, base + 2L * i).fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = w0.fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
         }
         float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         for (; i < cols; i++) {
@@ -43,7 +56,9 @@ final class BF16Matrix extends WeightMatrix {
         long base = row * rowBytes + 2L * col;
         int i = 0;
         for (int upper = len - F_LANES; i <= upper; i += F_LANES) {
-            loadBf16(data, base + 2L * i).intoArray(dst, dstOffset + i);
+            ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .intoArray(dst, dstOffset + i);
         }
         for (; i < len; i++) {
             dst[dstOffset + i] = Float.intBitsToFloat(data.get(SHORT_LE, base + 2L * i) << 16);

@@ -2,16 +2,28 @@ package dev.chelsea.engine.tensor;
 
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
+import static dev.chelsea.engine.tensor.Simd.I;
+import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
-import static dev.chelsea.engine.tensor.Simd.loadF16;
 
-/** F16 (IEEE half precision) weights, converted exactly. */
+/**
+ * F16 (IEEE half precision) weights, converted exactly, subnormals, infinities and NaN included.
+ *
+ * <p>The Vector API has no half-to-float conversion, so the bits are rebuilt on int lanes: the
+ * exponent is rebiased (15 to 127) by adding to the shifted magnitude, and exponent 31 gets a
+ * further 128 - 16 to land on 255; exponent 0 is {@code magnitude * 2^-24}, exact in float and never
+ * a float subnormal, so no slow subnormal arithmetic happens. The conversion is written out in both
+ * kernels (see {@link Simd} on why).
+ */
 final class F16Matrix extends WeightMatrix {
 
     F16Matrix(MemorySegment data, int rows, int cols) {
@@ -21,17 +33,21 @@ final class F16Matrix extends WeightMatrix {
     @Override
     public float dot(int row, float[] x, int xOffset) {
         long base = row * rowBytes;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         int i = 0;
-        for (int upper = cols - 2 * F_LANES; i <= upper; i += 2 * F_LANES) {
-            acc0 = loadF16(data, base + 2L * i).fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
-            acc1 = loadF16(data, base + 2L * (i + F_LANES)).fma(FloatVector.fromArray(F, x, xOffset + i + F_LANES), acc1);
-        }
         for (int upper = cols - F_LANES; i <= upper; i += F_LANES) {
-            acc0 = loadF16(data, base + 2L * i).fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector magnitude = h.and(0x7FFF);
+            IntVector bits = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000);
+            bits = bits.add(0x38000000, magnitude.compare(VectorOperators.GE, 0x7C00));
+            FloatVector subnormal = ((FloatVector) magnitude.convert(VectorOperators.I2F, 0)).mul(0x1p-24f);
+            FloatVector w = bits.reinterpretAsFloats().blend(subnormal, magnitude.compare(VectorOperators.LT, 0x400).cast(F));
+            // h was sign-extended, so its top bit is the sign.
+            w = w.reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
+            acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < cols; i++) {
             sum += Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i)) * x[xOffset + i];
         }
@@ -43,7 +59,14 @@ final class F16Matrix extends WeightMatrix {
         long base = row * rowBytes + 2L * col;
         int i = 0;
         for (int upper = len - F_LANES; i <= upper; i += F_LANES) {
-            loadF16(data, base + 2L * i).intoArray(dst, dstOffset + i);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector magnitude = h.and(0x7FFF);
+            IntVector bits = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000);
+            bits = bits.add(0x38000000, magnitude.compare(VectorOperators.GE, 0x7C00));
+            FloatVector subnormal = ((FloatVector) magnitude.convert(VectorOperators.I2F, 0)).mul(0x1p-24f);
+            FloatVector w = bits.reinterpretAsFloats().blend(subnormal, magnitude.compare(VectorOperators.LT, 0x400).cast(F));
+            w.reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats().intoArray(dst, dstOffset + i);
         }
         for (; i < len; i++) {
             dst[dstOffset + i] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i));

@@ -12,6 +12,7 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.f16;
 import static dev.chelsea.engine.tensor.Simd.highNibbles;
@@ -42,14 +43,17 @@ final class Q4_KMatrix extends WeightMatrix {
         FloatVector accHi = FloatVector.zero(F);
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
             float d = f16(data, block);
-            float dmin = f16(data, block + 2);
-            long low = PackedScales.low(data, block + SCALES);
-            int high = PackedScales.high(data, block + SCALES);
-            for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * PackedScales.scale(low, high, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * PackedScales.min(low, high, 2 * c));
-                FloatVector d2 = FloatVector.broadcast(F, d * PackedScales.scale(low, high, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * PackedScales.min(low, high, 2 * c + 1));
+            float negMin = -f16(data, block + 2);
+            int a = data.get(INT_LE, block + SCALES);
+            int b = data.get(INT_LE, block + SCALES + 4);
+            int e = data.get(INT_LE, block + SCALES + 8);
+            long scales = PackedScales.scales(a, e);
+            long mins = PackedScales.mins(b, e);
+            for (int c = 0; c < 4; c++, scales >>>= 16, mins >>>= 16) {
+                FloatVector d1 = FloatVector.broadcast(F, d * (int) (scales & 0xFF));
+                FloatVector m1 = FloatVector.broadcast(F, negMin * (int) (mins & 0xFF));
+                FloatVector d2 = FloatVector.broadcast(F, d * (int) ((scales >>> 8) & 0xFF));
+                FloatVector m2 = FloatVector.broadcast(F, negMin * (int) ((mins >>> 8) & 0xFF));
                 int xo = xOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
@@ -71,14 +75,17 @@ final class Q4_KMatrix extends WeightMatrix {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
             float d = f16(data, block);
-            float dmin = f16(data, block + 2);
-            long low = PackedScales.low(data, block + SCALES);
-            int high = PackedScales.high(data, block + SCALES);
-            for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * PackedScales.scale(low, high, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * PackedScales.min(low, high, 2 * c));
-                FloatVector d2 = FloatVector.broadcast(F, d * PackedScales.scale(low, high, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * PackedScales.min(low, high, 2 * c + 1));
+            float negMin = -f16(data, block + 2);
+            int a = data.get(INT_LE, block + SCALES);
+            int b = data.get(INT_LE, block + SCALES + 4);
+            int e = data.get(INT_LE, block + SCALES + 8);
+            long scales = PackedScales.scales(a, e);
+            long mins = PackedScales.mins(b, e);
+            for (int c = 0; c < 4; c++, scales >>>= 16, mins >>>= 16) {
+                FloatVector d1 = FloatVector.broadcast(F, d * (int) (scales & 0xFF));
+                FloatVector m1 = FloatVector.broadcast(F, negMin * (int) (mins & 0xFF));
+                FloatVector d2 = FloatVector.broadcast(F, d * (int) ((scales >>> 8) & 0xFF));
+                FloatVector m2 = FloatVector.broadcast(F, negMin * (int) ((mins >>> 8) & 0xFF));
                 int o = dstOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);

@@ -23,7 +23,7 @@ import static dev.chelsea.engine.tensor.Simd.toFloats;
 /**
  * Q5_0: blocks of 32 values, {@code block_q5_0 { fp16 d; uint8 qh[4]; uint8 qs[16]; }}. The low four
  * bits are nibbles as in Q4_0; bit {@code i} of the little-endian uint32 {@code qh} is the fifth bit
- * of value {@code i}; value = d * (q - 16).
+ * of value {@code i}; value = d * (q - 16). The fifth bits become a lane mask directly.
  */
 final class Q5_0Matrix extends WeightMatrix {
     private static final int BLOCK = 32;
@@ -43,8 +43,10 @@ final class Q5_0Matrix extends WeightMatrix {
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 6 + j, LE);
-                ByteVector lo = fifthBit(lowNibbles(q), qh >>> j);
-                ByteVector hi = fifthBit(highNibbles(q), qh >>> (j + BLOCK / 2));
+                VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
+                VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
+                ByteVector lo = lowNibbles(q).lanewise(VectorOperators.OR, (byte) 0x10, loHigh).sub((byte) 16);
+                ByteVector hi = highNibbles(q).lanewise(VectorOperators.OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     sum = toFloats(lo, p).fma(FloatVector.fromArray(F, x, xo + p * F_LANES), sum);
@@ -56,12 +58,6 @@ final class Q5_0Matrix extends WeightMatrix {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** {@code (nibbles | fifth bit << 4) - 16}, the fifth bits taken from the low lanes of {@code bits}. */
-    private static ByteVector fifthBit(ByteVector nibbles, long bits) {
-        VectorMask<Byte> high = VectorMask.fromLong(B, bits & LANE_BITS);
-        return nibbles.lanewise(VectorOperators.OR, (byte) 0x10, high).sub((byte) 16);
-    }
-
     @Override
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
@@ -70,8 +66,10 @@ final class Q5_0Matrix extends WeightMatrix {
             long qh = data.get(INT_LE, block + 2) & 0xFFFFFFFFL;
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 6 + j, LE);
-                ByteVector lo = fifthBit(lowNibbles(q), qh >>> j);
-                ByteVector hi = fifthBit(highNibbles(q), qh >>> (j + BLOCK / 2));
+                VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
+                VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
+                ByteVector lo = lowNibbles(q).lanewise(VectorOperators.OR, (byte) 0x10, loHigh).sub((byte) 16);
+                ByteVector hi = highNibbles(q).lanewise(VectorOperators.OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     toFloats(lo, p).mul(d).intoArray(dst, o + p * F_LANES);

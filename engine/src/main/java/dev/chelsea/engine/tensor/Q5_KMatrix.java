@@ -3,6 +3,7 @@ package dev.chelsea.engine.tensor;
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -12,11 +13,11 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.f16;
 import static dev.chelsea.engine.tensor.Simd.highNibbles;
 import static dev.chelsea.engine.tensor.Simd.lowNibbles;
-import static dev.chelsea.engine.tensor.Simd.shiftedBits;
 import static dev.chelsea.engine.tensor.Simd.toFloats;
 
 /**
@@ -36,11 +37,6 @@ final class Q5_KMatrix extends WeightMatrix {
         super(GgmlType.Q5_K, data, rows, cols);
     }
 
-    /** Bit {@code bit} of each byte of {@code qh}, moved to bit 4. */
-    private static ByteVector fifthBit(ByteVector qh, int bit) {
-        return shiftedBits(qh, 4 - bit, 0x10);
-    }
-
     @Override
     public float dot(int row, float[] x, int xOffset) {
         long block = row * rowBytes;
@@ -48,20 +44,26 @@ final class Q5_KMatrix extends WeightMatrix {
         FloatVector accHi = FloatVector.zero(F);
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
             float d = f16(data, block);
-            float dmin = f16(data, block + 2);
-            long low = PackedScales.low(data, block + SCALES);
-            int high = PackedScales.high(data, block + SCALES);
-            for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * PackedScales.scale(low, high, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * PackedScales.min(low, high, 2 * c));
-                FloatVector d2 = FloatVector.broadcast(F, d * PackedScales.scale(low, high, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * PackedScales.min(low, high, 2 * c + 1));
+            float negMin = -f16(data, block + 2);
+            int a = data.get(INT_LE, block + SCALES);
+            int b = data.get(INT_LE, block + SCALES + 4);
+            int e = data.get(INT_LE, block + SCALES + 8);
+            long scales = PackedScales.scales(a, e);
+            long mins = PackedScales.mins(b, e);
+            for (int c = 0; c < 4; c++, scales >>>= 16, mins >>>= 16) {
+                FloatVector d1 = FloatVector.broadcast(F, d * (int) (scales & 0xFF));
+                FloatVector m1 = FloatVector.broadcast(F, negMin * (int) (mins & 0xFF));
+                FloatVector d2 = FloatVector.broadcast(F, d * (int) ((scales >>> 8) & 0xFF));
+                FloatVector m2 = FloatVector.broadcast(F, negMin * (int) ((mins >>> 8) & 0xFF));
                 int xo = xOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
-                    ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE);
-                    ByteVector lo = lowNibbles(q).or(fifthBit(qh, 2 * c));
-                    ByteVector hi = highNibbles(q).or(fifthBit(qh, 2 * c + 1));
+                    // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by int-lane shifts (x86 has
+                    // no byte shifts); the mask drops what crossed from neighbouring bytes.
+                    IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretAsInts()
+                            .lanewise(VectorOperators.LSHR, 2 * c);
+                    ByteVector lo = lowNibbles(q).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
+                    ByteVector hi = highNibbles(q).or(qh.lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = xo + j + p * F_LANES;
                         accLo = toFloats(lo, p).fma(d1, m1).fma(FloatVector.fromArray(F, x, k), accLo);
@@ -78,20 +80,26 @@ final class Q5_KMatrix extends WeightMatrix {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
             float d = f16(data, block);
-            float dmin = f16(data, block + 2);
-            long low = PackedScales.low(data, block + SCALES);
-            int high = PackedScales.high(data, block + SCALES);
-            for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * PackedScales.scale(low, high, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * PackedScales.min(low, high, 2 * c));
-                FloatVector d2 = FloatVector.broadcast(F, d * PackedScales.scale(low, high, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * PackedScales.min(low, high, 2 * c + 1));
+            float negMin = -f16(data, block + 2);
+            int a = data.get(INT_LE, block + SCALES);
+            int b = data.get(INT_LE, block + SCALES + 4);
+            int e = data.get(INT_LE, block + SCALES + 8);
+            long scales = PackedScales.scales(a, e);
+            long mins = PackedScales.mins(b, e);
+            for (int c = 0; c < 4; c++, scales >>>= 16, mins >>>= 16) {
+                FloatVector d1 = FloatVector.broadcast(F, d * (int) (scales & 0xFF));
+                FloatVector m1 = FloatVector.broadcast(F, negMin * (int) (mins & 0xFF));
+                FloatVector d2 = FloatVector.broadcast(F, d * (int) ((scales >>> 8) & 0xFF));
+                FloatVector m2 = FloatVector.broadcast(F, negMin * (int) ((mins >>> 8) & 0xFF));
                 int o = dstOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
-                    ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE);
-                    ByteVector lo = lowNibbles(q).or(fifthBit(qh, 2 * c));
-                    ByteVector hi = highNibbles(q).or(fifthBit(qh, 2 * c + 1));
+                    // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by int-lane shifts (x86 has
+                    // no byte shifts); the mask drops what crossed from neighbouring bytes.
+                    IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretAsInts()
+                            .lanewise(VectorOperators.LSHR, 2 * c);
+                    ByteVector lo = lowNibbles(q).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
+                    ByteVector hi = highNibbles(q).or(qh.lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = o + j + p * F_LANES;
                         toFloats(lo, p).fma(d1, m1).intoArray(dst, k);

@@ -2,9 +2,6 @@ package dev.chelsea.engine.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -14,7 +11,11 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * The vector species the weight kernels share, and the conversions they all need.
+ * The vector species the weight kernels share, and the small conversions they all need.
+ *
+ * <p>Helpers here stay under C2's always-inline size (35 bytecodes): a vector that crosses a call
+ * C2 declines to inline is boxed, and a kernel that boxes runs ten times slower. Larger pieces are
+ * written out in each kernel instead.
  *
  * <p>The float species is the preferred one capped at 512 bits, so that {@link #F_LANES} is 4, 8 or
  * 16 and always divides the 16- and 32-value groups of the quantized blocks (a 1024-bit SVE machine
@@ -73,42 +74,11 @@ final class Simd {
         return q.and((byte) 0x0F);
     }
 
-    /** The high four bits of each byte, as values 0..15. */
-    static ByteVector highNibbles(ByteVector q) {
-        return shiftedBits(q, -4, 0x0F);
-    }
-
     /**
-     * Each byte shifted left by {@code shift} (right if negative), then masked with {@code mask}. The
-     * shift runs on int lanes, because x86 has no byte shifts; bits that cross into a neighbouring
-     * byte are then removed by the mask, which must keep only bits that stayed in their own byte.
+     * The high four bits of each byte, as values 0..15. The shift runs on int lanes (x86 has no
+     * byte shifts); the bits it drags in from the next byte land above the mask.
      */
-    static ByteVector shiftedBits(ByteVector q, int shift, int mask) {
-        IntVector v = q.reinterpretAsInts();
-        v = shift >= 0 ? v.lanewise(VectorOperators.LSHL, shift) : v.lanewise(VectorOperators.LSHR, -shift);
-        return v.reinterpretAsBytes().and((byte) mask);
-    }
-
-    /** {@link #F_LANES} fp16 values from {@code offset}, converted exactly (subnormals, infinities and NaN included). */
-    static FloatVector loadF16(MemorySegment data, long offset) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(H, data, offset, LE).convertShape(VectorOperators.S2I, I, 0);
-        IntVector magnitude = h.and(0x7FFF);
-        // Rebias the exponent (15 -> 127) by adding to the shifted bits; exponent 31 needs a further
-        // 128 - 16 to land on 255 so that infinities and NaN stay what they are.
-        IntVector bits = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000);
-        bits = bits.add(0x38000000, magnitude.compare(VectorOperators.GE, 0x7C00));
-        FloatVector normal = bits.reinterpretAsFloats();
-        // Exponent 0: the value is magnitude * 2^-24, exact in float and never a float subnormal.
-        FloatVector subnormal = ((FloatVector) magnitude.convert(VectorOperators.I2F, 0)).mul(0x1p-24f);
-        VectorMask<Float> isSubnormal = magnitude.compare(VectorOperators.LT, 0x400).cast(F);
-        FloatVector value = normal.blend(subnormal, isSubnormal);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        return value.reinterpretAsInts().or(sign).reinterpretAsFloats();
-    }
-
-    /** {@link #F_LANES} bfloat16 values from {@code offset}: the high halves of floats. */
-    static FloatVector loadBf16(MemorySegment data, long offset) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(H, data, offset, LE).convertShape(VectorOperators.S2I, I, 0);
-        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    static ByteVector highNibbles(ByteVector q) {
+        return q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
     }
 }
