@@ -13,10 +13,7 @@ import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.LE;
-import static dev.chelsea.engine.tensor.Simd.f16;
-import static dev.chelsea.engine.tensor.Simd.highNibbles;
-import static dev.chelsea.engine.tensor.Simd.lowNibbles;
-import static dev.chelsea.engine.tensor.Simd.toFloats;
+import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 
 /**
  * Q4_1: blocks of 32 values, {@code block_q4_1 { fp16 d; fp16 m; uint8 qs[16]; }}, nibbles as in
@@ -35,16 +32,16 @@ final class Q4_1Matrix extends WeightMatrix {
         long block = row * rowBytes;
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, f16(data, block));
-            FloatVector m = FloatVector.broadcast(F, f16(data, block + 2));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block)));
+            FloatVector m = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block + 2)));
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
-                ByteVector lo = lowNibbles(q);
-                ByteVector hi = highNibbles(q);
+                ByteVector lo = q.and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    acc = toFloats(lo, p).fma(d, m).fma(FloatVector.fromArray(F, x, xo + p * F_LANES), acc);
-                    acc = toFloats(hi, p).fma(d, m).fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), acc);
+                    acc = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d, m).fma(FloatVector.fromArray(F, x, xo + p * F_LANES), acc);
+                    acc = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d, m).fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), acc);
                 }
             }
         }
@@ -55,16 +52,16 @@ final class Q4_1Matrix extends WeightMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, f16(data, block));
-            FloatVector m = FloatVector.broadcast(F, f16(data, block + 2));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block)));
+            FloatVector m = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block + 2)));
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
-                ByteVector lo = lowNibbles(q);
-                ByteVector hi = highNibbles(q);
+                ByteVector lo = q.and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    toFloats(lo, p).fma(d, m).intoArray(dst, o + p * F_LANES);
-                    toFloats(hi, p).fma(d, m).intoArray(dst, o + BLOCK / 2 + p * F_LANES);
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d, m).intoArray(dst, o + p * F_LANES);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d, m).intoArray(dst, o + BLOCK / 2 + p * F_LANES);
                 }
             }
         }

@@ -14,10 +14,7 @@ import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
-import static dev.chelsea.engine.tensor.Simd.f16;
-import static dev.chelsea.engine.tensor.Simd.highNibbles;
-import static dev.chelsea.engine.tensor.Simd.lowNibbles;
-import static dev.chelsea.engine.tensor.Simd.toFloats;
+import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 
 /**
  * Q4_K: super-blocks of 256 values,
@@ -42,8 +39,8 @@ final class Q4_KMatrix extends WeightMatrix {
         FloatVector accLo = FloatVector.zero(F);
         FloatVector accHi = FloatVector.zero(F);
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
-            float d = f16(data, block);
-            float negMin = -f16(data, block + 2);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block));
+            float negMin = -Float.float16ToFloat(data.get(SHORT_LE, block + 2));
             int a = data.get(INT_LE, block + SCALES);
             int b = data.get(INT_LE, block + SCALES + 4);
             int e = data.get(INT_LE, block + SCALES + 8);
@@ -57,12 +54,12 @@ final class Q4_KMatrix extends WeightMatrix {
                 int xo = xOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
-                    ByteVector lo = lowNibbles(q);
-                    ByteVector hi = highNibbles(q);
+                    ByteVector lo = q.and((byte) 0x0F);
+                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = xo + j + p * F_LANES;
-                        accLo = toFloats(lo, p).fma(d1, m1).fma(FloatVector.fromArray(F, x, k), accLo);
-                        accHi = toFloats(hi, p).fma(d2, m2).fma(FloatVector.fromArray(F, x, k + 32), accHi);
+                        accLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d1, m1).fma(FloatVector.fromArray(F, x, k), accLo);
+                        accHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d2, m2).fma(FloatVector.fromArray(F, x, k + 32), accHi);
                     }
                 }
             }
@@ -74,8 +71,8 @@ final class Q4_KMatrix extends WeightMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            float d = f16(data, block);
-            float negMin = -f16(data, block + 2);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block));
+            float negMin = -Float.float16ToFloat(data.get(SHORT_LE, block + 2));
             int a = data.get(INT_LE, block + SCALES);
             int b = data.get(INT_LE, block + SCALES + 4);
             int e = data.get(INT_LE, block + SCALES + 8);
@@ -89,12 +86,12 @@ final class Q4_KMatrix extends WeightMatrix {
                 int o = dstOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
-                    ByteVector lo = lowNibbles(q);
-                    ByteVector hi = highNibbles(q);
+                    ByteVector lo = q.and((byte) 0x0F);
+                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = o + j + p * F_LANES;
-                        toFloats(lo, p).fma(d1, m1).intoArray(dst, k);
-                        toFloats(hi, p).fma(d2, m2).intoArray(dst, k + 32);
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d1, m1).intoArray(dst, k);
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d2, m2).intoArray(dst, k + 32);
                     }
                 }
             }

@@ -15,10 +15,7 @@ import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
-import static dev.chelsea.engine.tensor.Simd.f16;
-import static dev.chelsea.engine.tensor.Simd.highNibbles;
-import static dev.chelsea.engine.tensor.Simd.lowNibbles;
-import static dev.chelsea.engine.tensor.Simd.toFloats;
+import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 
 /**
  * Q5_0: blocks of 32 values, {@code block_q5_0 { fp16 d; uint8 qh[4]; uint8 qs[16]; }}. The low four
@@ -45,15 +42,15 @@ final class Q5_0Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 6 + j, LE);
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
-                ByteVector lo = lowNibbles(q).lanewise(VectorOperators.OR, (byte) 0x10, loHigh).sub((byte) 16);
-                ByteVector hi = highNibbles(q).lanewise(VectorOperators.OR, (byte) 0x10, hiHigh).sub((byte) 16);
+                ByteVector lo = q.and((byte) 0x0F).lanewise(VectorOperators.OR, (byte) 0x10, loHigh).sub((byte) 16);
+                ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).lanewise(VectorOperators.OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    sum = toFloats(lo, p).fma(FloatVector.fromArray(F, x, xo + p * F_LANES), sum);
-                    sum = toFloats(hi, p).fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), sum);
+                    sum = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * F_LANES), sum);
+                    sum = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), sum);
                 }
             }
-            acc = sum.fma(FloatVector.broadcast(F, f16(data, block)), acc);
+            acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block))), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -62,18 +59,18 @@ final class Q5_0Matrix extends WeightMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, f16(data, block));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block)));
             long qh = data.get(INT_LE, block + 2) & 0xFFFFFFFFL;
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 6 + j, LE);
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
-                ByteVector lo = lowNibbles(q).lanewise(VectorOperators.OR, (byte) 0x10, loHigh).sub((byte) 16);
-                ByteVector hi = highNibbles(q).lanewise(VectorOperators.OR, (byte) 0x10, hiHigh).sub((byte) 16);
+                ByteVector lo = q.and((byte) 0x0F).lanewise(VectorOperators.OR, (byte) 0x10, loHigh).sub((byte) 16);
+                ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).lanewise(VectorOperators.OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    toFloats(lo, p).mul(d).intoArray(dst, o + p * F_LANES);
-                    toFloats(hi, p).mul(d).intoArray(dst, o + BLOCK / 2 + p * F_LANES);
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, o + p * F_LANES);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, o + BLOCK / 2 + p * F_LANES);
                 }
             }
         }

@@ -15,10 +15,7 @@ import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
-import static dev.chelsea.engine.tensor.Simd.f16;
-import static dev.chelsea.engine.tensor.Simd.highNibbles;
-import static dev.chelsea.engine.tensor.Simd.lowNibbles;
-import static dev.chelsea.engine.tensor.Simd.toFloats;
+import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 
 /**
  * Q5_K: super-blocks of 256 values,
@@ -43,8 +40,8 @@ final class Q5_KMatrix extends WeightMatrix {
         FloatVector accLo = FloatVector.zero(F);
         FloatVector accHi = FloatVector.zero(F);
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
-            float d = f16(data, block);
-            float negMin = -f16(data, block + 2);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block));
+            float negMin = -Float.float16ToFloat(data.get(SHORT_LE, block + 2));
             int a = data.get(INT_LE, block + SCALES);
             int b = data.get(INT_LE, block + SCALES + 4);
             int e = data.get(INT_LE, block + SCALES + 8);
@@ -62,12 +59,12 @@ final class Q5_KMatrix extends WeightMatrix {
                     // no byte shifts); the mask drops what crossed from neighbouring bytes.
                     IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretAsInts()
                             .lanewise(VectorOperators.LSHR, 2 * c);
-                    ByteVector lo = lowNibbles(q).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
-                    ByteVector hi = highNibbles(q).or(qh.lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
+                    ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
+                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = xo + j + p * F_LANES;
-                        accLo = toFloats(lo, p).fma(d1, m1).fma(FloatVector.fromArray(F, x, k), accLo);
-                        accHi = toFloats(hi, p).fma(d2, m2).fma(FloatVector.fromArray(F, x, k + 32), accHi);
+                        accLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d1, m1).fma(FloatVector.fromArray(F, x, k), accLo);
+                        accHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d2, m2).fma(FloatVector.fromArray(F, x, k + 32), accHi);
                     }
                 }
             }
@@ -79,8 +76,8 @@ final class Q5_KMatrix extends WeightMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            float d = f16(data, block);
-            float negMin = -f16(data, block + 2);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block));
+            float negMin = -Float.float16ToFloat(data.get(SHORT_LE, block + 2));
             int a = data.get(INT_LE, block + SCALES);
             int b = data.get(INT_LE, block + SCALES + 4);
             int e = data.get(INT_LE, block + SCALES + 8);
@@ -98,12 +95,12 @@ final class Q5_KMatrix extends WeightMatrix {
                     // no byte shifts); the mask drops what crossed from neighbouring bytes.
                     IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretAsInts()
                             .lanewise(VectorOperators.LSHR, 2 * c);
-                    ByteVector lo = lowNibbles(q).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
-                    ByteVector hi = highNibbles(q).or(qh.lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
+                    ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
+                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = o + j + p * F_LANES;
-                        toFloats(lo, p).fma(d1, m1).intoArray(dst, k);
-                        toFloats(hi, p).fma(d2, m2).intoArray(dst, k + 32);
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d1, m1).intoArray(dst, k);
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d2, m2).intoArray(dst, k + 32);
                     }
                 }
             }

@@ -14,10 +14,7 @@ import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.LE;
-import static dev.chelsea.engine.tensor.Simd.f16;
-import static dev.chelsea.engine.tensor.Simd.highNibbles;
-import static dev.chelsea.engine.tensor.Simd.lowNibbles;
-import static dev.chelsea.engine.tensor.Simd.toFloats;
+import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
@@ -48,7 +45,7 @@ final class Q6_KMatrix extends WeightMatrix {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
-            float d = f16(data, block + D);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block + D));
             for (int h = 0; h < 2; h++) {
                 long sc = block + SCALES + 8 * h;
                 for (int l = 0; l < 32; l += B_LANES) {
@@ -58,14 +55,14 @@ final class Q6_KMatrix extends WeightMatrix {
                     int is = l / 16;
                     for (int t = 0; t < 2; t++, qh = qh.lanewise(VectorOperators.LSHR, 2)) {
                         ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
-                        ByteVector lo = lowNibbles(ql).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                        ByteVector hi = highNibbles(ql).or(qh.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector lo = ql.and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector hi = ql.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(qh.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                         FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
                         FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
                         int k = xOffset + i + 128 * h + 32 * t + l;
                         for (int p = 0; p < BYTE_PARTS; p++) {
-                            acc0 = toFloats(lo, p).mul(sLo).fma(FloatVector.fromArray(F, x, k + p * F_LANES), acc0);
-                            acc1 = toFloats(hi, p).mul(sHi).fma(FloatVector.fromArray(F, x, k + 64 + p * F_LANES), acc1);
+                            acc0 = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(sLo).fma(FloatVector.fromArray(F, x, k + p * F_LANES), acc0);
+                            acc1 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(sHi).fma(FloatVector.fromArray(F, x, k + 64 + p * F_LANES), acc1);
                         }
                     }
                 }
@@ -78,7 +75,7 @@ final class Q6_KMatrix extends WeightMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            float d = f16(data, block + D);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block + D));
             for (int h = 0; h < 2; h++) {
                 long sc = block + SCALES + 8 * h;
                 for (int l = 0; l < 32; l += B_LANES) {
@@ -86,14 +83,14 @@ final class Q6_KMatrix extends WeightMatrix {
                     int is = l / 16;
                     for (int t = 0; t < 2; t++, qh = qh.lanewise(VectorOperators.LSHR, 2)) {
                         ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
-                        ByteVector lo = lowNibbles(ql).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                        ByteVector hi = highNibbles(ql).or(qh.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector lo = ql.and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector hi = ql.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(qh.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                         FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
                         FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
                         int k = dstOffset + i + 128 * h + 32 * t + l;
                         for (int p = 0; p < BYTE_PARTS; p++) {
-                            toFloats(lo, p).mul(sLo).intoArray(dst, k + p * F_LANES);
-                            toFloats(hi, p).mul(sHi).intoArray(dst, k + 64 + p * F_LANES);
+                            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(sLo).intoArray(dst, k + p * F_LANES);
+                            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(sHi).intoArray(dst, k + 64 + p * F_LANES);
                         }
                     }
                 }

@@ -13,8 +13,7 @@ import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.LE;
-import static dev.chelsea.engine.tensor.Simd.f16;
-import static dev.chelsea.engine.tensor.Simd.toFloats;
+import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 
 /** Q8_0: blocks of 32 values, {@code block_q8_0 { fp16 d; int8 qs[32]; }}, value = d * q. */
 final class Q8_0Matrix extends WeightMatrix {
@@ -35,10 +34,10 @@ final class Q8_0Matrix extends WeightMatrix {
             for (int j = 0; j < BLOCK; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    sum = toFloats(q, p).fma(FloatVector.fromArray(F, x, xOffset + i + j + p * F_LANES), sum);
+                    sum = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xOffset + i + j + p * F_LANES), sum);
                 }
             }
-            acc = sum.fma(FloatVector.broadcast(F, f16(data, block)), acc);
+            acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block))), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -47,11 +46,11 @@ final class Q8_0Matrix extends WeightMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, f16(data, block));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block)));
             for (int j = 0; j < BLOCK; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    toFloats(q, p).mul(d).intoArray(dst, dstOffset + i + j + p * F_LANES);
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, dstOffset + i + j + p * F_LANES);
                 }
             }
         }

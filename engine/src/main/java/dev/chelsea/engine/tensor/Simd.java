@@ -2,20 +2,20 @@ package dev.chelsea.engine.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * The vector species the weight kernels share, and the small conversions they all need.
+ * The vector species and memory layouts the weight kernels share.
  *
- * <p>Helpers here stay under C2's always-inline size (35 bytecodes): a vector that crosses a call
- * C2 declines to inline is boxed, and a kernel that boxes runs ten times slower. Larger pieces are
- * written out in each kernel instead.
+ * <p>The kernels have no helper methods that take or return vectors, on purpose: a vector crossing a
+ * call that C2 declines to inline (too big, or the caller over its node budget) is boxed, and a
+ * kernel that boxes runs ten or more times slower. The Vector API's own methods are force-inlined,
+ * so everything is written out with them. The same goes for accessing vectors through the
+ * {@code Vector<E>} interface type: cast to the concrete vector class first.
  *
  * <p>The float species is the preferred one capped at 512 bits, so that {@link #F_LANES} is 4, 8 or
  * 16 and always divides the 16- and 32-value groups of the quantized blocks (a 1024-bit SVE machine
@@ -57,28 +57,5 @@ final class Simd {
             return FloatVector.SPECIES_128;
         }
         return preferred;
-    }
-
-    /** The fp16 at {@code offset}, as a float. */
-    static float f16(MemorySegment data, long offset) {
-        return Float.float16ToFloat(data.get(SHORT_LE, offset));
-    }
-
-    /** Byte lanes {@code [part * F_LANES, (part + 1) * F_LANES)} of {@code q}, signed, as floats. */
-    static FloatVector toFloats(ByteVector q, int part) {
-        return (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
-    }
-
-    /** The low four bits of each byte. */
-    static ByteVector lowNibbles(ByteVector q) {
-        return q.and((byte) 0x0F);
-    }
-
-    /**
-     * The high four bits of each byte, as values 0..15. The shift runs on int lanes (x86 has no
-     * byte shifts); the bits it drags in from the next byte land above the mask.
-     */
-    static ByteVector highNibbles(ByteVector q) {
-        return q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
     }
 }
