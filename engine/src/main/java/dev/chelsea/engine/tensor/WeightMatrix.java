@@ -103,7 +103,7 @@ public abstract class WeightMatrix {
             throw new IllegalArgumentException(n + " vectors of " + cols + " values do not fit in x (length "
                     + x.length + ")");
         }
-        if (n > 0 && r1 > r0 && (outStride < r1 || (long) (n - 1) * outStride + r1 > out.length)) {
+        if (n > 0 && r1 > r0 && ((n > 1 && outStride < r1) || (long) (n - 1) * outStride + r1 > out.length)) {
             throw new IllegalArgumentException("out (length " + out.length + ", stride " + outStride
                     + ") cannot hold " + n + " vectors of rows [" + r0 + ", " + r1 + ")");
         }

@@ -152,6 +152,24 @@ class WeightMatrixTest {
         }
     }
 
+    /** More vectors than one pass of the panel product takes (its transposed copy is bounded). */
+    @ParameterizedTest
+    @MethodSource("types")
+    void matMulWithMoreVectorsThanOnePass(GgmlType type) {
+        int rows = 13;
+        Case c = Case.of(type, rows, type.blockSize == 256 ? 256 : 64);
+        int cols = c.matrix.cols();
+        int n = 300;
+        float[] x = RandomWeights.activations(n * cols, c.rnd);
+        float[] out = new float[n * rows];
+        c.matrix.matMul(x, n, out, rows, 0, rows);
+        for (int b = 0; b < n; b++) {
+            for (int r = 0; r < rows; r++) {
+                c.assertDot(out[b * rows + r], r, x, b * cols, "matMul n=" + n + " vector " + b);
+            }
+        }
+    }
+
     /** A single row, a single block and a single value: the smallest shapes every loop must survive. */
     @ParameterizedTest
     @MethodSource("types")
