@@ -4,7 +4,6 @@ import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -14,6 +13,9 @@ import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 /**
  * BF16 weights: each value is the high 16 bits of an F32. (The casts to {@link IntVector} matter:
@@ -33,18 +35,18 @@ final class BF16Matrix extends WeightMatrix {
         int i = 0;
         for (int upper = cols - 2 * F_LANES; i <= upper; i += 2 * F_LANES) {
             FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    .convertShape(S2I, I, 0)).lanewise(LSHL, 16).reinterpretAsFloats();
             FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * (i + F_LANES), LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    .convertShape(S2I, I, 0)).lanewise(LSHL, 16).reinterpretAsFloats();
             acc0 = w0.fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
             acc1 = w1.fma(FloatVector.fromArray(F, x, xOffset + i + F_LANES), acc1);
         }
         for (int upper = cols - F_LANES; i <= upper; i += F_LANES) {
             FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    .convertShape(S2I, I, 0)).lanewise(LSHL, 16).reinterpretAsFloats();
             acc0 = w0.fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = acc0.add(acc1).reduceLanes(ADD);
         for (; i < cols; i++) {
             sum += Float.intBitsToFloat(data.get(SHORT_LE, base + 2L * i) << 16) * x[xOffset + i];
         }
@@ -57,7 +59,7 @@ final class BF16Matrix extends WeightMatrix {
         int i = 0;
         for (int upper = len - F_LANES; i <= upper; i += F_LANES) {
             ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .convertShape(S2I, I, 0)).lanewise(LSHL, 16).reinterpretAsFloats()
                     .intoArray(dst, dstOffset + i);
         }
         for (; i < len; i++) {

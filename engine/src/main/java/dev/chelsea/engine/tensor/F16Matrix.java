@@ -4,7 +4,6 @@ import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -14,6 +13,12 @@ import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.GE;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LT;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 /**
  * F16 (IEEE half precision) weights, converted exactly, subnormals, infinities and NaN included.
@@ -37,17 +42,17 @@ final class F16Matrix extends WeightMatrix {
         int i = 0;
         for (int upper = cols - F_LANES; i <= upper; i += F_LANES) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, I, 0);
+                    .convertShape(S2I, I, 0);
             IntVector magnitude = h.and(0x7FFF);
-            IntVector bits = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000);
-            bits = bits.add(0x38000000, magnitude.compare(VectorOperators.GE, 0x7C00));
-            FloatVector subnormal = ((FloatVector) magnitude.convert(VectorOperators.I2F, 0)).mul(0x1p-24f);
-            FloatVector w = bits.reinterpretAsFloats().blend(subnormal, magnitude.compare(VectorOperators.LT, 0x400).cast(F));
+            IntVector bits = magnitude.lanewise(LSHL, 13).add(0x38000000);
+            bits = bits.add(0x38000000, magnitude.compare(GE, 0x7C00));
+            FloatVector subnormal = ((FloatVector) magnitude.convert(I2F, 0)).mul(0x1p-24f);
+            FloatVector w = bits.reinterpretAsFloats().blend(subnormal, magnitude.compare(LT, 0x400).cast(F));
             // h was sign-extended, so its top bit is the sign.
             w = w.reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
             acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = acc.reduceLanes(ADD);
         for (; i < cols; i++) {
             sum += Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i)) * x[xOffset + i];
         }
@@ -60,12 +65,12 @@ final class F16Matrix extends WeightMatrix {
         int i = 0;
         for (int upper = len - F_LANES; i <= upper; i += F_LANES) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, I, 0);
+                    .convertShape(S2I, I, 0);
             IntVector magnitude = h.and(0x7FFF);
-            IntVector bits = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000);
-            bits = bits.add(0x38000000, magnitude.compare(VectorOperators.GE, 0x7C00));
-            FloatVector subnormal = ((FloatVector) magnitude.convert(VectorOperators.I2F, 0)).mul(0x1p-24f);
-            FloatVector w = bits.reinterpretAsFloats().blend(subnormal, magnitude.compare(VectorOperators.LT, 0x400).cast(F));
+            IntVector bits = magnitude.lanewise(LSHL, 13).add(0x38000000);
+            bits = bits.add(0x38000000, magnitude.compare(GE, 0x7C00));
+            FloatVector subnormal = ((FloatVector) magnitude.convert(I2F, 0)).mul(0x1p-24f);
+            FloatVector w = bits.reinterpretAsFloats().blend(subnormal, magnitude.compare(LT, 0x400).cast(F));
             w.reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats().intoArray(dst, dstOffset + i);
         }
         for (; i < len; i++) {

@@ -2,7 +2,6 @@ package dev.chelsea.engine.tensor;
 
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -10,6 +9,7 @@ import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.FLOAT_LE;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.LE;
+import static jdk.incubator.vector.VectorOperators.ADD;
 
 /** F32 weights. */
 final class F32Matrix extends WeightMatrix {
@@ -35,7 +35,7 @@ final class F32Matrix extends WeightMatrix {
             acc0 = FloatVector.fromMemorySegment(F, data, base + (long) i * Float.BYTES, LE)
                     .fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = acc0.add(acc1).reduceLanes(ADD);
         for (; i < cols; i++) {
             sum += data.get(FLOAT_LE, base + (long) i * Float.BYTES) * x[xOffset + i];
         }

@@ -26,10 +26,10 @@ final class PanelMatMul {
      * products at about 5 vectors; scaled by lanes for narrower machines.
      */
     static final int MIN_VECTORS = Math.max(2, (5 * L + 8) / 16);
-    /** Below this many rows the transposition does not pay off. */
-    static final int MIN_ROWS = 2 * 6;
     /** Weight rows per kernel call; with {@link #WIDE} it sets the accumulator count. */
     private static final int PANEL_ROWS = 6;
+    /** Below this many rows the transposition does not pay off. */
+    static final int MIN_ROWS = 2 * PANEL_ROWS;
     /**
      * Vectors of lanes per kernel call: 6 x 4 accumulators need AVX-512's 32 registers; narrower
      * machines (AVX2 has 16) get 6 x 2.
@@ -121,7 +121,10 @@ final class PanelMatMul {
         }
     }
 
-    /** Dequantizes columns {@code [k0, k0 + len)} of rows {@code row..} into the panel; rows at or past {@code end} are zero. */
+    /**
+     * Dequantizes columns {@code [k0, k0 + len)} of the panel's rows into {@code panel}; rows at or
+     * past {@code end} are zero.
+     */
     private static void loadPanel(WeightMatrix w, int row, int end, int k0, int len, float[] panel) {
         for (int i = 0; i < PANEL_ROWS; i++) {
             if (row + i < end) {
@@ -148,8 +151,9 @@ final class PanelMatMul {
     }
 
     /**
-     * {@code sums[sOff + i * width + v * L + lane] += sum over k of panel[i * CHUNK + k] * xt[xOff + k * width + v * L + lane]}
-     * for the six panel rows {@code i} and four lane vectors {@code v}.
+     * For the six panel rows {@code i} and four lane vectors {@code v}:
+     * {@code sums[sOff + i * width + v * L + lane] +=}
+     * {@code sum over k of panel[i * CHUNK + k] * xt[xOff + k * width + v * L + lane]}.
      */
     private static void kernel4(float[] w, int len, float[] xt, int xOff, int width, float[] sums, int sOff) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00;

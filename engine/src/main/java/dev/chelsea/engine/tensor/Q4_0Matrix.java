@@ -3,7 +3,6 @@ package dev.chelsea.engine.tensor;
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -14,6 +13,9 @@ import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 
 /**
  * Q4_0: blocks of 32 values, {@code block_q4_0 { fp16 d; uint8 qs[16]; }}. Byte {@code j} holds value
@@ -36,16 +38,19 @@ final class Q4_0Matrix extends WeightMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F).sub((byte) 8);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    sum = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * F_LANES), sum);
-                    sum = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), sum);
+                    FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                    sum = wLo.fma(FloatVector.fromArray(F, x, xo + p * F_LANES), sum);
+                    FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                    sum = wHi.fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), sum);
                 }
             }
             acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block))), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(ADD);
     }
 
     @Override
@@ -56,11 +61,14 @@ final class Q4_0Matrix extends WeightMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F).sub((byte) 8);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, o + p * F_LANES);
-                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, o + BLOCK / 2 + p * F_LANES);
+                    FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                    wLo.mul(d).intoArray(dst, o + p * F_LANES);
+                    FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                    wHi.mul(d).intoArray(dst, o + BLOCK / 2 + p * F_LANES);
                 }
             }
         }

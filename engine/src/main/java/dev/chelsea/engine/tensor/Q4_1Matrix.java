@@ -3,7 +3,6 @@ package dev.chelsea.engine.tensor;
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -14,6 +13,9 @@ import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 
 /**
  * Q4_1: blocks of 32 values, {@code block_q4_1 { fp16 d; fp16 m; uint8 qs[16]; }}, nibbles as in
@@ -37,15 +39,17 @@ final class Q4_1Matrix extends WeightMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F);
-                ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    acc = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d, m).fma(FloatVector.fromArray(F, x, xo + p * F_LANES), acc);
-                    acc = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d, m).fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), acc);
+                    FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                    acc = wLo.fma(d, m).fma(FloatVector.fromArray(F, x, xo + p * F_LANES), acc);
+                    FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                    acc = wHi.fma(d, m).fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), acc);
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(ADD);
     }
 
     @Override
@@ -57,11 +61,13 @@ final class Q4_1Matrix extends WeightMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F);
-                ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d, m).intoArray(dst, o + p * F_LANES);
-                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d, m).intoArray(dst, o + BLOCK / 2 + p * F_LANES);
+                    FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                    wLo.fma(d, m).intoArray(dst, o + p * F_LANES);
+                    FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                    wHi.fma(d, m).intoArray(dst, o + BLOCK / 2 + p * F_LANES);
                 }
             }
         }

@@ -3,7 +3,6 @@ package dev.chelsea.engine.tensor;
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -15,6 +14,9 @@ import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 
 /**
  * Q4_K: super-blocks of 256 values,
@@ -55,16 +57,18 @@ final class Q4_KMatrix extends WeightMatrix {
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                    ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = xo + j + p * F_LANES;
-                        accLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d1, m1).fma(FloatVector.fromArray(F, x, k), accLo);
-                        accHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d2, m2).fma(FloatVector.fromArray(F, x, k + 32), accHi);
+                        FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                        accLo = wLo.fma(d1, m1).fma(FloatVector.fromArray(F, x, k), accLo);
+                        FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                        accHi = wHi.fma(d2, m2).fma(FloatVector.fromArray(F, x, k + 32), accHi);
                     }
                 }
             }
         }
-        return accLo.add(accHi).reduceLanes(VectorOperators.ADD);
+        return accLo.add(accHi).reduceLanes(ADD);
     }
 
     @Override
@@ -87,11 +91,13 @@ final class Q4_KMatrix extends WeightMatrix {
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                    ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = o + j + p * F_LANES;
-                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d1, m1).intoArray(dst, k);
-                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d2, m2).intoArray(dst, k + 32);
+                        FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                        wLo.fma(d1, m1).intoArray(dst, k);
+                        FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                        wHi.fma(d2, m2).intoArray(dst, k + 32);
                     }
                 }
             }

@@ -4,7 +4,6 @@ import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -16,6 +15,10 @@ import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.OR;
 
 /**
  * Q5_0: blocks of 32 values, {@code block_q5_0 { fp16 d; uint8 qh[4]; uint8 qs[16]; }}. The low four
@@ -42,17 +45,20 @@ final class Q5_0Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 6 + j, LE);
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
-                ByteVector lo = q.and((byte) 0x0F).lanewise(VectorOperators.OR, (byte) 0x10, loHigh).sub((byte) 16);
-                ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).lanewise(VectorOperators.OR, (byte) 0x10, hiHigh).sub((byte) 16);
+                ByteVector lo = q.and((byte) 0x0F).lanewise(OR, (byte) 0x10, loHigh).sub((byte) 16);
+                ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F).lanewise(OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    sum = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * F_LANES), sum);
-                    sum = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), sum);
+                    FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                    sum = wLo.fma(FloatVector.fromArray(F, x, xo + p * F_LANES), sum);
+                    FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                    sum = wHi.fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), sum);
                 }
             }
             acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block))), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(ADD);
     }
 
     @Override
@@ -65,12 +71,15 @@ final class Q5_0Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 6 + j, LE);
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
-                ByteVector lo = q.and((byte) 0x0F).lanewise(VectorOperators.OR, (byte) 0x10, loHigh).sub((byte) 16);
-                ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).lanewise(VectorOperators.OR, (byte) 0x10, hiHigh).sub((byte) 16);
+                ByteVector lo = q.and((byte) 0x0F).lanewise(OR, (byte) 0x10, loHigh).sub((byte) 16);
+                ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F).lanewise(OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, o + p * F_LANES);
-                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, o + BLOCK / 2 + p * F_LANES);
+                    FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                    wLo.mul(d).intoArray(dst, o + p * F_LANES);
+                    FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                    wHi.mul(d).intoArray(dst, o + BLOCK / 2 + p * F_LANES);
                 }
             }
         }

@@ -4,7 +4,6 @@ import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -16,6 +15,10 @@ import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 
 /**
  * Q5_K: super-blocks of 256 values,
@@ -58,18 +61,21 @@ final class Q5_KMatrix extends WeightMatrix {
                     // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by int-lane shifts (x86 has
                     // no byte shifts); the mask drops what crossed from neighbouring bytes.
                     IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, 2 * c);
-                    ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
-                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
+                            .lanewise(LSHR, 2 * c);
+                    ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
+                    ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                            .or(qh.lanewise(LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = xo + j + p * F_LANES;
-                        accLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d1, m1).fma(FloatVector.fromArray(F, x, k), accLo);
-                        accHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d2, m2).fma(FloatVector.fromArray(F, x, k + 32), accHi);
+                        FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                        accLo = wLo.fma(d1, m1).fma(FloatVector.fromArray(F, x, k), accLo);
+                        FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                        accHi = wHi.fma(d2, m2).fma(FloatVector.fromArray(F, x, k + 32), accHi);
                     }
                 }
             }
         }
-        return accLo.add(accHi).reduceLanes(VectorOperators.ADD);
+        return accLo.add(accHi).reduceLanes(ADD);
     }
 
     @Override
@@ -94,13 +100,16 @@ final class Q5_KMatrix extends WeightMatrix {
                     // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by int-lane shifts (x86 has
                     // no byte shifts); the mask drops what crossed from neighbouring bytes.
                     IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, 2 * c);
-                    ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
-                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
+                            .lanewise(LSHR, 2 * c);
+                    ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
+                    ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                            .or(qh.lanewise(LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = o + j + p * F_LANES;
-                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(d1, m1).intoArray(dst, k);
-                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(d2, m2).intoArray(dst, k + 32);
+                        FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                        wLo.fma(d1, m1).intoArray(dst, k);
+                        FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                        wHi.fma(d2, m2).intoArray(dst, k + 32);
                     }
                 }
             }

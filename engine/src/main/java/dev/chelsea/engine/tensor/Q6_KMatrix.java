@@ -4,7 +4,6 @@ import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -16,6 +15,10 @@ import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 
 /**
  * Q6_K: super-blocks of 256 values,
@@ -50,25 +53,30 @@ final class Q6_KMatrix extends WeightMatrix {
                 long sc = block + SCALES + 8 * h;
                 for (int l = 0; l < 32; l += B_LANES) {
                     // Shifts on int lanes (x86 has no byte shifts); masks drop bits from neighbours.
-                    IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE).reinterpretAsInts();
+                    IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE)
+                            .reinterpretAsInts();
                     // B_LANES <= 16, so one load never straddles two scales.
                     int is = l / 16;
-                    for (int t = 0; t < 2; t++, qh = qh.lanewise(VectorOperators.LSHR, 2)) {
+                    for (int t = 0; t < 2; t++, qh = qh.lanewise(LSHR, 2)) {
                         ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
-                        ByteVector lo = ql.and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                        ByteVector hi = ql.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(qh.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector lo = ql.and((byte) 0x0F)
+                                .or(qh.lanewise(LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector hi = ql.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                                .or(qh.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                         FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
                         FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
                         int k = xOffset + i + 128 * h + 32 * t + l;
                         for (int p = 0; p < BYTE_PARTS; p++) {
-                            acc0 = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(sLo).fma(FloatVector.fromArray(F, x, k + p * F_LANES), acc0);
-                            acc1 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(sHi).fma(FloatVector.fromArray(F, x, k + 64 + p * F_LANES), acc1);
+                            FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                            acc0 = wLo.mul(sLo).fma(FloatVector.fromArray(F, x, k + p * F_LANES), acc0);
+                            FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                            acc1 = wHi.mul(sHi).fma(FloatVector.fromArray(F, x, k + 64 + p * F_LANES), acc1);
                         }
                     }
                 }
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return acc0.add(acc1).reduceLanes(ADD);
     }
 
     @Override
@@ -79,18 +87,23 @@ final class Q6_KMatrix extends WeightMatrix {
             for (int h = 0; h < 2; h++) {
                 long sc = block + SCALES + 8 * h;
                 for (int l = 0; l < 32; l += B_LANES) {
-                    IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE).reinterpretAsInts();
+                    IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE)
+                            .reinterpretAsInts();
                     int is = l / 16;
-                    for (int t = 0; t < 2; t++, qh = qh.lanewise(VectorOperators.LSHR, 2)) {
+                    for (int t = 0; t < 2; t++, qh = qh.lanewise(LSHR, 2)) {
                         ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
-                        ByteVector lo = ql.and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                        ByteVector hi = ql.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(qh.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector lo = ql.and((byte) 0x0F)
+                                .or(qh.lanewise(LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector hi = ql.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                                .or(qh.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                         FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
                         FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
                         int k = dstOffset + i + 128 * h + 32 * t + l;
                         for (int p = 0; p < BYTE_PARTS; p++) {
-                            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(sLo).intoArray(dst, k + p * F_LANES);
-                            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(sHi).intoArray(dst, k + 64 + p * F_LANES);
+                            FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
+                            wLo.mul(sLo).intoArray(dst, k + p * F_LANES);
+                            FloatVector wHi = (FloatVector) hi.convertShape(B2F, F, p);
+                            wHi.mul(sHi).intoArray(dst, k + 64 + p * F_LANES);
                         }
                     }
                 }

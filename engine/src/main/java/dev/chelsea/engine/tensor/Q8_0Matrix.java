@@ -3,7 +3,6 @@ package dev.chelsea.engine.tensor;
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -14,6 +13,8 @@ import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.B2F;
 
 /** Q8_0: blocks of 32 values, {@code block_q8_0 { fp16 d; int8 qs[32]; }}, value = d * q. */
 final class Q8_0Matrix extends WeightMatrix {
@@ -34,12 +35,13 @@ final class Q8_0Matrix extends WeightMatrix {
             for (int j = 0; j < BLOCK; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    sum = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xOffset + i + j + p * F_LANES), sum);
+                    FloatVector wQ = (FloatVector) q.convertShape(B2F, F, p);
+                    sum = wQ.fma(FloatVector.fromArray(F, x, xOffset + i + j + p * F_LANES), sum);
                 }
             }
             acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block))), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(ADD);
     }
 
     @Override
@@ -50,7 +52,8 @@ final class Q8_0Matrix extends WeightMatrix {
             for (int j = 0; j < BLOCK; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 for (int p = 0; p < BYTE_PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, dstOffset + i + j + p * F_LANES);
+                    FloatVector wQ = (FloatVector) q.convertShape(B2F, F, p);
+                    wQ.mul(d).intoArray(dst, dstOffset + i + j + p * F_LANES);
                 }
             }
         }
