@@ -2,46 +2,48 @@ package dev.chelsea.engine.tensor;
 
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+
+import static dev.chelsea.engine.tensor.Simd.F;
+import static dev.chelsea.engine.tensor.Simd.FLOAT_LE;
+import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.LE;
+import static jdk.incubator.vector.VectorOperators.ADD;
 
 /** F32 weights. */
 final class F32Matrix extends WeightMatrix {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     F32Matrix(MemorySegment data, int rows, int cols) {
-        super(data, rows, cols);
-    }
-
-    @Override
-    public GgmlType type() {
-        return GgmlType.F32;
+        super(GgmlType.F32, data, rows, cols);
     }
 
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        long base = (long) row * cols * Float.BYTES;
-        FloatVector acc = FloatVector.zero(S);
+        long base = row * rowBytes;
+        // Two accumulators: one FMA chain would wait on its own latency every vector.
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
         int i = 0;
-        int upper = S.loopBound(cols);
-        for (; i < upper; i += S.length()) {
-            FloatVector w = FloatVector.fromMemorySegment(S, data, base + (long) i * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
-            acc = w.fma(FloatVector.fromArray(S, x, xOffset + i), acc);
+        for (int upper = cols - 2 * F_LANES; i <= upper; i += 2 * F_LANES) {
+            acc0 = FloatVector.fromMemorySegment(F, data, base + (long) i * Float.BYTES, LE)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, data, base + (long) (i + F_LANES) * Float.BYTES, LE)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i + F_LANES), acc1);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int upper = cols - F_LANES; i <= upper; i += F_LANES) {
+            acc0 = FloatVector.fromMemorySegment(F, data, base + (long) i * Float.BYTES, LE)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(ADD);
         for (; i < cols; i++) {
-            sum += data.get(F, base + (long) i * Float.BYTES) * x[xOffset + i];
+            sum += data.get(FLOAT_LE, base + (long) i * Float.BYTES) * x[xOffset + i];
         }
         return sum;
     }
 
     @Override
-    public void dequantizeRow(int row, float[] dst, int dstOffset) {
-        MemorySegment.copy(data, F, (long) row * cols * Float.BYTES, dst, dstOffset, cols);
+    void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
+        MemorySegment.copy(data, FLOAT_LE, row * rowBytes + (long) col * Float.BYTES, dst, dstOffset, len);
     }
 }

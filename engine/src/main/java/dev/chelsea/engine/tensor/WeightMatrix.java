@@ -15,8 +15,26 @@ public abstract class WeightMatrix {
     protected final MemorySegment data;
     protected final int rows;
     protected final int cols;
+    /** Bytes of one row: rows are whole blocks, stored back to back. */
+    protected final long rowBytes;
+    private final GgmlType type;
 
-    protected WeightMatrix(MemorySegment data, int rows, int cols) {
+    protected WeightMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
+        if (rows < 1 || cols < 1) {
+            throw new IllegalArgumentException(type + " matrix must have at least one row and column, got "
+                    + rows + "x" + cols);
+        }
+        if (cols % type.blockSize != 0) {
+            throw new IllegalArgumentException(type + " rows must be whole blocks of " + type.blockSize
+                    + " values, got " + cols + " columns");
+        }
+        this.rowBytes = (long) (cols / type.blockSize) * type.bytesPerBlock;
+        long needed = rowBytes * rows;
+        if (data.byteSize() < needed) {
+            throw new IllegalArgumentException(type + " matrix " + rows + "x" + cols + " needs " + needed
+                    + " bytes, the data has " + data.byteSize());
+        }
+        this.type = type;
         this.data = data;
         this.rows = rows;
         this.cols = cols;
@@ -27,7 +45,9 @@ public abstract class WeightMatrix {
         return TensorTypes.wrap(t.type(), t.data(), t.rows(), t.cols(), t.name());
     }
 
-    public abstract GgmlType type();
+    public final GgmlType type() {
+        return type;
+    }
 
     public final int rows() {
         return rows;
@@ -44,19 +64,48 @@ public abstract class WeightMatrix {
     /** Dot product of row {@code row} with {@code x[xOffset .. xOffset + cols)}. */
     public abstract float dot(int row, float[] x, int xOffset);
 
+    /**
+     * Writes {@code len} values of row {@code row}, starting at column {@code col}, into
+     * {@code dst[dstOffset ..]}. {@code col} is a multiple of the block size, and so is {@code len}
+     * unless the range ends the row.
+     */
+    abstract void dequantize(int row, int col, int len, float[] dst, int dstOffset);
+
     /** Writes row {@code row} as floats into {@code dst[dstOffset .. dstOffset + cols)}. */
-    public abstract void dequantizeRow(int row, float[] dst, int dstOffset);
+    public void dequantizeRow(int row, float[] dst, int dstOffset) {
+        dequantize(row, 0, cols, dst, dstOffset);
+    }
 
     /**
      * Matrix product over rows {@code [r0, r1)} for {@code n} activation vectors:
      * {@code out[b * outStride + r] = dot(r, x, b * cols)}. Single-threaded; callers split rows
-     * across threads. Types override it to reuse each decoded weight block for several vectors.
+     * across threads. From a few vectors on, each weight is dequantized once per call and reused for
+     * all vectors (see {@link PanelMatMul}); below that, the fused per-row {@link #dot} is cheaper.
      */
     public void matMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
+        checkMatMul(x, n, out, outStride, r0, r1);
+        if (n >= PanelMatMul.MIN_VECTORS && r1 - r0 >= PanelMatMul.MIN_ROWS) {
+            PanelMatMul.matMul(this, x, n, out, outStride, r0, r1);
+            return;
+        }
         for (int r = r0; r < r1; r++) {
             for (int b = 0; b < n; b++) {
                 out[b * outStride + r] = dot(r, x, b * cols);
             }
+        }
+    }
+
+    private void checkMatMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
+        if (r0 < 0 || r1 > rows || r0 > r1) {
+            throw new IllegalArgumentException("row range [" + r0 + ", " + r1 + ") outside [0, " + rows + ")");
+        }
+        if (n < 0 || (long) n * cols > x.length) {
+            throw new IllegalArgumentException(n + " vectors of " + cols + " values do not fit in x (length "
+                    + x.length + ")");
+        }
+        if (n > 0 && r1 > r0 && ((n > 1 && outStride < r1) || (long) (n - 1) * outStride + r1 > out.length)) {
+            throw new IllegalArgumentException("out (length " + out.length + ", stride " + outStride
+                    + ") cannot hold " + n + " vectors of rows [" + r0 + ", " + r1 + ")");
         }
     }
 }

@@ -1,0 +1,304 @@
+package dev.chelsea.engine.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
+
+/**
+ * Weight matrix times many activation vectors (prefill), for every storage type at once.
+ *
+ * <p>A panel of {@link #PANEL_ROWS} weight rows is dequantized, {@link #CHUNK} columns at a time,
+ * into a small float buffer, so each weight is decoded once per call however many vectors there
+ * are. The activations are transposed once per call so that one vector load holds the same column
+ * of {@code L} different vectors; the register-blocked kernel then broadcasts one weight and
+ * multiplies it into those lanes, keeping {@code PANEL_ROWS x WIDE} accumulators in registers
+ * across the whole chunk. No horizontal reductions are needed, and partial sums of a group of
+ * {@link #GROUP_ROWS} rows stay in a small buffer across chunks, so only the columns of one chunk
+ * (of every vector) need to stay in cache.
+ */
+final class PanelMatMul {
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = Simd.F_LANES;
+    /**
+     * Below this many vectors the fused per-row dot products are faster. A kernel call costs the
+     * same for any count up to {@code L}, and measured on AVX-512 (16 lanes) it overtakes the dot
+     * products at about 5 vectors; scaled by lanes for narrower machines.
+     */
+    static final int MIN_VECTORS = Math.max(2, (5 * L + 8) / 16);
+    /** Weight rows per kernel call; with {@link #WIDE} it sets the accumulator count. */
+    private static final int PANEL_ROWS = 6;
+    /** Below this many rows the transposition does not pay off. */
+    static final int MIN_ROWS = 2 * PANEL_ROWS;
+    /**
+     * Vectors of lanes per kernel call: 6 x 4 accumulators need AVX-512's 32 registers; narrower
+     * machines (AVX2 has 16) get 6 x 2.
+     */
+    private static final int WIDE = L >= 16 ? 4 : 2;
+    /** Columns per chunk: a multiple of every block size, small enough for the panel to sit in L1. */
+    private static final int CHUNK = 256;
+    /** Rows whose partial sums are kept across chunks. */
+    private static final int GROUP_ROWS = 16 * PANEL_ROWS;
+    /** Vectors per pass, which bounds the transposed copy at {@code cols * MAX_VECTORS} floats. */
+    private static final int MAX_VECTORS = 256;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private PanelMatMul() {
+    }
+
+    /** Per-thread buffers, grown on demand and reused across calls. */
+    private static final class Scratch {
+        final float[] panel = new float[PANEL_ROWS * CHUNK];
+        float[] xt = new float[0];
+        float[] sums = new float[0];
+
+        float[] xt(int size) {
+            if (xt.length < size) {
+                xt = new float[size];
+            }
+            return xt;
+        }
+
+        float[] sums(int size) {
+            if (sums.length < size) {
+                sums = new float[size];
+            }
+            return sums;
+        }
+    }
+
+    static void matMul(WeightMatrix w, float[] x, int n, float[] out, int outStride, int r0, int r1) {
+        int cols = w.cols();
+        Scratch s = SCRATCH.get();
+        for (int b0 = 0; b0 < n; b0 += MAX_VECTORS) {
+            int count = Math.min(MAX_VECTORS, n - b0);
+            int width = (count + L - 1) / L * L;
+            float[] xt = s.xt(cols * width);
+            transpose(x, b0 * cols, cols, count, xt, width);
+            for (int g0 = r0; g0 < r1; g0 += GROUP_ROWS) {
+                int g1 = Math.min(r1, g0 + GROUP_ROWS);
+                int panels = (g1 - g0 + PANEL_ROWS - 1) / PANEL_ROWS;
+                float[] sums = s.sums(panels * PANEL_ROWS * width);
+                Arrays.fill(sums, 0, panels * PANEL_ROWS * width, 0f);
+                for (int k0 = 0; k0 < cols; k0 += CHUNK) {
+                    int len = Math.min(CHUNK, cols - k0);
+                    for (int p = 0; p < panels; p++) {
+                        int row = g0 + p * PANEL_ROWS;
+                        loadPanel(w, row, g1, k0, len, s.panel);
+                        multiplyPanel(s.panel, len, xt, k0 * width, width, sums, p * PANEL_ROWS * width);
+                    }
+                }
+                for (int r = g0; r < g1; r++) {
+                    int src = (r - g0) * width;
+                    for (int j = 0; j < count; j++) {
+                        out[(b0 + j) * outStride + r] = sums[src + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code xt[k * width + j] = x[off + j * cols + k]}; lanes from {@code count} to {@code width} are
+     * zero. Done in tiles of 16 columns so that the lines written stay in L1 while all vectors fill
+     * them.
+     */
+    private static void transpose(float[] x, int off, int cols, int count, float[] xt, int width) {
+        for (int k0 = 0; k0 < cols; k0 += 16) {
+            int k1 = Math.min(cols, k0 + 16);
+            for (int j = 0; j < count; j++) {
+                int src = off + j * cols;
+                for (int k = k0; k < k1; k++) {
+                    xt[k * width + j] = x[src + k];
+                }
+            }
+            if (count < width) {
+                for (int k = k0; k < k1; k++) {
+                    Arrays.fill(xt, k * width + count, (k + 1) * width, 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Dequantizes columns {@code [k0, k0 + len)} of the panel's rows into {@code panel}; rows at or
+     * past {@code end} are zero.
+     */
+    private static void loadPanel(WeightMatrix w, int row, int end, int k0, int len, float[] panel) {
+        for (int i = 0; i < PANEL_ROWS; i++) {
+            if (row + i < end) {
+                w.dequantize(row + i, k0, len, panel, i * CHUNK);
+            } else {
+                Arrays.fill(panel, i * CHUNK, i * CHUNK + len, 0f);
+            }
+        }
+    }
+
+    private static void multiplyPanel(float[] panel, int len, float[] xt, int xOff, int width, float[] sums, int sOff) {
+        int b = 0;
+        if (WIDE == 4) {
+            for (; b + 4 * L <= width; b += 4 * L) {
+                kernel4(panel, len, xt, xOff + b, width, sums, sOff + b);
+            }
+        }
+        for (; b + 2 * L <= width; b += 2 * L) {
+            kernel2(panel, len, xt, xOff + b, width, sums, sOff + b);
+        }
+        for (; b < width; b += L) {
+            kernel1(panel, len, xt, xOff + b, width, sums, sOff + b);
+        }
+    }
+
+    /**
+     * For the six panel rows {@code i} and four lane vectors {@code v}:
+     * {@code sums[sOff + i * width + v * L + lane] +=}
+     * {@code sum over k of panel[i * CHUNK + k] * xt[xOff + k * width + v * L + lane]}.
+     */
+    private static void kernel4(float[] w, int len, float[] xt, int xOff, int width, float[] sums, int sOff) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
+        FloatVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+        for (int k = 0; k < len; k++) {
+            int xk = xOff + k * width;
+            FloatVector x0 = FloatVector.fromArray(F, xt, xk);
+            FloatVector x1 = FloatVector.fromArray(F, xt, xk + L);
+            FloatVector x2 = FloatVector.fromArray(F, xt, xk + 2 * L);
+            FloatVector x3 = FloatVector.fromArray(F, xt, xk + 3 * L);
+            FloatVector a = FloatVector.broadcast(F, w[k]);
+            c00 = a.fma(x0, c00);
+            c01 = a.fma(x1, c01);
+            c02 = a.fma(x2, c02);
+            c03 = a.fma(x3, c03);
+            a = FloatVector.broadcast(F, w[CHUNK + k]);
+            c10 = a.fma(x0, c10);
+            c11 = a.fma(x1, c11);
+            c12 = a.fma(x2, c12);
+            c13 = a.fma(x3, c13);
+            a = FloatVector.broadcast(F, w[2 * CHUNK + k]);
+            c20 = a.fma(x0, c20);
+            c21 = a.fma(x1, c21);
+            c22 = a.fma(x2, c22);
+            c23 = a.fma(x3, c23);
+            a = FloatVector.broadcast(F, w[3 * CHUNK + k]);
+            c30 = a.fma(x0, c30);
+            c31 = a.fma(x1, c31);
+            c32 = a.fma(x2, c32);
+            c33 = a.fma(x3, c33);
+            a = FloatVector.broadcast(F, w[4 * CHUNK + k]);
+            c40 = a.fma(x0, c40);
+            c41 = a.fma(x1, c41);
+            c42 = a.fma(x2, c42);
+            c43 = a.fma(x3, c43);
+            a = FloatVector.broadcast(F, w[5 * CHUNK + k]);
+            c50 = a.fma(x0, c50);
+            c51 = a.fma(x1, c51);
+            c52 = a.fma(x2, c52);
+            c53 = a.fma(x3, c53);
+        }
+        // Stores are written out here: a vector passed to a method C2 declines to inline gets boxed,
+        // and the boxing then reaches back into the loop.
+        int o = sOff;
+        c00.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c01.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c02.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c03.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+        o += width;
+        c10.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c11.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c12.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c13.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+        o += width;
+        c20.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c21.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c22.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c23.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+        o += width;
+        c30.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c31.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c32.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c33.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+        o += width;
+        c40.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c41.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c42.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c43.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+        o += width;
+        c50.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c51.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        c52.add(FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+        c53.add(FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+    }
+
+    private static void kernel2(float[] w, int len, float[] xt, int xOff, int width, float[] sums, int sOff) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00;
+        FloatVector c10 = c00, c11 = c00;
+        FloatVector c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00;
+        FloatVector c50 = c00, c51 = c00;
+        for (int k = 0; k < len; k++) {
+            int xk = xOff + k * width;
+            FloatVector x0 = FloatVector.fromArray(F, xt, xk);
+            FloatVector x1 = FloatVector.fromArray(F, xt, xk + L);
+            FloatVector a = FloatVector.broadcast(F, w[k]);
+            c00 = a.fma(x0, c00);
+            c01 = a.fma(x1, c01);
+            a = FloatVector.broadcast(F, w[CHUNK + k]);
+            c10 = a.fma(x0, c10);
+            c11 = a.fma(x1, c11);
+            a = FloatVector.broadcast(F, w[2 * CHUNK + k]);
+            c20 = a.fma(x0, c20);
+            c21 = a.fma(x1, c21);
+            a = FloatVector.broadcast(F, w[3 * CHUNK + k]);
+            c30 = a.fma(x0, c30);
+            c31 = a.fma(x1, c31);
+            a = FloatVector.broadcast(F, w[4 * CHUNK + k]);
+            c40 = a.fma(x0, c40);
+            c41 = a.fma(x1, c41);
+            a = FloatVector.broadcast(F, w[5 * CHUNK + k]);
+            c50 = a.fma(x0, c50);
+            c51 = a.fma(x1, c51);
+        }
+        int o = sOff;
+        c00.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c01.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        o += width;
+        c10.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c11.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        o += width;
+        c20.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c21.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        o += width;
+        c30.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c31.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        o += width;
+        c40.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c41.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        o += width;
+        c50.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        c51.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+    }
+
+    private static void kernel1(float[] w, int len, float[] xt, int xOff, int width, float[] sums, int sOff) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        for (int k = 0; k < len; k++) {
+            FloatVector x0 = FloatVector.fromArray(F, xt, xOff + k * width);
+            c0 = FloatVector.broadcast(F, w[k]).fma(x0, c0);
+            c1 = FloatVector.broadcast(F, w[CHUNK + k]).fma(x0, c1);
+            c2 = FloatVector.broadcast(F, w[2 * CHUNK + k]).fma(x0, c2);
+            c3 = FloatVector.broadcast(F, w[3 * CHUNK + k]).fma(x0, c3);
+            c4 = FloatVector.broadcast(F, w[4 * CHUNK + k]).fma(x0, c4);
+            c5 = FloatVector.broadcast(F, w[5 * CHUNK + k]).fma(x0, c5);
+        }
+        c0.add(FloatVector.fromArray(F, sums, sOff)).intoArray(sums, sOff);
+        c1.add(FloatVector.fromArray(F, sums, sOff + width)).intoArray(sums, sOff + width);
+        c2.add(FloatVector.fromArray(F, sums, sOff + 2 * width)).intoArray(sums, sOff + 2 * width);
+        c3.add(FloatVector.fromArray(F, sums, sOff + 3 * width)).intoArray(sums, sOff + 3 * width);
+        c4.add(FloatVector.fromArray(F, sums, sOff + 4 * width)).intoArray(sums, sOff + 4 * width);
+        c5.add(FloatVector.fromArray(F, sums, sOff + 5 * width)).intoArray(sums, sOff + 5 * width);
+    }
+}

@@ -1,0 +1,227 @@
+package dev.chelsea.engine.tensor;
+
+import dev.chelsea.engine.gguf.GgmlType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Every storage type against {@link ReferenceDecoder} on random blocks. Shapes are chosen to miss
+ * every multiple the kernels work in: columns are odd numbers of blocks (or, for plain floats, not a
+ * multiple of any vector width) and span a partial column chunk; rows are not a multiple of the
+ * panel and cross a row group.
+ *
+ * <p>Dot products must be within {@value #TOLERANCE} of the sum of {@code |w * x|} of the exact
+ * float64 result; dequantized values must be exactly the float nearest the exact value, as ggml
+ * computes them.
+ */
+class WeightMatrixTest {
+    private static final double TOLERANCE = 1e-5;
+    private static final int ROWS = 101;
+    private static final int[] VECTOR_COUNTS = {1, 3, 7, 17, 70};
+
+    static Stream<GgmlType> types() {
+        return TensorTypes.SUPPORTED.stream();
+    }
+
+    /** Columns: 19 blocks of 32 (608), 3 super-blocks of 256 (768), or 613 plain values. */
+    static int cols(GgmlType type) {
+        return switch (type.blockSize) {
+            case 1 -> 613;
+            case 32 -> 19 * 32;
+            case 256 -> 3 * 256;
+            default -> throw new IllegalArgumentException(type.toString());
+        };
+    }
+
+    /** A random matrix with its exact values, and how to say which one it was. */
+    record Case(GgmlType type, long seed, WeightMatrix matrix, double[][] exact, SplittableRandom rnd) {
+        static Case of(GgmlType type, int rows, int cols) {
+            long seed = RandomWeights.seed();
+            SplittableRandom rnd = new SplittableRandom(seed);
+            MemorySegment data = RandomWeights.matrix(type, rows, cols, rnd);
+            WeightMatrix w = TensorTypes.wrap(type, data, rows, cols, "random");
+            double[][] exact = new double[rows][];
+            for (int r = 0; r < rows; r++) {
+                exact[r] = ReferenceDecoder.row(type, data, cols, r);
+            }
+            return new Case(type, seed, w, exact, rnd);
+        }
+
+        String where() {
+            return type + " " + matrix.rows() + "x" + matrix.cols() + " seed " + seed + " (replay with -Dchelsea.seed=" + seed + ")";
+        }
+
+        void assertDot(double got, int row, float[] x, int xOff, String what) {
+            double sum = 0;
+            double abs = 0;
+            double[] w = exact[row];
+            for (int k = 0; k < w.length; k++) {
+                sum += w[k] * x[xOff + k];
+                abs += Math.abs(w[k] * x[xOff + k]);
+            }
+            double err = Math.abs(got - sum);
+            if (!(err <= TOLERANCE * abs + 1e-30)) {
+                fail(what + " row " + row + ": got " + got + ", expected " + sum + " (error " + err
+                        + ", allowed " + TOLERANCE * abs + "), " + where());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void dequantizeRowIsTheNearestFloatOfTheExactValue(GgmlType type) {
+        Case c = Case.of(type, ROWS, cols(type));
+        int cols = c.matrix.cols();
+        float[] row = new float[cols + 5];
+        for (int r = 0; r < ROWS; r++) {
+            Arrays.fill(row, Float.NaN);
+            c.matrix.dequantizeRow(r, row, 3);
+            for (int k = 0; k < cols; k++) {
+                float expected = (float) c.exact[r][k];
+                if (Float.floatToIntBits(row[3 + k]) != Float.floatToIntBits(expected)) {
+                    fail("row " + r + " col " + k + ": got " + row[3 + k] + ", expected " + expected + ", " + c.where());
+                }
+            }
+            assertTrue(Float.isNaN(row[2]) && Float.isNaN(row[3 + cols]), "wrote outside its range, " + c.where());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void dotMatchesExactSum(GgmlType type) {
+        Case c = Case.of(type, ROWS, cols(type));
+        int cols = c.matrix.cols();
+        float[] x = RandomWeights.activations(cols + 9, c.rnd);
+        for (int r = 0; r < ROWS; r++) {
+            int xOff = r % 10;
+            c.assertDot(c.matrix.dot(r, x, xOff), r, x, xOff, "dot");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void matMulMatchesExactSums(GgmlType type) {
+        Case c = Case.of(type, ROWS, cols(type));
+        int cols = c.matrix.cols();
+        for (int n : VECTOR_COUNTS) {
+            float[] x = RandomWeights.activations(n * cols, c.rnd);
+            float[] out = new float[n * ROWS];
+            c.matrix.matMul(x, n, out, ROWS, 0, ROWS);
+            for (int b = 0; b < n; b++) {
+                for (int r = 0; r < ROWS; r++) {
+                    c.assertDot(out[b * ROWS + r], r, x, b * cols, "matMul n=" + n + " vector " + b);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void matMulOnARowRangeWritesOnlyThoseRows(GgmlType type) {
+        Case c = Case.of(type, ROWS, cols(type));
+        int cols = c.matrix.cols();
+        int stride = ROWS + 3;
+        for (int n : new int[]{2, 17}) {
+            float[] x = RandomWeights.activations(n * cols, c.rnd);
+            float[] out = new float[n * stride];
+            Arrays.fill(out, Float.NaN);
+            int r0 = 7;
+            int r1 = 90;
+            c.matrix.matMul(x, n, out, stride, r0, r1);
+            for (int b = 0; b < n; b++) {
+                for (int r = 0; r < stride; r++) {
+                    float v = out[b * stride + r];
+                    if (r >= r0 && r < r1) {
+                        c.assertDot(v, r, x, b * cols, "matMul rows [7, 90) n=" + n + " vector " + b);
+                    } else {
+                        assertTrue(Float.isNaN(v), "matMul rows [7, 90) wrote row " + r + " of vector " + b + ", " + c.where());
+                    }
+                }
+            }
+        }
+    }
+
+    /** More vectors than one pass of the panel product takes (its transposed copy is bounded). */
+    @ParameterizedTest
+    @MethodSource("types")
+    void matMulWithMoreVectorsThanOnePass(GgmlType type) {
+        int rows = 13;
+        Case c = Case.of(type, rows, type.blockSize == 256 ? 256 : 64);
+        int cols = c.matrix.cols();
+        int n = 300;
+        float[] x = RandomWeights.activations(n * cols, c.rnd);
+        float[] out = new float[n * rows];
+        c.matrix.matMul(x, n, out, rows, 0, rows);
+        for (int b = 0; b < n; b++) {
+            for (int r = 0; r < rows; r++) {
+                c.assertDot(out[b * rows + r], r, x, b * cols, "matMul n=" + n + " vector " + b);
+            }
+        }
+    }
+
+    /** A single row, a single block and a single value: the smallest shapes every loop must survive. */
+    @ParameterizedTest
+    @MethodSource("types")
+    void smallestShapes(GgmlType type) {
+        for (int rows : new int[]{1, 5}) {
+            Case c = Case.of(type, rows, type.blockSize);
+            int cols = type.blockSize;
+            float[] x = RandomWeights.activations(8 * cols, c.rnd);
+            float[] out = new float[8 * rows];
+            c.matrix.matMul(x, 8, out, rows, 0, rows);
+            for (int b = 0; b < 8; b++) {
+                for (int r = 0; r < rows; r++) {
+                    c.assertDot(out[b * rows + r], r, x, b * cols, "matMul n=8");
+                    c.assertDot(c.matrix.dot(r, x, b * cols), r, x, b * cols, "dot");
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void rejectsShapesThatAreNotWholeBlocksOrDoNotFitTheData(GgmlType type) {
+        MemorySegment data = MemorySegment.ofArray(new byte[4 * type.bytesPerBlock]);
+        if (type.blockSize > 1) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> TensorTypes.wrap(type, data, 1, type.blockSize + 1, "t"));
+            assertTrue(e.getMessage().contains("'t'") && e.getMessage().contains("whole blocks"), e.getMessage());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TensorTypes.wrap(type, data, 5, type.blockSize, "t"));
+        assertTrue(e.getMessage().contains("bytes"), e.getMessage());
+    }
+
+    @Test
+    void matMulRejectsArraysTooSmall() {
+        Case c = Case.of(GgmlType.Q8_0, 12, 64);
+        float[] x = new float[3 * 64];
+        assertThrows(IllegalArgumentException.class, () -> c.matrix.matMul(x, 4, new float[48], 12, 0, 12));
+        assertThrows(IllegalArgumentException.class, () -> c.matrix.matMul(x, 3, new float[35], 12, 0, 12));
+        assertThrows(IllegalArgumentException.class, () -> c.matrix.matMul(x, 3, new float[36], 12, 0, 13));
+        c.matrix.matMul(x, 3, new float[36], 12, 0, 12);
+    }
+
+    @Test
+    void supportedTypesAreTheOnesWithClasses() {
+        for (GgmlType type : GgmlType.values()) {
+            MemorySegment data = MemorySegment.ofArray(new byte[type.bytesPerBlock]);
+            if (TensorTypes.SUPPORTED.contains(type)) {
+                assertEquals(type, TensorTypes.wrap(type, data, 1, type.blockSize, "t").type());
+            } else {
+                assertThrows(UnsupportedTensorTypeException.class, () -> TensorTypes.wrap(type, data, 1, type.blockSize, "t"));
+            }
+        }
+    }
+}
