@@ -2,6 +2,7 @@ package dev.chelsea.engine.cli;
 
 import dev.chelsea.engine.eval.EvalText;
 import dev.chelsea.engine.eval.GreedyContinuation;
+import dev.chelsea.engine.eval.MemoryCalibration;
 import dev.chelsea.engine.eval.OnlinePerplexity;
 import dev.chelsea.engine.eval.QualityPlot;
 import dev.chelsea.engine.generate.GenerationStats;
@@ -52,6 +53,9 @@ final class CompareCommand extends Command {
                   --ratios R,...     kept ratios to compare at (default 0.5,0.25,0.2)
                   --kv P,...         policies besides full (default chelsea,streaming,h2o,snapkv)
                   --batch B          tokens per forward step while reading (default 16; 1 = generation)
+                  --match-memory     give each policy the largest kept ratio at which neither its peak nor its mean
+                                     KV bytes exceed streaming's at the nominal ratio (slack over the budget,
+                                     rounding and per-slot bookkeeping differ by policy)
                   --plot OUT.png     draw perplexity and greedy agreement against KV memory
                   --json             print one JSON object instead of a table
                   --chunk C          Chelsea chunk size (default 64)
@@ -73,15 +77,15 @@ final class CompareCommand extends Command {
 
     @Override
     List<String> flagOptions() {
-        return List.of("json", "no-size-bias", "global-topk");
+        return List.of("json", "no-size-bias", "global-topk", "match-memory");
     }
 
     /** The full cache's answers for one text. */
     record Reference(int[] argmax, int[] continuation) {
     }
 
-    /** One policy at one ratio, summed over texts. */
-    record Row(String policy, double ratio, double nll, long scored, long top1, long positions, long greedy, long generated,
+    /** One policy at one nominal ratio ({@code target}; {@code ratio} is the one it ran at), summed over texts. */
+    record Row(String policy, double target, double ratio, double nll, long scored, long top1, long positions, long greedy, long generated,
                double attentionError, long peakBytes, double finalBytes, double meanBytes, long decodeSteps, long decodeNanos,
                long compressions, double compressionMs) {
         double perplexity() {
@@ -128,10 +132,18 @@ final class CompareCommand extends Command {
             List<Row> rows = new ArrayList<>();
             rows.add(evaluate(model, KvCacheConfig.full(), 1.0, texts, null, refs, batch, next));
             err.printf("compare: full done (1 of %d)%n", 1 + ratios.length * policies.size());
+            int longest = texts.stream().mapToInt(EvalText::length).max().orElseThrow();
             for (double ratio : ratios) {
+                MemoryCalibration.Usage target = MemoryCalibration.usage(kvConfig(a, "streaming").withKeptRatio(ratio), model.kvLayout(),
+                        longest, batch, next - 1);
                 for (String p : policies) {
-                    rows.add(evaluate(model, kvConfig(a, p).withKeptRatio(ratio), ratio, texts, refs, null, batch, next));
-                    err.printf(Locale.ROOT, "compare: %s at %.2f done (%d of %d)%n", p, ratio, rows.size(), 1 + ratios.length * policies.size());
+                    KvCacheConfig kv = kvConfig(a, p).withKeptRatio(ratio);
+                    if (a.flag("match-memory") && !p.equals("streaming")) {
+                        kv = kv.withKeptRatio(MemoryCalibration.matchRatio(kv, model.kvLayout(), longest, batch, next - 1, target));
+                    }
+                    rows.add(evaluate(model, kv, ratio, texts, refs, null, batch, next));
+                    err.printf(Locale.ROOT, "compare: %s at %.2f (kept ratio %.4f) done (%d of %d)%n", p, ratio, kv.keptRatio(), rows.size(),
+                            1 + ratios.length * policies.size());
                 }
             }
             KvCacheConfig shown = kvConfig(a, "chelsea");
@@ -171,7 +183,7 @@ final class CompareCommand extends Command {
      * reference answers; every other policy is compared with them and measured by an attention
      * probe, paused while the continuation is timed.
      */
-    private static Row evaluate(Model model, KvCacheConfig kv, double ratio, List<EvalText> texts, List<Reference> refs,
+    private static Row evaluate(Model model, KvCacheConfig kv, double target, List<EvalText> texts, List<Reference> refs,
                                 List<Reference> refsOut, int batch, int next) {
         double nll = 0, fin = 0, meanSum = 0, errSum = 0, compMs = 0;
         long scored = 0, top1 = 0, positions = 0, greedy = 0, generated = 0, peak = 0, steps = 0, nanos = 0, comp = 0, tokens = 0;
@@ -213,7 +225,7 @@ final class CompareCommand extends Command {
             top1 = positions;
             greedy = generated;
         }
-        return new Row(kv.policy(), ratio, nll, scored, top1, positions, greedy, generated, errSum / texts.size(), peak,
+        return new Row(kv.policy(), target, kv.policy().equals("full") ? 1.0 : kv.keptRatio(), nll, scored, top1, positions, greedy, generated, errSum / texts.size(), peak,
                 fin / texts.size(), meanSum / tokens, steps, nanos, comp, compMs);
     }
 
@@ -252,6 +264,7 @@ final class CompareCommand extends Command {
             Row r = rows.get(i);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("policy", Json.quote(r.policy()));
+            m.put("target_ratio", r.target());
             m.put("kept_ratio", r.ratio());
             m.put("perplexity", fmt(r.perplexity()));
             m.put("tokens", r.scored());
@@ -288,12 +301,12 @@ final class CompareCommand extends Command {
         out.printf("model %s, %d texts of up to %d tokens read in batches of %d, then %d greedy tokens; %s%n", model.path().getFileName(),
                 texts.size(), read, batch, next, PerplexityCommand.settings(shown).replaceFirst("^chelsea \\(kept [0-9.]+, ", "(").replace("()", ""));
         Row full = rows.getFirst();
-        String h = "%-10s %5s %10s %8s %7s %7s %9s %10s %10s %10s %7s %10s%n";
-        out.printf(h, "policy", "kept", "perplexity", "vs full", "top-1", "greedy", "attn err", "KV peak", "KV final", "KV mean",
+        String h = "%-10s %6s %6s %10s %8s %7s %7s %9s %10s %10s %10s %7s %10s%n";
+        out.printf(h, "policy", "target", "kept", "perplexity", "vs full", "top-1", "greedy", "attn err", "KV peak", "KV final", "KV mean",
                 "KV/full", "decode t/s");
         for (Row r : rows) {
             boolean isFull = r == full;
-            out.printf(Locale.ROOT, "%-10s %5.2f %10.4f %8s %6.1f%% %6.1f%% %9s %10s %10s %10s %7.3f %10.1f%n", r.policy(), r.ratio(),
+            out.printf(Locale.ROOT, "%-10s %6.2f %6.3f %10.4f %8s %6.1f%% %6.1f%% %9s %10s %10s %10s %7.3f %10.1f%n", r.policy(), r.target(), r.ratio(),
                     r.perplexity(), isFull ? "-" : String.format(Locale.ROOT, "%+.2f%%", 100 * (r.perplexity() / full.perplexity() - 1)),
                     100 * r.top1Agreement(), 100 * r.greedyAgreement(), isFull ? "-" : String.format(Locale.ROOT, "%.4f", r.attentionError()),
                     GenerationStats.humanBytes(r.peakBytes()), GenerationStats.humanBytes(Math.round(r.finalBytes())),

@@ -207,7 +207,29 @@ class EvaluationCommandsTest {
         List<String> lines = table.out().lines().toList();
         assertEquals(2 + 1 + 2 * 2, lines.size(), table.out());
         assertTrue(lines.get(1).startsWith("policy") && lines.get(2).startsWith("full"), table.out());
-        assertTrue(lines.get(3).matches("chelsea +0\\.50 .*") && lines.get(6).matches("h2o +0\\.25 .*"), table.out());
+        assertTrue(lines.get(3).matches("chelsea +0\\.50 +0\\.500 .*") && lines.get(6).matches("h2o +0\\.25 +0\\.250 .*"), table.out());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void matchMemoryKeepsEveryPolicyWithinStreamingsBytes() {
+        Map<String, Object> j = json(run(args(new String[] {"compare", "--model", stories(), "--self-text", "1", "--context", "256",
+                "--next", "8", "--ratios", "0.3", "--match-memory", "--json"}, SMALL)));
+        List<Object> rows = (List<Object>) j.get("rows");
+        Map<String, Map<String, Object>> by = new java.util.HashMap<>();
+        for (Object o : rows) {
+            by.put((String) ((Map<String, Object>) o).get("policy"), (Map<String, Object>) o);
+        }
+        double peak = num(by.get("streaming"), "kv_bytes_peak"), mean = num(by.get("streaming"), "kv_bytes_mean");
+        assertEquals(0.3, num(by.get("streaming"), "kept_ratio"));
+        for (String p : List.of("chelsea", "h2o", "snapkv")) {
+            Map<String, Object> r = by.get(p);
+            assertEquals(0.3, num(r, "target_ratio"));
+            assertTrue(num(r, "kv_bytes_peak") <= peak && num(r, "kv_bytes_mean") <= mean + 1, p + " " + r);
+            assertTrue(num(r, "kv_bytes_peak") > 0.8 * peak && num(r, "kv_bytes_mean") > 0.8 * mean, p + " " + r);
+        }
+        // Chelsea's chunk of slack and its sizes cost memory, so it gets a lower ratio at equal bytes.
+        assertTrue(num(by.get("chelsea"), "kept_ratio") < 0.3, by.get("chelsea").toString());
     }
 
     @Test

@@ -95,6 +95,27 @@ class OnlinePerplexityTest {
     }
 
     @Test
+    void memoryCalibrationReplaysTheRealRunsMemoryWithoutTheModel() {
+        for (String policy : KvCacheConfig.POLICIES) {
+            KvCacheConfig kv = small(policy, 0.3);
+            Session s = model.newSession(kv);
+            OnlinePerplexity.Result r = OnlinePerplexity.run(s, Arrays.copyOf(text, 300), 16);
+            GreedyContinuation.run(s, r.lastLogits(), 12);
+            MemoryCalibration.Usage simulated = MemoryCalibration.usage(kv, model.kvLayout(), 300, 16, 11);
+            assertEquals(s.cache().stats().peakBytes(), simulated.peakBytes(), policy);
+            assertEquals(r.meanBytes(), simulated.meanBytes(), 1e-9 * r.meanBytes(), policy);
+        }
+        KvCacheConfig chelsea = small("chelsea", 0.3);
+        MemoryCalibration.Usage limit = MemoryCalibration.usage(small("streaming", 0.3), model.kvLayout(), 300, 16, 11);
+        double ratio = MemoryCalibration.matchRatio(chelsea, model.kvLayout(), 300, 16, 11, limit);
+        assertTrue(ratio < 0.3, "ratio " + ratio);
+        MemoryCalibration.Usage at = MemoryCalibration.usage(chelsea.withKeptRatio(ratio), model.kvLayout(), 300, 16, 11);
+        assertTrue(at.peakBytes() <= limit.peakBytes() && at.meanBytes() <= limit.meanBytes(), at + " vs " + limit);
+        MemoryCalibration.Usage above = MemoryCalibration.usage(chelsea.withKeptRatio(ratio + 0.01), model.kvLayout(), 300, 16, 11);
+        assertTrue(above.peakBytes() > limit.peakBytes() || above.meanBytes() > limit.meanBytes(), above + " vs " + limit);
+    }
+
+    @Test
     void continuationIsGreedyAndTimed() {
         Session s = model.newSession(small("chelsea", 0.5));
         OnlinePerplexity.Result r = OnlinePerplexity.run(s, Arrays.copyOf(text, 400), 16);
