@@ -86,8 +86,13 @@ final class CompareCommand extends Command {
 
     /** One policy at one nominal ratio ({@code target}; {@code ratio} is the one it ran at), summed over texts. */
     record Row(String policy, double target, double ratio, double nll, long scored, long top1, long positions, long greedy, long generated,
-               double attentionError, long peakBytes, double finalBytes, double meanBytes, long decodeSteps, long decodeNanos,
-               long compressions, double compressionMs) {
+               double greedyPrefix, double attentionError, long peakBytes, double finalBytes, double meanBytes, long decodeSteps, long decodeNanos,
+               long compressions, double compressionMs, boolean overMemory) {
+        Row markedOverMemory() {
+            return new Row(policy, target, ratio, nll, scored, top1, positions, greedy, generated, greedyPrefix, attentionError, peakBytes, finalBytes,
+                    meanBytes, decodeSteps, decodeNanos, compressions, compressionMs, true);
+        }
+
         double perplexity() {
             return Math.exp(nll / scored);
         }
@@ -138,10 +143,17 @@ final class CompareCommand extends Command {
                         longest, batch, next - 1);
                 for (String p : policies) {
                     KvCacheConfig kv = kvConfig(a, p).withKeptRatio(ratio);
+                    boolean over = false;
                     if (a.flag("match-memory") && !p.equals("streaming")) {
                         kv = kv.withKeptRatio(MemoryCalibration.matchRatio(kv, model.kvLayout(), longest, batch, next - 1, target));
+                        over = !MemoryCalibration.usage(kv, model.kvLayout(), longest, batch, next - 1).within(target);
+                        if (over) {
+                            err.printf(Locale.ROOT, "compare: %s cannot get down to streaming's memory at %.2f even at its smallest budget"
+                                    + " (sinks + window, plus its slack); its row uses more (marked *)%n", p, ratio);
+                        }
                     }
-                    rows.add(evaluate(model, kv, ratio, texts, refs, null, batch, next));
+                    Row row = evaluate(model, kv, ratio, texts, refs, null, batch, next);
+                    rows.add(over ? row.markedOverMemory() : row);
                     err.printf(Locale.ROOT, "compare: %s at %.2f (kept ratio %.4f) done (%d of %d)%n", p, ratio, kv.keptRatio(), rows.size(),
                             1 + ratios.length * policies.size());
                 }
@@ -185,7 +197,7 @@ final class CompareCommand extends Command {
      */
     private static Row evaluate(Model model, KvCacheConfig kv, double target, List<EvalText> texts, List<Reference> refs,
                                 List<Reference> refsOut, int batch, int next) {
-        double nll = 0, fin = 0, meanSum = 0, errSum = 0, compMs = 0;
+        double nll = 0, fin = 0, meanSum = 0, errSum = 0, compMs = 0, prefix = 0;
         long scored = 0, top1 = 0, positions = 0, greedy = 0, generated = 0, peak = 0, steps = 0, nanos = 0, comp = 0, tokens = 0;
         for (int i = 0; i < texts.size(); i++) {
             int[] ids = texts.get(i).tokens();
@@ -205,6 +217,7 @@ final class CompareCommand extends Command {
                     top1 += r.argmax()[p] == ref.argmax()[p] ? 1 : 0;
                 }
                 greedy += g.matches(ref.continuation());
+                prefix += g.commonPrefix(ref.continuation());
                 errSum += probe.relativeError();
             }
             KvStats st = s.cache().stats();
@@ -224,9 +237,11 @@ final class CompareCommand extends Command {
         if (refsOut != null) {
             top1 = positions;
             greedy = generated;
+            prefix = (double) next * texts.size();
         }
-        return new Row(kv.policy(), target, kv.policy().equals("full") ? 1.0 : kv.keptRatio(), nll, scored, top1, positions, greedy, generated, errSum / texts.size(), peak,
-                fin / texts.size(), meanSum / tokens, steps, nanos, comp, compMs);
+        return new Row(kv.policy(), target, kv.policy().equals("full") ? 1.0 : kv.keptRatio(), nll, scored, top1, positions, greedy, generated,
+                prefix / texts.size(), errSum / texts.size(), peak,
+                fin / texts.size(), meanSum / tokens, steps, nanos, comp, compMs, false);
     }
 
     private static List<QualityPlot.Panel> panels(List<Row> rows, List<String> policies) {
@@ -266,10 +281,12 @@ final class CompareCommand extends Command {
             m.put("policy", Json.quote(r.policy()));
             m.put("target_ratio", r.target());
             m.put("kept_ratio", r.ratio());
+            m.put("over_memory", r.overMemory());
             m.put("perplexity", fmt(r.perplexity()));
             m.put("tokens", r.scored());
             m.put("top1_agreement", fmt(r.top1Agreement()));
             m.put("greedy_agreement", fmt(r.greedyAgreement()));
+            m.put("greedy_common_prefix", fmt(r.greedyPrefix()));
             m.put("attention_rel_error", fmt(r.attentionError()));
             m.put("kv_bytes_peak", r.peakBytes());
             m.put("kv_bytes_final", Math.round(r.finalBytes()));
@@ -306,7 +323,8 @@ final class CompareCommand extends Command {
                 "KV/full", "decode t/s");
         for (Row r : rows) {
             boolean isFull = r == full;
-            out.printf(Locale.ROOT, "%-10s %6.2f %6.3f %10.4f %8s %6.1f%% %6.1f%% %9s %10s %10s %10s %7.3f %10.1f%n", r.policy(), r.target(), r.ratio(),
+            out.printf(Locale.ROOT, "%-10s %6.2f %6s %10.4f %8s %6.1f%% %6.1f%% %9s %10s %10s %10s %7.3f %10.1f%n", r.policy(), r.target(),
+                    String.format(Locale.ROOT, "%.3f", r.ratio()) + (r.overMemory() ? "*" : ""),
                     r.perplexity(), isFull ? "-" : String.format(Locale.ROOT, "%+.2f%%", 100 * (r.perplexity() / full.perplexity() - 1)),
                     100 * r.top1Agreement(), 100 * r.greedyAgreement(), isFull ? "-" : String.format(Locale.ROOT, "%.4f", r.attentionError()),
                     GenerationStats.humanBytes(r.peakBytes()), GenerationStats.humanBytes(Math.round(r.finalBytes())),

@@ -31,7 +31,8 @@ public final class MemoryCalibration {
      *                  {@link OnlinePerplexity.Result#meanBytes()} measures it)
      */
     public record Usage(long peakBytes, double meanBytes) {
-        boolean within(Usage limit) {
+        /** Whether neither figure exceeds {@code limit}'s. */
+        public boolean within(Usage limit) {
             return peakBytes <= limit.peakBytes && meanBytes <= limit.meanBytes * (1 + 1e-12);
         }
     }
