@@ -166,6 +166,7 @@ final class CompareCommand extends Command {
             }
             if (plot != null) {
                 boolean labelled = QualityPlot.write(plot, model.path().getFileName() + ": quality against KV memory (" + texts.size() + " texts, "
+                        + (a.flag("match-memory") ? "memory matched to streaming, " : "")
                         + PerplexityCommand.settings(shown).replaceFirst("^chelsea \\(kept [0-9.]+, ", "").replace(")", "") + ")",
                         "KV memory held, fraction of the full cache (mean over the text)", panels(rows, policies));
                 err.println("plot written to " + plot + (labelled ? "" : " (without text: this JDK has no usable fonts)"));
