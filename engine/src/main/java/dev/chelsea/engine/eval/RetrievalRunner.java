@@ -62,9 +62,7 @@ public final class RetrievalRunner {
             return tok.encode(c.prompt().stripTrailing() + " " + c.answerPrefix(), tok.addsBos(), false);
         }
         String text = template.render(List.of(ChatMessage.user(c.prompt())), true) + c.answerPrefix();
-        int bos = tok.bosId();
-        boolean rendered = bos >= 0 && text.startsWith(tok.tokenText(bos));
-        return tok.encode(text, tok.addsBos() && !rendered, true);
+        return tok.encode(text, tok.addsBos() && !template.rendersBos(), true);
     }
 
     public Outcome run(RetrievalCase c) {
