@@ -151,7 +151,8 @@ final class RetrievalCommand extends Command {
         return 0;
     }
 
-    record Summary(int run, int skipped, int correct, long peakBytes, long nanos) {
+    /** Totals over the cases run; {@code finalBytes} is the mean of what each cache held once its answer was written. */
+    record Summary(int run, int skipped, int correct, long peakBytes, double finalBytes, long nanos) {
         double accuracy() {
             return run == 0 ? Double.NaN : (double) correct / run;
         }
@@ -159,6 +160,7 @@ final class RetrievalCommand extends Command {
         static Summary of(List<RetrievalRunner.Outcome> outcomes) {
             int run = 0, skipped = 0, correct = 0;
             long peak = 0, nanos = 0;
+            double fin = 0;
             for (RetrievalRunner.Outcome o : outcomes) {
                 if (o.skipped()) {
                     skipped++;
@@ -167,9 +169,10 @@ final class RetrievalCommand extends Command {
                 run++;
                 correct += o.correct() ? 1 : 0;
                 peak = Math.max(peak, o.stats().peakBytes());
+                fin += o.stats().totalBytes();
                 nanos += o.nanos();
             }
-            return new Summary(run, skipped, correct, peak, nanos);
+            return new Summary(run, skipped, correct, peak, run == 0 ? 0 : fin / run, nanos);
         }
     }
 
@@ -182,6 +185,7 @@ final class RetrievalCommand extends Command {
                 .append(", \"skipped_too_long\": ").append(s.skipped()).append(", \"correct\": ").append(s.correct())
                 .append(", \"accuracy\": ").append(s.run() == 0 ? "null" : String.format(Locale.ROOT, "%.4f", s.accuracy()))
                 .append(", \"kv_bytes_peak\": ").append(s.peakBytes())
+                .append(", \"kv_bytes_final\": ").append(Math.round(s.finalBytes()))
                 .append(String.format(Locale.ROOT, ", \"seconds\": %.3f", s.nanos() / 1e9)).append(", \"results\": [");
         for (int i = 0; i < outcomes.size(); i++) {
             RetrievalRunner.Outcome o = outcomes.get(i);
@@ -209,8 +213,10 @@ final class RetrievalCommand extends Command {
                     o.skipped() ? "-" : o.correct() ? "yes" : "no", answer);
         }
         Summary s = Summary.of(outcomes);
-        out.printf(Locale.ROOT, "accuracy %s (%d of %d run); %d of %d skipped as longer than the context of %d; KV peak %s%n",
+        out.printf(Locale.ROOT, "accuracy %s (%d of %d run); %d of %d skipped as longer than the context of %d; KV peak %s (the prompt,"
+                + " read whole), %s after answering%n",
                 s.run() == 0 ? "n/a" : String.format(Locale.ROOT, "%.1f%%", 100 * s.accuracy()), s.correct(), s.run(), s.skipped(),
-                outcomes.size(), model.contextLength(), GenerationStats.humanBytes(s.peakBytes()));
+                outcomes.size(), model.contextLength(), GenerationStats.humanBytes(s.peakBytes()),
+                GenerationStats.humanBytes(Math.round(s.finalBytes())));
     }
 }

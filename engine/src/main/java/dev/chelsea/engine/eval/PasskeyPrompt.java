@@ -12,7 +12,9 @@ import java.util.SplittableRandom;
 public final class PasskeyPrompt {
     static final String INTRO = "There is an important info hidden inside a lot of irrelevant text. Find it and memorize it. "
             + "I will quiz you about the important information there.\n\n";
-    static final String FILLER = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. ";
+    /** The filler, one sentence at a time, so that the needle can sit between any two. */
+    static final String[] FILLER = {"The grass is green. ", "The sky is blue. ", "The sun is yellow. ", "Here we go. ",
+            "There and back again. "};
     static final String QUESTION = "\n\nWhat is the pass key?";
     static final String ANSWER_PREFIX = "The pass key is";
 
@@ -38,7 +40,7 @@ public final class PasskeyPrompt {
             throw new IllegalArgumentException("passkey length " + length + " is too short: the prompt without filler takes "
                     + fixed + " tokens");
         }
-        int perFiller = Math.max(1, (int) Math.ceil(count(tokenizer, FILLER.repeat(16)) / 16.0));
+        int perFiller = Math.max(1, (int) Math.ceil(count(tokenizer, filler(0, 80)) / 80.0));
         int fillers = Math.max(0, (length - fixed) / perFiller);
         // Tokenization is not exactly additive: shrink until the whole prompt fits.
         while (fillers > 0) {
@@ -59,14 +61,23 @@ public final class PasskeyPrompt {
     }
 
     private static String text(int fillers, int before, long key) {
-        return INTRO + FILLER.repeat(before) + needle(key) + FILLER.repeat(fillers - before) + QUESTION;
+        return INTRO + filler(0, before) + needle(key) + filler(before, fillers) + QUESTION;
     }
 
     private static double fillerTokenDepth(Tokenizer tokenizer, int fillers, int before) {
         int intro = count(tokenizer, INTRO);
-        int upToNeedle = count(tokenizer, INTRO + FILLER.repeat(before)) - intro;
-        int all = count(tokenizer, INTRO + FILLER.repeat(fillers)) - intro;
+        int upToNeedle = count(tokenizer, INTRO + filler(0, before)) - intro;
+        int all = count(tokenizer, INTRO + filler(0, fillers)) - intro;
         return all == 0 ? 0 : (double) upToNeedle / all;
+    }
+
+    /** Filler sentences {@code from .. to} of the endless cycle. */
+    static String filler(int from, int to) {
+        StringBuilder b = new StringBuilder();
+        for (int i = from; i < to; i++) {
+            b.append(FILLER[i % FILLER.length]);
+        }
+        return b.toString();
     }
 
     private static int count(Tokenizer tokenizer, String s) {
