@@ -86,10 +86,11 @@ final class CompareCommand extends Command {
 
     /** One policy at one nominal ratio ({@code target}; {@code ratio} is the one it ran at), summed over texts. */
     record Row(String policy, double target, double ratio, double nll, long scored, long top1, long positions, long greedy, long generated,
-               double greedyPrefix, double attentionError, long peakBytes, double finalBytes, double meanBytes, long decodeSteps, long decodeNanos,
+               long[] top1ByQuarter, long[] positionsByQuarter, double[] nllByQuarter, long[] scoredByQuarter, double greedyPrefix, double attentionError, long peakBytes, double finalBytes, double meanBytes, long decodeSteps, long decodeNanos,
                long compressions, double compressionMs, boolean overMemory) {
         Row markedOverMemory() {
-            return new Row(policy, target, ratio, nll, scored, top1, positions, greedy, generated, greedyPrefix, attentionError, peakBytes, finalBytes,
+            return new Row(policy, target, ratio, nll, scored, top1, positions, greedy, generated, top1ByQuarter, positionsByQuarter,
+                    nllByQuarter, scoredByQuarter, greedyPrefix, attentionError, peakBytes, finalBytes,
                     meanBytes, decodeSteps, decodeNanos, compressions, compressionMs, true);
         }
 
@@ -199,6 +200,8 @@ final class CompareCommand extends Command {
     private static Row evaluate(Model model, KvCacheConfig kv, double target, List<EvalText> texts, List<Reference> refs,
                                 List<Reference> refsOut, int batch, int next) {
         double nll = 0, fin = 0, meanSum = 0, errSum = 0, compMs = 0, prefix = 0;
+        long[] top1q = new long[4], positionsq = new long[4], scoredq = new long[4];
+        double[] nllq = new double[4];
         long scored = 0, top1 = 0, positions = 0, greedy = 0, generated = 0, peak = 0, steps = 0, nanos = 0, comp = 0, tokens = 0;
         for (int i = 0; i < texts.size(); i++) {
             int[] ids = texts.get(i).tokens();
@@ -215,11 +218,18 @@ final class CompareCommand extends Command {
             } else {
                 Reference ref = refs.get(i);
                 for (int p = 0; p < ids.length; p++) {
-                    top1 += r.argmax()[p] == ref.argmax()[p] ? 1 : 0;
+                    int same = r.argmax()[p] == ref.argmax()[p] ? 1 : 0;
+                    top1 += same;
+                    top1q[4 * p / ids.length] += same;
+                    positionsq[4 * p / ids.length]++;
                 }
                 greedy += g.matches(ref.continuation());
                 prefix += g.commonPrefix(ref.continuation());
                 errSum += probe.relativeError();
+            }
+            for (int p = 0; p < r.scored(); p++) {
+                nllq[4 * p / ids.length] += r.tokenNll()[p];
+                scoredq[4 * p / ids.length]++;
             }
             KvStats st = s.cache().stats();
             nll += r.nll();
@@ -241,7 +251,7 @@ final class CompareCommand extends Command {
             prefix = (double) next * texts.size();
         }
         return new Row(kv.policy(), target, kv.policy().equals("full") ? 1.0 : kv.keptRatio(), nll, scored, top1, positions, greedy, generated,
-                prefix / texts.size(), errSum / texts.size(), peak,
+                top1q, positionsq, nllq, scoredq, prefix / texts.size(), errSum / texts.size(), peak,
                 fin / texts.size(), meanSum / tokens, steps, nanos, comp, compMs, false);
     }
 
@@ -279,13 +289,25 @@ final class CompareCommand extends Command {
         for (int i = 0; i < rows.size(); i++) {
             Row r = rows.get(i);
             Map<String, Object> m = new LinkedHashMap<>();
+            StringBuilder pq = new StringBuilder("[");
+            for (int k = 0; k < 4; k++) {
+                pq.append(k == 0 ? "" : ", ").append(fmt(Math.exp(r.nllByQuarter()[k] / r.scoredByQuarter()[k])));
+            }
             m.put("policy", Json.quote(r.policy()));
             m.put("target_ratio", r.target());
             m.put("kept_ratio", r.ratio());
             m.put("over_memory", r.overMemory());
             m.put("perplexity", fmt(r.perplexity()));
             m.put("tokens", r.scored());
+            m.put("perplexity_by_quarter", pq.append(']').toString());
             m.put("top1_agreement", fmt(r.top1Agreement()));
+            if (r != full) {
+                StringBuilder q = new StringBuilder("[");
+                for (int k = 0; k < 4; k++) {
+                    q.append(k == 0 ? "" : ", ").append(fmt((double) r.top1ByQuarter()[k] / r.positionsByQuarter()[k]));
+                }
+                m.put("top1_agreement_by_quarter", q.append(']').toString());
+            }
             m.put("greedy_agreement", fmt(r.greedyAgreement()));
             m.put("greedy_common_prefix", fmt(r.greedyPrefix()));
             m.put("attention_rel_error", fmt(r.attentionError()));

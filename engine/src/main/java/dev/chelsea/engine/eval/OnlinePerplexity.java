@@ -15,6 +15,7 @@ public final class OnlinePerplexity {
     /**
      * @param nll        sum of {@code -log p(token | prefix)} over the scored tokens, in nats
      * @param scored     tokens predicted: every token but the first
+     * @param tokenNll   {@code -log p} of each predicted token, by the position it is predicted from
      * @param argmax     the most likely next token after each position
      * @param lastLogits logits after the last token, to continue from
      * @param stats      the cache at the end (peak bytes included)
@@ -22,7 +23,7 @@ public final class OnlinePerplexity {
      *                   really used, where the peak only shows its worst moment
      * @param nanos      wall time of the whole pass, compression included
      */
-    public record Result(double nll, int scored, int[] argmax, float[] lastLogits, KvStats stats, double meanBytes, long nanos) {
+    public record Result(double nll, int scored, double[] tokenNll, int[] argmax, float[] lastLogits, KvStats stats, double meanBytes, long nanos) {
         public double perplexity() {
             return Math.exp(nll / scored);
         }
@@ -44,6 +45,7 @@ public final class OnlinePerplexity {
         }
         int vocab = session.vocabularySize();
         int[] argmax = new int[n];
+        double[] tokenNll = new double[n - 1];
         double nll = 0;
         double byteTokens = 0;
         float[] last = new float[vocab];
@@ -58,7 +60,8 @@ public final class OnlinePerplexity {
                 int p = i + r;
                 argmax[p] = argmax(logits, r * vocab, vocab);
                 if (p + 1 < n) {
-                    nll -= logSoftmaxAt(logits, r * vocab, vocab, tokens[p + 1]);
+                    tokenNll[p] = -logSoftmaxAt(logits, r * vocab, vocab, tokens[p + 1]);
+                    nll += tokenNll[p];
                 }
             }
             if (i + m == n) {
@@ -67,7 +70,7 @@ public final class OnlinePerplexity {
             byteTokens += (double) session.cache().stats().totalBytes() * m;
         }
         long nanos = System.nanoTime() - t0;
-        return new Result(nll, n - 1, argmax, last, session.cache().stats(), byteTokens / n, nanos);
+        return new Result(nll, n - 1, tokenNll, argmax, last, session.cache().stats(), byteTokens / n, nanos);
     }
 
     /** {@code log softmax(x[off .. off + n))[target]}, in double precision. */

@@ -187,6 +187,8 @@ class EvaluationCommandsTest {
                 assertTrue(num(r, "attention_rel_error") > 0, policy);
                 assertTrue(num(r, "kv_bytes_peak") < num(full, "kv_bytes_peak"), policy);
                 assertTrue(num(r, "greedy_agreement") >= 0 && num(r, "greedy_agreement") <= 1);
+                assertEquals(4, ((List<Object>) r.get("perplexity_by_quarter")).size());
+                assertEquals(4, ((List<Object>) r.get("top1_agreement_by_quarter")).size());
             }
         }
         BufferedImage img = ImageIO.read(png.toFile());
