@@ -1,6 +1,7 @@
 package dev.chelsea.engine.eval;
 
 import dev.chelsea.engine.testing.Shared;
+import dev.chelsea.engine.tokenizer.ChatTemplates;
 import dev.chelsea.engine.tokenizer.Tokenizer;
 import dev.chelsea.engine.tokenizer.Tokenizers;
 import org.junit.jupiter.api.Test;
@@ -74,6 +75,17 @@ class RetrievalTasksTest {
         assertFalse(c.isCorrect("7, then 2416"));
         assertFalse(c.isCorrect("no idea"));
         assertFalse(c.isCorrect(""));
+    }
+
+    @Test
+    void chatPromptsPutTheAnswerPrefixInTheAssistantsTurn() {
+        Tokenizer tok = Tokenizers.fromGguf(Shared.stories());
+        RetrievalCase c = PasskeyPrompt.build(tok, 300, 0.5, 2);
+        String plain = tok.decode(RetrievalRunner.encode(tok, null, c));
+        assertTrue(plain.strip().endsWith("What is the pass key? The pass key is"), plain);
+        String chat = tok.decode(RetrievalRunner.encode(tok, ChatTemplates.byFamily("chatml"), c));
+        assertTrue(chat.contains("<|im_start|>user\n" + PasskeyPrompt.INTRO.strip()), chat);
+        assertTrue(chat.endsWith("What is the pass key?<|im_end|>\n<|im_start|>assistant\nThe pass key is"), chat);
     }
 
     @Test
