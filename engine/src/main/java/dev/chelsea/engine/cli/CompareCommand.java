@@ -1,17 +1,14 @@
 package dev.chelsea.engine.cli;
 
 import dev.chelsea.engine.eval.EvalText;
-import dev.chelsea.engine.eval.GreedyContinuation;
 import dev.chelsea.engine.eval.MemoryCalibration;
-import dev.chelsea.engine.eval.OnlinePerplexity;
+import dev.chelsea.engine.eval.PolicyComparison;
+import dev.chelsea.engine.eval.PolicyScore;
 import dev.chelsea.engine.eval.QualityPlot;
 import dev.chelsea.engine.generate.GenerationStats;
-import dev.chelsea.engine.generate.Session;
 import dev.chelsea.engine.json.Json;
-import dev.chelsea.engine.kv.AttentionErrorProbe;
 import dev.chelsea.engine.kv.KvCacheConfig;
-import dev.chelsea.engine.kv.KvCaches;
-import dev.chelsea.engine.kv.KvStats;
+import dev.chelsea.engine.kv.KvLayout;
 import dev.chelsea.engine.model.Model;
 
 import java.io.PrintStream;
@@ -80,34 +77,10 @@ final class CompareCommand extends Command {
         return List.of("json", "no-size-bias", "global-topk", "match-memory");
     }
 
-    /** The full cache's answers for one text. */
-    record Reference(int[] argmax, int[] continuation) {
-    }
-
-    /** One policy at one nominal ratio ({@code target}; {@code ratio} is the one it ran at), summed over texts. */
-    record Row(String policy, double target, double ratio, double nll, long scored, long top1, long positions, long greedy, long generated,
-               long[] top1ByQuarter, long[] positionsByQuarter, double[] nllByQuarter, long[] scoredByQuarter, double greedyPrefix, double attentionError, long peakBytes, double finalBytes, double meanBytes, long decodeSteps, long decodeNanos,
-               long compressions, double compressionMs, boolean overMemory) {
-        Row markedOverMemory() {
-            return new Row(policy, target, ratio, nll, scored, top1, positions, greedy, generated, top1ByQuarter, positionsByQuarter,
-                    nllByQuarter, scoredByQuarter, greedyPrefix, attentionError, peakBytes, finalBytes,
-                    meanBytes, decodeSteps, decodeNanos, compressions, compressionMs, true);
-        }
-
-        double perplexity() {
-            return Math.exp(nll / scored);
-        }
-
-        double top1Agreement() {
-            return (double) top1 / positions;
-        }
-
-        double greedyAgreement() {
-            return (double) greedy / generated;
-        }
-
-        double decodeTokensPerSecond() {
-            return decodeNanos == 0 ? Double.NaN : decodeSteps * 1e9 / decodeNanos;
+    /** One row: a policy at a nominal kept ratio; {@code overMemory} when it could not be brought down to the matched memory. */
+    record Row(double target, PolicyScore score, boolean overMemory) {
+        String policy() {
+            return score.config().policy();
         }
     }
 
@@ -127,6 +100,7 @@ final class CompareCommand extends Command {
                 policies.add(name);
             }
         }
+        boolean match = a.flag("match-memory");
         Path plot = a.has("plot") ? Path.of(a.string("plot", "")) : null;
         try (Model model = loadModel(a, a.integer("context", 0))) {
             int ctx = model.contextLength();
@@ -134,29 +108,30 @@ final class CompareCommand extends Command {
                 throw new UsageException("--next " + next + " leaves no room to read text in a context of " + ctx);
             }
             List<EvalText> texts = EvalTexts.load(a, model, ctx - next + 1);
-            List<Reference> refs = new ArrayList<>();
+            PolicyComparison comparison = new PolicyComparison(model, texts, batch, next);
+            int total = 1 + ratios.length * policies.size();
             List<Row> rows = new ArrayList<>();
-            rows.add(evaluate(model, KvCacheConfig.full(), 1.0, texts, null, refs, batch, next));
-            err.printf("compare: full done (1 of %d)%n", 1 + ratios.length * policies.size());
-            int longest = texts.stream().mapToInt(EvalText::length).max().orElseThrow();
+            rows.add(new Row(1.0, comparison.full(), false));
+            err.printf("compare: full done (1 of %d)%n", total);
+            KvLayout layout = model.kvLayout();
+            int longest = comparison.longestText();
             for (double ratio : ratios) {
-                MemoryCalibration.Usage target = MemoryCalibration.usage(kvConfig(a, "streaming").withKeptRatio(ratio), model.kvLayout(),
-                        longest, batch, next - 1);
+                MemoryCalibration.Usage target = match
+                        ? MemoryCalibration.usage(kvConfig(a, "streaming").withKeptRatio(ratio), layout, longest, batch, next - 1) : null;
                 for (String p : policies) {
                     KvCacheConfig kv = kvConfig(a, p).withKeptRatio(ratio);
                     boolean over = false;
-                    if (a.flag("match-memory") && !p.equals("streaming")) {
-                        kv = kv.withKeptRatio(MemoryCalibration.matchRatio(kv, model.kvLayout(), longest, batch, next - 1, target));
-                        over = !MemoryCalibration.usage(kv, model.kvLayout(), longest, batch, next - 1).within(target);
+                    if (match && !p.equals("streaming")) {
+                        kv = kv.withKeptRatio(MemoryCalibration.matchRatio(kv, layout, longest, batch, next - 1, target));
+                        over = !MemoryCalibration.usage(kv, layout, longest, batch, next - 1).within(target);
                         if (over) {
                             err.printf(Locale.ROOT, "compare: %s cannot get down to streaming's memory at %.2f even at its smallest budget"
                                     + " (sinks + window, plus its slack); its row uses more (marked *)%n", p, ratio);
                         }
                     }
-                    Row row = evaluate(model, kv, ratio, texts, refs, null, batch, next);
-                    rows.add(over ? row.markedOverMemory() : row);
+                    rows.add(new Row(ratio, comparison.score(kv), over));
                     err.printf(Locale.ROOT, "compare: %s at %.2f (kept ratio %.4f) done (%d of %d)%n", p, ratio, kv.keptRatio(), rows.size(),
-                            1 + ratios.length * policies.size());
+                            total);
                 }
             }
             KvCacheConfig shown = kvConfig(a, "chelsea");
@@ -167,7 +142,7 @@ final class CompareCommand extends Command {
             }
             if (plot != null) {
                 boolean labelled = QualityPlot.write(plot, model.path().getFileName() + ": quality against KV memory (" + texts.size() + " texts, "
-                        + (a.flag("match-memory") ? "memory matched to streaming, " : "")
+                        + (match ? "memory matched to streaming, " : "")
                         + PerplexityCommand.settings(shown).replaceFirst("^chelsea \\(kept [0-9.]+, ", "").replace(")", "") + ")",
                         "KV memory held, fraction of the full cache (mean over the text)", panels(rows, policies));
                 err.println("plot written to " + plot + (labelled ? "" : " (without text: this JDK has no usable fonts)"));
@@ -192,74 +167,12 @@ final class CompareCommand extends Command {
         return r;
     }
 
-    /**
-     * Runs one configuration over every text. The full cache (refsOut != null) records the
-     * reference answers; every other policy is compared with them and measured by an attention
-     * probe, paused while the continuation is timed.
-     */
-    private static Row evaluate(Model model, KvCacheConfig kv, double target, List<EvalText> texts, List<Reference> refs,
-                                List<Reference> refsOut, int batch, int next) {
-        double nll = 0, fin = 0, meanSum = 0, errSum = 0, compMs = 0, prefix = 0;
-        long[] top1q = new long[4], positionsq = new long[4], scoredq = new long[4];
-        double[] nllq = new double[4];
-        long scored = 0, top1 = 0, positions = 0, greedy = 0, generated = 0, peak = 0, steps = 0, nanos = 0, comp = 0, tokens = 0;
-        for (int i = 0; i < texts.size(); i++) {
-            int[] ids = texts.get(i).tokens();
-            AttentionErrorProbe probe = refsOut != null ? null
-                    : new AttentionErrorProbe(KvCaches.create(kv, model.kvLayout(), model.contextLength()), model.contextLength());
-            Session s = probe != null ? model.newSession(probe) : model.newSession(kv);
-            OnlinePerplexity.Result r = OnlinePerplexity.run(s, ids, batch);
-            if (probe != null) {
-                probe.pause(true);
-            }
-            GreedyContinuation g = GreedyContinuation.run(s, r.lastLogits(), next);
-            if (refsOut != null) {
-                refsOut.add(new Reference(r.argmax(), g.tokens()));
-            } else {
-                Reference ref = refs.get(i);
-                for (int p = 0; p < ids.length; p++) {
-                    int same = r.argmax()[p] == ref.argmax()[p] ? 1 : 0;
-                    top1 += same;
-                    top1q[4 * p / ids.length] += same;
-                    positionsq[4 * p / ids.length]++;
-                }
-                greedy += g.matches(ref.continuation());
-                prefix += g.commonPrefix(ref.continuation());
-                errSum += probe.relativeError();
-            }
-            for (int p = 0; p < r.scored(); p++) {
-                nllq[4 * p / ids.length] += r.tokenNll()[p];
-                scoredq[4 * p / ids.length]++;
-            }
-            KvStats st = s.cache().stats();
-            nll += r.nll();
-            scored += r.scored();
-            positions += ids.length;
-            generated += next;
-            peak = Math.max(peak, st.peakBytes());
-            fin += st.totalBytes();
-            meanSum += r.meanBytes() * ids.length;
-            tokens += ids.length;
-            steps += g.decodeSteps();
-            nanos += g.decodeNanos();
-            comp += st.compressions();
-            compMs += st.compressionNanos() / 1e6;
-        }
-        if (refsOut != null) {
-            top1 = positions;
-            greedy = generated;
-            prefix = (double) next * texts.size();
-        }
-        return new Row(kv.policy(), target, kv.policy().equals("full") ? 1.0 : kv.keptRatio(), nll, scored, top1, positions, greedy, generated,
-                top1q, positionsq, nllq, scoredq, prefix / texts.size(), errSum / texts.size(), peak,
-                fin / texts.size(), meanSum / tokens, steps, nanos, comp, compMs, false);
-    }
-
     private static List<QualityPlot.Panel> panels(List<Row> rows, List<String> policies) {
-        Row full = rows.getFirst();
+        PolicyScore full = rows.getFirst().score();
         List<QualityPlot.Series> ppl = new ArrayList<>(), agree = new ArrayList<>();
         for (String p : policies) {
-            List<Row> mine = rows.stream().filter(r -> r.policy().equals(p)).sorted((x, y) -> Double.compare(x.meanBytes(), y.meanBytes())).toList();
+            List<PolicyScore> mine = rows.stream().filter(r -> r.policy().equals(p)).map(Row::score)
+                    .sorted((x, y) -> Double.compare(x.meanBytes(), y.meanBytes())).toList();
             double[] x = new double[mine.size()], y1 = new double[mine.size()], y2 = new double[mine.size()];
             for (int i = 0; i < mine.size(); i++) {
                 x[i] = mine.get(i).meanBytes() / full.meanBytes();
@@ -274,7 +187,7 @@ final class CompareCommand extends Command {
     }
 
     private static String json(Model model, KvCacheConfig shown, int batch, int next, List<EvalText> texts, List<Row> rows) {
-        Row full = rows.getFirst();
+        PolicyScore full = rows.getFirst().score();
         StringBuilder b = new StringBuilder();
         b.append("{\"model\": ").append(Json.quote(model.name())).append(", \"context\": ").append(model.contextLength())
                 .append(", \"next\": ").append(next).append(", \"batch\": ").append(batch).append(", \"threads\": ").append(model.threads())
@@ -287,29 +200,20 @@ final class CompareCommand extends Command {
                 .append(", \"global_topk\": ").append(shown.globalTopK()).append(", \"layer_budgets\": ").append(Json.quote(shown.layerBudgets()))
                 .append(", \"rows\": [");
         for (int i = 0; i < rows.size(); i++) {
-            Row r = rows.get(i);
+            Row row = rows.get(i);
+            PolicyScore r = row.score();
             Map<String, Object> m = new LinkedHashMap<>();
-            StringBuilder pq = new StringBuilder("[");
-            for (int k = 0; k < 4; k++) {
-                pq.append(k == 0 ? "" : ", ").append(fmt(Math.exp(r.nllByQuarter()[k] / r.scoredByQuarter()[k])));
-            }
-            m.put("policy", Json.quote(r.policy()));
-            m.put("target_ratio", r.target());
-            m.put("kept_ratio", r.ratio());
-            m.put("over_memory", r.overMemory());
+            m.put("policy", Json.quote(row.policy()));
+            m.put("target_ratio", row.target());
+            m.put("kept_ratio", r.keptRatio());
+            m.put("over_memory", row.overMemory());
             m.put("perplexity", fmt(r.perplexity()));
-            m.put("tokens", r.scored());
-            m.put("perplexity_by_quarter", pq.append(']').toString());
+            m.put("tokens", r.scoredTokens());
+            m.put("perplexity_by_quarter", quarters(r::perplexity));
             m.put("top1_agreement", fmt(r.top1Agreement()));
-            if (r != full) {
-                StringBuilder q = new StringBuilder("[");
-                for (int k = 0; k < 4; k++) {
-                    q.append(k == 0 ? "" : ", ").append(fmt((double) r.top1ByQuarter()[k] / r.positionsByQuarter()[k]));
-                }
-                m.put("top1_agreement_by_quarter", q.append(']').toString());
-            }
+            m.put("top1_agreement_by_quarter", quarters(r::top1Agreement));
             m.put("greedy_agreement", fmt(r.greedyAgreement()));
-            m.put("greedy_common_prefix", fmt(r.greedyPrefix()));
+            m.put("greedy_common_prefix", fmt(r.greedyCommonPrefix()));
             m.put("attention_rel_error", fmt(r.attentionError()));
             m.put("kv_bytes_peak", r.peakBytes());
             m.put("kv_bytes_final", Math.round(r.finalBytes()));
@@ -328,6 +232,14 @@ final class CompareCommand extends Command {
         return b.append("]}").toString();
     }
 
+    private static String quarters(java.util.function.IntToDoubleFunction f) {
+        StringBuilder q = new StringBuilder("[");
+        for (int k = 0; k < PolicyScore.QUARTERS; k++) {
+            q.append(k == 0 ? "" : ", ").append(fmt(f.applyAsDouble(k)));
+        }
+        return q.append(']').toString();
+    }
+
     private static String fmt(double v) {
         return String.format(Locale.ROOT, "%.6f", v);
     }
@@ -339,16 +251,18 @@ final class CompareCommand extends Command {
             read = Math.max(read, t.length());
         }
         out.printf("model %s, %d texts of up to %d tokens read in batches of %d, then %d greedy tokens; %s%n", model.path().getFileName(),
-                texts.size(), read, batch, next, PerplexityCommand.settings(shown).replaceFirst("^chelsea \\(kept [0-9.]+, ", "(").replace("()", ""));
-        Row full = rows.getFirst();
+                texts.size(), read, batch, next,
+                PerplexityCommand.settings(shown).replaceFirst("^chelsea \\(kept [0-9.]+, ", "(").replace("()", ""));
+        PolicyScore full = rows.getFirst().score();
         String h = "%-10s %6s %6s %10s %8s %7s %7s %9s %10s %10s %10s %7s %10s%n";
         out.printf(h, "policy", "target", "kept", "perplexity", "vs full", "top-1", "greedy", "attn err", "KV peak", "KV final", "KV mean",
                 "KV/full", "decode t/s");
-        for (Row r : rows) {
+        for (Row row : rows) {
+            PolicyScore r = row.score();
             boolean isFull = r == full;
-            out.printf(Locale.ROOT, "%-10s %6.2f %6s %10.4f %8s %6.1f%% %6.1f%% %9s %10s %10s %10s %7.3f %10.1f%n", r.policy(), r.target(),
-                    String.format(Locale.ROOT, "%.3f", r.ratio()) + (r.overMemory() ? "*" : ""),
-                    r.perplexity(), isFull ? "-" : String.format(Locale.ROOT, "%+.2f%%", 100 * (r.perplexity() / full.perplexity() - 1)),
+            out.printf(Locale.ROOT, "%-10s %6.2f %6s %10.4f %8s %6.1f%% %6.1f%% %9s %10s %10s %10s %7.3f %10.1f%n", row.policy(), row.target(),
+                    String.format(Locale.ROOT, "%.3f", r.keptRatio()) + (row.overMemory() ? "*" : ""), r.perplexity(),
+                    isFull ? "-" : String.format(Locale.ROOT, "%+.2f%%", 100 * (r.perplexity() / full.perplexity() - 1)),
                     100 * r.top1Agreement(), 100 * r.greedyAgreement(), isFull ? "-" : String.format(Locale.ROOT, "%.4f", r.attentionError()),
                     GenerationStats.humanBytes(r.peakBytes()), GenerationStats.humanBytes(Math.round(r.finalBytes())),
                     GenerationStats.humanBytes(Math.round(r.meanBytes())), r.meanBytes() / full.meanBytes(), r.decodeTokensPerSecond());
