@@ -20,6 +20,7 @@ public final class AttentionErrorProbe implements KvCache {
     private final double[] relativeSum;  // per layer: sum of |o - o_full| / |o_full|
     private final long[] rows;           // per layer: (query, head) pairs measured
     private boolean measuring;
+    private boolean paused;
     private float[] fullOut = new float[0];
 
     public AttentionErrorProbe(KvCache policy, int maxTokens) {
@@ -30,6 +31,15 @@ public final class AttentionErrorProbe implements KvCache {
         fullSq = new double[layers];
         relativeSum = new double[layers];
         rows = new long[layers];
+    }
+
+    /**
+     * Pauses (or resumes) the comparison. The shadow still receives every key and value, so it
+     * stays complete; only its second attention is skipped, which lets a caller time a stretch of
+     * decoding at close to the policy's own speed.
+     */
+    public void pause(boolean pause) {
+        this.paused = pause;
     }
 
     /** The cache under test. */
@@ -66,8 +76,7 @@ public final class AttentionErrorProbe implements KvCache {
     @Override
     public void attend(int layer, float[] q, int n, int heads, float[] out, Parallel parallel) {
         policy.attend(layer, q, n, heads, out, parallel);
-        if (!measuring) {
-            shadow.attend(layer, q, n, heads, out, parallel);
+        if (!measuring || paused) {
             return;
         }
         int d = layout().headDim();
@@ -114,6 +123,7 @@ public final class AttentionErrorProbe implements KvCache {
         policy.clear();
         shadow.clear();
         measuring = false;
+        paused = false;
         java.util.Arrays.fill(diffSq, 0);
         java.util.Arrays.fill(fullSq, 0);
         java.util.Arrays.fill(relativeSum, 0);

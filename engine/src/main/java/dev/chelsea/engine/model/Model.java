@@ -3,6 +3,7 @@ package dev.chelsea.engine.model;
 import dev.chelsea.engine.generate.Session;
 import dev.chelsea.engine.gguf.GgufFile;
 import dev.chelsea.engine.kernel.Parallel;
+import dev.chelsea.engine.kv.KvCache;
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.kv.KvCaches;
 import dev.chelsea.engine.kv.KvLayout;
@@ -187,6 +188,20 @@ public final class Model implements AutoCloseable {
     /** A new conversation state with its own KV cache. */
     public Session newSession(KvCacheConfig kv) {
         return new Session(transformer, KvCaches.create(kv, kvLayout(), contextLength), PREFILL_BATCH, contextLength);
+    }
+
+    /**
+     * A new conversation state over a cache the caller built, for instance one wrapped to measure
+     * it ({@code AttentionErrorProbe}). The cache must be empty and have this model's layout.
+     */
+    public Session newSession(KvCache cache) {
+        if (!cache.layout().equals(kvLayout())) {
+            throw new IllegalArgumentException("the cache's layout " + cache.layout() + " does not match the model's " + kvLayout());
+        }
+        if (cache.position() != 0) {
+            throw new IllegalArgumentException("the cache already holds " + cache.position() + " tokens");
+        }
+        return new Session(transformer, cache, PREFILL_BATCH, contextLength);
     }
 
     @Override

@@ -28,7 +28,9 @@ class AttentionErrorProbeTest {
     @Test
     void fullCacheHasNoErrorAndCompressionHasSomeGrowingAsLessIsKept() {
         AttentionErrorProbe full = run("full", 1.0);
-        assertEquals(0.0, full.relativeError());
+        // Not exactly 0: the Vector API may sum a dot product's lanes in another order once the JIT
+        // recompiles the kernel, which can happen between the policy's call and the shadow's.
+        assertTrue(full.relativeError() < 1e-6, "full cache error " + full.relativeError());
         assertEquals(100L * 4 * 2, full.measuredRows(), "only decode queries count");
         double half = run("chelsea", 0.5).relativeError();
         double fifth = run("chelsea", 0.2).relativeError();
