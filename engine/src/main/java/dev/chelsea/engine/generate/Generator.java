@@ -1,11 +1,16 @@
 package dev.chelsea.engine.generate;
 
+import dev.chelsea.engine.kv.KvStats;
 import dev.chelsea.engine.model.Model;
+import dev.chelsea.engine.tokenizer.Tokenizer;
+
+import java.util.Arrays;
 
 /**
- * Runs requests on a model: prefill of the prompt in batches, then sampling token by token with
- * stop tokens, stop strings, a token limit and cancellation. Each call uses its own session, so
- * one generator may serve several threads (they share the model's worker threads).
+ * Runs requests on a model: the prompt is prefilled in batches, then tokens are sampled one by one
+ * until an end-of-generation token, a stop string, the token limit, the context length or a
+ * cancellation. Each call has its own session, so one generator may serve several threads (they
+ * share the model's worker threads).
  */
 public final class Generator {
     private final Model model;
@@ -16,6 +21,86 @@ public final class Generator {
 
     /** Generates for {@code request}, sending text pieces to {@code listener} as they are decoded. */
     public GenerationResult generate(GenerationRequest request, TokenListener listener, CancellationToken cancel) {
-        throw new UnsupportedOperationException("in progress");
+        int[] prompt = request.promptTokens();
+        int ctx = model.contextLength();
+        if (prompt.length >= ctx) {
+            throw new ContextOverflowException(0, prompt.length, ctx);
+        }
+        Tokenizer tokenizer = model.tokenizer();
+        int[] eog = tokenizer.endOfGenerationTokens();
+        Session session = model.newSession(request.kvCache());
+        Sampler sampler = new Sampler(request.sampling());
+        for (int t : prompt) {
+            sampler.accept(t);
+        }
+        Tokenizer.StreamingDecoder decoder = tokenizer.streamingDecoder();
+        StopStringMatcher stops = new StopStringMatcher(request.stopStrings());
+        StringBuilder text = new StringBuilder();
+        int[] out = new int[Math.min(request.maxTokens(), ctx)];
+        int generated = 0;
+
+        long t0 = System.nanoTime();
+        float[] logits = session.prefill(prompt);
+        long prefillNanos = System.nanoTime() - t0;
+        long decodeStart = System.nanoTime();
+        StopReason reason;
+        while (true) {
+            if (cancel != null && cancel.isCancelled()) {
+                reason = StopReason.CANCELLED;
+                break;
+            }
+            int token = sampler.sample(logits);
+            if (contains(eog, token)) {
+                reason = StopReason.STOP_TOKEN;
+                break;
+            }
+            out[generated++] = token;
+            sampler.accept(token);
+            String piece = stops.push(decoder.next(token));
+            emit(piece, text, listener);
+            if (stops.stopped()) {
+                reason = StopReason.STOP_STRING;
+                break;
+            }
+            if (generated >= request.maxTokens()) {
+                reason = StopReason.MAX_TOKENS;
+                break;
+            }
+            if (session.position() >= ctx) {
+                reason = StopReason.CONTEXT_FULL;
+                break;
+            }
+            if (cancel != null && cancel.isCancelled()) {
+                reason = StopReason.CANCELLED;
+                break;
+            }
+            logits = session.decode(token);
+        }
+        long decodeNanos = generated > 1 ? System.nanoTime() - decodeStart : 0;
+        if (reason != StopReason.STOP_STRING) {
+            emit(stops.push(decoder.flush()), text, listener);
+            emit(stops.flush(), text, listener);
+        }
+        KvStats kv = session.cache().stats();
+        GenerationStats stats = new GenerationStats(prompt.length, generated, prefillNanos, decodeNanos, kv);
+        return new GenerationResult(text.toString(), Arrays.copyOf(out, generated), reason, stats);
+    }
+
+    private static void emit(String piece, StringBuilder text, TokenListener listener) {
+        if (!piece.isEmpty()) {
+            text.append(piece);
+            if (listener != null) {
+                listener.onText(piece);
+            }
+        }
+    }
+
+    private static boolean contains(int[] a, int v) {
+        for (int x : a) {
+            if (x == v) {
+                return true;
+            }
+        }
+        return false;
     }
 }

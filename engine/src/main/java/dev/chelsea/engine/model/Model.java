@@ -1,43 +1,195 @@
 package dev.chelsea.engine.model;
 
 import dev.chelsea.engine.generate.Session;
+import dev.chelsea.engine.gguf.GgufFile;
+import dev.chelsea.engine.kernel.Parallel;
 import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.kv.KvCaches;
 import dev.chelsea.engine.kv.KvLayout;
 import dev.chelsea.engine.tokenizer.ChatTemplate;
+import dev.chelsea.engine.tokenizer.ChatTemplates;
 import dev.chelsea.engine.tokenizer.Tokenizer;
+import dev.chelsea.engine.tokenizer.Tokenizers;
 
 import java.nio.file.Path;
 
-/** A loaded model: mapped weights, tokenizer, chat template, worker threads. Thread-safe; sessions are not. */
+/**
+ * A loaded model: mapped weights, tokenizer, chat template, worker threads. Thread-safe: sessions
+ * created from it are independent (each has its own KV cache and scratch) but share the threads.
+ */
 public final class Model implements AutoCloseable {
-    // API outline; implementation lands with the forward pass.
-    public static Model load(Path path, ModelOptions options) {
-        throw new UnsupportedOperationException("in progress");
+    /** Prompt tokens processed per forward step during prefill. */
+    public static final int PREFILL_BATCH = 128;
+    /** Context used when neither the caller nor a smaller trained context says otherwise. */
+    public static final int DEFAULT_CONTEXT = 4096;
+
+    private final GgufFile file;
+    private final ModelConfig config;
+    private final Parallel parallel;
+    private final Transformer transformer;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
+    private final RuntimeException chatTemplateProblem;
+    private final int contextLength;
+
+    private Model(GgufFile file, ModelConfig config, Parallel parallel, Transformer transformer, Tokenizer tokenizer,
+                  ChatTemplate chatTemplate, RuntimeException chatTemplateProblem, int contextLength) {
+        this.file = file;
+        this.config = config;
+        this.parallel = parallel;
+        this.transformer = transformer;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.chatTemplateProblem = chatTemplateProblem;
+        this.contextLength = contextLength;
     }
 
-    public Path path() { throw new UnsupportedOperationException(); }
+    /**
+     * Maps and checks a GGUF model. Fails with {@code GgufFormatException} for a malformed file and
+     * {@link ModelLoadException} for one that cannot run here (architecture, tensors, memory).
+     */
+    public static Model load(Path path, ModelOptions options) {
+        String backend = options.backend();
+        if (backend.equals("cuda")) {
+            throw new ModelLoadException("backend 'cuda' is not available in this build yet; use 'cpu' or 'auto'");
+        }
+        GgufFile file = GgufFile.open(path);
+        Parallel parallel = null;
+        try {
+            ModelConfig config = ModelConfig.read(file);
+            int ctx = options.contextLength() > 0 ? options.contextLength() : Math.min(config.contextLength(), DEFAULT_CONTEXT);
+            Tokenizer tokenizer = Tokenizers.fromGguf(file.metadata());
+            if (tokenizer.vocabularySize() > config.vocabSize()) {
+                throw new ModelLoadException(path, "the tokenizer has " + tokenizer.vocabularySize()
+                        + " tokens but the embedding only " + config.vocabSize());
+            }
+            ChatTemplate template = null;
+            RuntimeException templateProblem = null;
+            try {
+                template = ChatTemplates.forModel(file.metadata());
+            } catch (RuntimeException e) {
+                templateProblem = e;
+            }
+            Weights weights = new Weights(file, config);
+            parallel = new Parallel(options.threads());
+            Transformer transformer = new Transformer(config, weights, parallel);
+            Model model = new Model(file, config, parallel, transformer, tokenizer, template, templateProblem, ctx);
+            model.checkMemory(ctx);
+            return model;
+        } catch (RuntimeException e) {
+            if (parallel != null) {
+                parallel.close();
+            }
+            file.close();
+            throw e;
+        }
+    }
 
-    /** Human-readable name from {@code general.name}, or the file name. */
-    public String name() { throw new UnsupportedOperationException(); }
+    private void checkMemory(int ctx) {
+        MemoryEstimate m = memoryEstimate(ctx);
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (m.heapBytesPerSequence() > available) {
+            throw new ModelLoadException(file.path(), "a context of " + ctx + " tokens needs " + m
+                    + ", but the JVM has only " + dev.chelsea.engine.generate.GenerationStats.humanBytes(available)
+                    + " of heap available: lower the context length or raise -Xmx");
+        }
+    }
 
-    /** Architecture name from the file ({@code llama}, {@code qwen2}, {@code qwen3}). */
-    public String architecture() { throw new UnsupportedOperationException(); }
+    /** What this model costs with a context of {@code ctx} tokens. */
+    public MemoryEstimate memoryEstimate(int ctx) {
+        return new MemoryEstimate(weightBytes(), (long) ctx * kvLayout().bytesPerToken(),
+                transformer.scratchBytes(Math.min(ctx, PREFILL_BATCH)) + 4L * config.vocabSize() * 2);
+    }
 
-    public Tokenizer tokenizer() { throw new UnsupportedOperationException(); }
+    public Path path() {
+        return file.path();
+    }
 
-    public ChatTemplate chatTemplate() { throw new UnsupportedOperationException(); }
+    public String name() {
+        String n = file.metadata().getString("general.name", null);
+        return n != null && !n.isBlank() ? n : file.path().getFileName().toString();
+    }
 
-    /** The context length this model was loaded with. */
-    public int contextLength() { throw new UnsupportedOperationException(); }
+    public String architecture() {
+        return config.architecture().ggufName;
+    }
 
-    public KvLayout kvLayout() { throw new UnsupportedOperationException(); }
+    public ModelConfig config() {
+        return config;
+    }
 
-    /** Bytes of mapped weights. */
-    public long weightBytes() { throw new UnsupportedOperationException(); }
+    public GgufFile file() {
+        return file;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public boolean hasChatTemplate() {
+        return chatTemplate != null;
+    }
+
+    /** The chat template; fails with the reason when the file has none the engine recognises. */
+    public ChatTemplate chatTemplate() {
+        if (chatTemplate == null) {
+            throw new IllegalStateException(file.path() + ": no usable chat template: " + chatTemplateProblem.getMessage(), chatTemplateProblem);
+        }
+        return chatTemplate;
+    }
+
+    /**
+     * Tokens for plain text, as a completion prompt: BOS first when the vocabulary asks for it,
+     * control tokens written in the text parsed as such.
+     */
+    public int[] encodeText(String text) {
+        return tokenizer.encode(text, tokenizer.addsBos(), true);
+    }
+
+    /**
+     * Tokens for a conversation rendered with the chat template, ending with the header of the
+     * assistant's turn. BOS is added unless the template already wrote it.
+     */
+    public int[] encodeChat(java.util.List<dev.chelsea.engine.tokenizer.ChatMessage> messages) {
+        String text = chatTemplate().render(messages, true);
+        int bos = tokenizer.bosId();
+        boolean rendered = bos >= 0 && text.startsWith(tokenizer.tokenText(bos));
+        return tokenizer.encode(text, tokenizer.addsBos() && !rendered, true);
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public KvLayout kvLayout() {
+        return new KvLayout(config.layers(), config.kvHeads(), config.headDim());
+    }
+
+    public long weightBytes() {
+        long b = 0;
+        for (var t : file.tensors().values()) {
+            b += t.byteSize();
+        }
+        return b;
+    }
+
+    public int threads() {
+        return parallel.threads();
+    }
+
+    Transformer transformer() {
+        return transformer;
+    }
 
     /** A new conversation state with its own KV cache. */
-    public Session newSession(KvCacheConfig kv) { throw new UnsupportedOperationException(); }
+    public Session newSession(KvCacheConfig kv) {
+        return new Session(transformer, KvCaches.create(kv, kvLayout(), contextLength), PREFILL_BATCH, contextLength);
+    }
 
     @Override
-    public void close() { }
+    public void close() {
+        parallel.close();
+        file.close();
+    }
 }

@@ -1,0 +1,158 @@
+package dev.chelsea.engine.model;
+
+import dev.chelsea.engine.kernel.MatMul;
+import dev.chelsea.engine.kernel.Ops;
+import dev.chelsea.engine.kernel.Parallel;
+import dev.chelsea.engine.kv.KvCache;
+
+/**
+ * The forward pass, written once for every supported architecture: a batch of tokens goes through
+ * every layer together (matrix-matrix products), so a prompt is prefilled in a few large steps and
+ * a decode step is the same code with a batch of one.
+ */
+public final class Transformer {
+    private final ModelConfig c;
+    private final Weights w;
+    private final Parallel parallel;
+    private final double[] invFreq;
+
+    Transformer(ModelConfig c, Weights w, Parallel parallel) {
+        this.c = c;
+        this.w = w;
+        this.parallel = parallel;
+        int half = c.ropeDim() / 2;
+        invFreq = new double[half];
+        for (int i = 0; i < half; i++) {
+            double f = Math.pow(c.ropeTheta(), -2.0 * i / c.ropeDim()) / c.ropeScale();
+            invFreq[i] = w.ropeFactors == null ? f : f / w.ropeFactors[i];
+        }
+    }
+
+    public ModelConfig config() {
+        return c;
+    }
+
+    /** Working memory for batches of up to {@code batch} tokens; one per session. */
+    public final class Scratch {
+        final int batch;
+        final float[] x, xb, q, k, v, att, hb, hb2, cos, sin, logitsIn;
+
+        Scratch(int batch) {
+            this.batch = batch;
+            x = new float[batch * c.dim()];
+            xb = new float[batch * c.dim()];
+            q = new float[batch * c.qDim()];
+            k = new float[batch * c.kvDim()];
+            v = new float[batch * c.kvDim()];
+            att = new float[batch * c.qDim()];
+            hb = new float[batch * c.ffnDim()];
+            hb2 = new float[batch * c.ffnDim()];
+            cos = new float[batch * (c.ropeDim() / 2)];
+            sin = new float[batch * (c.ropeDim() / 2)];
+            logitsIn = new float[batch * c.dim()];
+        }
+
+        public long bytes() {
+            return 4L * (x.length + xb.length + q.length + k.length + v.length + att.length + hb.length + hb2.length
+                    + cos.length + sin.length + logitsIn.length);
+        }
+    }
+
+    public Scratch newScratch(int batch) {
+        return new Scratch(batch);
+    }
+
+    /** Bytes of scratch for a batch size, for memory estimates. */
+    public long scratchBytes(int batch) {
+        long perToken = 3L * c.dim() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.ffnDim() + c.ropeDim() + c.dim();
+        return 4L * batch * perToken;
+    }
+
+    /**
+     * Runs {@code n <= s.batch} tokens at the cache's next positions, appends their keys and values
+     * to {@code cache} and commits them. Writes logits of the last {@code logitRows} tokens of the
+     * batch ({@code [logitRows][vocab]}) into {@code logits}, if not null.
+     */
+    public void forward(int[] tokens, int off, int n, KvCache cache, Scratch s, float[] logits, int logitRows) {
+        if (n <= 0 || n > s.batch) {
+            throw new IllegalArgumentException("batch of " + n + " tokens (scratch holds " + s.batch + ")");
+        }
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), hd = c.headDim(), ffn = c.ffnDim();
+        int pos0 = cache.position();
+        for (int t = 0; t < n; t++) {
+            int tok = tokens[off + t];
+            if (tok < 0 || tok >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tok + " is outside the vocabulary of " + c.vocabSize());
+            }
+            w.tokenEmbedding.dequantizeRow(tok, s.x, t * dim);
+        }
+        ropeTables(pos0, n, s);
+        for (int li = 0; li < c.layers(); li++) {
+            Weights.Layer l = w.layers[li];
+            for (int t = 0; t < n; t++) {
+                Ops.rmsNorm(s.xb, t * dim, s.x, t * dim, l.attnNorm, 0, dim, c.rmsEps());
+            }
+            MatMul.matMul(parallel, l.wq, s.xb, n, s.q);
+            MatMul.matMul(parallel, l.wk, s.xb, n, s.k);
+            MatMul.matMul(parallel, l.wv, s.xb, n, s.v);
+            if (l.qBias != null) {
+                for (int t = 0; t < n; t++) {
+                    Ops.add(s.q, t * qDim, l.qBias, 0, qDim);
+                    Ops.add(s.k, t * kvDim, l.kBias, 0, kvDim);
+                    Ops.add(s.v, t * kvDim, l.vBias, 0, kvDim);
+                }
+            }
+            int half = c.ropeDim() / 2;
+            for (int t = 0; t < n; t++) {
+                for (int h = 0; h < c.heads(); h++) {
+                    int o = t * qDim + h * hd;
+                    if (l.qNorm != null) {
+                        Ops.rmsNorm(s.q, o, s.q, o, l.qNorm, 0, hd, c.rmsEps());
+                    }
+                    Ops.rope(s.q, o, c.ropeDim(), c.architecture().neoxRope, s.cos, s.sin, t * half);
+                }
+                for (int h = 0; h < c.kvHeads(); h++) {
+                    int o = t * kvDim + h * hd;
+                    if (l.kNorm != null) {
+                        Ops.rmsNorm(s.k, o, s.k, o, l.kNorm, 0, hd, c.rmsEps());
+                    }
+                    Ops.rope(s.k, o, c.ropeDim(), c.architecture().neoxRope, s.cos, s.sin, t * half);
+                }
+            }
+            cache.append(li, s.k, s.v, n);
+            cache.attend(li, s.q, n, c.heads(), s.att, parallel);
+            MatMul.matMul(parallel, l.wo, s.att, n, s.xb);
+            for (int t = 0; t < n; t++) {
+                Ops.add(s.x, t * dim, s.xb, t * dim, dim);
+                Ops.rmsNorm(s.xb, t * dim, s.x, t * dim, l.ffnNorm, 0, dim, c.rmsEps());
+            }
+            MatMul.matMul(parallel, l.gate, s.xb, n, s.hb);
+            MatMul.matMul(parallel, l.up, s.xb, n, s.hb2);
+            Ops.siluMul(s.hb, s.hb2, n * ffn);
+            MatMul.matMul(parallel, l.down, s.hb, n, s.xb);
+            for (int t = 0; t < n; t++) {
+                Ops.add(s.x, t * dim, s.xb, t * dim, dim);
+            }
+        }
+        cache.commit(n);
+        if (logits != null && logitRows > 0) {
+            int first = n - logitRows;
+            for (int t = 0; t < logitRows; t++) {
+                Ops.rmsNorm(s.logitsIn, t * dim, s.x, (first + t) * dim, w.outputNorm, 0, dim, c.rmsEps());
+            }
+            MatMul.matMul(parallel, w.output, s.logitsIn, logitRows, logits);
+        }
+    }
+
+    private void ropeTables(int pos0, int n, Scratch s) {
+        int half = c.ropeDim() / 2;
+        for (int t = 0; t < n; t++) {
+            int p = pos0 + t;
+            for (int i = 0; i < half; i++) {
+                double a = p * invFreq[i];
+                s.cos[t * half + i] = (float) Math.cos(a);
+                s.sin[t * half + i] = (float) Math.sin(a);
+            }
+        }
+    }
+}
