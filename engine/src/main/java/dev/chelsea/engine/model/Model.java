@@ -56,6 +56,9 @@ public final class Model implements AutoCloseable {
         GgufFile file = GgufFile.open(path);
         Parallel parallel = null;
         try {
+            if (file.tensors().isEmpty()) {
+                throw new ModelLoadException(path, "the file has no tensors (a vocabulary-only file?): it cannot be run as a model");
+            }
             ModelConfig config = ModelConfig.read(file);
             int ctx = options.contextLength() > 0 ? options.contextLength() : Math.min(config.contextLength(), DEFAULT_CONTEXT);
             Tokenizer tokenizer = Tokenizers.fromGguf(file.metadata());

@@ -1,0 +1,95 @@
+package dev.chelsea.engine.model;
+
+import dev.chelsea.engine.gguf.GgufFormatException;
+import dev.chelsea.engine.testing.Shared;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Files that are not runnable models fail at load with messages naming the file and the reason. */
+class ModelLoadTest {
+    @TempDir
+    Path dir;
+
+    /** A copy of stories260K with the bytes of one metadata string replaced by another of the same length. */
+    private Path patched(String from, String to) throws IOException {
+        byte[] b = Files.readAllBytes(Shared.stories());
+        byte[] f = from.getBytes(StandardCharsets.UTF_8), t = to.getBytes(StandardCharsets.UTF_8);
+        assertEquals(f.length, t.length);
+        for (int i = 0; i + f.length <= b.length; i++) {
+            if (Arrays.equals(b, i, i + f.length, f, 0, f.length)) {
+                System.arraycopy(t, 0, b, i, t.length);
+                Path p = dir.resolve("patched.gguf");
+                Files.write(p, b);
+                return p;
+            }
+        }
+        throw new AssertionError("pattern not found: " + from);
+    }
+
+    @Test
+    void unknownArchitectureIsNamed() throws IOException {
+        // "general.architecture" is followed by its type and length, then "llama".
+        Path p = patched("architecture\u0008\u0000\u0000\u0000\u0005\u0000\u0000\u0000\u0000\u0000\u0000\u0000llama",
+                "architecture\u0008\u0000\u0000\u0000\u0005\u0000\u0000\u0000\u0000\u0000\u0000\u0000mamba");
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> Model.load(p, new ModelOptions(1, 0, "cpu")));
+        assertTrue(e.getMessage().contains("unsupported architecture 'mamba'") && e.getMessage().contains(p.toString()), e.getMessage());
+    }
+
+    @Test
+    void missingTensorIsNamed() throws IOException {
+        Path p = patched("blk.4.ffn_up.weight", "blk.4.ffn_XX.weight");
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> Model.load(p, new ModelOptions(1, 0, "cpu")));
+        assertTrue(e.getMessage().contains("missing tensor 'blk.4.ffn_up.weight'"), e.getMessage());
+    }
+
+    @Test
+    void truncatedModelFailsCleanly() throws IOException {
+        byte[] b = Files.readAllBytes(Shared.stories());
+        Path p = dir.resolve("truncated.gguf");
+        Files.write(p, Arrays.copyOf(b, b.length - 1000));
+        GgufFormatException e = assertThrows(GgufFormatException.class, () -> Model.load(p, new ModelOptions(1, 0, "cpu")));
+        assertTrue(e.getMessage().contains("outside the file"), e.getMessage());
+    }
+
+    @Test
+    void vocabularyOnlyFileIsNotAModel() {
+        Path vocab = Shared.resolve("data/tokenizer/ggml-vocab-llama-spm.gguf");
+        RuntimeException e = assertThrows(RuntimeException.class, () -> Model.load(vocab, new ModelOptions(1, 0, "cpu")));
+        assertTrue(e.getMessage().contains("no tensors"), e.getMessage());
+    }
+
+    @Test
+    void cudaBackendIsNotAvailableYet() {
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> Model.load(Shared.stories(), new ModelOptions(1, 0, "cuda")));
+        assertTrue(e.getMessage().contains("cuda"));
+    }
+
+    @Test
+    void contextThatDoesNotFitIsRefusedBeforeAllocating() {
+        ModelLoadException e = assertThrows(ModelLoadException.class,
+                () -> Model.load(Shared.stories(), new ModelOptions(1, Integer.MAX_VALUE / 2, "cpu")));
+        assertTrue(e.getMessage().contains("lower the context length"), e.getMessage());
+    }
+
+    @Test
+    void reportsWhatItCosts() {
+        try (Model m = Model.load(Shared.stories(), new ModelOptions(1, 512, "cpu"))) {
+            assertEquals("llama", m.architecture());
+            assertEquals(512, m.contextLength());
+            assertEquals(5L * 4 * 8 * 2 * 4, m.kvLayout().bytesPerToken());
+            MemoryEstimate est = m.memoryEstimate(512);
+            assertEquals(512L * m.kvLayout().bytesPerToken(), est.kvBytes());
+            assertTrue(est.weightBytes() > 1_000_000);
+        }
+    }
+}
