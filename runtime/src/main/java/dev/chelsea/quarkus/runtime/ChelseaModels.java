@@ -51,18 +51,26 @@ public final class ChelseaModels {
         registry.keepIdleModels(devMode);
         List<String> problems = new ArrayList<>();
         Set<String> keys = new LinkedHashSet<>();
-        Map<String, Entry> entries = new LinkedHashMap<>();
+        List<ModelSetup> setups = new ArrayList<>();
         for (String name : names) {
             ModelSetup setup = new ModelSetup(name, ModelSetup.modelConfig(config, name), config, new MetricsBridge());
+            setups.add(setup);
+            if (setup.config().enableIntegration()) {
+                List<String> found = setup.validate();
+                problems.addAll(found);
+                keys.addAll(setup.keysOf(found));
+            }
+        }
+        // Settings first, for every model: a typo should not wait for a download or a load to be reported.
+        if (!problems.isEmpty()) {
+            throw misconfigured(problems, keys);
+        }
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        for (ModelSetup setup : setups) {
+            String name = setup.name();
             if (!setup.config().enableIntegration()) {
                 LOG.infof("Chelsea model %s is disabled (%senable-integration=false)", setup.label(), setup.prefix());
                 entries.put(name, new Entry(name, new DisabledChatModel(), new DisabledStreamingChatModel(), null));
-                continue;
-            }
-            List<String> found = setup.validate();
-            if (!found.isEmpty()) {
-                problems.addAll(found);
-                keys.addAll(setup.keysOf(found));
                 continue;
             }
             try {
@@ -83,7 +91,7 @@ public final class ChelseaModels {
         ChelseaModels models = new ChelseaModels(entries);
         if (!problems.isEmpty()) {
             models.close();
-            throw new ConfigurationException("Chelsea models are misconfigured:\n  - " + String.join("\n  - ", problems), keys);
+            throw misconfigured(problems, keys);
         }
         if (devMode) {
             int unloaded = registry.closeIdle();
@@ -92,6 +100,10 @@ public final class ChelseaModels {
             }
         }
         return models;
+    }
+
+    private static ConfigurationException misconfigured(List<String> problems, Set<String> keys) {
+        return new ConfigurationException("Chelsea models are misconfigured:\n  - " + String.join("\n  - ", problems), keys);
     }
 
     public Set<String> names() {

@@ -68,6 +68,10 @@ final class ModelSetup {
         return c;
     }
 
+    String name() {
+        return name;
+    }
+
     ModelConfig config() {
         return config;
     }
