@@ -17,9 +17,10 @@ public record GenerationStats(int promptTokens, int generatedTokens, long prefil
 
     @Override
     public String toString() {
-        return String.format("prompt %d tokens, %.1f tokens/s prefill; generated %d tokens, %.1f tokens/s decode; KV %s (%s policy saving %.0f%%)",
-                promptTokens, prefillTokensPerSecond(), generatedTokens, decodeTokensPerSecond(),
-                humanBytes(kv == null ? 0 : kv.totalBytes()), "", kv == null ? 0 : 100 * kv.savedFraction());
+        String cache = kv == null ? "" : String.format("; KV cache %s for %d tokens (%.0f%% below a full cache)",
+                humanBytes(kv.totalBytes()), kv.tokens(), 100 * kv.savedFraction());
+        return String.format(java.util.Locale.ROOT, "prompt %d tokens, %.1f tokens/s prefill; generated %d tokens, %.1f tokens/s decode%s",
+                promptTokens, prefillTokensPerSecond(), generatedTokens, decodeTokensPerSecond(), cache);
     }
 
     public static String humanBytes(long b) {

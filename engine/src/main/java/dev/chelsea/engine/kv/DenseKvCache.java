@@ -3,15 +3,21 @@ package dev.chelsea.engine.kv;
 import dev.chelsea.engine.kernel.Attention;
 import dev.chelsea.engine.kernel.Parallel;
 
+import java.util.Arrays;
+
 /**
  * Storage and attention shared by every policy: per layer and KV head, contiguous float arrays of
- * keys and values in temporal order, plus (for policies that merge) the number of original tokens
- * each slot stands for and its log, which attention adds to the logits. Policies decide when and
- * what to drop or merge by overriding {@link #compress(boolean)} and editing slots through
- * {@link #keys}, {@link #values}, {@link #sizes} and {@link #setSlots}.
+ * keys and values, plus (for policies that merge) the number of original tokens each slot stands
+ * for and its log, which attention adds to the logits, and (for policies that score) one float per
+ * slot. Policies decide when and what to drop or merge by overriding {@link #compress(boolean)} and
+ * editing slots through {@link #retain}, {@link #evictUnordered} and {@link #setSlots}.
+ *
+ * <p>Decode-time compression ({@link #commit}) starts only after the first {@link #endPrefill()}:
+ * the prompt's own attention always runs over its full KV, as the method specifies.
  */
 public abstract class DenseKvCache implements KvCache {
     private static final int INITIAL_SLOTS = 256;
+    private static final Parallel SERIAL = new Parallel(1);
 
     protected final KvLayout layout;
     /** Most original tokens this cache accepts (the context length). */
@@ -20,20 +26,31 @@ public abstract class DenseKvCache implements KvCache {
     protected final boolean trackSizes;
     /** Whether attention adds log(size) to the logits of merged slots. */
     protected final boolean sizeBias;
+    /** Whether slots carry a policy score (accumulated attention) that moves with them. */
+    protected final boolean trackScores;
 
     protected final float[][][] keys;     // [layer][kvHead][slot * headDim + d]
     protected final float[][][] values;
     protected final float[][][] sizes;    // [layer][kvHead][slot], null unless trackSizes
     protected final float[][][] logSizes;
+    protected final float[][][] scores;   // [layer][kvHead][slot], null unless trackScores
     protected final int[][][] positions;  // [layer][kvHead][slot]: original position (a cluster keeps its destination's)
     protected final int[] used;           // slots per layer
+    private final int[] pending;          // slots appended per layer since the last commit
+    private final Object[] headLocks;
     private int position;
+    private boolean inPrompt = true;
+    private Parallel parallel = SERIAL;
     private long peakBytes;
     private long compressions;
     private long compressionNanos;
     private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[0]);
 
     protected DenseKvCache(KvLayout layout, int maxTokens, boolean trackSizes, boolean sizeBias) {
+        this(layout, maxTokens, trackSizes, sizeBias, false);
+    }
+
+    protected DenseKvCache(KvLayout layout, int maxTokens, boolean trackSizes, boolean sizeBias, boolean trackScores) {
         if (maxTokens <= 0) {
             throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
         }
@@ -41,13 +58,20 @@ public abstract class DenseKvCache implements KvCache {
         this.maxTokens = maxTokens;
         this.trackSizes = trackSizes;
         this.sizeBias = trackSizes && sizeBias;
+        this.trackScores = trackScores;
         int l = layout.layers(), h = layout.kvHeads();
         keys = new float[l][h][0];
         values = new float[l][h][0];
         positions = new int[l][h][0];
         sizes = trackSizes ? new float[l][h][0] : null;
         logSizes = trackSizes ? new float[l][h][0] : null;
+        scores = trackScores ? new float[l][h][0] : null;
         used = new int[l];
+        pending = new int[l];
+        headLocks = new Object[h];
+        for (int i = 0; i < h; i++) {
+            headLocks[i] = new Object();
+        }
     }
 
     @Override
@@ -65,42 +89,70 @@ public abstract class DenseKvCache implements KvCache {
         return used[layer];
     }
 
+    /** Whether the first prompt is still being read (no decode-time compression yet). */
+    protected final boolean inPrompt() {
+        return inPrompt;
+    }
+
+    /** The worker threads the model last attended with; compression reuses them. */
+    protected final Parallel parallel() {
+        return parallel;
+    }
+
     protected final int capacity(int layer) {
         return positions[layer][0].length;
     }
 
-    /** Makes room for {@code slots} entries in {@code layer}, growing by half again each time. */
+    /**
+     * Free slots to keep after a compression and to add when growing; negative means grow
+     * geometrically (a cache that only appends). Compressing policies return a fixed slack so
+     * that capacity stays near their budget.
+     */
+    protected int spareSlots() {
+        return -1;
+    }
+
+    /** Makes room for {@code slots} entries in {@code layer}. */
     protected final void ensureCapacity(int layer, int slots) {
         int cap = capacity(layer);
         if (slots <= cap) {
             return;
         }
-        int newCap = Math.max(slots, Math.max(INITIAL_SLOTS, cap + (cap >> 1)));
+        int spare = spareSlots();
+        // A long prompt arrives in batches before any compression: grow geometrically then, or
+        // every batch would copy the whole cache.
+        int newCap = spare < 0 || inPrompt
+                ? Math.max(slots + Math.max(spare, 0), Math.max(INITIAL_SLOTS, cap + (cap >> 1)))
+                : slots + spare;
         resize(layer, newCap);
     }
 
     /** Reallocates {@code layer} to exactly {@code newCap} slots (at least the slots in use). */
     protected final void resize(int layer, int newCap) {
         int d = layout.headDim();
-        int n = used[layer];
+        if (newCap < used[layer]) {
+            throw new IllegalArgumentException("cannot shrink layer " + layer + " to " + newCap + " slots, " + used[layer] + " in use");
+        }
         for (int h = 0; h < layout.kvHeads(); h++) {
-            keys[layer][h] = java.util.Arrays.copyOf(keys[layer][h], newCap * d);
-            values[layer][h] = java.util.Arrays.copyOf(values[layer][h], newCap * d);
-            positions[layer][h] = java.util.Arrays.copyOf(positions[layer][h], newCap);
+            keys[layer][h] = Arrays.copyOf(keys[layer][h], newCap * d);
+            values[layer][h] = Arrays.copyOf(values[layer][h], newCap * d);
+            positions[layer][h] = Arrays.copyOf(positions[layer][h], newCap);
             if (trackSizes) {
-                sizes[layer][h] = java.util.Arrays.copyOf(sizes[layer][h], newCap);
-                logSizes[layer][h] = java.util.Arrays.copyOf(logSizes[layer][h], newCap);
+                sizes[layer][h] = Arrays.copyOf(sizes[layer][h], newCap);
+                logSizes[layer][h] = Arrays.copyOf(logSizes[layer][h], newCap);
+            }
+            if (trackScores) {
+                scores[layer][h] = Arrays.copyOf(scores[layer][h], newCap);
             }
         }
-        assert n <= newCap;
     }
 
-    /** Releases storage beyond {@code slack} free slots per layer, after a compression. */
-    protected final void trim(int slack) {
+    /** Releases storage beyond the spare slots, after a compression (hysteresis: only when twice that is free). */
+    protected final void trim() {
+        int spare = Math.max(spareSlots(), 0);
         for (int l = 0; l < layout.layers(); l++) {
-            int want = used[l] + slack;
-            if (capacity(l) > want + want / 2) {
-                resize(l, want);
+            if (capacity(l) > used[l] + 2 * spare + 16) {
+                resize(l, used[l] + spare);
             }
         }
     }
@@ -124,15 +176,20 @@ public abstract class DenseKvCache implements KvCache {
                 pd[base + t] = firstPos + t;
             }
             if (trackSizes) {
-                java.util.Arrays.fill(sizes[layer][h], base, base + n, 1f);
-                java.util.Arrays.fill(logSizes[layer][h], base, base + n, 0f);
+                Arrays.fill(sizes[layer][h], base, base + n, 1f);
+                Arrays.fill(logSizes[layer][h], base, base + n, 0f);
+            }
+            if (trackScores) {
+                Arrays.fill(scores[layer][h], base, base + n, 0f);
             }
         }
         used[layer] = base + n;
+        pending[layer] += n;
     }
 
     @Override
     public void attend(int layer, float[] q, int n, int heads, float[] out, Parallel parallel) {
+        this.parallel = parallel;
         int kvHeads = layout.kvHeads();
         int d = layout.headDim();
         int group = heads / kvHeads;
@@ -168,25 +225,55 @@ public abstract class DenseKvCache implements KvCache {
 
     /**
      * Called with the softmax weights ({@code [group][visible]}) of query {@code i} of a batch of
-     * {@code n} for KV head {@code head}, from worker threads. Scoring policies record them here.
+     * {@code n} for KV head {@code head}, from worker threads. Scoring policies record them here;
+     * when {@code n > 1} several threads may report on the same head at once.
      */
     protected void onAttention(int layer, int head, int i, int n, float[] weights, int group, int visible) {
     }
 
-    @Override
-    public void commit(int n) {
-        position += n;
-        for (int l = 0; l < used.length; l++) {
-            if (used[l] != used[0]) {
-                throw new IllegalStateException("layers out of step: layer " + l + " holds " + used[l] + " slots, layer 0 " + used[0]);
+    /**
+     * Adds the attention a query gave each slot, summed over the query heads of the group, to the
+     * slots' scores. Safe from {@link #onAttention}: a prompt batch reports several queries of the
+     * same head from different threads, so those updates are serialised per head.
+     */
+    protected final void accumulateScores(int layer, int head, int n, float[] weights, int group, int visible) {
+        float[] acc = scores[layer][head];
+        if (n == 1) {
+            addWeights(acc, weights, group, visible);
+        } else {
+            synchronized (headLocks[head]) {
+                addWeights(acc, weights, group, visible);
             }
         }
+    }
+
+    private static void addWeights(float[] acc, float[] weights, int group, int visible) {
+        for (int g = 0; g < group; g++) {
+            int off = g * visible;
+            for (int j = 0; j < visible; j++) {
+                acc[j] += weights[off + j];
+            }
+        }
+    }
+
+    @Override
+    public void commit(int n) {
+        for (int l = 0; l < pending.length; l++) {
+            if (pending[l] != n) {
+                throw new IllegalStateException("commit of " + n + " tokens, but layer " + l + " received " + pending[l]);
+            }
+        }
+        Arrays.fill(pending, 0);
+        position += n;
         updatePeak();
-        maybeCompress(false);
+        if (!inPrompt) {
+            maybeCompress(false);
+        }
     }
 
     @Override
     public void endPrefill() {
+        inPrompt = false;
         maybeCompress(true);
     }
 
@@ -199,14 +286,80 @@ public abstract class DenseKvCache implements KvCache {
     }
 
     /**
-     * Compresses if the policy wants to. {@code endOfPrompt} is true once, after the prompt; false
+     * Compresses if the policy wants to. {@code endOfPrompt} is true after each prompt; false
      * after every committed batch during decoding. Returns whether anything was compressed.
      */
     protected abstract boolean compress(boolean endOfPrompt);
 
     /** Sets the slot count of a layer after a policy compacted its arrays in place. */
     protected final void setSlots(int layer, int slots) {
+        if (slots < 0 || slots > used[layer]) {
+            throw new IllegalArgumentException("layer " + layer + " cannot go from " + used[layer] + " to " + slots + " slots");
+        }
         used[layer] = slots;
+    }
+
+    /** Moves {@code count} consecutive slots of one head (everything a slot carries), like {@code System.arraycopy}. */
+    protected final void moveSlots(int layer, int head, int from, int to, int count) {
+        if (from == to || count == 0) {
+            return;
+        }
+        int d = layout.headDim();
+        System.arraycopy(keys[layer][head], from * d, keys[layer][head], to * d, count * d);
+        System.arraycopy(values[layer][head], from * d, values[layer][head], to * d, count * d);
+        System.arraycopy(positions[layer][head], from, positions[layer][head], to, count);
+        if (trackSizes) {
+            System.arraycopy(sizes[layer][head], from, sizes[layer][head], to, count);
+            System.arraycopy(logSizes[layer][head], from, logSizes[layer][head], to, count);
+        }
+        if (trackScores) {
+            System.arraycopy(scores[layer][head], from, scores[layer][head], to, count);
+        }
+    }
+
+    /**
+     * Keeps slots {@code kept[0..k)} (strictly ascending) of one head, in temporal order, in slots
+     * {@code 0..k)}. Runs of consecutive slots move as one block. The caller sets the slot count once
+     * every head of the layer is done.
+     */
+    protected final void retain(int layer, int head, int[] kept, int k) {
+        int to = 0;
+        for (int i = 0; i < k; ) {
+            int from = kept[i];
+            int run = 1;
+            while (i + run < k && kept[i + run] == from + run) {
+                run++;
+            }
+            moveSlots(layer, head, from, to, run);
+            to += run;
+            i += run;
+        }
+    }
+
+    /**
+     * Removes {@code victims[0..k)} (strictly ascending, all below {@code end}) of one head, where
+     * order inside {@code [0, end)} does not matter to the policy: each hole is filled with a
+     * survivor from the end of that region, then slots {@code [end, used)} (the recent window,
+     * which stays in order) shift down by {@code k}. Costs {@code O((k + window) * headDim)}
+     * instead of moving the whole cache, which matters for policies that evict every step.
+     */
+    protected final void evictUnordered(int layer, int head, int[] victims, int k, int end) {
+        int newEnd = end - k;
+        int holes = k;
+        while (holes > 0 && victims[holes - 1] >= newEnd) {
+            holes--;
+        }
+        int v = holes;
+        int filler = newEnd;
+        for (int i = 0; i < holes; i++) {
+            while (v < k && victims[v] == filler) {
+                v++;
+                filler++;
+            }
+            moveSlots(layer, head, filler, victims[i], 1);
+            filler++;
+        }
+        moveSlots(layer, head, end, newEnd, used[layer] - end);
     }
 
     protected final void updatePeak() {
@@ -225,7 +378,8 @@ public abstract class DenseKvCache implements KvCache {
         }
         long perHeadRow = (long) layout.headDim() * Float.BYTES;
         long kb = slots * layout.kvHeads() * perHeadRow;
-        long meta = slots * layout.kvHeads() * (trackSizes ? 2L * Float.BYTES + Integer.BYTES : 0L);
+        long metaPerSlot = Integer.BYTES + (trackSizes ? 2L * Float.BYTES : 0L) + (trackScores ? Float.BYTES : 0L);
+        long meta = slots * layout.kvHeads() * metaPerSlot;
         return new KvStats(position, slots, kb, kb, meta, 0, (long) position * layout.bytesPerToken(), compressions, compressionNanos);
     }
 
@@ -238,8 +392,10 @@ public abstract class DenseKvCache implements KvCache {
 
     @Override
     public void clear() {
-        java.util.Arrays.fill(used, 0);
+        Arrays.fill(used, 0);
+        Arrays.fill(pending, 0);
         position = 0;
+        inPrompt = true;
         peakBytes = 0;
         compressions = 0;
         compressionNanos = 0;

@@ -10,19 +10,26 @@ import java.util.List;
  * @param policy       {@code full}, {@code chelsea}, {@code streaming}, {@code h2o} or {@code snapkv}
  * @param keptRatio    fraction of tokens kept, in (0, 1]
  * @param budget       absolute slot budget per layer and KV head; 0 means use {@code keptRatio}
- * @param chunkSize    Chelsea chunk size (tokens per chunk, at least 2)
+ * @param chunkSize    Chelsea chunk size (tokens per chunk, at least 2); also the slack over budget
+ *                     that amortised policies allow before compressing again during decoding
  * @param sinkTokens   leading tokens never compressed
  * @param recentWindow trailing tokens never compressed
  * @param sizeBias     add log(cluster size) to attention logits (degree correction)
+ * @param layerBudgets {@code uniform} (every layer gets the budget) or {@code pyramid} (lower layers
+ *                     get more, upper layers less, same total; PyramidKV's schedule)
+ * @param globalTopK   Chelsea only: rank merge edges across all chunks of a pass instead of taking
+ *                     the same number from every chunk (hits the budget exactly)
  */
 public record KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
-                            int recentWindow, boolean sizeBias) {
+                            int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK) {
     public static final List<String> POLICIES = List.of("full", "chelsea", "streaming", "h2o", "snapkv");
+    public static final List<String> LAYER_BUDGETS = List.of("uniform", "pyramid");
     public static final String DEFAULT_POLICY = "chelsea";
     public static final double DEFAULT_KEPT_RATIO = 0.5;
     public static final int DEFAULT_CHUNK_SIZE = 64;
     public static final int DEFAULT_SINK_TOKENS = 4;
     public static final int DEFAULT_RECENT_WINDOW = 64;
+    public static final String DEFAULT_LAYER_BUDGETS = "uniform";
 
     public KvCacheConfig {
         if (policy == null || !POLICIES.contains(policy)) {
@@ -44,6 +51,16 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
             throw new IllegalArgumentException("budget " + budget + " is smaller than sink tokens + recent window ("
                     + sinkTokens + " + " + recentWindow + ")");
         }
+        if (layerBudgets == null || !LAYER_BUDGETS.contains(layerBudgets)) {
+            throw new IllegalArgumentException("unknown per-layer budget schedule '" + layerBudgets + "' (known: "
+                    + String.join(", ", LAYER_BUDGETS) + ")");
+        }
+    }
+
+    /** The configuration without the extensions (uniform layer budgets, per-chunk edge ranking). */
+    public KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
+                         int recentWindow, boolean sizeBias) {
+        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, DEFAULT_LAYER_BUDGETS, false);
     }
 
     public static KvCacheConfig full() {
@@ -55,10 +72,38 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
     }
 
     public KvCacheConfig withPolicy(String p) {
-        return new KvCacheConfig(p, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias);
+        return new KvCacheConfig(p, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
     }
 
     public KvCacheConfig withKeptRatio(double r) {
-        return new KvCacheConfig(policy, r, budget, chunkSize, sinkTokens, recentWindow, sizeBias);
+        return new KvCacheConfig(policy, r, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
+    }
+
+    public KvCacheConfig withBudget(int b) {
+        return new KvCacheConfig(policy, keptRatio, b, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
+    }
+
+    public KvCacheConfig withChunkSize(int c) {
+        return new KvCacheConfig(policy, keptRatio, budget, c, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
+    }
+
+    public KvCacheConfig withSinkTokens(int s) {
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, s, recentWindow, sizeBias, layerBudgets, globalTopK);
+    }
+
+    public KvCacheConfig withRecentWindow(int w) {
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, w, sizeBias, layerBudgets, globalTopK);
+    }
+
+    public KvCacheConfig withSizeBias(boolean on) {
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, on, layerBudgets, globalTopK);
+    }
+
+    public KvCacheConfig withLayerBudgets(String schedule) {
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, schedule, globalTopK);
+    }
+
+    public KvCacheConfig withGlobalTopK(boolean on) {
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, on);
     }
 }

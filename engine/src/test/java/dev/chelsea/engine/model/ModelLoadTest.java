@@ -48,7 +48,7 @@ class ModelLoadTest {
     @Test
     void missingTensorIsNamed() throws IOException {
         Path p = patched("blk.4.ffn_up.weight", "blk.4.ffn_XX.weight");
-        ModelLoadException e = assertThrows(ModelLoadException.class, () -> Model.load(p, new ModelOptions(1, 0, "cpu")));
+        GgufFormatException e = assertThrows(GgufFormatException.class, () -> Model.load(p, new ModelOptions(1, 0, "cpu")));
         assertTrue(e.getMessage().contains("missing tensor 'blk.4.ffn_up.weight'"), e.getMessage());
     }
 
