@@ -42,7 +42,7 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
     Integer maxTokens = DEFAULT_MAX_TOKENS;
     List<String> stopSequences;
     ChatRequestParameters defaultRequestParameters;
-    KvCacheConfig kvCache = KvCacheConfig.full();
+    KvCacheConfig kvCache = KvCacheConfig.defaults();
     List<ChatModelListener> listeners = List.of();
     boolean logRequests;
     boolean logResponses;
@@ -152,7 +152,7 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         return self();
     }
 
-    /** The KV cache policy and its budget; default: the full cache. */
+    /** The KV cache policy and its budget; default: {@link KvCacheConfig#defaults()} (Chelsea, half the tokens kept). */
     public B kvCache(KvCacheConfig kvCache) {
         this.kvCache = kvCache;
         return self();

@@ -7,8 +7,11 @@ import io.smallrye.config.WithDefault;
 @ConfigGroup
 public interface KvCacheConfig {
 
-    /** {@code full}, {@code chelsea}, {@code streaming}, {@code h2o} or {@code snapkv}. */
-    @WithDefault("full")
+    /**
+     * {@code chelsea} (merges similar keys chunk by chunk), {@code full} (keeps everything),
+     * {@code streaming}, {@code h2o} or {@code snapkv}.
+     */
+    @WithDefault("chelsea")
     String policy();
 
     /** Fraction of the tokens kept by a compressing policy, in (0, 1]. */
