@@ -48,16 +48,27 @@ final class Conversations {
                 throw ApiException.invalid(where + ".content", where + ".content is missing");
             }
             chars += m.content().length();
+            String role = m.role().toLowerCase(Locale.ROOT);
+            if (m.content().isBlank() && !role.equals("user")) {
+                // OpenAI clients send empty system prompts; they say nothing, so they are dropped.
+                continue;
+            }
+            if (m.content().isBlank()) {
+                throw ApiException.invalid(where + ".content", where + ".content is empty: a user message needs text");
+            }
             if (chars > MAX_MESSAGE_CHARS) {
                 throw ApiException.invalid("messages", "the conversation is longer than " + MAX_MESSAGE_CHARS + " characters");
             }
-            out.add(switch (m.role().toLowerCase(Locale.ROOT)) {
+            out.add(switch (role) {
                 case "system", "developer" -> SystemMessage.from(m.content());
                 case "user" -> UserMessage.from(m.content());
                 case "assistant" -> AiMessage.from(m.content());
                 default -> throw ApiException.invalid(where + ".role", "unknown role '" + m.role() + "' in " + where
                         + " (known: system, user, assistant)");
             });
+        }
+        if (out.isEmpty()) {
+            throw ApiException.invalid("messages", "every message is empty: send at least one user message with text");
         }
         if (out.getLast() instanceof AiMessage) {
             throw ApiException.invalid("messages", "the last message must not be the assistant's: there is nothing to answer");

@@ -45,6 +45,32 @@ public class ErrorMappers {
     }
 
     @ServerExceptionMapper
+    public Response unparsable(com.fasterxml.jackson.core.JsonParseException e) {
+        return unreadable(e);
+    }
+
+    @ServerExceptionMapper
+    public Response mismatched(com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+        return unreadable(e);
+    }
+
+    /** Errors the framework raises without a body (wrong method, media type...) get the same JSON shape. */
+    @ServerExceptionMapper
+    public Response web(jakarta.ws.rs.WebApplicationException e) {
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+            if (c instanceof JsonProcessingException j) {
+                return unreadable(j);
+            }
+        }
+        Response r = e.getResponse();
+        if (r.hasEntity()) {
+            return r;
+        }
+        String type = r.getStatus() < 500 ? "invalid_request_error" : "server_error";
+        return json(r.getStatus(), ApiError.of(e.getMessage(), type, null));
+    }
+
+    @ServerExceptionMapper
     public Response unreadable(JsonProcessingException e) {
         return json(400, ApiError.of("the request body is not valid JSON for this endpoint: " + e.getOriginalMessage(),
                 "invalid_request_error", null));

@@ -59,10 +59,10 @@ public class ChelseaMetrics {
                 .increment();
         registry.counter("chelsea.tokens.prompt", tags).increment(s.promptTokens());
         registry.counter("chelsea.tokens.generated", tags).increment(s.generatedTokens());
-        DistributionSummary.builder("chelsea.prefill.tokens.per.second").baseUnit("tokens/s").tags(tags)
+        DistributionSummary.builder("chelsea.prefill.tokens.per.second").tags(tags)
                 .description("Prompt tokens processed per second").register(registry).record(s.prefillTokensPerSecond());
         if (s.generatedTokens() > 1) {
-            DistributionSummary.builder("chelsea.decode.tokens.per.second").baseUnit("tokens/s").tags(tags)
+            DistributionSummary.builder("chelsea.decode.tokens.per.second").tags(tags)
                     .description("Tokens generated per second after the first").register(registry).record(s.decodeTokensPerSecond());
         }
         KvStats kv = s.kv();
