@@ -15,7 +15,8 @@ final class ChatTemplateSelector {
     private ChatTemplateSelector() {
     }
 
-    static ChatTemplate select(Model model, String family) {
+    static ChatTemplate select(LoadedModel loaded, String family) {
+        Model model = loaded.model();
         if (family != null && !family.isBlank()) {
             String f = family.trim().toLowerCase(java.util.Locale.ROOT);
             if (f.equals(PlainChatTemplate.FAMILY)) {
@@ -26,9 +27,11 @@ final class ChatTemplateSelector {
         if (model.hasChatTemplate()) {
             return model.chatTemplate();
         }
-        LOG.log(Level.WARNING, () -> "Model '" + model.name() + "' (" + model.path().getFileName() + ") has no chat template the "
+        if (loaded.firstNotice("plain-template")) {
+            LOG.log(Level.WARNING, () -> "Model '" + model.name() + "' (" + model.path().getFileName() + ") has no chat template the "
                 + "engine recognises; using the 'plain' fallback: message texts joined by newlines without role markers, "
                 + "so the model continues the text. Set the chat template family to override.");
+        }
         return PlainChatTemplate.INSTANCE;
     }
 

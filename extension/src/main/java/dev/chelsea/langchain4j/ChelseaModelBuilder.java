@@ -195,7 +195,7 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         ModelLease lease = registry.acquire(modelPath, options, queue);
         try {
             Model model = lease.loaded().model();
-            ChatTemplate template = ChatTemplateSelector.select(model, chatTemplate);
+            ChatTemplate template = ChatTemplateSelector.select(lease.loaded(), chatTemplate);
             KvCacheCheck.check(kvCache, model);
             String name = modelName != null && !modelName.isBlank() ? modelName : model.name();
             ChelseaChatRequestParameters merged = (ChelseaChatRequestParameters) ChelseaChatRequestParameters.builder()

@@ -13,6 +13,7 @@ public final class LoadedModel {
     private final Generator generator;
     private final GenerationQueue queue;
     private final long loadNanos;
+    private final java.util.Set<String> notices = java.util.concurrent.ConcurrentHashMap.newKeySet();
     int leases;
 
     LoadedModel(ModelKey key, Model model, QueueOptions queueOptions, long loadNanos) {
@@ -42,6 +43,11 @@ public final class LoadedModel {
     /** How long loading took. */
     public long loadNanos() {
         return loadNanos;
+    }
+
+    /** True the first time {@code notice} is given for this model: a warning shared by its chat models is logged once. */
+    boolean firstNotice(String notice) {
+        return notices.add(notice);
     }
 
     void close() {
