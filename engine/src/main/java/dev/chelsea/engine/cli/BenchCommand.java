@@ -54,7 +54,7 @@ final class BenchCommand extends Command {
 
     @Override
     List<String> flagOptions() {
-        return List.of("json", "no-size-bias");
+        return List.of("json", "no-size-bias", "global-topk");
     }
 
     record Result(String policy, int depth, double prefillTps, double decodeTps, long kvBytes, long compressions,

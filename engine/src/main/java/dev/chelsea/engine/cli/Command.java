@@ -16,7 +16,7 @@ abstract class Command {
     /** Options every command takes. */
     static final List<String> COMMON = List.of("threads", "backend");
     /** Options that choose and tune the KV cache policy. */
-    static final List<String> KV = List.of("kv", "kept-ratio", "budget", "chunk", "sinks", "window");
+    static final List<String> KV = List.of("kv", "kept-ratio", "budget", "chunk", "sinks", "window", "layer-budgets");
     static final String KV_USAGE = """
               --kv POLICY        KV cache policy: full, chelsea, streaming, h2o, snapkv (default full)
               --kept-ratio R     fraction of tokens kept by a compressing policy, in (0,1] (default 0.5)
@@ -25,6 +25,8 @@ abstract class Command {
               --sinks S          protected leading tokens (default 4)
               --window W         protected recent tokens (default 64)
               --no-size-bias     turn off the log(size) degree correction (ablation)
+              --layer-budgets L  uniform or pyramid (lower layers keep more, same total) (default uniform)
+              --global-topk      Chelsea: rank merges across chunks instead of the same number per chunk
             """;
     static final String COMMON_USAGE = """
               --threads N        worker threads (default: all processors)
@@ -81,7 +83,8 @@ abstract class Command {
             return new KvCacheConfig(policy, a.number("kept-ratio", KvCacheConfig.DEFAULT_KEPT_RATIO),
                     a.integer("budget", 0), a.integer("chunk", KvCacheConfig.DEFAULT_CHUNK_SIZE),
                     a.integer("sinks", KvCacheConfig.DEFAULT_SINK_TOKENS), a.integer("window", KvCacheConfig.DEFAULT_RECENT_WINDOW),
-                    !a.flag("no-size-bias"));
+                    !a.flag("no-size-bias"), a.string("layer-budgets", KvCacheConfig.DEFAULT_LAYER_BUDGETS),
+                    a.flag("global-topk"));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

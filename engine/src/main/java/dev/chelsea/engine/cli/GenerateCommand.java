@@ -55,7 +55,7 @@ final class GenerateCommand extends Command {
 
     @Override
     List<String> flagOptions() {
-        return List.of("chat", "no-size-bias", "quiet");
+        return List.of("chat", "no-size-bias", "global-topk", "quiet");
     }
 
     @Override

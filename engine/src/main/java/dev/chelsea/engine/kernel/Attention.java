@@ -27,23 +27,56 @@ public final class Attention {
      */
     public static void attendGroup(float[] q, int qOff, int group, float[] keys, float[] values, float[] bias,
                                    int slots, int headDim, float scale, float[] scores, float[] out, int outOff) {
-        for (int g = 0; g < group; g++) {
-            int qo = qOff + g * headDim;
-            int so = g * slots;
+        boolean vector = headDim % S.length() == 0;
+        // Every key and value row is read once for the whole group: at long context the cache does
+        // not fit in any cache level, so reading it once per query head would multiply the traffic.
+        if (vector) {
+            scoresVector(q, qOff, group, keys, slots, headDim, scale, scores);
+        } else {
             for (int j = 0; j < slots; j++) {
-                scores[so + j] = dot(q, qo, keys, j * headDim, headDim) * scale;
-            }
-            if (bias != null) {
-                for (int j = 0; j < slots; j++) {
-                    scores[so + j] += bias[j];
+                for (int g = 0; g < group; g++) {
+                    scores[g * slots + j] = dot(q, qOff + g * headDim, keys, j * headDim, headDim) * scale;
                 }
             }
-            softmax(scores, so, slots);
-            int oo = outOff + g * headDim;
-            java.util.Arrays.fill(out, oo, oo + headDim, 0f);
-            for (int j = 0; j < slots; j++) {
-                axpy(scores[so + j], values, j * headDim, out, oo, headDim);
+        }
+        for (int g = 0; g < group; g++) {
+            if (bias != null) {
+                add(scores, g * slots, bias, slots);
             }
+            softmax(scores, g * slots, slots);
+        }
+        java.util.Arrays.fill(out, outOff, outOff + group * headDim, 0f);
+        for (int j = 0; j < slots; j++) {
+            for (int g = 0; g < group; g++) {
+                axpy(scores[g * slots + j], values, j * headDim, out, outOff + g * headDim, headDim);
+            }
+        }
+    }
+
+    /** Scores of every query of the group against every key, for head sizes that are a multiple of the vector length. */
+    private static void scoresVector(float[] q, int qOff, int group, float[] keys, int slots, int d, float scale, float[] scores) {
+        int lanes = S.length();
+        for (int j = 0; j < slots; j++) {
+            int ko = j * d;
+            for (int g = 0; g < group; g++) {
+                int qo = qOff + g * d;
+                FloatVector acc = FloatVector.fromArray(S, q, qo).mul(FloatVector.fromArray(S, keys, ko));
+                for (int i = lanes; i < d; i += lanes) {
+                    acc = FloatVector.fromArray(S, q, qo + i).fma(FloatVector.fromArray(S, keys, ko + i), acc);
+                }
+                scores[g * slots + j] = acc.reduceLanes(VectorOperators.ADD) * scale;
+            }
+        }
+    }
+
+    private static void add(float[] x, int off, float[] y, int n) {
+        int i = 0;
+        int upper = S.loopBound(n);
+        for (; i < upper; i += S.length()) {
+            FloatVector.fromArray(S, x, off + i).add(FloatVector.fromArray(S, y, i)).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] += y[i];
         }
     }
 
@@ -83,18 +116,35 @@ public final class Attention {
 
     /** In-place numerically stable softmax of {@code x[off .. off + n)}. */
     public static void softmax(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
+        int upper = S.loopBound(n);
+        int i = 0;
+        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (; i < upper; i += S.length()) {
+            vmax = vmax.max(FloatVector.fromArray(S, x, off + i));
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
-        float sum = 0f;
-        for (int i = 0; i < n; i++) {
+        FloatVector vsum = FloatVector.zero(S);
+        i = 0;
+        for (; i < upper; i += S.length()) {
+            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            vsum = vsum.add(e);
+        }
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;
         }
         float inv = 1f / sum;
-        for (int i = 0; i < n; i++) {
+        i = 0;
+        for (; i < upper; i += S.length()) {
+            FloatVector.fromArray(S, x, off + i).mul(inv).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
             x[off + i] *= inv;
         }
     }

@@ -42,7 +42,7 @@ public final class ChunkedSoftMatching {
     private final int bPad;
     private final float[] unit;  // [chunk][headDim] normalised keys of the chunk being scored
     private final float[] bT;    // [headDim][bPad] destinations, transposed so sims vectorise along B
-    private final float[] sim;   // [bPad]
+    private final float[] sim;   // [4][bPad]
     private int[] best = new int[0];
     private float[] bestScore = new float[0];
     private long[] edges = new long[0];
@@ -61,7 +61,7 @@ public final class ChunkedSoftMatching {
         this.bPad = (bCount + F.length() - 1) / F.length() * F.length();
         this.unit = new float[chunk * headDim];
         this.bT = new float[headDim * bPad];
-        this.sim = new float[bPad];
+        this.sim = new float[4 * bPad];
     }
 
     /**
@@ -171,7 +171,29 @@ public final class ChunkedSoftMatching {
                 bT[k * bPad + b] = unit[row + k];
             }
         }
-        for (int a = 0; a < aCount; a++) {
+        // Four sources at a time: each destination vector loaded feeds four independent FMA chains.
+        int a = 0;
+        for (; a + 4 <= aCount; a += 4) {
+            int r0 = sourceSlot(a) * d, r1 = sourceSlot(a + 1) * d, r2 = sourceSlot(a + 2) * d, r3 = sourceSlot(a + 3) * d;
+            for (int j = 0; j < bPad; j += F.length()) {
+                FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+                for (int k = 0; k < d; k++) {
+                    FloatVector b = FloatVector.fromArray(F, bT, k * bPad + j);
+                    s0 = b.fma(FloatVector.broadcast(F, unit[r0 + k]), s0);
+                    s1 = b.fma(FloatVector.broadcast(F, unit[r1 + k]), s1);
+                    s2 = b.fma(FloatVector.broadcast(F, unit[r2 + k]), s2);
+                    s3 = b.fma(FloatVector.broadcast(F, unit[r3 + k]), s3);
+                }
+                s0.intoArray(sim, j);
+                s1.intoArray(sim, bPad + j);
+                s2.intoArray(sim, 2 * bPad + j);
+                s3.intoArray(sim, 3 * bPad + j);
+            }
+            for (int i = 0; i < 4; i++) {
+                pickBest(i * bPad, out + a + i);
+            }
+        }
+        for (; a < aCount; a++) {
             int row = sourceSlot(a) * d;
             for (int j = 0; j < bPad; j += F.length()) {
                 FloatVector acc = FloatVector.zero(F);
@@ -180,17 +202,22 @@ public final class ChunkedSoftMatching {
                 }
                 acc.intoArray(sim, j);
             }
-            int arg = 0;
-            float max = sim[0];
-            for (int b = 1; b < bCount; b++) {
-                if (sim[b] > max) {
-                    max = sim[b];
-                    arg = b;
-                }
-            }
-            best[out + a] = arg;
-            bestScore[out + a] = max;
+            pickBest(0, out + a);
         }
+    }
+
+    /** Argmax (first on ties) of the destinations' similarities in {@code sim[off..off + bCount)}. */
+    private void pickBest(int off, int source) {
+        int arg = 0;
+        float max = sim[off];
+        for (int b = 1; b < bCount; b++) {
+            if (sim[off + b] > max) {
+                max = sim[off + b];
+                arg = b;
+            }
+        }
+        best[source] = arg;
+        bestScore[source] = max;
     }
 
     /** Writes {@code x / |x|} (zero for a zero vector) into {@code y}. */

@@ -249,10 +249,7 @@ public abstract class DenseKvCache implements KvCache {
 
     private static void addWeights(float[] acc, float[] weights, int group, int visible) {
         for (int g = 0; g < group; g++) {
-            int off = g * visible;
-            for (int j = 0; j < visible; j++) {
-                acc[j] += weights[off + j];
-            }
+            Attention.axpy(1f, weights, g * visible, acc, 0, visible);
         }
     }
 

@@ -33,10 +33,15 @@ public interface KvCache {
      */
     void attend(int layer, float[] q, int n, int heads, float[] out, Parallel parallel);
 
-    /** The {@code n} tokens appended to every layer are complete. A policy may compress here (decode-time trigger). */
+    /**
+     * The {@code n} tokens appended to every layer are complete. A policy may compress here
+     * (decode-time trigger), but only once the first prompt has ended ({@link #endPrefill()}), so
+     * that a prompt fed in several batches attends over all of itself. To compress online from the
+     * first tokens (teacher-forced perplexity), call {@link #endPrefill()} after the first batch.
+     */
     void commit(int n);
 
-    /** The prompt is complete: a policy compresses down to its budget (prefill-time trigger). */
+    /** The prompt is complete: a policy compresses down to its budget (prefill-time trigger). May be called again after later prompts. */
     void endPrefill();
 
     KvStats stats();

@@ -20,4 +20,13 @@ public interface ChatTemplate {
 
     /** Text markers that end the assistant's turn in this family (e.g. {@code <|eot_id|>}). */
     List<String> endOfTurnMarkers();
+
+    /**
+     * Whether {@link #render} writes the BOS token's text itself (as templates with
+     * {@code {{ bos_token }}} do). If so, encode the prompt with special-token parsing and without
+     * adding another BOS; otherwise add BOS as the tokenizer's {@code add_bos_token} says.
+     */
+    default boolean rendersBos() {
+        return false;
+    }
 }
