@@ -2,6 +2,7 @@ package dev.chelsea.langchain4j;
 
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.tokenizer.ChatTemplate;
+import dev.chelsea.engine.tokenizer.ChatTemplates;
 
 import java.lang.System.Logger.Level;
 
@@ -36,10 +37,14 @@ final class ChatTemplateSelector {
     }
 
     private static ChatTemplate byFamily(Model model, String family) {
+        // The model's own template of that family knows the vocabulary's BOS and EOS texts.
         if (model.hasChatTemplate() && model.chatTemplate().family().equalsIgnoreCase(family)) {
             return model.chatTemplate();
         }
-        throw new IllegalArgumentException("unknown chat template family '" + family + "' (known: plain"
-                + (model.hasChatTemplate() ? ", " + model.chatTemplate().family() : "") + ")");
+        try {
+            return ChatTemplates.byFamily(family);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + "; or '" + PlainChatTemplate.FAMILY + "' for base models", e);
+        }
     }
 }

@@ -163,11 +163,25 @@ class ChelseaModelRegistryTest {
     }
 
     @Test
+    void aConfiguredTemplateFamilyRendersThePrompt() {
+        try (ChelseaChatModel model = chat().chatTemplate("ChatML").maxTokens(3).build()) {
+            assertEquals("chatml", model.chatTemplateFamily());
+            var tokenizer = model.loadedModel().model().tokenizer();
+            String prompt = dev.chelsea.engine.tokenizer.ChatTemplates.byFamily("chatml")
+                    .render(List.of(dev.chelsea.engine.tokenizer.ChatMessage.user("Once upon a time")), true);
+            var r = model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
+                    .messages(dev.langchain4j.data.message.UserMessage.from("Once upon a time")).build());
+            assertEquals(tokenizer.encode(prompt, tokenizer.addsBos(), true).length, r.tokenUsage().inputTokenCount());
+        }
+    }
+
+    @Test
     void buildingFailsClearlyAndReleasesTheModel() {
         var missing = assertThrows(IllegalArgumentException.class, () -> chat().modelPath(Path.of("/nonexistent.gguf")).build());
         assertTrue(missing.getMessage().contains("model file not found: /nonexistent.gguf"), missing.getMessage());
         var template = assertThrows(IllegalArgumentException.class, () -> chat().chatTemplate("no-such-family").build());
-        assertTrue(template.getMessage().contains("chat template"), template.getMessage());
+        assertTrue(template.getMessage().contains("unknown chat template family 'no-such-family'"), template.getMessage());
+        assertTrue(template.getMessage().contains("chatml") && template.getMessage().contains("'plain'"), template.getMessage());
         var sampling = assertThrows(IllegalArgumentException.class, () -> chat().topP(0.0).build());
         assertTrue(sampling.getMessage().contains("top-p"), sampling.getMessage());
         assertTrue(registry.loaded().isEmpty(), "a failed build keeps no lease");

@@ -11,6 +11,7 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
@@ -19,6 +20,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -57,7 +60,7 @@ public class OpenAiResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
     @APIResponse(responseCode = "503", description = "The model is busy: retry later",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
-    public Response completions(OpenAiChatRequest body) {
+    public Response completions(OpenAiChatRequest body, @Context RoutingContext routing) {
         if (body == null) {
             throw ApiException.invalid(null, "the request body is missing");
         }
@@ -82,7 +85,8 @@ public class OpenAiResource {
         bridge.started();
         boolean usage = body.streamOptions() != null && Boolean.TRUE.equals(body.streamOptions().includeUsage());
         String id = "chatcmpl-" + java.util.UUID.randomUUID();
-        StreamingOutput out = os -> writeStream(os, pieces, bridge, id, created, publicName, usage);
+        HttpServerResponse response = routing.response();
+        StreamingOutput out = os -> writeStream(os, response, pieces, bridge, id, created, publicName, usage);
         return Response.ok(out, MediaType.SERVER_SENT_EVENTS_TYPE).header("Cache-Control", "no-cache").build();
     }
 
@@ -95,18 +99,29 @@ public class OpenAiResource {
                 .map(n -> new OpenAiResponses.ModelInfo(n, "model", 0, "chelsea")).toList());
     }
 
-    private void writeStream(OutputStream os, BlockingQueue<StreamBridge.Piece> pieces, StreamBridge bridge, String id,
+    private void writeStream(OutputStream os, HttpServerResponse response, BlockingQueue<StreamBridge.Piece> pieces, StreamBridge bridge, String id,
                              long created, String model, boolean usage) throws IOException {
         try {
             boolean first = true;
+            long idleSince = System.nanoTime();
             while (true) {
-                StreamBridge.Piece piece = pieces.poll(30, TimeUnit.SECONDS);
+                StreamBridge.Piece piece = pieces.poll(100, TimeUnit.MILLISECONDS);
+                // Writes to a connection the client closed are dropped without an error, so look at the connection.
+                if (response.closed()) {
+                    LOG.debug("Client left a streamed completion; cancelling");
+                    bridge.cancel();
+                    return;
+                }
                 if (piece == null) {
-                    // Keeps proxies from closing an idle connection while the request waits in the queue.
-                    os.write(": waiting\n\n".getBytes(StandardCharsets.UTF_8));
-                    os.flush();
+                    if (System.nanoTime() - idleSince > TimeUnit.SECONDS.toNanos(15)) {
+                        // Keeps proxies from closing an idle connection while the request waits in the queue.
+                        os.write(": waiting\n\n".getBytes(StandardCharsets.UTF_8));
+                        os.flush();
+                        idleSince = System.nanoTime();
+                    }
                     continue;
                 }
+                idleSince = System.nanoTime();
                 switch (piece) {
                     case StreamBridge.Text t -> {
                         event(os, chunk(id, created, model, new OpenAiResponses.Delta(first ? "assistant" : null, t.text()), null));
