@@ -1,5 +1,6 @@
 package dev.chelsea.quarkus.runtime.config;
 
+import io.quarkus.runtime.annotations.ConfigDocDefault;
 import io.quarkus.runtime.annotations.ConfigDocMapKey;
 import io.quarkus.runtime.annotations.ConfigDocSection;
 import io.quarkus.runtime.annotations.ConfigRoot;
@@ -49,6 +50,7 @@ public interface ChelseaConfig {
         URI baseUrl();
 
         /** An access token for gated or private repositories; default: the {@code HF_TOKEN} environment variable. */
+        @ConfigDocDefault("HF_TOKEN")
         Optional<String> token();
     }
 }
