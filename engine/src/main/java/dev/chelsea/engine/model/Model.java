@@ -155,10 +155,9 @@ public final class Model implements AutoCloseable {
      * assistant's turn. BOS is added unless the template already wrote it.
      */
     public int[] encodeChat(java.util.List<dev.chelsea.engine.tokenizer.ChatMessage> messages) {
-        String text = chatTemplate().render(messages, true);
-        int bos = tokenizer.bosId();
-        boolean rendered = bos >= 0 && text.startsWith(tokenizer.tokenText(bos));
-        return tokenizer.encode(text, tokenizer.addsBos() && !rendered, true);
+        ChatTemplate template = chatTemplate();
+        String text = template.render(messages, true);
+        return tokenizer.encode(text, tokenizer.addsBos() && !template.rendersBos(), true);
     }
 
     public int contextLength() {

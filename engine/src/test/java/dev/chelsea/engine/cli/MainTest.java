@@ -50,7 +50,9 @@ class MainTest {
                 new String[] {"generate", "--model", m, "--prompt", "x", "--kv", "chelsea", "--kept-ratio", "1.5"},
                 new String[] {"bench", "--model", m, "--threads", "0"},
                 new String[] {"logits", "--model", m, "--tokens", "1 2 x"},
-                new String[] {"tokenize", "--model", m})) {
+                new String[] {"tokenize", "--model", m},
+                new String[] {"synth", "--shape", "gpt-5", "--type", "q8_0", "--tokenizer-from", m, "--out", "x.gguf"},
+                new String[] {"synth", "--shape", "smollm2-135m", "--type", "q3_k", "--tokenizer-from", m, "--out", "x.gguf"})) {
             Run r = run(args);
             assertEquals(2, r.code(), String.join(" ", args) + "\n" + r.err());
             assertTrue(r.err().startsWith("error: ") && r.err().contains("usage:"), r.err());
@@ -111,6 +113,17 @@ class MainTest {
         List<Object> top = (List<Object>) ((Map<String, Object>) positions.get(3)).get("top");
         assertEquals(10, top.size());
         assertEquals((long) ref.topIds()[3][0], ((List<Object>) top.get(0)).get(0));
+    }
+
+    @Test
+    void synthWritesALoadableModel() {
+        Path out = dir.resolve("tiny.gguf");
+        Run r = run("synth", "--shape", "smollm2-135m", "--type", "q8_0", "--tokenizer-from", Shared.stories().toString(), "--out",
+                out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("wrote " + out), r.err());
+        r = run("generate", "--model", out.toString(), "--prompt", "Once upon a time", "--max-tokens", "3", "--temperature", "0");
+        assertEquals(0, r.code(), r.err());
     }
 
     @Test
