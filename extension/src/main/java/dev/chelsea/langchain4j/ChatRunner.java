@@ -86,6 +86,10 @@ final class ChatRunner implements AutoCloseable {
         return lease.loaded();
     }
 
+    GenerationQueue queue() {
+        return lease.queue();
+    }
+
     /** Fails now, rather than on the first request, when the default sampling settings are invalid. */
     void checkDefaults() {
         try {
@@ -165,7 +169,7 @@ final class ChatRunner implements AutoCloseable {
         Prepared prepared = prepare(chatRequest);
         CancellationToken cancel = new CancellationToken();
         CompletableFuture<ChatResponse> answer = new CompletableFuture<>();
-        lease.loaded().queue().submit(cancel, () -> {
+        lease.queue().submit(cancel, () -> {
             try {
                 if (cancel.isCancelled()) {
                     throw new LangChain4jException("the request was cancelled before it started: model '" + name + "' is closing");

@@ -60,6 +60,11 @@ public class ChelseaChatModel implements ChatModel, AutoCloseable {
         return runner.loaded();
     }
 
+    /** The queue this model's requests wait in. */
+    public GenerationQueue queue() {
+        return runner.queue();
+    }
+
     /** The name reported in responses and metrics. */
     public String modelName() {
         return runner.name();

@@ -30,6 +30,7 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
     int contextLength;
     String backend = "auto";
     QueueOptions queue = QueueOptions.defaults();
+    String queueName = LoadedModel.SHARED_QUEUE;
     ChelseaModelRegistry registry = ChelseaModelRegistry.shared();
     String chatTemplate;
     String modelName;
@@ -80,6 +81,15 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
     /** How many requests run at once on the shared model, and how many may wait. */
     public B queue(QueueOptions queue) {
         this.queue = queue;
+        return self();
+    }
+
+    /**
+     * Which of the loaded model's queues to use: chat models naming the same queue share its limits.
+     * Default: one queue shared by every chat model of the file.
+     */
+    public B queueName(String queueName) {
+        this.queueName = queueName == null || queueName.isBlank() ? LoadedModel.SHARED_QUEUE : queueName;
         return self();
     }
 
@@ -192,7 +202,7 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
                 .temperature(temperature).topP(topP).topK(topK).minP(minP).repetitionPenalty(repetitionPenalty).seed(seed)
                 .maxOutputTokens(maxTokens).stopSequences(stopSequences)
                 .build();
-        ModelLease lease = registry.acquire(modelPath, options, queue);
+        ModelLease lease = registry.acquire(modelPath, options, queueName, queue);
         try {
             Model model = lease.loaded().model();
             ChatTemplate template = ChatTemplateSelector.select(lease.loaded(), chatTemplate);

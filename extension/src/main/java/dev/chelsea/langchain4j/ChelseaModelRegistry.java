@@ -35,11 +35,17 @@ public final class ChelseaModelRegistry {
         return SHARED;
     }
 
+    /** A lease on the model in {@code file} through its shared queue; see {@link #acquire(Path, ModelOptions, String, QueueOptions)}. */
+    public ModelLease acquire(Path file, ModelOptions options, QueueOptions queue) {
+        return acquire(file, options, LoadedModel.SHARED_QUEUE, queue);
+    }
+
     /**
      * A lease on the model in {@code file} loaded with {@code options}, loading it if no lease holds
-     * it yet. The queue options of the first lease apply to every later one.
+     * it yet, whose requests go through the model's queue {@code queueName} (created with
+     * {@code queue} if new).
      */
-    public synchronized ModelLease acquire(Path file, ModelOptions options, QueueOptions queue) {
+    public synchronized ModelLease acquire(Path file, ModelOptions options, String queueName, QueueOptions queue) {
         ModelKey key = ModelKey.of(file, options);
         LoadedModel loaded = models.get(key);
         if (loaded == null) {
@@ -47,18 +53,15 @@ public final class ChelseaModelRegistry {
             Model model = loader.apply(key);
             long nanos = System.nanoTime() - t0;
             loads++;
-            loaded = new LoadedModel(key, model, queue, nanos);
+            loaded = new LoadedModel(key, model, nanos);
             models.put(key, loaded);
             LOG.log(Level.INFO, () -> String.format("Loaded model '%s' (%s, %s of weights, context %d, %d threads) from %s in %d ms",
                     model.name(), model.architecture(), dev.chelsea.engine.generate.GenerationStats.humanBytes(model.weightBytes()),
                     model.contextLength(), options.threads(), key.file(), nanos / 1_000_000));
-        } else if (!loaded.queue().options().equals(queue)) {
-            LoadedModel l = loaded;
-            LOG.log(Level.WARNING, () -> "Model " + key.file() + " is already loaded with " + l.queue().options()
-                    + "; ignoring the different " + queue + " of another chat model that shares it");
         }
+        GenerationQueue q = loaded.queue(queueName, queue);
         loaded.leases++;
-        return new ModelLease(this, loaded);
+        return new ModelLease(this, loaded, q);
     }
 
     synchronized void release(LoadedModel loaded) {

@@ -50,7 +50,7 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
         Handle handle = new Handle();
         PartialResponseContext context = new PartialResponseContext(handle);
         try {
-            runner.loaded().queue().submit(handle.token, () -> stream(prepared, handler, handle, context));
+            runner.queue().submit(handle.token, () -> stream(prepared, handler, handle, context));
         } catch (RuntimeException e) {
             handler.onError(e);
         }
@@ -112,6 +112,11 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
 
     public LoadedModel loadedModel() {
         return runner.loaded();
+    }
+
+    /** The queue this model's requests wait in. */
+    public GenerationQueue queue() {
+        return runner.queue();
     }
 
     public String modelName() {

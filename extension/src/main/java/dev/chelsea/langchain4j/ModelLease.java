@@ -6,11 +6,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class ModelLease implements AutoCloseable {
     private final ChelseaModelRegistry registry;
     private final LoadedModel loaded;
+    private final GenerationQueue queue;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    ModelLease(ChelseaModelRegistry registry, LoadedModel loaded) {
+    ModelLease(ChelseaModelRegistry registry, LoadedModel loaded, GenerationQueue queue) {
         this.registry = registry;
         this.loaded = loaded;
+        this.queue = queue;
     }
 
     public LoadedModel loaded() {
@@ -18,6 +20,12 @@ public final class ModelLease implements AutoCloseable {
             throw new IllegalStateException("this chat model has been closed");
         }
         return loaded;
+    }
+
+    /** The queue this holder's requests go through. */
+    public GenerationQueue queue() {
+        loaded();
+        return queue;
     }
 
     public boolean isClosed() {

@@ -107,10 +107,11 @@ class ChelseaModelRegistryTest {
         try {
             Future<String> second = pool.submit(() -> sync.chat("Once upon a time"));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (sync.loadedModel().queue().waiting() == 0 && System.nanoTime() < deadline) {
+            while (sync.queue().waiting() == 0 && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
-            assertEquals(1, sync.loadedModel().queue().waiting());
+            assertEquals(1, sync.queue().waiting());
+            assertSame(sync.queue(), streaming.queue(), "one shared queue unless named");
             var e = assertThrows(ChelseaQueueFullException.class, () -> sync.chat("Once upon a time"));
             assertTrue(e.getMessage().contains("is busy: 1 requests running and 1 waiting"), e.getMessage());
             CompletableFuture<ChatResponse> third = new CompletableFuture<>();
@@ -135,6 +136,20 @@ class ChelseaModelRegistryTest {
             pool.shutdownNow();
             sync.close();
             streaming.close();
+        }
+    }
+
+    @Test
+    void namedQueuesHaveTheirOwnLimitsOnOneLoadedModel() {
+        try (ChelseaChatModel a = chat().queueName("a").queue(new QueueOptions(1, 0)).build();
+             ChelseaStreamingChatModel a2 = ChelseaStreamingChatModel.builder().registry(registry).modelPath(Stories.path())
+                     .threads(2).contextLength(512).queueName("a").queue(new QueueOptions(1, 0)).build();
+             ChelseaChatModel b = chat().queueName("b").queue(new QueueOptions(3, 5)).build()) {
+            assertSame(a.loadedModel(), b.loadedModel());
+            assertEquals(1, loads.get());
+            assertSame(a.queue(), a2.queue());
+            assertEquals(new QueueOptions(3, 5), b.queue().options());
+            assertEquals(2, a.loadedModel().queues().size());
         }
     }
 

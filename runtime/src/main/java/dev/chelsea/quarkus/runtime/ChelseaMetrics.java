@@ -36,7 +36,7 @@ public class ChelseaMetrics {
             if (!e.enabled()) {
                 continue;
             }
-            GenerationQueue queue = e.loaded().queue();
+            GenerationQueue queue = e.queue();
             Tags tags = Tags.of("model", e.name());
             Gauge.builder("chelsea.queue.running", queue, GenerationQueue::running).tags(tags)
                     .description("Generations running now").register(registry);

@@ -3,6 +3,7 @@ package dev.chelsea.quarkus.runtime;
 import dev.chelsea.langchain4j.ChelseaChatModel;
 import dev.chelsea.langchain4j.ChelseaModelRegistry;
 import dev.chelsea.langchain4j.ChelseaStreamingChatModel;
+import dev.chelsea.langchain4j.GenerationQueue;
 import dev.chelsea.langchain4j.LoadedModel;
 import dev.chelsea.quarkus.runtime.config.ChelseaConfig;
 import dev.langchain4j.model.chat.ChatModel;
@@ -28,8 +29,12 @@ import java.util.Set;
 public final class ChelseaModels {
     private static final Logger LOG = Logger.getLogger(ChelseaModels.class);
 
-    /** One configured model; {@code loaded} is null when the integration is disabled. */
-    public record Entry(String name, ChatModel chatModel, StreamingChatModel streamingChatModel, LoadedModel loaded) {
+    /**
+     * One configured model; {@code loaded} and {@code queue} are null when the integration is disabled.
+     * The chat and streaming models of a name share one queue; names share the loaded file.
+     */
+    public record Entry(String name, ChatModel chatModel, StreamingChatModel streamingChatModel, LoadedModel loaded,
+                        GenerationQueue queue) {
         public boolean enabled() {
             return loaded != null;
         }
@@ -70,7 +75,7 @@ public final class ChelseaModels {
             String name = setup.name();
             if (!setup.config().enableIntegration()) {
                 LOG.infof("Chelsea model %s is disabled (%senable-integration=false)", setup.label(), setup.prefix());
-                entries.put(name, new Entry(name, new DisabledChatModel(), new DisabledStreamingChatModel(), null));
+                entries.put(name, new Entry(name, new DisabledChatModel(), new DisabledStreamingChatModel(), null, null));
                 continue;
             }
             try {
@@ -82,7 +87,7 @@ public final class ChelseaModels {
                     chat.close();
                     throw e;
                 }
-                entries.put(name, new Entry(name, chat, streaming, chat.loadedModel()));
+                entries.put(name, new Entry(name, chat, streaming, chat.loadedModel(), chat.queue()));
             } catch (ModelSetup.SetupException e) {
                 problems.add(e.getMessage());
                 keys.add(e.property());

@@ -197,6 +197,7 @@ final class ModelSetup {
                 .threads(c.threads().isPresent() ? c.threads().getAsInt() : null)
                 .contextLength(c.contextLength())
                 .backend(c.backend())
+                .queueName(ChelseaConfig.DEFAULT_NAME.equals(name) ? "default" : name)
                 .queue(new QueueOptions(c.maxConcurrentRequests(), c.maxQueuedRequests()))
                 .chatTemplate(c.chatTemplate().orElse(null))
                 .temperature(c.temperature())
