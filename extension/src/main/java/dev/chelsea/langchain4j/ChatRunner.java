@@ -294,7 +294,7 @@ final class ChatRunner implements AutoCloseable {
         boolean rendered = bos >= 0 && text.startsWith(tk.tokenText(bos));
         // The plain fallback carries user text only: control tokens written in it stay text.
         boolean parseSpecial = !(template instanceof PlainChatTemplate);
-        int[] tokens = tk.encode(text, tk.addsBos() && !rendered, parseSpecial);
+        int[] tokens = tk.encode(text, tk.addsBos() && !rendered && !template.rendersBos(), parseSpecial);
         if (tokens.length == 0) {
             throw new InvalidRequestException("the conversation has no text");
         }
