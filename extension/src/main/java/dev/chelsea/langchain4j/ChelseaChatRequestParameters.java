@@ -35,11 +35,17 @@ public class ChelseaChatRequestParameters extends DefaultChatRequestParameters {
 
     @Override
     public ChatRequestParameters overrideWith(ChatRequestParameters that) {
+        if (that == null) {
+            return this;
+        }
         return builder().overrideWith(this).overrideWith(that).build();
     }
 
     @Override
     public ChatRequestParameters defaultedBy(ChatRequestParameters that) {
+        if (that == null) {
+            return this;
+        }
         return builder().overrideWith(that).overrideWith(this).build();
     }
 
