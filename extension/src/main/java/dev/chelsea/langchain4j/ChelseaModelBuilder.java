@@ -1,0 +1,225 @@
+package dev.chelsea.langchain4j;
+
+import dev.chelsea.engine.kernel.Parallel;
+import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.model.Model;
+import dev.chelsea.engine.model.ModelOptions;
+import dev.chelsea.engine.tokenizer.ChatTemplate;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Settings shared by {@link ChelseaChatModel} and {@link ChelseaStreamingChatModel}. Only the model
+ * path is required; sampling defaults are those of {@code SamplingParams.chatDefaults}.
+ */
+public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
+    public static final double DEFAULT_TEMPERATURE = 0.7;
+    public static final double DEFAULT_TOP_P = 0.9;
+    public static final int DEFAULT_TOP_K = 40;
+    public static final double DEFAULT_MIN_P = 0.05;
+    public static final int DEFAULT_MAX_TOKENS = 512;
+
+    private static final System.Logger LOG = System.getLogger("dev.chelsea.langchain4j");
+
+    Path modelPath;
+    Integer threads;
+    int contextLength;
+    String backend = "auto";
+    QueueOptions queue = QueueOptions.defaults();
+    String queueName = LoadedModel.SHARED_QUEUE;
+    ChelseaModelRegistry registry = ChelseaModelRegistry.shared();
+    String chatTemplate;
+    String modelName;
+    Double temperature = DEFAULT_TEMPERATURE;
+    Double topP = DEFAULT_TOP_P;
+    Integer topK = DEFAULT_TOP_K;
+    Double minP = DEFAULT_MIN_P;
+    Double repetitionPenalty;
+    Long seed;
+    Integer maxTokens = DEFAULT_MAX_TOKENS;
+    List<String> stopSequences;
+    ChatRequestParameters defaultRequestParameters;
+    KvCacheConfig kvCache = KvCacheConfig.defaults();
+    List<ChatModelListener> listeners = List.of();
+    boolean logRequests;
+    boolean logResponses;
+    GenerationObserver observer = GenerationObserver.NONE;
+
+    @SuppressWarnings("unchecked")
+    private B self() {
+        return (B) this;
+    }
+
+    /** The GGUF file to run (required). */
+    public B modelPath(Path modelPath) {
+        this.modelPath = modelPath;
+        return self();
+    }
+
+    /** Worker threads for the kernels; default: the engine's choice for this machine. */
+    public B threads(Integer threads) {
+        this.threads = threads;
+        return self();
+    }
+
+    /** Tokens of context; 0 (the default) uses the model's trained length, capped at 4096. */
+    public B contextLength(Integer contextLength) {
+        this.contextLength = contextLength == null ? 0 : contextLength;
+        return self();
+    }
+
+    /** {@code auto}, {@code cpu} or {@code cuda}. */
+    public B backend(String backend) {
+        this.backend = backend;
+        return self();
+    }
+
+    /** How many requests run at once on the shared model, and how many may wait. */
+    public B queue(QueueOptions queue) {
+        this.queue = queue;
+        return self();
+    }
+
+    /**
+     * Which of the loaded model's queues to use: chat models naming the same queue share its limits.
+     * Default: one queue shared by every chat model of the file.
+     */
+    public B queueName(String queueName) {
+        this.queueName = queueName == null || queueName.isBlank() ? LoadedModel.SHARED_QUEUE : queueName;
+        return self();
+    }
+
+    /** Where loaded models are shared; default: {@link ChelseaModelRegistry#shared()}. */
+    public B registry(ChelseaModelRegistry registry) {
+        this.registry = registry;
+        return self();
+    }
+
+    /**
+     * The chat template family ({@code plain} or a family the engine knows); default: the one in the
+     * model file, or {@code plain} when the file has none.
+     */
+    public B chatTemplate(String family) {
+        this.chatTemplate = family;
+        return self();
+    }
+
+    /** The name reported in responses and metrics; default: the model file's {@code general.name}. */
+    public B modelName(String modelName) {
+        this.modelName = modelName;
+        return self();
+    }
+
+    public B temperature(Double temperature) {
+        this.temperature = temperature;
+        return self();
+    }
+
+    public B topP(Double topP) {
+        this.topP = topP;
+        return self();
+    }
+
+    public B topK(Integer topK) {
+        this.topK = topK;
+        return self();
+    }
+
+    public B minP(Double minP) {
+        this.minP = minP;
+        return self();
+    }
+
+    public B repetitionPenalty(Double repetitionPenalty) {
+        this.repetitionPenalty = repetitionPenalty;
+        return self();
+    }
+
+    /** A fixed seed makes sampled answers repeatable; default: a new random seed per request. */
+    public B seed(Long seed) {
+        this.seed = seed;
+        return self();
+    }
+
+    /** Most tokens in an answer (further limited by the room left in the context). */
+    public B maxTokens(Integer maxTokens) {
+        this.maxTokens = maxTokens;
+        return self();
+    }
+
+    public B stopSequences(List<String> stopSequences) {
+        this.stopSequences = stopSequences;
+        return self();
+    }
+
+    /** Defaults for every request, applied over the individual settings above. */
+    public B defaultRequestParameters(ChatRequestParameters parameters) {
+        this.defaultRequestParameters = parameters;
+        return self();
+    }
+
+    /** The KV cache policy and its budget; default: {@link KvCacheConfig#defaults()} (Chelsea, half the tokens kept). */
+    public B kvCache(KvCacheConfig kvCache) {
+        this.kvCache = kvCache;
+        return self();
+    }
+
+    public B listeners(List<ChatModelListener> listeners) {
+        this.listeners = listeners == null ? List.of() : List.copyOf(listeners);
+        return self();
+    }
+
+    public B logRequests(Boolean logRequests) {
+        this.logRequests = Boolean.TRUE.equals(logRequests);
+        return self();
+    }
+
+    public B logResponses(Boolean logResponses) {
+        this.logResponses = Boolean.TRUE.equals(logResponses);
+        return self();
+    }
+
+    /** Told about every generation (for metrics). */
+    public B observer(GenerationObserver observer) {
+        this.observer = observer == null ? GenerationObserver.NONE : observer;
+        return self();
+    }
+
+    /** Loads (or reuses) the model and checks every setting; the lease is released if a check fails. */
+    ChatRunner buildRunner() {
+        if (modelPath == null) {
+            throw new IllegalArgumentException("modelPath is required: the GGUF file to run");
+        }
+        if (maxTokens != null && maxTokens < 1) {
+            throw new IllegalArgumentException("maxTokens must be at least 1, got " + maxTokens);
+        }
+        ModelOptions options = new ModelOptions(threads != null ? threads : Parallel.defaultThreads(), contextLength, backend);
+        ChelseaChatRequestParameters defaults = ChelseaChatRequestParameters.builder()
+                .temperature(temperature).topP(topP).topK(topK).minP(minP).repetitionPenalty(repetitionPenalty).seed(seed)
+                .maxOutputTokens(maxTokens).stopSequences(stopSequences)
+                .build();
+        ModelLease lease = registry.acquire(modelPath, options, queueName, queue);
+        try {
+            Model model = lease.loaded().model();
+            ChatTemplate template = ChatTemplateSelector.select(lease.loaded(), chatTemplate);
+            KvCacheCheck.check(kvCache, model);
+            String name = modelName != null && !modelName.isBlank() ? modelName : model.name();
+            ChelseaChatRequestParameters merged = (ChelseaChatRequestParameters) ChelseaChatRequestParameters.builder()
+                    .overrideWith(defaults)
+                    .overrideWith(defaultRequestParameters != null ? defaultRequestParameters : defaults)
+                    .modelName(name)
+                    .build();
+            ChatRunner runner = new ChatRunner(lease, name, template, merged, kvCache, logRequests, logResponses, observer);
+            runner.checkDefaults();
+            LOG.log(Level.DEBUG, () -> "Chat model '" + name + "' uses template " + template.family() + " and " + kvCache);
+            return runner;
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+    }
+}

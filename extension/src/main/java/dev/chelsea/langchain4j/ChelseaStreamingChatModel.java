@@ -1,0 +1,165 @@
+package dev.chelsea.langchain4j;
+
+import dev.chelsea.engine.generate.CancellationToken;
+import dev.langchain4j.exception.LangChain4jException;
+import dev.langchain4j.model.ModelProvider;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.chat.response.StreamingHandle;
+
+import java.lang.System.Logger.Level;
+import java.util.List;
+
+/**
+ * A LangChain4j {@link StreamingChatModel} that runs a GGUF model in this JVM. Text arrives through
+ * {@code onPartialResponse} as it is decoded (whole characters, never part of a stop sequence), then
+ * {@code onCompleteResponse}; failures, including a full queue, arrive through {@code onError}.
+ * The {@link StreamingHandle} in each partial response's context stops the generation before its
+ * next token; after cancelling, the handler hears nothing more.
+ */
+public class ChelseaStreamingChatModel implements StreamingChatModel, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dev.chelsea.langchain4j");
+
+    private final ChatRunner runner;
+    private final List<ChatModelListener> listeners;
+
+    protected ChelseaStreamingChatModel(Builder builder) {
+        this.runner = builder.buildRunner();
+        this.listeners = builder.listeners;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public void doChat(ChatRequest chatRequest, StreamingChatResponseHandler handler) {
+        ChatRunner.Prepared prepared;
+        try {
+            prepared = runner.prepare(chatRequest);
+        } catch (RuntimeException e) {
+            handler.onError(e);
+            return;
+        }
+        Handle handle = new Handle();
+        PartialResponseContext context = new PartialResponseContext(handle);
+        try {
+            runner.queue().submit(handle.token, () -> stream(prepared, handler, handle, context));
+        } catch (RuntimeException e) {
+            handler.onError(e);
+        }
+    }
+
+    private void stream(ChatRunner.Prepared prepared, StreamingChatResponseHandler handler, Handle handle,
+                        PartialResponseContext context) {
+        if (handle.isCancelled()) {
+            handle.reportClosing(handler, runner.name());
+            return;
+        }
+        ChatResponse response;
+        try {
+            response = runner.run(prepared, piece -> {
+                if (handle.isCancelled()) {
+                    return;
+                }
+                try {
+                    handler.onPartialResponse(new PartialResponse(piece), context);
+                } catch (RuntimeException e) {
+                    // A failing handler ends the stream: generating on for nobody would waste the slot.
+                    handle.handlerFailure = e;
+                    handle.token.cancel();
+                }
+            }, handle.token);
+        } catch (RuntimeException | Error e) {
+            if (!handle.userCancelled) {
+                handler.onError(e);
+            }
+            return;
+        }
+        if (handle.handlerFailure != null) {
+            handler.onError(handle.handlerFailure);
+        } else if (handle.isCancelled()) {
+            handle.reportClosing(handler, runner.name());
+        } else {
+            try {
+                handler.onCompleteResponse(response);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "onCompleteResponse of a streaming handler failed", e);
+            }
+        }
+    }
+
+    @Override
+    public ChatRequestParameters defaultRequestParameters() {
+        return runner.defaults();
+    }
+
+    @Override
+    public List<ChatModelListener> listeners() {
+        return listeners;
+    }
+
+    @Override
+    public ModelProvider provider() {
+        return ModelProvider.OTHER;
+    }
+
+    public LoadedModel loadedModel() {
+        return runner.loaded();
+    }
+
+    /** The queue this model's requests wait in. */
+    public GenerationQueue queue() {
+        return runner.queue();
+    }
+
+    public String modelName() {
+        return runner.name();
+    }
+
+    public String chatTemplateFamily() {
+        return runner.template().family();
+    }
+
+    @Override
+    public void close() {
+        runner.close();
+    }
+
+    /** Cancels one stream. The engine's token is also cancelled when the model closes under it. */
+    private static final class Handle implements StreamingHandle {
+        final CancellationToken token = new CancellationToken();
+        volatile boolean userCancelled;
+        volatile RuntimeException handlerFailure;
+
+        @Override
+        public void cancel() {
+            userCancelled = true;
+            token.cancel();
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return token.isCancelled();
+        }
+
+        /** A stream the user did not cancel still gets an ending: an error saying why it stopped. */
+        void reportClosing(StreamingChatResponseHandler handler, String model) {
+            if (!userCancelled && handlerFailure == null) {
+                handler.onError(new LangChain4jException("the request was cancelled: model '" + model + "' is closing"));
+            }
+        }
+    }
+
+    public static class Builder extends ChelseaModelBuilder<Builder> {
+        public ChelseaStreamingChatModel build() {
+            return new ChelseaStreamingChatModel(this);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package dev.chelsea.langchain4j.download;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The downloader against a local stand-in for the hub: a repository listing and a GGUF file served
+ * from the shared stories260K model, read in place.
+ */
+class HuggingFaceDownloaderTest {
+    private static final String REPO = "karpathy-test/stories260K-GGUF";
+    private static final String FILE = "stories260K-F32.gguf";
+
+    private HttpServer server;
+    private Path model;
+    private final List<String> requests = new CopyOnWriteArrayList<>();
+    private volatile boolean truncate;
+
+    @TempDir
+    Path models;
+
+    @BeforeEach
+    void start() throws IOException {
+        model = Shared.file("models/stories260K.gguf");
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", this::serve);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    private void serve(HttpExchange ex) throws IOException {
+        String path = ex.getRequestURI().getPath();
+        requests.add(path);
+        try (ex) {
+            if (path.equals("/api/models/" + REPO)) {
+                byte[] body = ("{\"id\":\"" + REPO + "\",\"siblings\":[{\"rfilename\":\".gitattributes\"},{\"rfilename\":\"README.md\"},"
+                        + "{\"rfilename\":\"stories260K-Q8_0.gguf\"},{\"rfilename\":\"" + FILE + "\"}]}").getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+            } else if (path.equals("/" + REPO + "/resolve/main/" + FILE)) {
+                long size = Files.size(model);
+                ex.sendResponseHeaders(200, size);
+                try (InputStream in = Files.newInputStream(model); OutputStream out = ex.getResponseBody()) {
+                    if (truncate) {
+                        out.write(in.readNBytes((int) (size / 2)));
+                        out.flush();
+                        // Closing the exchange without the rest leaves the client short of the announced length.
+                        ex.getHttpContext().getServer().stop(0);
+                        return;
+                    }
+                    in.transferTo(out);
+                }
+            } else {
+                ex.sendResponseHeaders(404, -1);
+            }
+        }
+    }
+
+    private HuggingFaceDownloader downloader() {
+        return HuggingFaceDownloader.builder()
+                .baseUrl(URI.create("http://127.0.0.1:" + server.getAddress().getPort()))
+                .modelsDir(models)
+                .token(null)
+                .build();
+    }
+
+    @Test
+    void downloadsTheChosenFileOnceAndThenWorksOffline() throws IOException {
+        Path file = downloader().download(REPO, "f32");
+        assertEquals(models.resolve("karpathy-test_stories260K-GGUF").resolve(FILE), file);
+        assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(file));
+        assertTrue(Files.exists(file.resolveSibling(".chelsea-F32.complete")), "marker of a complete download");
+        assertFalse(Files.exists(file.resolveSibling(FILE + ".part")));
+        assertEquals(List.of("/api/models/" + REPO, "/" + REPO + "/resolve/main/" + FILE), requests);
+
+        server.stop(0);
+        assertEquals(file, downloader().download(REPO, "F32"), "the marker makes a second start need no network");
+        assertEquals(2, requests.size());
+    }
+
+    @Test
+    void anUnknownQuantizationListsWhatIsOnOffer() {
+        var e = assertThrows(IllegalArgumentException.class, () -> downloader().download(REPO, "Q4_K_M"));
+        assertTrue(e.getMessage().contains("on offer: F32, Q8_0"), e.getMessage());
+    }
+
+    @Test
+    void anUnknownRepositoryIsReportedAsNotFound() {
+        var e = assertThrows(UncheckedIOException.class, () -> downloader().download("nobody/nothing-GGUF", "Q8_0"));
+        assertTrue(e.getMessage().contains("HTTP 404"), e.getMessage());
+        assertTrue(e.getMessage().contains("nobody/nothing-GGUF"), e.getMessage());
+    }
+
+    @Test
+    void aBrokenDownloadLeavesNoFileAndNoMarker() throws IOException {
+        truncate = true;
+        assertThrows(UncheckedIOException.class, () -> downloader().download(REPO, "F32"));
+        Path dir = models.resolve("karpathy-test_stories260K-GGUF");
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(".download.lock"), files.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
+    void aMarkerWhoseFileIsGoneIsNotTrusted() throws IOException {
+        Path file = downloader().download(REPO, "F32");
+        Files.delete(file);
+        assertEquals(file, downloader().download(REPO, "F32"));
+        assertEquals(4, requests.size());
+        assertEquals(Files.size(model), Files.size(file));
+    }
+
+    @Test
+    void badRepositoryNamesAreRefusedBeforeAnyRequest() {
+        for (String bad : new String[]{"no-owner", "../etc/passwd", "a/b/c", ""}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> downloader().download(bad, "Q8_0"));
+            assertTrue(e.getMessage().contains("not a Hugging Face repository name"), e.getMessage());
+        }
+        assertTrue(requests.isEmpty());
+    }
+}

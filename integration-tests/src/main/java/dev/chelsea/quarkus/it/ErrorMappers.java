@@ -1,0 +1,82 @@
+package dev.chelsea.quarkus.it;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.chelsea.langchain4j.ChelseaPromptTooLongException;
+import dev.chelsea.langchain4j.ChelseaQueueFullException;
+import dev.langchain4j.exception.InvalidRequestException;
+import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.ModelDisabledException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/** Turns refusals into JSON errors with the right status: the client's fault is 400, a busy model 503. */
+public class ErrorMappers {
+
+    @ServerExceptionMapper
+    public Response api(ApiException e) {
+        return json(e.status(), ApiError.of(e.getMessage(), e.type(), e.param()));
+    }
+
+    @ServerExceptionMapper
+    public Response promptTooLong(ChelseaPromptTooLongException e) {
+        return json(400, ApiError.of(e.getMessage(), "invalid_request_error", "messages"));
+    }
+
+    @ServerExceptionMapper
+    public Response invalid(InvalidRequestException e) {
+        return json(400, ApiError.of(e.getMessage(), "invalid_request_error", null));
+    }
+
+    @ServerExceptionMapper
+    public Response unsupported(UnsupportedFeatureException e) {
+        return json(400, ApiError.of(e.getMessage(), "invalid_request_error", null));
+    }
+
+    @ServerExceptionMapper
+    public Response busy(ChelseaQueueFullException e) {
+        return Response.status(503).header("Retry-After", "1").type(MediaType.APPLICATION_JSON)
+                .entity(ApiError.of(e.getMessage(), "server_busy", null)).build();
+    }
+
+    @ServerExceptionMapper
+    public Response disabled(ModelDisabledException e) {
+        return json(503, ApiError.of(e.getMessage(), "model_disabled", "model"));
+    }
+
+    @ServerExceptionMapper
+    public Response unparsable(com.fasterxml.jackson.core.JsonParseException e) {
+        return unreadable(e);
+    }
+
+    @ServerExceptionMapper
+    public Response mismatched(com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+        return unreadable(e);
+    }
+
+    /** Errors the framework raises without a body (wrong method, media type...) get the same JSON shape. */
+    @ServerExceptionMapper
+    public Response web(jakarta.ws.rs.WebApplicationException e) {
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+            if (c instanceof JsonProcessingException j) {
+                return unreadable(j);
+            }
+        }
+        Response r = e.getResponse();
+        if (r.hasEntity()) {
+            return r;
+        }
+        String type = r.getStatus() < 500 ? "invalid_request_error" : "server_error";
+        return json(r.getStatus(), ApiError.of(e.getMessage(), type, null));
+    }
+
+    @ServerExceptionMapper
+    public Response unreadable(JsonProcessingException e) {
+        return json(400, ApiError.of("the request body is not valid JSON for this endpoint: " + e.getOriginalMessage(),
+                "invalid_request_error", null));
+    }
+
+    private static Response json(int status, ApiError error) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(error).build();
+    }
+}

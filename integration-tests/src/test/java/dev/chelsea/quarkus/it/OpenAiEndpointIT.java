@@ -1,0 +1,7 @@
+package dev.chelsea.quarkus.it;
+
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+@QuarkusIntegrationTest
+class OpenAiEndpointIT extends OpenAiEndpointTest {
+}

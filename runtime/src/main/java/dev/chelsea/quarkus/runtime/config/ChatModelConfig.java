@@ -1,0 +1,93 @@
+package dev.chelsea.quarkus.runtime.config;
+
+import io.quarkus.runtime.annotations.ConfigDocDefault;
+import io.quarkus.runtime.annotations.ConfigGroup;
+import io.smallrye.config.WithDefault;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+@ConfigGroup
+public interface ChatModelConfig {
+
+    /** A local GGUF file to run. Set this or {@code model-name}. */
+    Optional<Path> modelPath();
+
+    /**
+     * A Hugging Face repository of GGUF files (such as {@code bartowski/Llama-3.2-1B-Instruct-GGUF}),
+     * downloaded once into {@code models-path}. Needs {@code quantization}.
+     */
+    Optional<String> modelName();
+
+    /** Which file of {@code model-name} to download, by quantization (such as {@code Q4_K_M}). */
+    Optional<String> quantization();
+
+    /** Sampling temperature; 0 is greedy and deterministic. */
+    @WithDefault("0.7")
+    double temperature();
+
+    /** Nucleus sampling: keep the most likely tokens whose probabilities reach this sum (1 = off). */
+    @WithDefault("0.9")
+    double topP();
+
+    /** Keep only this many most likely tokens (0 = off). */
+    @WithDefault("40")
+    int topK();
+
+    /** Drop tokens less likely than this fraction of the most likely one (0 = off). */
+    @WithDefault("0.05")
+    double minP();
+
+    /** Penalty for repeating recent tokens (1 = off). */
+    @WithDefault("1.0")
+    double repetitionPenalty();
+
+    /** A fixed seed makes sampled answers repeatable; default: a new random seed per request. */
+    @ConfigDocDefault("random per request")
+    OptionalLong seed();
+
+    /** Most tokens in an answer (a request may ask for fewer). */
+    @WithDefault("512")
+    int maxTokens();
+
+    /** Strings that end an answer (they are not part of it). */
+    Optional<List<String>> stop();
+
+    /** Tokens of context; 0 uses the model's trained context length, capped at 4096. */
+    @WithDefault("0")
+    int contextLength();
+
+    /** Worker threads for the kernels; default: the engine's choice for this machine. */
+    @ConfigDocDefault("number of cores")
+    OptionalInt threads();
+
+    /** {@code auto}, {@code cpu} or {@code cuda}. */
+    @WithDefault("auto")
+    String backend();
+
+    /**
+     * The chat template family. Default: the template in the model file; a base model without one
+     * uses {@code plain} (message texts joined by newlines, no role markers), with a warning.
+     */
+    @ConfigDocDefault("from the model file, else plain")
+    Optional<String> chatTemplate();
+
+    /** Generations running at once on this model (they share its worker threads). */
+    @WithDefault("2")
+    int maxConcurrentRequests();
+
+    /** Requests that may wait for a free slot; more are refused at once. */
+    @WithDefault("32")
+    int maxQueuedRequests();
+
+    /** Log each request. */
+    @WithDefault("false")
+    boolean logRequests();
+
+    /** Log each response with its statistics. */
+    @WithDefault("false")
+    boolean logResponses();
+}
