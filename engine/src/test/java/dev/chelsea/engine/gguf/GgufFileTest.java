@@ -59,9 +59,7 @@ class GgufFileTest {
 
     @Test
     void readsRealModels() {
-        Path shared = Path.of(System.getProperty("chelsea.shared", "../../shared"));
-        Path m = shared.resolve("models/stories260K.gguf");
-        assertTrue(Files.exists(m), "shared data missing: " + m);
+        Path m = dev.chelsea.engine.testing.Shared.stories();
         try (GgufFile f = GgufFile.open(m)) {
             assertEquals(48, f.tensors().size());
             assertEquals(512, f.metadata().getStringArray("tokenizer.ggml.tokens").length);

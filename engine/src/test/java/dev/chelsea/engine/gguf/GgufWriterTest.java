@@ -1,6 +1,6 @@
 package dev.chelsea.engine.gguf;
 
-import dev.chelsea.engine.SharedTestFiles;
+import dev.chelsea.engine.testing.Shared;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -167,7 +167,7 @@ class GgufWriterTest {
     void rewritesARealFileByteForByte() throws Exception {
         // Metadata and tensors copied verbatim must reproduce llama.cpp's own file exactly:
         // same encoding of every value, same tensor offsets, same padding.
-        Path src = SharedTestFiles.require("models/stories260K.gguf");
+        Path src = Shared.resolve("models/stories260K.gguf");
         Path copy = tmp.resolve("copy.gguf");
         try (GgufFile f = GgufFile.open(src); GgufWriter w = GgufWriter.create(copy)) {
             w.putAll(f.metadata().entries());

@@ -1,6 +1,6 @@
 package dev.chelsea.engine.synth;
 
-import dev.chelsea.engine.SharedTestFiles;
+import dev.chelsea.engine.testing.Shared;
 import dev.chelsea.engine.gguf.GgmlType;
 import dev.chelsea.engine.gguf.GgufFile;
 import dev.chelsea.engine.gguf.GgufFormatException;
@@ -36,7 +36,7 @@ class SyntheticModelTest {
             500000f, 1e-5f, false, new ModelShape.RopeScaling(8f, 1f, 4f, 8192));
 
     private static Path stories() {
-        return SharedTestFiles.require("models/stories260K.gguf");
+        return Shared.resolve("models/stories260K.gguf");
     }
 
     private static float[] values(GgufTensorInfo t) {
@@ -252,7 +252,7 @@ class SyntheticModelTest {
         ModelShape small = new ModelShape("small-vocab", "llama", 256, 1, 4, 4, 64, 256, 1000, 1024, 500000f, 1e-5f, true, null);
         Path out = tmp.resolve("bpe.gguf");
         SyntheticModel.Result r = SyntheticModel.write(small, WeightTypes.byName("q4_0"),
-                SharedTestFiles.require("data/tokenizer/ggml-vocab-llama-bpe.gguf"), out, 5, 2);
+                Shared.resolve("data/tokenizer/ggml-vocab-llama-bpe.gguf"), out, 5, 2);
         assertEquals(128256, r.vocabularySize());
         assertTrue(r.notes().getFirst().contains("donor vocabulary (128256 tokens) is larger than small-vocab's 1000"), r.notes().toString());
         try (GgufFile f = GgufFile.open(out)) {

@@ -1,6 +1,6 @@
 package dev.chelsea.engine.tokenizer;
 
-import dev.chelsea.engine.SharedTestFiles;
+import dev.chelsea.engine.testing.Shared;
 import dev.chelsea.engine.gguf.GgufFile;
 import org.junit.jupiter.api.Test;
 
@@ -73,14 +73,14 @@ class ChatTemplateRenderingTest {
 
     static String templateFile(String name) {
         try {
-            return Files.readString(SharedTestFiles.require("data/templates/" + name));
+            return Files.readString(Shared.resolve("data/templates/" + name));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     static String embeddedTemplate(String vocabulary) {
-        try (GgufFile f = GgufFile.open(SharedTestFiles.require("data/tokenizer/" + vocabulary))) {
+        try (GgufFile f = GgufFile.open(Shared.resolve("data/tokenizer/" + vocabulary))) {
             return f.metadata().getString("tokenizer.chat_template");
         }
     }

@@ -1,6 +1,6 @@
 package dev.chelsea.engine.tokenizer;
 
-import dev.chelsea.engine.SharedTestFiles;
+import dev.chelsea.engine.testing.Shared;
 import dev.chelsea.engine.gguf.GgufFile;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +44,7 @@ class ChatTemplatesTest {
 
     @Test
     void recognisesEveryTemplateFile() throws IOException {
-        Path dir = SharedTestFiles.require("data/templates");
+        Path dir = Shared.resolve("data/templates");
         Map<String, String> found = new TreeMap<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : files.filter(f -> f.toString().endsWith(".jinja")).toList()) {
@@ -57,7 +57,7 @@ class ChatTemplatesTest {
     @Test
     void recognisesTheTemplatesEmbeddedInVocabularyFiles() throws IOException {
         Map<String, String> found = new TreeMap<>();
-        try (Stream<Path> files = Files.list(SharedTestFiles.require("data/tokenizer"))) {
+        try (Stream<Path> files = Files.list(Shared.resolve("data/tokenizer"))) {
             for (Path p : files.filter(f -> f.toString().endsWith(".gguf")).toList()) {
                 try (GgufFile f = GgufFile.open(p)) {
                     if (f.metadata().contains("tokenizer.chat_template")) {
@@ -71,7 +71,7 @@ class ChatTemplatesTest {
 
     @Test
     void forModelTakesBosFromTheVocabulary() {
-        try (GgufFile f = GgufFile.open(SharedTestFiles.require("data/tokenizer/ggml-vocab-phi-3.gguf"))) {
+        try (GgufFile f = GgufFile.open(Shared.resolve("data/tokenizer/ggml-vocab-phi-3.gguf"))) {
             ChatTemplate t = ChatTemplates.forModel(f.metadata());
             assertTrue(t.rendersBos());
             // token 1 of the Phi-3 vocabulary is <s>
@@ -81,7 +81,7 @@ class ChatTemplatesTest {
 
     @Test
     void aModelWithoutTemplateFailsWithTheWayOut() {
-        try (GgufFile f = GgufFile.open(SharedTestFiles.require("data/tokenizer/ggml-vocab-llama-bpe.gguf"))) {
+        try (GgufFile f = GgufFile.open(Shared.resolve("data/tokenizer/ggml-vocab-llama-bpe.gguf"))) {
             var e = assertThrows(UnknownChatTemplateException.class, () -> ChatTemplates.forModel(f.metadata()));
             assertTrue(e.getMessage().contains("ggml-vocab-llama-bpe.gguf has no chat template"), e.getMessage());
             assertTrue(e.getMessage().contains("ChatTemplates.byFamily(name)"), e.getMessage());
@@ -123,7 +123,7 @@ class ChatTemplatesTest {
         // the built-in defaults (BOS texts, Mistral Small's system prompt, ...) equal what the files produce
         List<ChatMessage> conversation = List.of(user("Hi"), assistant("Hello."), user("Bye"));
         for (var e : FILE_FAMILIES.entrySet()) {
-            String text = Files.readString(SharedTestFiles.require("data/templates/" + e.getKey()));
+            String text = Files.readString(Shared.resolve("data/templates/" + e.getKey()));
             assertEquals(ChatTemplates.forTemplate(text).render(conversation, true),
                     ChatTemplates.byFamily(e.getValue()).render(conversation, true), e.getKey());
         }
@@ -176,7 +176,7 @@ class ChatTemplatesTest {
 
     @Test
     void deepSeekWithoutTheThinkingSwitchKeepsTheThinkBlockOpen() throws IOException {
-        String distill = Files.readString(SharedTestFiles.require("data/templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"));
+        String distill = Files.readString(Shared.resolve("data/templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"));
         String original = distill.replace("{% if not enable_thinking %}{{- '</think>' -}}{% endif %}", "");
         assertFalse(original.contains("enable_thinking"), "the test must remove the switch");
         assertEquals("<｜begin▁of▁sentence｜><｜User｜>Hi<｜Assistant｜><think>\n",
