@@ -1,6 +1,7 @@
 package dev.chelsea.engine.cli;
 
 import dev.chelsea.engine.generate.GenerationStats;
+import dev.chelsea.engine.generate.Sampler;
 import dev.chelsea.engine.generate.Session;
 import dev.chelsea.engine.json.Json;
 import dev.chelsea.engine.kernel.Parallel;
@@ -162,12 +163,12 @@ final class BenchCommand extends Command {
                             s.cache().endPrefill();
                         }
                         KvStats before = s.cache().stats();
-                        int token = logits == null ? prompt[0] : argmax(logits);
+                        int token = logits == null ? prompt[0] : Sampler.argmax(logits);
                         long peak = 0;
                         long t0 = System.nanoTime();
                         for (int i = 0; i < genTokens; i++) {
                             logits = s.decode(token);
-                            token = argmax(logits);
+                            token = Sampler.argmax(logits);
                             peak = Math.max(peak, s.cache().stats().totalBytes());
                         }
                         long nanos = System.nanoTime() - t0;
@@ -220,7 +221,7 @@ final class BenchCommand extends Command {
             Session s = model.newSession(kv);
             float[] logits = s.prefill(Arrays.copyOf(prompt, n));
             for (int i = 0; i < 32 && s.position() < model.contextLength(); i++) {
-                logits = s.decode(argmax(logits));
+                logits = s.decode(Sampler.argmax(logits));
             }
         }
         if (compressionCycle(kv) == 0) {
@@ -263,16 +264,6 @@ final class BenchCommand extends Command {
             t[i] = r.nextInt(vocab);
         }
         return t;
-    }
-
-    private static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private static String json(Model model, KvCacheConfig kv, int pp, int tg, Result r) {

@@ -1,5 +1,6 @@
 package dev.chelsea.engine.eval;
 
+import dev.chelsea.engine.generate.Sampler;
 import dev.chelsea.engine.generate.Session;
 
 /**
@@ -19,11 +20,11 @@ public record GreedyContinuation(int[] tokens, long decodeNanos, int decodeSteps
         }
         int vocab = session.vocabularySize();
         int[] out = new int[count];
-        out[0] = OnlinePerplexity.argmax(logits, 0, vocab);
+        out[0] = Sampler.argmax(logits, 0, vocab);
         long t0 = System.nanoTime();
         for (int i = 1; i < count; i++) {
             float[] next = session.decode(out[i - 1]);
-            out[i] = OnlinePerplexity.argmax(next, 0, vocab);
+            out[i] = Sampler.argmax(next, 0, vocab);
         }
         return new GreedyContinuation(out, System.nanoTime() - t0, count - 1);
     }

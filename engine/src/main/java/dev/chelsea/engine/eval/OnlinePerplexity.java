@@ -1,5 +1,6 @@
 package dev.chelsea.engine.eval;
 
+import dev.chelsea.engine.generate.Sampler;
 import dev.chelsea.engine.generate.Session;
 import dev.chelsea.engine.kv.KvStats;
 
@@ -58,7 +59,7 @@ public final class OnlinePerplexity {
             }
             for (int r = 0; r < m; r++) {
                 int p = i + r;
-                argmax[p] = argmax(logits, r * vocab, vocab);
+                argmax[p] = Sampler.argmax(logits, r * vocab, vocab);
                 if (p + 1 < n) {
                     tokenNll[p] = -logSoftmaxAt(logits, r * vocab, vocab, tokens[p + 1]);
                     nll += tokenNll[p];
@@ -84,16 +85,5 @@ public final class OnlinePerplexity {
             sum += Math.exp((double) x[off + i] - max);
         }
         return (double) x[off + target] - max - Math.log(sum);
-    }
-
-    /** Index of the largest of {@code x[off .. off + n)}, the lowest on ties (as the greedy sampler picks). */
-    public static int argmax(float[] x, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (x[off + i] > x[off + best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -1,5 +1,6 @@
 package dev.chelsea.engine.eval;
 
+import dev.chelsea.engine.generate.Sampler;
 import dev.chelsea.engine.generate.Session;
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.kv.KvStats;
@@ -77,7 +78,7 @@ public final class RetrievalRunner {
         int[] out = new int[answerTokens];
         int n = 0;
         while (n < answerTokens) {
-            int token = OnlinePerplexity.argmax(logits, 0, logits.length);
+            int token = Sampler.argmax(logits, 0, logits.length);
             if (contains(eog, token)) {
                 break;
             }

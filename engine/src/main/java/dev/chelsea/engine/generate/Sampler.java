@@ -105,10 +105,16 @@ public final class Sampler {
         }
     }
 
-    static int argmax(float[] logits) {
+    /** The greedy choice: index of the largest logit, the lowest on ties. */
+    public static int argmax(float[] logits) {
+        return argmax(logits, 0, logits.length);
+    }
+
+    /** Index (relative to {@code off}) of the largest of {@code x[off .. off + n)}, the lowest on ties. */
+    public static int argmax(float[] x, int off, int n) {
         int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
+        for (int i = 1; i < n; i++) {
+            if (x[off + i] > x[off + best]) {
                 best = i;
             }
         }

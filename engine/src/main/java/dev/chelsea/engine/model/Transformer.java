@@ -51,11 +51,6 @@ public final class Transformer {
             sin = new float[batch * (c.ropeDim() / 2)];
             logitsIn = new float[batch * c.dim()];
         }
-
-        public long bytes() {
-            return 4L * (x.length + xb.length + q.length + k.length + v.length + att.length + hb.length + hb2.length
-                    + cos.length + sin.length + logitsIn.length);
-        }
     }
 
     public Scratch newScratch(int batch) {
