@@ -1,26 +1,85 @@
 package dev.chelsea.engine.kernel;
 
+import dev.chelsea.engine.tensor.PackedActivations;
 import dev.chelsea.engine.tensor.WeightMatrix;
 
-/** Multi-threaded products of a weight matrix with activation vectors. */
+/** Multi-threaded products of weight matrices with activation vectors. */
 public final class MatMul {
     /**
-     * Multiply-adds below which one thread does the whole product: handing work to the pool and
-     * joining costs some microseconds, about what one core needs for this much work.
+     * Multiply-adds below which one thread does the whole product: handing work to the workers
+     * costs a few microseconds, about what one core needs for this much work.
      */
     private static final long MIN_PARALLEL_WORK = 1L << 17;
     /** Rows per range: enough that a range streams whole cache lines of output and weights. */
     private static final int GRAIN = 16;
+    /** Columns per packing range (the packing works in tiles of 16 columns). */
+    private static final int PACK_GRAIN = 64;
+
+    /** Each calling thread packs into its own buffer, which the workers read during the call. */
+    private static final ThreadLocal<PackedActivations> PACKED = ThreadLocal.withInitial(PackedActivations::new);
 
     private MatMul() {
     }
 
     /** {@code out[b * w.rows() + r] = W[r] . x[b * w.cols() ..]} for {@code n} vectors, rows split across threads. */
     public static void matMul(Parallel parallel, WeightMatrix w, float[] x, int n, float[] out) {
-        if ((long) w.rows() * w.cols() * n < MIN_PARALLEL_WORK) {
-            w.matMul(x, n, out, w.rows(), 0, w.rows());
-            return;
+        matMul(parallel, x, n, new WeightMatrix[]{w}, new float[][]{out});
+    }
+
+    /**
+     * The products of several matrices that read the same input ({@code ws[i]} into {@code outs[i]},
+     * laid out as in {@link #matMul(Parallel, WeightMatrix, float[], int, float[])}), run as one
+     * parallel job over all their rows: one hand-off to the workers instead of one per matrix, and
+     * for a batch the input is packed once for all of them.
+     */
+    public static void matMul(Parallel parallel, float[] x, int n, WeightMatrix[] ws, float[][] outs) {
+        if (ws.length == 0 || ws.length != outs.length) {
+            throw new IllegalArgumentException(ws.length + " matrices for " + outs.length + " outputs");
         }
-        parallel.forRange(w.rows(), GRAIN, (r0, r1) -> w.matMul(x, n, out, w.rows(), r0, r1));
+        int cols = ws[0].cols();
+        int[] start = new int[ws.length + 1];
+        for (int i = 0; i < ws.length; i++) {
+            if (ws[i].cols() != cols) {
+                throw new IllegalArgumentException("matrices sharing an input must have the same columns: "
+                        + ws[i].cols() + " and " + cols);
+            }
+            start[i + 1] = start[i] + ws[i].rows();
+        }
+        int total = start[ws.length];
+        boolean serial = (long) total * cols * n < MIN_PARALLEL_WORK;
+        PackedActivations packed = null;
+        if (PackedActivations.worthPacking(n)) {
+            if ((long) n * cols > x.length) {
+                throw new IllegalArgumentException(n + " vectors of " + cols + " values do not fit in x (length " + x.length + ")");
+            }
+            PackedActivations p = PACKED.get();
+            p.reset(n, cols);
+            if (serial) {
+                p.pack(x, 0, cols);
+            } else {
+                parallel.forRange(cols, PACK_GRAIN, (k0, k1) -> p.pack(x, k0, k1));
+            }
+            packed = p;
+        }
+        PackedActivations a = packed;
+        Parallel.RangeTask task = (r0, r1) -> {
+            for (int i = 0; i < ws.length; i++) {
+                int lo = Math.max(r0, start[i]) - start[i];
+                int hi = Math.min(r1, start[i + 1]) - start[i];
+                if (lo < hi) {
+                    WeightMatrix w = ws[i];
+                    if (a != null) {
+                        w.matMul(a, outs[i], w.rows(), lo, hi);
+                    } else {
+                        w.matMul(x, n, outs[i], w.rows(), lo, hi);
+                    }
+                }
+            }
+        };
+        if (serial) {
+            task.run(0, total);
+        } else {
+            parallel.forRange(total, GRAIN, task);
+        }
     }
 }

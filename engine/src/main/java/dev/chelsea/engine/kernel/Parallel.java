@@ -1,12 +1,21 @@
 package dev.chelsea.engine.kernel;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
- * The worker threads of one loaded model. Work is split into as many contiguous ranges as there are
- * threads, so that each thread streams its own slice of a weight matrix.
+ * The worker threads of one loaded model. A decode step runs over a hundred short parallel
+ * products, some of only tens of microseconds, so handing out work must cost far less than that:
+ * the calling thread works too, idle workers spin for a moment before they park (waking a parked
+ * thread costs as much as a small product), and parts are claimed, not assigned, so a worker that
+ * is slow to wake never delays the caller, which takes the part itself.
+ *
+ * <p>One job runs at a time. A caller that finds the workers busy with another caller's job (two
+ * sessions generating at once), or that calls from inside a task, runs its whole range on its own
+ * thread: with as many sessions as cores that is the right split anyway.
  */
 public final class Parallel implements AutoCloseable {
     /** Does work on the range {@code [from, to)}. */
@@ -15,15 +24,28 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
+    /** Parts per thread: small enough to balance threads that run at different speeds, large enough to stream. */
+    private static final int PARTS_PER_THREAD = 4;
+    /** How long an idle worker spins before it parks: longer than the gaps between the products of a decode step. */
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(300);
+
     private final int threads;
-    private final ForkJoinPool pool;
+    private final Worker[] workers;
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private volatile boolean closed;
+    /** The latest job; workers run parts of each new one they see. */
+    private volatile Job current;
 
     public Parallel(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
         this.threads = threads;
-        this.pool = threads == 1 ? null : new ForkJoinPool(threads);
+        this.workers = new Worker[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(i + 1);
+            workers[i].thread.start();
+        }
     }
 
     /** The default: one thread per available processor. */
@@ -40,12 +62,27 @@ public final class Parallel implements AutoCloseable {
         if (n <= 0) {
             return;
         }
-        int parts = Math.min(threads, Math.max(1, n / Math.max(1, grain)));
-        if (parts == 1 || pool == null) {
+        int g = Math.max(1, grain);
+        int parts = Math.min(threads * PARTS_PER_THREAD, Math.max(1, n / g));
+        if (parts == 1 || workers.length == 0 || closed || !busy.compareAndSet(false, true)) {
             task.run(0, n);
             return;
         }
-        pool.invoke(new Split(task, n, parts, grain, 0, parts));
+        try {
+            Job job = new Job(task, n, parts, g);
+            current = job;
+            for (Worker w : workers) {
+                if (w.parked) {
+                    LockSupport.unpark(w.thread);
+                }
+            }
+            job.runParts();
+            job.await();
+            current = null;
+            job.rethrow();
+        } finally {
+            busy.set(false);
+        }
     }
 
     /** Runs {@code body} for every index in {@code [0, n)}, in parallel. */
@@ -57,49 +94,118 @@ public final class Parallel implements AutoCloseable {
         });
     }
 
-    private static int boundary(int n, int parts, int grain, int k) {
-        if (k >= parts) {
-            return n;
-        }
-        long b = (long) n * k / parts;
-        if (grain > 1) {
-            b = b / grain * grain;
-        }
-        return (int) b;
-    }
-
-    private static final class Split extends RecursiveAction {
+    /**
+     * One call's work. A worker may still hold a finished job when the next one starts; it finds
+     * no part left to claim in it, so jobs never mix.
+     */
+    private static final class Job {
         final RangeTask task;
-        final int n, parts, grain, lo, hi;
+        final int n, parts, grain;
+        final AtomicInteger nextPart = new AtomicInteger();
+        final AtomicInteger donePart = new AtomicInteger();
+        volatile Throwable failure;
 
-        Split(RangeTask task, int n, int parts, int grain, int lo, int hi) {
+        Job(RangeTask task, int n, int parts, int grain) {
             this.task = task;
             this.n = n;
             this.parts = parts;
             this.grain = grain;
-            this.lo = lo;
-            this.hi = hi;
+        }
+
+        /** Claims and runs parts until none is left. */
+        void runParts() {
+            for (int p; (p = nextPart.getAndIncrement()) < parts; ) {
+                try {
+                    int from = boundary(p), to = boundary(p + 1);
+                    if (from < to) {
+                        task.run(from, to);
+                    }
+                } catch (Throwable e) {
+                    if (failure == null) {
+                        failure = e;
+                    }
+                } finally {
+                    donePart.incrementAndGet();
+                }
+            }
+        }
+
+        void await() {
+            for (int spins = 0; donePart.get() < parts; spins++) {
+                if (spins < 1 << 16) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        }
+
+        void rethrow() {
+            Throwable f = failure;
+            if (f instanceof RuntimeException e) {
+                throw e;
+            }
+            if (f instanceof Error e) {
+                throw e;
+            }
+            if (f != null) {
+                throw new IllegalStateException(f);
+            }
+        }
+
+        private int boundary(int k) {
+            if (k >= parts) {
+                return n;
+            }
+            long b = (long) n * k / parts;
+            if (grain > 1) {
+                b = b / grain * grain;
+            }
+            return (int) b;
+        }
+    }
+
+    private final class Worker implements Runnable {
+        final Thread thread;
+        volatile boolean parked;
+
+        Worker(int index) {
+            thread = new Thread(this, "chelsea-worker-" + index);
+            thread.setDaemon(true);
         }
 
         @Override
-        protected void compute() {
-            if (hi - lo == 1) {
-                int from = boundary(n, parts, grain, lo);
-                int to = boundary(n, parts, grain, hi);
-                if (from < to) {
-                    task.run(from, to);
+        public void run() {
+            Job seen = null;
+            while (!closed) {
+                Job job = current;
+                if (job != null && job != seen) {
+                    seen = job;
+                    job.runParts();
+                    continue;
                 }
-                return;
+                long idleSince = System.nanoTime();
+                while (current == job && !closed && System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                }
+                if (current == job && !closed) {
+                    parked = true;
+                    // Re-check after announcing: a caller that published its job before it saw
+                    // the flag is seen here, one that published after unparks this thread.
+                    if (current == job && !closed) {
+                        LockSupport.park(this);
+                    }
+                    parked = false;
+                }
             }
-            int mid = (lo + hi) >>> 1;
-            invokeAll(new Split(task, n, parts, grain, lo, mid), new Split(task, n, parts, grain, mid, hi));
         }
     }
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdown();
+        closed = true;
+        for (Worker w : workers) {
+            LockSupport.unpark(w.thread);
         }
     }
 }

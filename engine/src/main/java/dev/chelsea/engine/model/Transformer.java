@@ -36,6 +36,7 @@ public final class Transformer {
     public final class Scratch {
         final int batch;
         final float[] x, xb, q, k, v, att, hb, hb2, cos, sin, logitsIn;
+        final float[][] qkv, gateUp;
 
         Scratch(int batch) {
             this.batch = batch;
@@ -50,6 +51,8 @@ public final class Transformer {
             cos = new float[batch * (c.ropeDim() / 2)];
             sin = new float[batch * (c.ropeDim() / 2)];
             logitsIn = new float[batch * c.dim()];
+            qkv = new float[][]{q, k, v};
+            gateUp = new float[][]{hb, hb2};
         }
     }
 
@@ -87,9 +90,7 @@ public final class Transformer {
             for (int t = 0; t < n; t++) {
                 Ops.rmsNorm(s.xb, t * dim, s.x, t * dim, l.attnNorm, 0, dim, c.rmsEps());
             }
-            MatMul.matMul(parallel, l.wq, s.xb, n, s.q);
-            MatMul.matMul(parallel, l.wk, s.xb, n, s.k);
-            MatMul.matMul(parallel, l.wv, s.xb, n, s.v);
+            MatMul.matMul(parallel, s.xb, n, l.qkv, s.qkv);
             if (l.qBias != null) {
                 for (int t = 0; t < n; t++) {
                     Ops.add(s.q, t * qDim, l.qBias, 0, qDim);
@@ -121,8 +122,7 @@ public final class Transformer {
                 Ops.add(s.x, t * dim, s.xb, t * dim, dim);
                 Ops.rmsNorm(s.xb, t * dim, s.x, t * dim, l.ffnNorm, 0, dim, c.rmsEps());
             }
-            MatMul.matMul(parallel, l.gate, s.xb, n, s.hb);
-            MatMul.matMul(parallel, l.up, s.xb, n, s.hb2);
+            MatMul.matMul(parallel, s.xb, n, l.gateUp, s.gateUp);
             Ops.siluMul(s.hb, s.hb2, n * ffn);
             MatMul.matMul(parallel, l.down, s.hb, n, s.xb);
             for (int t = 0; t < n; t++) {

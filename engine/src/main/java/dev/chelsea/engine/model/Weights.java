@@ -17,6 +17,8 @@ final class Weights {
 
     static final class Layer {
         WeightMatrix wq, wk, wv, wo, gate, up, down;
+        /** The matrices that read the same input, for one fused product each. */
+        WeightMatrix[] qkv, gateUp;
         float[] attnNorm, ffnNorm, qBias, kBias, vBias, qNorm, kNorm;
     }
 
@@ -37,6 +39,8 @@ final class Weights {
             l.gate = matrix(file, p + "ffn_gate.weight", c.ffnDim(), c.dim());
             l.up = matrix(file, p + "ffn_up.weight", c.ffnDim(), c.dim());
             l.down = matrix(file, p + "ffn_down.weight", c.dim(), c.ffnDim());
+            l.qkv = new WeightMatrix[]{l.wq, l.wk, l.wv};
+            l.gateUp = new WeightMatrix[]{l.gate, l.up};
             l.attnNorm = vector(file, p + "attn_norm.weight", c.dim());
             l.ffnNorm = vector(file, p + "ffn_norm.weight", c.dim());
             if (c.architecture().qkvBias) {

@@ -13,7 +13,10 @@ import java.util.Arrays;
  * are. The activations are transposed once per call so that one vector load holds the same column
  * of {@code L} different vectors; the register-blocked kernel then broadcasts one weight and
  * multiplies it into those lanes, keeping {@code PANEL_ROWS x WIDE} accumulators in registers
- * across the whole chunk. No horizontal reductions are needed, and partial sums of a group of
+ * across the whole chunk. The transposed vectors are packed in blocks as wide as the kernel that
+ * reads them ({@code 4L}, {@code 2L} or {@code L} lanes), so that a kernel steps through its block
+ * by a constant stride: C2 then hoists the array bounds checks out of the loop, which it cannot do
+ * for a stride only known at run time. No horizontal reductions are needed, and partial sums of a group of
  * {@link #GROUP_ROWS} rows stay in a small buffer across chunks, so only the columns of one chunk
  * (of every vector) need to stay in cache.
  */
@@ -28,8 +31,6 @@ final class PanelMatMul {
     static final int MIN_VECTORS = Math.max(2, (5 * L + 8) / 16);
     /** Weight rows per kernel call; with {@link #WIDE} it sets the accumulator count. */
     private static final int PANEL_ROWS = 6;
-    /** Below this many rows the transposition does not pay off. */
-    static final int MIN_ROWS = 2 * PANEL_ROWS;
     /**
      * Vectors of lanes per kernel call: 6 x 4 accumulators need AVX-512's 32 registers; narrower
      * machines (AVX2 has 16) get 6 x 2.
@@ -40,7 +41,7 @@ final class PanelMatMul {
     /** Rows whose partial sums are kept across chunks. */
     private static final int GROUP_ROWS = 16 * PANEL_ROWS;
     /** Vectors per pass, which bounds the transposed copy at {@code cols * MAX_VECTORS} floats. */
-    private static final int MAX_VECTORS = 256;
+    static final int MAX_VECTORS = 256;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -50,15 +51,8 @@ final class PanelMatMul {
     /** Per-thread buffers, grown on demand and reused across calls. */
     private static final class Scratch {
         final float[] panel = new float[PANEL_ROWS * CHUNK];
-        float[] xt = new float[0];
+        final PackedActivations packed = new PackedActivations();
         float[] sums = new float[0];
-
-        float[] xt(int size) {
-            if (xt.length < size) {
-                xt = new float[size];
-            }
-            return xt;
-        }
 
         float[] sums(int size) {
             if (sums.length < size) {
@@ -68,55 +62,96 @@ final class PanelMatMul {
         }
     }
 
+    /** Whether {@code n} vectors are worth packing: enough for the panel kernel, few enough for one pass. */
+    static boolean packs(int n) {
+        return n >= MIN_VECTORS && n <= MAX_VECTORS;
+    }
+
+    /** Packs {@code n <= MAX_VECTORS} vectors of {@code cols} values, columns {@code [k0, k1)}; {@code k0} a multiple of 16. */
+    static void pack(float[] x, int off, int n, int cols, int k0, int k1, PackedActivations into) {
+        transpose(x, off, cols, n, into.xt, into.width, k0, k1);
+    }
+
+    static int paddedWidth(int n) {
+        return (n + L - 1) / L * L;
+    }
+
     static void matMul(WeightMatrix w, float[] x, int n, float[] out, int outStride, int r0, int r1) {
         int cols = w.cols();
         Scratch s = SCRATCH.get();
         for (int b0 = 0; b0 < n; b0 += MAX_VECTORS) {
             int count = Math.min(MAX_VECTORS, n - b0);
-            int width = (count + L - 1) / L * L;
-            float[] xt = s.xt(cols * width);
-            transpose(x, b0 * cols, cols, count, xt, width);
-            for (int g0 = r0; g0 < r1; g0 += GROUP_ROWS) {
-                int g1 = Math.min(r1, g0 + GROUP_ROWS);
-                int panels = (g1 - g0 + PANEL_ROWS - 1) / PANEL_ROWS;
-                float[] sums = s.sums(panels * PANEL_ROWS * width);
-                Arrays.fill(sums, 0, panels * PANEL_ROWS * width, 0f);
-                for (int k0 = 0; k0 < cols; k0 += CHUNK) {
-                    int len = Math.min(CHUNK, cols - k0);
-                    for (int p = 0; p < panels; p++) {
-                        int row = g0 + p * PANEL_ROWS;
-                        loadPanel(w, row, g1, k0, len, s.panel);
-                        multiplyPanel(s.panel, len, xt, k0 * width, width, sums, p * PANEL_ROWS * width);
-                    }
+            s.packed.size(count, cols);
+            pack(x, b0 * cols, count, cols, 0, cols, s.packed);
+            multiply(w, s.packed, out, b0 * outStride, outStride, r0, r1);
+        }
+    }
+
+    /** {@code out[outOff + j * outStride + r] = W[r] . vector j} for the packed vectors and rows {@code [r0, r1)}. */
+    static void multiply(WeightMatrix w, PackedActivations a, float[] out, int outOff, int outStride, int r0, int r1) {
+        Scratch s = SCRATCH.get();
+        int cols = w.cols(), count = a.count, width = a.width;
+        float[] xt = a.xt;
+        for (int g0 = r0; g0 < r1; g0 += GROUP_ROWS) {
+            int g1 = Math.min(r1, g0 + GROUP_ROWS);
+            int panels = (g1 - g0 + PANEL_ROWS - 1) / PANEL_ROWS;
+            float[] sums = s.sums(panels * PANEL_ROWS * width);
+            Arrays.fill(sums, 0, panels * PANEL_ROWS * width, 0f);
+            for (int k0 = 0; k0 < cols; k0 += CHUNK) {
+                int len = Math.min(CHUNK, cols - k0);
+                for (int p = 0; p < panels; p++) {
+                    int row = g0 + p * PANEL_ROWS;
+                    loadPanel(w, row, g1, k0, len, s.panel);
+                    multiplyPanel(s.panel, len, xt, cols, k0, width, sums, p * PANEL_ROWS * width);
                 }
-                for (int r = g0; r < g1; r++) {
-                    int src = (r - g0) * width;
-                    for (int j = 0; j < count; j++) {
-                        out[(b0 + j) * outStride + r] = sums[src + j];
-                    }
+            }
+            for (int r = g0; r < g1; r++) {
+                int src = (r - g0) * width;
+                for (int j = 0; j < count; j++) {
+                    out[outOff + j * outStride + r] = sums[src + j];
                 }
             }
         }
     }
 
     /**
-     * {@code xt[k * width + j] = x[off + j * cols + k]}; lanes from {@code count} to {@code width} are
-     * zero. Done in tiles of 16 columns so that the lines written stay in L1 while all vectors fill
-     * them.
+     * Lanes {@code [b, b + blockWidth(b, width))} form one block, stored from {@code xt[b * cols]} as
+     * {@code [cols][blockWidth]}: blocks of {@code 4L} lanes (when the kernel is that wide) while
+     * they fit, then {@code 2L}, then {@code L}.
      */
-    private static void transpose(float[] x, int off, int cols, int count, float[] xt, int width) {
-        for (int k0 = 0; k0 < cols; k0 += 16) {
-            int k1 = Math.min(cols, k0 + 16);
-            for (int j = 0; j < count; j++) {
-                int src = off + j * cols;
-                for (int k = k0; k < k1; k++) {
-                    xt[k * width + j] = x[src + k];
+    static int blockWidth(int b, int width) {
+        int left = width - b;
+        if (WIDE == 4 && left >= 4 * L) {
+            return 4 * L;
+        }
+        return left >= 2 * L ? 2 * L : L;
+    }
+
+    /**
+     * Packs vector {@code j} ({@code x[off + j * cols ..]}) into lane {@code j} of its block; lanes
+     * from {@code count} to {@code width} are zero. Done in tiles of 16 columns so that the lines
+     * written stay in L1 while all vectors fill them.
+     */
+    private static void transpose(float[] x, int off, int cols, int count, float[] xt, int width, int kFrom, int kTo) {
+        for (int k0 = kFrom; k0 < kTo; k0 += 16) {
+            int k1 = Math.min(kTo, k0 + 16);
+            for (int b = 0; b < width; ) {
+                int bw = blockWidth(b, width);
+                int base = b * cols;
+                int end = Math.min(count, b + bw);
+                for (int j = b; j < end; j++) {
+                    int src = off + j * cols;
+                    int lane = base + (j - b);
+                    for (int k = k0; k < k1; k++) {
+                        xt[lane + k * bw] = x[src + k];
+                    }
                 }
-            }
-            if (count < width) {
-                for (int k = k0; k < k1; k++) {
-                    Arrays.fill(xt, k * width + count, (k + 1) * width, 0f);
+                if (end < b + bw) {
+                    for (int k = k0; k < k1; k++) {
+                        Arrays.fill(xt, base + k * bw + Math.max(0, end - b), base + (k + 1) * bw, 0f);
+                    }
                 }
+                b += bw;
             }
         }
     }
@@ -135,25 +170,27 @@ final class PanelMatMul {
         }
     }
 
-    private static void multiplyPanel(float[] panel, int len, float[] xt, int xOff, int width, float[] sums, int sOff) {
-        int b = 0;
-        if (WIDE == 4) {
-            for (; b + 4 * L <= width; b += 4 * L) {
-                kernel4(panel, len, xt, xOff + b, width, sums, sOff + b);
+    /** Multiplies the panel (columns {@code [k0, k0 + len)}) into every block of packed vectors. */
+    private static void multiplyPanel(float[] panel, int len, float[] xt, int cols, int k0, int width, float[] sums, int sOff) {
+        for (int b = 0; b < width; ) {
+            int bw = blockWidth(b, width);
+            int xOff = b * cols + k0 * bw;
+            if (bw == 4 * L) {
+                kernel4(panel, len, xt, xOff, width, sums, sOff + b);
+            } else if (bw == 2 * L) {
+                kernel2(panel, len, xt, xOff, width, sums, sOff + b);
+            } else {
+                kernel1(panel, len, xt, xOff, width, sums, sOff + b);
             }
-        }
-        for (; b + 2 * L <= width; b += 2 * L) {
-            kernel2(panel, len, xt, xOff + b, width, sums, sOff + b);
-        }
-        for (; b < width; b += L) {
-            kernel1(panel, len, xt, xOff + b, width, sums, sOff + b);
+            b += bw;
         }
     }
 
     /**
      * For the six panel rows {@code i} and four lane vectors {@code v}:
      * {@code sums[sOff + i * width + v * L + lane] +=}
-     * {@code sum over k of panel[i * CHUNK + k] * xt[xOff + k * width + v * L + lane]}.
+     * {@code sum over k of panel[i * CHUNK + k] * xt[xOff + k * 4L + v * L + lane]}; {@code width} is
+     * the row stride of {@code sums}.
      */
     private static void kernel4(float[] w, int len, float[] xt, int xOff, int width, float[] sums, int sOff) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00;
@@ -163,7 +200,7 @@ final class PanelMatMul {
         FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
         FloatVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
         for (int k = 0; k < len; k++) {
-            int xk = xOff + k * width;
+            int xk = xOff + k * (4 * L);
             FloatVector x0 = FloatVector.fromArray(F, xt, xk);
             FloatVector x1 = FloatVector.fromArray(F, xt, xk + L);
             FloatVector x2 = FloatVector.fromArray(F, xt, xk + 2 * L);
@@ -241,7 +278,7 @@ final class PanelMatMul {
         FloatVector c40 = c00, c41 = c00;
         FloatVector c50 = c00, c51 = c00;
         for (int k = 0; k < len; k++) {
-            int xk = xOff + k * width;
+            int xk = xOff + k * (2 * L);
             FloatVector x0 = FloatVector.fromArray(F, xt, xk);
             FloatVector x1 = FloatVector.fromArray(F, xt, xk + L);
             FloatVector a = FloatVector.broadcast(F, w[k]);
@@ -286,7 +323,7 @@ final class PanelMatMul {
     private static void kernel1(float[] w, int len, float[] xt, int xOff, int width, float[] sums, int sOff) {
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
         for (int k = 0; k < len; k++) {
-            FloatVector x0 = FloatVector.fromArray(F, xt, xOff + k * width);
+            FloatVector x0 = FloatVector.fromArray(F, xt, xOff + k * L);
             c0 = FloatVector.broadcast(F, w[k]).fma(x0, c0);
             c1 = FloatVector.broadcast(F, w[CHUNK + k]).fma(x0, c1);
             c2 = FloatVector.broadcast(F, w[2 * CHUNK + k]).fma(x0, c2);

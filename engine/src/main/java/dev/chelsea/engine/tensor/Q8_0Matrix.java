@@ -45,6 +45,37 @@ final class Q8_0Matrix extends WeightMatrix {
     }
 
     @Override
+    void dot4(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
+        long step = stride * rowBytes;
+        long b0 = row * rowBytes, b1 = b0 + step, b2 = b1 + step, b3 = b2 + step;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < cols; i += BLOCK, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            for (int j = 0; j < BLOCK; j += B_LANES) {
+                ByteVector q0 = ByteVector.fromMemorySegment(B, data, b0 + 2 + j, LE);
+                ByteVector q1 = ByteVector.fromMemorySegment(B, data, b1 + 2 + j, LE);
+                ByteVector q2 = ByteVector.fromMemorySegment(B, data, b2 + 2 + j, LE);
+                ByteVector q3 = ByteVector.fromMemorySegment(B, data, b3 + 2 + j, LE);
+                for (int p = 0; p < BYTE_PARTS; p++) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xOffset + i + j + p * F_LANES);
+                    s0 = ((FloatVector) q0.convertShape(B2F, F, p)).fma(xv, s0);
+                    s1 = ((FloatVector) q1.convertShape(B2F, F, p)).fma(xv, s1);
+                    s2 = ((FloatVector) q2.convertShape(B2F, F, p)).fma(xv, s2);
+                    s3 = ((FloatVector) q3.convertShape(B2F, F, p)).fma(xv, s3);
+                }
+            }
+            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b0))), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b1))), a1);
+            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b2))), a2);
+            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b3))), a3);
+        }
+        out[outOffset + row] = a0.reduceLanes(ADD);
+        out[outOffset + row + stride] = a1.reduceLanes(ADD);
+        out[outOffset + row + 2 * stride] = a2.reduceLanes(ADD);
+        out[outOffset + row + 3 * stride] = a3.reduceLanes(ADD);
+    }
+
+    @Override
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {

@@ -43,4 +43,48 @@ class ThreadedMatMulTest {
             }
         }
     }
+
+    /**
+     * Matrices that share an input run as one job over all their rows, on one packed copy of the
+     * input: each output must equal the matrix's own product, bit for bit from the panel kernel on.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "Q8_0", "Q4_0", "Q6_K"})
+    void fusedProductsEqualSeparateOnes(GgmlType type) {
+        int cols = 512;
+        WeightMatrixTest.Case a = WeightMatrixTest.Case.of(type, 150, cols);
+        WeightMatrixTest.Case b = WeightMatrixTest.Case.of(type, 37, cols);
+        WeightMatrixTest.Case c = WeightMatrixTest.Case.of(type, 64, cols);
+        WeightMatrix[] ws = {a.matrix(), b.matrix(), c.matrix()};
+        try (Parallel one = new Parallel(1); Parallel three = new Parallel(3)) {
+            for (int n : new int[]{1, 4, 17, 128, 300}) {
+                float[] x = RandomWeights.activations(n * cols, a.rnd());
+                float[][] fused = {new float[n * 150], new float[n * 37], new float[n * 64]};
+                MatMul.matMul(three, x, n, ws, fused);
+                for (int i = 0; i < ws.length; i++) {
+                    float[] separate = new float[n * ws[i].rows()];
+                    MatMul.matMul(one, ws[i], x, n, separate);
+                    WeightMatrixTest.Case ci = i == 0 ? a : i == 1 ? b : c;
+                    for (int v = 0; v < n; v++) {
+                        for (int r = 0; r < ws[i].rows(); r++) {
+                            ci.assertDot(fused[i][v * ws[i].rows() + r], r, x, v * cols, "fused matrix " + i + ", n=" + n + " vector " + v);
+                        }
+                    }
+                    if (n >= PanelMatMul.MIN_VECTORS) {
+                        assertArrayEquals(separate, fused[i], "fused vs separate, matrix " + i + ", n=" + n + ", " + ci.where());
+                    }
+                }
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void fusedProductsRefuseMatricesOfDifferentWidths() {
+        WeightMatrix[] ws = {WeightMatrixTest.Case.of(GgmlType.Q8_0, 8, 64).matrix(), WeightMatrixTest.Case.of(GgmlType.Q8_0, 8, 96).matrix()};
+        try (Parallel one = new Parallel(1)) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> MatMul.matMul(one, new float[96], 1, ws, new float[][]{new float[8], new float[8]}));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("same columns"), e.getMessage());
+        }
+    }
 }

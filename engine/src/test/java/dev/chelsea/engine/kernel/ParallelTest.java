@@ -1,0 +1,101 @@
+package dev.chelsea.engine.kernel;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ParallelTest {
+
+    /** Every index of every job is visited exactly once, across many back-to-back jobs of varied sizes and grains. */
+    @Test
+    void everyIndexOnceAcrossManyJobs() {
+        try (Parallel parallel = new Parallel(3)) {
+            for (int job = 0; job < 2_000; job++) {
+                int n = 1 + (job * 37) % 301;
+                int grain = 1 + job % 17;
+                AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                parallel.forRange(n, grain, (from, to) -> {
+                    assertTrue(from < to, "empty range handed out");
+                    for (int i = from; i < to; i++) {
+                        hits.incrementAndGet(i);
+                    }
+                });
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1, hits.get(i), "index " + i + " of job " + job + " (n=" + n + ", grain=" + grain + ")");
+                }
+            }
+        }
+    }
+
+    @Test
+    void rangesAreMultiplesOfTheGrain() {
+        try (Parallel parallel = new Parallel(2)) {
+            List<int[]> ranges = java.util.Collections.synchronizedList(new ArrayList<>());
+            parallel.forRange(1000, 16, (from, to) -> ranges.add(new int[]{from, to}));
+            for (int[] r : ranges) {
+                assertEquals(0, r[0] % 16, "range starts at " + r[0]);
+                assertTrue(r[1] == 1000 || r[1] % 16 == 0, "range ends at " + r[1]);
+            }
+        }
+    }
+
+    @Test
+    void aFailingTaskFailsTheCallAndThePoolStaysUsable() {
+        try (Parallel parallel = new Parallel(2)) {
+            IllegalStateException boom = new IllegalStateException("boom");
+            IllegalStateException thrown = assertThrows(IllegalStateException.class,
+                    () -> parallel.forEach(64, i -> {
+                        if (i == 63) {
+                            throw boom;
+                        }
+                    }));
+            assertSame(boom, thrown);
+            AtomicIntegerArray hits = new AtomicIntegerArray(64);
+            parallel.forEach(64, hits::incrementAndGet);
+            for (int i = 0; i < 64; i++) {
+                assertEquals(1, hits.get(i));
+            }
+        }
+    }
+
+    /** Sessions generating at once share a model's pool: each call must still see all of its own work done. */
+    @Test
+    void concurrentCallersAndNestedCallsEachGetTheirWholeRange() throws Exception {
+        try (Parallel parallel = new Parallel(2); ExecutorService callers = Executors.newFixedThreadPool(4)) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                futures.add(callers.submit(() -> {
+                    for (int job = 0; job < 300; job++) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(40 * 8);
+                        parallel.forEach(40, i -> parallel.forRange(8, 1, (from, to) -> {
+                            for (int j = from; j < to; j++) {
+                                hits.incrementAndGet(i * 8 + j);
+                            }
+                        }));
+                        for (int i = 0; i < hits.length(); i++) {
+                            assertEquals(1, hits.get(i), "index " + i);
+                        }
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        }
+    }
+
+    @Test
+    void rejectsFewerThanOneThread() {
+        assertThrows(IllegalArgumentException.class, () -> new Parallel(0));
+    }
+}
