@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
  * tokens; decode over {@code --gen-tokens} steps after {@code --context-depth} tokens are in the
  * cache. Decode time includes the clustering that runs during decoding, which is also reported
  * per call; the compression at the end of the context prompt is reported apart, as it belongs to
- * the prompt. Several policies or depths may be given; the first policy is the baseline of the
+ * the prompt, and so is the time it took to fill the context. Several policies or depths may be given; the first policy is the baseline of the
  * ratio column, measured in the same run.
  *
  * <p>The context is read once per depth: policies that do not score attention (full, chelsea,
@@ -72,6 +72,8 @@ final class BenchCommand extends Command {
     }
 
     /**
+     * @param fillSeconds          putting the context into the cache: reading it (once per depth, shared
+     *                             by the policies that copy it) or, for h2o and snapkv, their own prefill
      * @param kvBytes              bytes held after decoding
      * @param kvPeakBytes          most bytes held after a decode step (the context before its compression is not counted)
      * @param prefillCompressionMs the compression at the end of the context prompt
@@ -79,7 +81,7 @@ final class BenchCommand extends Command {
      * @param compressionMsPerCall their mean duration
      * @param compressionShare     the fraction of the decode time they took
      */
-    record Result(String policy, int depth, double prefillTps, double decodeTps, long kvBytes, long kvPeakBytes,
+    record Result(String policy, int depth, double fillSeconds, double prefillTps, double decodeTps, long kvBytes, long kvPeakBytes,
                   double prefillCompressionMs, long compressions, double compressionMsPerCall, double compressionShare, double ratio) {
     }
 
@@ -145,22 +147,27 @@ final class BenchCommand extends Command {
             }
             for (int depth : depths) {
                 FullKvCache context = new FullKvCache(model.kvLayout(), model.contextLength());
+                long f0 = System.nanoTime();
                 float[] contextLogits = depth > 0 ? model.newSession(context).feed(fill, 0, depth) : null;
+                double contextSeconds = (System.nanoTime() - f0) / 1e9;
                 double baseline = 0;
                 for (int pi = 0; pi < policies.size(); pi++) {
                     KvCacheConfig kv = policies.get(pi);
-                    double decode = 0, prefillCompMs = 0, compMs = 0, share = 0;
+                    double fillSeconds = 0, decode = 0, prefillCompMs = 0, compMs = 0, share = 0;
                     long comps = 0, decodePeak = 0;
                     KvStats last = null;
                     for (int r = 0; r < reps; r++) {
                         Session s = model.newSession(kv);
                         float[] logits = contextLogits;
                         if (depth > 0 && readsAttention(kv)) {
+                            long p0 = System.nanoTime();
                             logits = s.prefill(Arrays.copyOf(fill, depth));
+                            fillSeconds += (System.nanoTime() - p0) / 1e9 / reps;
                         } else {
                             context.copyPromptTo(s.cache());
                             // Ends the prompt even when it is empty: decode-time compression waits for that.
                             s.cache().endPrefill();
+                            fillSeconds = contextSeconds;
                         }
                         KvStats before = s.cache().stats();
                         int token = logits == null ? prompt[0] : Sampler.argmax(logits);
@@ -184,7 +191,7 @@ final class BenchCommand extends Command {
                     if (pi == 0) {
                         baseline = decode;
                     }
-                    Result res = new Result(kv.policy(), depth, prefill[pi], decode, last.totalBytes(), decodePeak, prefillCompMs,
+                    Result res = new Result(kv.policy(), depth, fillSeconds, prefill[pi], decode, last.totalBytes(), decodePeak, prefillCompMs,
                             comps / reps, comps == 0 ? 0 : compMs / comps, share, decode / baseline);
                     results.add(res);
                     if (comps == 0 && compressionCycle(kv) > 0 && kv.keptRatio() * (depth + genTokens) > kv.sinkTokens() + kv.recentWindow()) {
@@ -272,6 +279,7 @@ final class BenchCommand extends Command {
                 + ", \"kept_ratio\": " + (kv.policy().equals("full") ? 1.0 : kv.keptRatio()) + ", \"chunk\": " + kv.chunkSize()
                 + ", \"sinks\": " + kv.sinkTokens() + ", \"window\": " + kv.recentWindow()
                 + ", \"prompt_tokens\": " + pp + ", \"gen_tokens\": " + tg + ", \"context_depth\": " + r.depth()
+                + String.format(Locale.ROOT, ", \"context_fill_s\": %.3f", r.fillSeconds())
                 + String.format(Locale.ROOT, ", \"prefill_tokens_per_s\": %.3f, \"decode_tokens_per_s\": %.3f", r.prefillTps(), r.decodeTps())
                 + ", \"kv_bytes\": " + r.kvBytes() + ", \"kv_bytes_peak\": " + r.kvPeakBytes()
                 + String.format(Locale.ROOT, ", \"prefill_compression_ms\": %.3f", r.prefillCompressionMs())
@@ -281,13 +289,13 @@ final class BenchCommand extends Command {
     }
 
     private static void printTable(PrintStream out, int pp, int tg, List<Result> results, String baseline) {
-        String h = "%-10s %7s %12s %12s %11s %11s %11s %6s %10s %7s %9s%n";
-        out.printf(h, "kv", "depth", "pp" + pp + " t/s", "tg" + tg + " t/s", "KV bytes", "KV peak", "prompt cl.", "calls",
+        String h = "%-10s %7s %9s %12s %12s %11s %11s %11s %6s %10s %7s %9s%n";
+        out.printf(h, "kv", "depth", "fill s", "pp" + pp + " t/s", "tg" + tg + " t/s", "KV bytes", "KV peak", "prompt cl.", "calls",
                 "ms/call", "share", "vs " + baseline);
         for (Result r : results) {
             boolean none = r.compressions() == 0;
-            out.printf(Locale.ROOT, "%-10s %7d %12.2f %12.2f %11s %11s %11s %6d %10s %6.1f%% %8.2fx%n", r.policy(), r.depth(),
-                    r.prefillTps(), r.decodeTps(), GenerationStats.humanBytes(r.kvBytes()), GenerationStats.humanBytes(r.kvPeakBytes()),
+            out.printf(Locale.ROOT, "%-10s %7d %9.1f %12.2f %12.2f %11s %11s %11s %6d %10s %6.1f%% %8.2fx%n", r.policy(), r.depth(),
+                    r.fillSeconds(), r.prefillTps(), r.decodeTps(), GenerationStats.humanBytes(r.kvBytes()), GenerationStats.humanBytes(r.kvPeakBytes()),
                     r.prefillCompressionMs() == 0 ? "-" : String.format(Locale.ROOT, "%.1f ms", r.prefillCompressionMs()), r.compressions(),
                     none ? "-" : String.format(Locale.ROOT, "%.3f", r.compressionMsPerCall()), 100 * r.compressionShare(), r.ratio());
         }

@@ -1,6 +1,7 @@
 package dev.chelsea.engine.kv;
 
 import dev.chelsea.engine.kernel.Attention;
+import dev.chelsea.engine.kernel.BlockAttention;
 import dev.chelsea.engine.kernel.Parallel;
 
 import java.util.Arrays;
@@ -45,6 +46,7 @@ public abstract class DenseKvCache implements KvCache {
     private long compressions;
     private long compressionNanos;
     private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<BlockAttention.Scratch> blockScratch = ThreadLocal.withInitial(BlockAttention.Scratch::new);
 
     protected DenseKvCache(KvLayout layout, int maxTokens, boolean trackSizes, boolean sizeBias) {
         this(layout, maxTokens, trackSizes, sizeBias, false);
@@ -197,15 +199,38 @@ public abstract class DenseKvCache implements KvCache {
         int before = total - n;
         float scale = (float) (1.0 / Math.sqrt(d));
         boolean bias = sizeBias && hasMerged(layer);
-        parallel.forEach(kvHeads * n, task -> {
-            int h = task % kvHeads;
-            int i = task / kvHeads;
-            int visible = before + i + 1;
-            float[] s = scratch(group * visible);
-            int off = i * heads * d + h * group * d;
-            Attention.attendGroup(q, off, group, keys[layer][h], values[layer][h], bias ? logSizes[layer][h] : null,
-                    visible, d, scale, s, out, off);
-            onAttention(layer, h, i, n, s, group, visible);
+        boolean weights = n == 1 || wantsAttentionWeights();
+        // Decoding reads the whole cache for one query, bound by memory, which attendGroup reads once
+        // per group; a batch of few rows would be mostly padding in the tiled kernel.
+        if (n == 1 || !BlockAttention.pays(n, group)) {
+            parallel.forEach(kvHeads * n, task -> {
+                int h = task % kvHeads;
+                int i = task / kvHeads;
+                int visible = before + i + 1;
+                float[] s = scratch(group * visible);
+                int off = i * heads * d + h * group * d;
+                Attention.attendGroup(q, off, group, keys[layer][h], values[layer][h], bias ? logSizes[layer][h] : null,
+                        visible, d, scale, s, out, off);
+                if (weights) {
+                    onAttention(layer, h, i, n, s, group, visible);
+                }
+            });
+            return;
+        }
+        // A prompt batch: blocks of queries read each key and value once for all their query heads.
+        int perBlock = BlockAttention.queriesPerBlock(group);
+        int blocks = (n + perBlock - 1) / perBlock;
+        // Head-major, so that each thread's contiguous range of tasks spans whole heads, early and late queries alike.
+        parallel.forEach(kvHeads * blocks, task -> {
+            int h = task / blocks;
+            int first = task % blocks * perBlock;
+            int count = Math.min(perBlock, n - first);
+            BlockAttention.Scratch s = blockScratch.get();
+            BlockAttention.attend(q, heads, h, group, first, count, before, keys[layer][h], values[layer][h],
+                    bias ? logSizes[layer][h] : null, d, scale, out, s, weights);
+            for (int i = 0; weights && i < count; i++) {
+                onAttention(layer, h, first + i, n, s.weights(i), group, before + first + i + 1);
+            }
         });
     }
 
@@ -224,9 +249,18 @@ public abstract class DenseKvCache implements KvCache {
     }
 
     /**
+     * Whether {@link #onAttention} needs the weights of prompt batches ({@code n > 1}) now. Batches
+     * compute them only when it does: the tiled kernel's online softmax never holds them otherwise.
+     */
+    protected boolean wantsAttentionWeights() {
+        return false;
+    }
+
+    /**
      * Called with the softmax weights ({@code [group][visible]}) of query {@code i} of a batch of
-     * {@code n} for KV head {@code head}, from worker threads. Scoring policies record them here;
-     * when {@code n > 1} several threads may report on the same head at once.
+     * {@code n} for KV head {@code head}, from worker threads: for every decode step, and for every
+     * query of a prompt batch when {@link #wantsAttentionWeights()}. Scoring policies record them
+     * here; when {@code n > 1} several threads may report on the same head at once.
      */
     protected void onAttention(int layer, int head, int i, int n, float[] weights, int group, int visible) {
     }

@@ -23,6 +23,11 @@ public final class H2oKvCache extends EvictingKvCache {
     }
 
     @Override
+    protected boolean wantsAttentionWeights() {
+        return true;
+    }
+
+    @Override
     protected void onAttention(int layer, int head, int i, int n, float[] weights, int group, int visible) {
         accumulateScores(layer, head, n, weights, group, visible);
     }

@@ -74,6 +74,11 @@ public final class SnapKvCache extends BudgetedKvCache {
     }
 
     @Override
+    protected boolean wantsAttentionWeights() {
+        return !inPrompt();
+    }
+
+    @Override
     protected void onAttention(int layer, int head, int i, int n, float[] weights, int group, int visible) {
         if (!inPrompt()) {
             accumulateScores(layer, head, n, weights, group, visible);

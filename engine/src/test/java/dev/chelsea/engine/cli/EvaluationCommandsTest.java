@@ -251,5 +251,8 @@ class EvaluationCommandsTest {
         assertTrue(num(chelsea, "compression_share_of_decode") > 0 && num(chelsea, "compression_share_of_decode") < 1);
         assertTrue(num(chelsea, "kv_bytes_peak") < num(full, "kv_bytes"), chelsea.toString());
         assertEquals(1.0, num(full, "decode_ratio_vs_baseline"), 1e-9);
+        // Both copy the one context that was read.
+        assertTrue(num(full, "context_fill_s") > 0, full.toString());
+        assertEquals(num(full, "context_fill_s"), num(chelsea, "context_fill_s"), 1e-9);
     }
 }
