@@ -54,9 +54,18 @@ public final class Ops {
         }
     }
 
-    /** {@code gate[i] = silu(gate[i]) * up[i]} over {@code [0, n)}. */
-    public static void siluMul(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
+    /**
+     * {@code gate[i] = silu(gate[i]) * up[i]} over {@code [from, to)}. Vectorised: a prompt batch
+     * has a million of these per layer, and one scalar {@code exp} each cost 6% of prefill.
+     */
+    public static void siluMul(float[] gate, float[] up, int from, int to) {
+        int i = from;
+        for (; i + S.length() <= to; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, gate, i);
+            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
+            g.div(e.add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
+        }
+        for (; i < to; i++) {
             float g = gate[i];
             gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
         }

@@ -75,7 +75,7 @@ public final class Transformer {
         if (n <= 0 || n > s.batch) {
             throw new IllegalArgumentException("batch of " + n + " tokens (scratch holds " + s.batch + ")");
         }
-        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), hd = c.headDim(), ffn = c.ffnDim();
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim();
         int pos0 = cache.position();
         for (int t = 0; t < n; t++) {
             int tok = tokens[off + t];
@@ -87,9 +87,11 @@ public final class Transformer {
         ropeTables(pos0, n, s);
         for (int li = 0; li < c.layers(); li++) {
             Weights.Layer l = w.layers[li];
-            for (int t = 0; t < n; t++) {
-                Ops.rmsNorm(s.xb, t * dim, s.x, t * dim, l.attnNorm, 0, dim, c.rmsEps());
-            }
+            perToken(n, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) {
+                    Ops.rmsNorm(s.xb, t * dim, s.x, t * dim, l.attnNorm, 0, dim, c.rmsEps());
+                }
+            });
             MatMul.matMul(parallel, s.xb, n, l.qkv, s.qkv);
             if (l.qBias != null) {
                 for (int t = 0; t < n; t++) {
@@ -99,35 +101,24 @@ public final class Transformer {
                 }
             }
             int half = c.ropeDim() / 2;
-            for (int t = 0; t < n; t++) {
-                for (int h = 0; h < c.heads(); h++) {
-                    int o = t * qDim + h * hd;
-                    if (l.qNorm != null) {
-                        Ops.rmsNorm(s.q, o, s.q, o, l.qNorm, 0, hd, c.rmsEps());
-                    }
-                    Ops.rope(s.q, o, c.ropeDim(), c.architecture().neoxRope, s.cos, s.sin, t * half);
+            perToken(n, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) {
+                    rotate(l, s, t, half);
                 }
-                for (int h = 0; h < c.kvHeads(); h++) {
-                    int o = t * kvDim + h * hd;
-                    if (l.kNorm != null) {
-                        Ops.rmsNorm(s.k, o, s.k, o, l.kNorm, 0, hd, c.rmsEps());
-                    }
-                    Ops.rope(s.k, o, c.ropeDim(), c.architecture().neoxRope, s.cos, s.sin, t * half);
-                }
-            }
+            });
             cache.append(li, s.k, s.v, n);
             cache.attend(li, s.q, n, c.heads(), s.att, parallel);
             MatMul.matMul(parallel, l.wo, s.att, n, s.xb);
-            for (int t = 0; t < n; t++) {
-                Ops.add(s.x, t * dim, s.xb, t * dim, dim);
-                Ops.rmsNorm(s.xb, t * dim, s.x, t * dim, l.ffnNorm, 0, dim, c.rmsEps());
-            }
+            perToken(n, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) {
+                    Ops.add(s.x, t * dim, s.xb, t * dim, dim);
+                    Ops.rmsNorm(s.xb, t * dim, s.x, t * dim, l.ffnNorm, 0, dim, c.rmsEps());
+                }
+            });
             MatMul.matMul(parallel, s.xb, n, l.gateUp, s.gateUp);
-            Ops.siluMul(s.hb, s.hb2, n * ffn);
+            perToken(n, (t0, t1) -> Ops.siluMul(s.hb, s.hb2, t0 * ffn, t1 * ffn));
             MatMul.matMul(parallel, l.down, s.hb, n, s.xb);
-            for (int t = 0; t < n; t++) {
-                Ops.add(s.x, t * dim, s.xb, t * dim, dim);
-            }
+            perToken(n, (t0, t1) -> Ops.add(s.x, t0 * dim, s.xb, t0 * dim, (t1 - t0) * dim));
         }
         cache.commit(n);
         if (logits != null && logitRows > 0) {
@@ -136,6 +127,37 @@ public final class Transformer {
                 Ops.rmsNorm(s.logitsIn, t * dim, s.x, (first + t) * dim, w.outputNorm, 0, dim, c.rmsEps());
             }
             MatMul.matMul(parallel, w.output, s.logitsIn, logitRows, logits);
+        }
+    }
+
+    /**
+     * Runs element-wise work on the tokens of a batch in parallel (a prompt batch has a hundred or
+     * more); a single token is done on the calling thread.
+     */
+    private void perToken(int n, Parallel.RangeTask work) {
+        if (n == 1) {
+            work.run(0, 1);
+        } else {
+            parallel.forRange(n, 1, work);
+        }
+    }
+
+    /** Per-head norms (Qwen3) and rotary embedding of token {@code t}'s queries and keys. */
+    private void rotate(Weights.Layer l, Scratch s, int t, int half) {
+        int qDim = c.qDim(), kvDim = c.kvDim(), hd = c.headDim();
+        for (int h = 0; h < c.heads(); h++) {
+            int o = t * qDim + h * hd;
+            if (l.qNorm != null) {
+                Ops.rmsNorm(s.q, o, s.q, o, l.qNorm, 0, hd, c.rmsEps());
+            }
+            Ops.rope(s.q, o, c.ropeDim(), c.architecture().neoxRope, s.cos, s.sin, t * half);
+        }
+        for (int h = 0; h < c.kvHeads(); h++) {
+            int o = t * kvDim + h * hd;
+            if (l.kNorm != null) {
+                Ops.rmsNorm(s.k, o, s.k, o, l.kNorm, 0, hd, c.rmsEps());
+            }
+            Ops.rope(s.k, o, c.ropeDim(), c.architecture().neoxRope, s.cos, s.sin, t * half);
         }
     }
 
