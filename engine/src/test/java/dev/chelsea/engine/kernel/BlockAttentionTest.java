@@ -1,5 +1,7 @@
 package dev.chelsea.engine.kernel;
 
+import dev.chelsea.engine.testing.ReferenceAttention;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -57,7 +59,7 @@ class BlockAttentionTest {
                     int visible = before + i + 1;
                     float[] w = scratch.weights(i - first);
                     for (int g = 0; g < group; g++) {
-                        double[] p = softmax(q, (i * heads + h * group + g) * headDim, k[h], withBias ? bias[h] : null, visible, headDim);
+                        double[] p = ReferenceAttention.weights(q, (i * heads + h * group + g) * headDim, k[h], withBias ? bias[h] : null, visible, headDim);
                         for (int j = 0; j < visible; j++) {
                             float got = w[g * visible + j];
                             assertTrue(Math.abs(got - p[j]) <= 1e-5 * p[j] + 1e-9,
@@ -70,7 +72,7 @@ class BlockAttentionTest {
         for (int i = 0; i < n; i++) {
             for (int head = 0; head < heads; head++) {
                 int h = head / group, off = (i * heads + head) * headDim;
-                double[] p = softmax(q, off, k[h], withBias ? bias[h] : null, before + i + 1, headDim);
+                double[] p = ReferenceAttention.weights(q, off, k[h], withBias ? bias[h] : null, before + i + 1, headDim);
                 for (int d = 0; d < headDim; d++) {
                     double ref = 0;
                     for (int j = 0; j < p.length; j++) {
@@ -82,28 +84,6 @@ class BlockAttentionTest {
                 }
             }
         }
-    }
-
-    /** Float64 softmax of the scaled logits (plus bias) of one query head over the first {@code visible} slots. */
-    private static double[] softmax(float[] q, int qOff, float[] k, float[] bias, int visible, int headDim) {
-        double[] p = new double[visible];
-        double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (int j = 0; j < visible; j++) {
-            double dot = 0;
-            for (int d = 0; d < headDim; d++) {
-                dot += (double) q[qOff + d] * k[j * headDim + d];
-            }
-            p[j] = dot / Math.sqrt(headDim) + (bias == null ? 0 : bias[j]);
-            max = Math.max(max, p[j]);
-        }
-        for (int j = 0; j < visible; j++) {
-            p[j] = Math.exp(p[j] - max);
-            sum += p[j];
-        }
-        for (int j = 0; j < visible; j++) {
-            p[j] /= sum;
-        }
-        return p;
     }
 
     private static float[] random(SplittableRandom r, int n, double range) {

@@ -1,5 +1,7 @@
 package dev.chelsea.engine.kv;
 
+import dev.chelsea.engine.testing.ReferenceAttention;
+
 import dev.chelsea.engine.kernel.Parallel;
 
 import java.util.Arrays;
@@ -89,28 +91,7 @@ final class KvTestSupport {
      * with {@code log(size)} added when {@code logSizes} is given.
      */
     static double[] referenceAttention(float[] q, int qOff, float[] keys, float[] values, float[] logSizes, int slots, int d) {
-        double[] logits = new double[slots];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < slots; j++) {
-            double s = 0;
-            for (int c = 0; c < d; c++) {
-                s += (double) q[qOff + c] * keys[j * d + c];
-            }
-            logits[j] = s / Math.sqrt(d) + (logSizes == null ? 0 : logSizes[j]);
-            max = Math.max(max, logits[j]);
-        }
-        double sum = 0;
-        for (int j = 0; j < slots; j++) {
-            logits[j] = Math.exp(logits[j] - max);
-            sum += logits[j];
-        }
-        double[] out = new double[d];
-        for (int j = 0; j < slots; j++) {
-            for (int c = 0; c < d; c++) {
-                out[c] += logits[j] / sum * values[j * d + c];
-            }
-        }
-        return out;
+        return ReferenceAttention.output(q, qOff, keys, values, logSizes, slots, d);
     }
 
     static KvLayout layout(int layers, int kvHeads, int headDim) {

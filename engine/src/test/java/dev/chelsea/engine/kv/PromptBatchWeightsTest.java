@@ -1,5 +1,7 @@
 package dev.chelsea.engine.kv;
 
+import dev.chelsea.engine.testing.ReferenceAttention;
+
 import dev.chelsea.engine.kernel.Parallel;
 import org.junit.jupiter.api.Test;
 
@@ -81,7 +83,7 @@ class PromptBatchWeightsTest {
                 for (int pos = 0; pos < tokens; pos++) {
                     float[] w = wants.seen.get("0/" + h + "/" + index[pos] + "/" + (pos + 1));
                     for (int g = 0; g < GROUP; g++) {
-                        double[] p = softmax(q, pos * qRow + (h * GROUP + g) * D, wants.keys[0][h], pos + 1);
+                        double[] p = ReferenceAttention.weights(q, pos * qRow + (h * GROUP + g) * D, wants.keys[0][h], null, pos + 1, D);
                         for (int j = 0; j <= pos; j++) {
                             assertTrue(Math.abs(w[g * (pos + 1) + j] - p[j]) <= 1e-5 * p[j] + 1e-9,
                                     "seed " + seed + ", position " + pos + " head " + h + "/" + g + " slot " + j + ": " + w[g * (pos + 1) + j] + " vs " + p[j]);
@@ -90,26 +92,5 @@ class PromptBatchWeightsTest {
                 }
             }
         }
-    }
-
-    private static double[] softmax(float[] q, int qOff, float[] k, int visible) {
-        double[] p = new double[visible];
-        double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (int j = 0; j < visible; j++) {
-            double dot = 0;
-            for (int c = 0; c < D; c++) {
-                dot += (double) q[qOff + c] * k[j * D + c];
-            }
-            p[j] = dot / Math.sqrt(D);
-            max = Math.max(max, p[j]);
-        }
-        for (int j = 0; j < visible; j++) {
-            p[j] = Math.exp(p[j] - max);
-            sum += p[j];
-        }
-        for (int j = 0; j < visible; j++) {
-            p[j] /= sum;
-        }
-        return p;
     }
 }
