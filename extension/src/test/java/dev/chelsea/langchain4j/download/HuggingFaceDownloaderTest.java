@@ -37,7 +37,10 @@ class HuggingFaceDownloaderTest {
     private HttpServer server;
     private Path model;
     private final List<String> requests = new CopyOnWriteArrayList<>();
+    private final List<String> ranges = new CopyOnWriteArrayList<>();
     private volatile boolean truncate;
+    private volatile boolean ignoreRanges;
+    private volatile String listedSha256;
 
     @TempDir
     Path models;
@@ -45,6 +48,7 @@ class HuggingFaceDownloaderTest {
     @BeforeEach
     void start() throws IOException {
         model = Shared.file("models/stories260K.gguf");
+        listedSha256 = sha256(model);
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::serve);
         server.start();
@@ -57,26 +61,36 @@ class HuggingFaceDownloaderTest {
 
     private void serve(HttpExchange ex) throws IOException {
         String path = ex.getRequestURI().getPath();
+        String range = ex.getRequestHeaders().getFirst("Range");
         requests.add(path);
+        ranges.add(range == null ? "" : range);
         try (ex) {
             if (path.equals("/api/models/" + REPO)) {
+                String lfs = "\"lfs\":{\"sha256\":\"" + listedSha256 + "\",\"size\":" + Files.size(model) + ",\"pointerSize\":135}";
                 byte[] body = ("{\"id\":\"" + REPO + "\",\"siblings\":[{\"rfilename\":\".gitattributes\"},{\"rfilename\":\"README.md\"},"
-                        + "{\"rfilename\":\"stories260K-Q8_0.gguf\"},{\"rfilename\":\"" + FILE + "\"}]}").getBytes(StandardCharsets.UTF_8);
+                        + "{\"rfilename\":\"stories260K-Q8_0.gguf\"},{\"rfilename\":\"" + FILE + "\"," + lfs + "}]}").getBytes(StandardCharsets.UTF_8);
                 ex.sendResponseHeaders(200, body.length);
                 ex.getResponseBody().write(body);
             } else if (path.equals("/" + REPO + "/resolve/main/" + FILE)) {
-                long size = Files.size(model);
-                ex.sendResponseHeaders(200, size);
-                try (InputStream in = Files.newInputStream(model); OutputStream out = ex.getResponseBody()) {
-                    if (truncate) {
-                        out.write(in.readNBytes((int) (size / 2)));
-                        out.flush();
-                        // Closing the exchange without the rest leaves the client short of the announced length.
-                        ex.getHttpContext().getServer().stop(0);
-                        return;
-                    }
-                    in.transferTo(out);
+                byte[] all = Files.readAllBytes(model);
+                int from = 0;
+                if (range != null && !ignoreRanges) {
+                    from = Integer.parseInt(range.substring("bytes=".length(), range.indexOf('-')));
+                    ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (all.length - 1) + "/" + all.length);
+                    ex.sendResponseHeaders(206, all.length - from);
+                } else {
+                    ex.sendResponseHeaders(200, all.length);
                 }
+                OutputStream out = ex.getResponseBody();
+                if (truncate) {
+                    out.write(all, from, (all.length - from) / 2);
+                    out.flush();
+                    // Closing the exchange without the rest leaves the client short of the announced length.
+                    ex.getHttpContext().getServer().stop(0);
+                    return;
+                }
+                out.write(all, from, all.length - from);
+                out.close();
             } else {
                 ex.sendResponseHeaders(404, -1);
             }
@@ -119,12 +133,63 @@ class HuggingFaceDownloaderTest {
     }
 
     @Test
-    void aBrokenDownloadLeavesNoFileAndNoMarker() throws IOException {
+    void aBrokenDownloadKeepsItsPartAndTheNextStartFetchesOnlyTheRest() throws IOException {
+        truncate = true;
+        var e = assertThrows(UncheckedIOException.class, () -> downloader().download(REPO, "F32"));
+        assertTrue(e.getMessage().contains("resumes"), e.getMessage());
+        Path dir = models.resolve("karpathy-test_stories260K-GGUF");
+        Path part = dir.resolve(FILE + ".part");
+        long kept = Files.size(part);
+        assertTrue(kept > 0 && kept < Files.size(model), "a part of " + kept + " bytes");
+        assertFalse(Files.exists(dir.resolve(".chelsea-F32.complete")), "no marker for a broken download");
+        assertFalse(Files.exists(dir.resolve(FILE)));
+
+        truncate = false;
+        start();
+        Path file = downloader().download(REPO, "F32");
+        assertEquals("bytes=" + kept + "-", ranges.getLast(), "the second start asks for the rest only");
+        assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(file));
+        assertFalse(Files.exists(part));
+    }
+
+    @Test
+    void aServerThatIgnoresTheRangeGetsTheWholeFileAgain() throws IOException {
         truncate = true;
         assertThrows(UncheckedIOException.class, () -> downloader().download(REPO, "F32"));
+        truncate = false;
+        ignoreRanges = true;
+        start();
+        Path file = downloader().download(REPO, "F32");
+        assertTrue(ranges.getLast().startsWith("bytes="), "a range was asked for");
+        assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(file));
+    }
+
+    @Test
+    void aDownloadWhoseChecksumDiffersIsDeleted() throws IOException {
+        listedSha256 = "0".repeat(64);
+        var e = assertThrows(UncheckedIOException.class, () -> downloader().download(REPO, "F32"));
+        assertTrue(e.getMessage().contains("SHA-256"), e.getMessage());
         Path dir = models.resolve("karpathy-test_stories260K-GGUF");
         try (var files = Files.list(dir)) {
-            assertEquals(List.of(".download.lock"), files.map(p -> p.getFileName().toString()).toList());
+            assertEquals(List.of(".download.lock"), files.map(p -> p.getFileName().toString()).toList(),
+                    "neither the file, its part nor a marker is left");
+        }
+    }
+
+    @Test
+    void aPartThatIsAlreadyCompleteIsCheckedAndUsedWithoutDownloading() throws IOException {
+        Path dir = Files.createDirectories(models.resolve("karpathy-test_stories260K-GGUF"));
+        Files.copy(model, dir.resolve(FILE + ".part"));
+        Path file = downloader().download(REPO, "F32");
+        assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(file));
+        assertEquals(List.of("/api/models/" + REPO), requests, "only the listing was fetched");
+    }
+
+    private static String sha256(Path file) throws IOException {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
