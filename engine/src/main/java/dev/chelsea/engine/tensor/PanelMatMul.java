@@ -10,15 +10,15 @@ import java.util.Arrays;
  *
  * <p>A panel of {@link #PANEL_ROWS} weight rows is dequantized, {@link #CHUNK} columns at a time,
  * into a small float buffer, so each weight is decoded once per call however many vectors there
- * are. The activations are transposed once per call so that one vector load holds the same column
- * of {@code L} different vectors; the register-blocked kernel then broadcasts one weight and
- * multiplies it into those lanes, keeping {@code PANEL_ROWS x WIDE} accumulators in registers
- * across the whole chunk. The transposed vectors are packed in blocks as wide as the kernel that
- * reads them ({@code 4L}, {@code 2L} or {@code L} lanes), so that a kernel steps through its block
- * by a constant stride: C2 then hoists the array bounds checks out of the loop, which it cannot do
- * for a stride only known at run time. No horizontal reductions are needed, and partial sums of a group of
- * {@link #GROUP_ROWS} rows stay in a small buffer across chunks, so only the columns of one chunk
- * (of every vector) need to stay in cache.
+ * are. The activations are transposed once per input ({@link PackedActivations}) so that one
+ * vector load holds the same column of {@code L} different vectors; the register-blocked kernel
+ * then broadcasts one weight and multiplies it into those lanes, keeping {@code PANEL_ROWS x WIDE}
+ * accumulators in registers across the whole chunk. The transposed vectors are packed in blocks
+ * as wide as the kernel that reads them ({@code 4L}, {@code 2L} or {@code L} lanes), so that a
+ * kernel steps through its block by a constant stride: C2 then hoists the array bounds checks out
+ * of the loop, which it cannot do for a stride only known at run time. No horizontal reductions
+ * are needed, and partial sums of a group of {@link #GROUP_ROWS} rows stay in a small buffer
+ * across chunks, so only the columns of one chunk (of every vector) need to stay in cache.
  */
 final class PanelMatMul {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -119,7 +119,7 @@ final class PanelMatMul {
      * {@code [cols][blockWidth]}: blocks of {@code 4L} lanes (when the kernel is that wide) while
      * they fit, then {@code 2L}, then {@code L}.
      */
-    static int blockWidth(int b, int width) {
+    private static int blockWidth(int b, int width) {
         int left = width - b;
         if (WIDE == 4 && left >= 4 * L) {
             return 4 * L;
