@@ -49,9 +49,6 @@ public final class MatMul {
         boolean serial = (long) total * cols * n < MIN_PARALLEL_WORK;
         PackedActivations packed = null;
         if (PackedActivations.worthPacking(n)) {
-            if ((long) n * cols > x.length) {
-                throw new IllegalArgumentException(n + " vectors of " + cols + " values do not fit in x (length " + x.length + ")");
-            }
             PackedActivations p = PACKED.get();
             p.reset(n, cols);
             if (serial) {

@@ -93,16 +93,14 @@ public final class Transformer {
                 }
             });
             MatMul.matMul(parallel, s.xb, n, l.qkv, s.qkv);
-            if (l.qBias != null) {
-                for (int t = 0; t < n; t++) {
-                    Ops.add(s.q, t * qDim, l.qBias, 0, qDim);
-                    Ops.add(s.k, t * kvDim, l.kBias, 0, kvDim);
-                    Ops.add(s.v, t * kvDim, l.vBias, 0, kvDim);
-                }
-            }
             int half = c.ropeDim() / 2;
             perToken(n, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
+                    if (l.qBias != null) {
+                        Ops.add(s.q, t * qDim, l.qBias, 0, qDim);
+                        Ops.add(s.k, t * kvDim, l.kBias, 0, kvDim);
+                        Ops.add(s.v, t * kvDim, l.vBias, 0, kvDim);
+                    }
                     rotate(l, s, t, half);
                 }
             });
