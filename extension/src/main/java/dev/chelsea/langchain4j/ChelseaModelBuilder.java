@@ -1,5 +1,6 @@
 package dev.chelsea.langchain4j;
 
+import dev.chelsea.engine.backend.BackendChoice;
 import dev.chelsea.engine.kernel.Parallel;
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.model.Model;
@@ -28,7 +29,8 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
     Path modelPath;
     Integer threads;
     int contextLength;
-    String backend = "auto";
+    BackendChoice backend = BackendChoice.AUTO;
+    int device;
     QueueOptions queue = QueueOptions.defaults();
     String queueName = LoadedModel.SHARED_QUEUE;
     ChelseaModelRegistry registry = ChelseaModelRegistry.shared();
@@ -72,9 +74,23 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         return self();
     }
 
-    /** {@code auto}, {@code cpu} or {@code cuda}. */
+    /** {@code auto} (the default: a GPU when one is usable, else the CPU), {@code cpu} or {@code cuda}. */
     public B backend(String backend) {
-        this.backend = backend;
+        return backend(BackendChoice.parse(backend));
+    }
+
+    /** Where the model runs: {@link BackendChoice#AUTO} (the default), CPU or CUDA. */
+    public B backend(BackendChoice backend) {
+        this.backend = backend == null ? BackendChoice.AUTO : backend;
+        return self();
+    }
+
+    /** GPU index for the CUDA backend (default 0). */
+    public B device(int device) {
+        if (device < 0) {
+            throw new IllegalArgumentException("device index must not be negative, got " + device);
+        }
+        this.device = device;
         return self();
     }
 
@@ -197,7 +213,7 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         if (maxTokens != null && maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens must be at least 1, got " + maxTokens);
         }
-        ModelOptions options = new ModelOptions(threads != null ? threads : Parallel.defaultThreads(), contextLength, backend);
+        ModelOptions options = new ModelOptions(threads != null ? threads : Parallel.defaultThreads(), contextLength, backend, device);
         ChelseaChatRequestParameters defaults = ChelseaChatRequestParameters.builder()
                 .temperature(temperature).topP(topP).topK(topK).minP(minP).repetitionPenalty(repetitionPenalty).seed(seed)
                 .maxOutputTokens(maxTokens).stopSequences(stopSequences)

@@ -1,7 +1,9 @@
 package dev.chelsea.engine.generate;
 
 import dev.chelsea.engine.kv.KvStats;
+import dev.chelsea.engine.model.ContextOverflowException;
 import dev.chelsea.engine.model.Model;
+import dev.chelsea.engine.model.Session;
 import dev.chelsea.engine.tokenizer.Tokenizer;
 
 import java.util.Arrays;
@@ -26,9 +28,19 @@ public final class Generator {
         if (prompt.length >= ctx) {
             throw new ContextOverflowException(0, prompt.length, ctx);
         }
+        try (Session session = model.newSession(request.kvCache())) {
+            return generate(session, request, listener, cancel);
+        }
+    }
+
+    private GenerationResult generate(Session session, GenerationRequest request, TokenListener listener, CancellationToken cancel) {
+        int[] prompt = request.promptTokens();
+        int ctx = model.contextLength();
         Tokenizer tokenizer = model.tokenizer();
         int[] eog = tokenizer.endOfGenerationTokens();
-        Session session = model.newSession(request.kvCache());
+        // Plain greedy choice needs no logits on the host: the backend picks the token where the
+        // logits are (on a GPU that saves copying the whole vocabulary back every step).
+        boolean greedy = request.sampling().temperature() == 0f && request.sampling().repetitionPenalty() == 1f;
         Sampler sampler = new Sampler(request.sampling());
         for (int t : prompt) {
             sampler.accept(t);
@@ -41,6 +53,7 @@ public final class Generator {
 
         long t0 = System.nanoTime();
         float[] logits = session.prefill(prompt);
+        int next = -1;
         long prefillNanos = System.nanoTime() - t0;
         long decodeStart = System.nanoTime();
         StopReason reason;
@@ -49,7 +62,7 @@ public final class Generator {
                 reason = StopReason.CANCELLED;
                 break;
             }
-            int token = sampler.sample(logits);
+            int token = next >= 0 ? next : sampler.sample(logits);
             if (contains(eog, token)) {
                 reason = StopReason.STOP_TOKEN;
                 break;
@@ -74,7 +87,11 @@ public final class Generator {
                 reason = StopReason.CANCELLED;
                 break;
             }
-            logits = session.decode(token);
+            if (greedy) {
+                next = session.decodeGreedy(token);
+            } else {
+                logits = session.decode(token);
+            }
         }
         long decodeNanos = generated > 1 ? System.nanoTime() - decodeStart : 0;
         if (reason != StopReason.STOP_STRING) {

@@ -30,7 +30,7 @@ public class ChelseaReadinessCheck implements HealthCheck {
                 Model m = e.loaded().model();
                 b.withData(e.name(), String.format("%s (%s, %s, context %d, %s of weights); %d running, %d waiting",
                         m.name(), m.architecture(), m.path().getFileName(), m.contextLength(),
-                        GenerationStats.humanBytes(m.weightBytes()), e.queue().running(), e.queue().waiting()));
+                        dev.chelsea.engine.model.Bytes.human(m.weightBytes()), e.queue().running(), e.queue().waiting()));
             } catch (RuntimeException ex) {
                 up = false;
                 b.withData(e.name(), "not available: " + ex.getMessage());

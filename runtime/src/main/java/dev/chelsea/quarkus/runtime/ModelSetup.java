@@ -1,7 +1,7 @@
 package dev.chelsea.quarkus.runtime;
 
 import dev.chelsea.engine.gguf.GgufFormatException;
-import dev.chelsea.engine.model.ModelLoadException;
+import dev.chelsea.engine.arch.ModelLoadException;
 import dev.chelsea.langchain4j.ChelseaChatModel;
 import dev.chelsea.langchain4j.ChelseaModelBuilder;
 import dev.chelsea.langchain4j.ChelseaStreamingChatModel;
@@ -129,8 +129,10 @@ final class ModelSetup {
         if (c.threads().isPresent() && c.threads().getAsInt() < 1) {
             p.add(cm + "threads: must be at least 1, got " + c.threads().getAsInt());
         }
-        if (!List.of("auto", "cpu", "cuda").contains(c.backend())) {
-            p.add(cm + "backend: unknown backend '" + c.backend() + "' (known: auto, cpu, cuda)");
+        try {
+            dev.chelsea.engine.backend.BackendChoice.parse(c.backend());
+        } catch (IllegalArgumentException e) {
+            p.add(cm + "backend: " + e.getMessage());
         }
         if (c.maxConcurrentRequests() < 1) {
             p.add(cm + "max-concurrent-requests: must be at least 1, got " + c.maxConcurrentRequests());
