@@ -37,6 +37,9 @@ public interface Backend extends AutoCloseable {
     /** What this backend's KV stores can do: a policy that needs more is refused (see {@code Model.checkKvCache}). */
     Set<KvStore.Feature> kvFeatures();
 
+    /** Most tokens one forward step of a sequence should take (prompts are fed in batches of this size). */
+    int maxBatch();
+
     /** Bytes of keys and values of one uncompressed token in this backend's KV store. */
     long kvBytesPerToken();
 

@@ -32,8 +32,6 @@ import java.util.function.UnaryOperator;
  * its own KV cache and working memory) but share the weights and the backend's threads.
  */
 public final class Model implements AutoCloseable {
-    /** Prompt tokens processed per forward step during prefill. */
-    public static final int PREFILL_BATCH = 128;
     /** Context used when neither the caller nor a smaller trained context says otherwise. */
     public static final int DEFAULT_CONTEXT = 4096;
 
@@ -112,7 +110,7 @@ public final class Model implements AutoCloseable {
     /** What this model costs with a context of {@code ctx} tokens, on its backend. */
     public MemoryEstimate memoryEstimate(int ctx) {
         return new MemoryEstimate(backend.weightBytes(), (long) ctx * backend.kvBytesPerToken(),
-                backend.scratchBytes(Math.min(ctx, PREFILL_BATCH)), backend.memory().name());
+                backend.scratchBytes(Math.min(ctx, backend.maxBatch())), backend.memory().name());
     }
 
     public Path path() {
@@ -226,7 +224,7 @@ public final class Model implements AutoCloseable {
      */
     public Session newSession(KvCacheConfig kv, UnaryOperator<KvStore> wrapStore) {
         checkKvCache(kv);
-        return new Session(backend, backend.newSequence(kv, contextLength, PREFILL_BATCH, wrapStore), contextLength, config.vocabSize());
+        return new Session(backend, backend.newSequence(kv, contextLength, Math.min(contextLength, backend.maxBatch()), wrapStore), contextLength, config.vocabSize());
     }
 
     @Override

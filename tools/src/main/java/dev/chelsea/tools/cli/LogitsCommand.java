@@ -60,7 +60,7 @@ final class LogitsCommand extends Command {
         try (Model model = loadModel(a, Math.max(tokens.length, 1))) {
             Session session = model.newSession(KvCacheConfig.full());
             int vocab = session.vocabularySize();
-            float[] logits = session.feedAllLogits(tokens, 0, tokens.length, Model.PREFILL_BATCH);
+            float[] logits = session.feedAllLogits(tokens, 0, tokens.length, Integer.MAX_VALUE);
             out.print(toJson(tokens, logits, vocab, full));
         }
         return 0;

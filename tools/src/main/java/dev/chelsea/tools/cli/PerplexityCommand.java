@@ -81,8 +81,8 @@ final class PerplexityCommand extends Command {
 
     static int batch(Args a) {
         int batch = a.integer("batch", DEFAULT_BATCH);
-        if (batch < 1 || batch > Model.PREFILL_BATCH) {
-            throw new UsageException("option --batch must be in 1.." + Model.PREFILL_BATCH + ", got " + batch);
+        if (batch < 1) {
+            throw new UsageException("option --batch must be at least 1, got " + batch);
         }
         return batch;
     }

@@ -63,7 +63,7 @@ class EvaluationCommandsTest {
         assertEquals(199, num(j, "tokens"));
         try (Model m = Model.load(Shared.stories(), new ModelOptions(1, 200, BackendChoice.CPU))) {
             int[] t = Arrays.copyOf(m.tokenizer().encode(Files.readString(book).substring(0, 2000), true, false), 200);
-            float[] logits = m.newSession(KvCacheConfig.full()).feedAllLogits(t, 0, t.length, Model.PREFILL_BATCH);
+            float[] logits = m.newSession(KvCacheConfig.full()).feedAllLogits(t, 0, t.length, Integer.MAX_VALUE);
             int vocab = m.config().vocabSize();
             double nll = 0;
             for (int p = 0; p + 1 < t.length; p++) {

@@ -46,7 +46,7 @@ class OnlinePerplexityTest {
         String alice = Files.readString(Shared.resolve("data/text/books/pg11_alice_in_wonderland.txt"));
         int[] tokens = Arrays.copyOf(model.tokenizer().encode(alice.substring(0, 3000), true, false), 300);
         // Reference: every position's logits from one pass, the log-softmax written out again here.
-        float[] logits = model.newSession(KvCacheConfig.full()).feedAllLogits(tokens, 0, tokens.length, Model.PREFILL_BATCH);
+        float[] logits = model.newSession(KvCacheConfig.full()).feedAllLogits(tokens, 0, tokens.length, Integer.MAX_VALUE);
         int vocab = model.config().vocabSize();
         double nll = 0;
         for (int p = 0; p + 1 < tokens.length; p++) {

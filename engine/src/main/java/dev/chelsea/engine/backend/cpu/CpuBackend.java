@@ -97,6 +97,12 @@ public final class CpuBackend implements Backend {
         throw new IllegalArgumentException("the sequence belongs to another model or backend");
     }
 
+    /** Prompt tokens per forward step: beyond this the activations outgrow the L2 caches (measured in session 1). */
+    @Override
+    public int maxBatch() {
+        return 128;
+    }
+
     @Override
     public Set<KvStore.Feature> kvFeatures() {
         return EnumSet.allOf(KvStore.Feature.class);
