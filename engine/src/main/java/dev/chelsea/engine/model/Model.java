@@ -151,14 +151,24 @@ public final class Model implements AutoCloseable {
         return tokenizer.encode(text, tokenizer.addsBos(), true);
     }
 
-    /**
-     * Tokens for a conversation rendered with the chat template, ending with the header of the
-     * assistant's turn. BOS is added unless the template already wrote it.
-     */
+    /** Tokens for a conversation rendered with this model's own chat template; see {@link #encodeChat(ChatTemplate, java.util.List)}. */
     public int[] encodeChat(java.util.List<dev.chelsea.engine.tokenizer.ChatMessage> messages) {
-        ChatTemplate template = chatTemplate();
+        return encodeChat(chatTemplate(), messages);
+    }
+
+    /**
+     * Tokens for a conversation rendered with {@code template}, ending with the header of the
+     * assistant's turn: the one way a conversation becomes a prompt (the CLI and the LangChain4j
+     * models both come here). BOS is added as the vocabulary asks, unless the rendered text
+     * already starts with it; control tokens are parsed only if the template says so.
+     */
+    public int[] encodeChat(ChatTemplate template, java.util.List<dev.chelsea.engine.tokenizer.ChatMessage> messages) {
         String text = template.render(messages, true);
-        return tokenizer.encode(text, tokenizer.addsBos() && !template.rendersBos(), true);
+        boolean special = template.parsesSpecialTokens();
+        int bos = tokenizer.bosId();
+        // Templates that write {{ bos_token }} say so; a text that starts with the BOS text carries it too.
+        boolean hasBos = template.rendersBos() || special && bos >= 0 && text.startsWith(tokenizer.tokenText(bos));
+        return tokenizer.encode(text, tokenizer.addsBos() && !hasBos, special);
     }
 
     public int contextLength() {
