@@ -5,6 +5,7 @@ import dev.chelsea.quarkus.runtime.ChelseaModels;
 import dev.chelsea.quarkus.runtime.ChelseaReadinessCheck;
 import dev.chelsea.quarkus.runtime.ChelseaRecorder;
 import dev.chelsea.quarkus.runtime.ModelName;
+import dev.chelsea.quarkus.runtime.config.ChelseaBuildConfig;
 import dev.chelsea.quarkus.runtime.config.ChelseaConfig;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;

@@ -59,7 +59,7 @@ class ChatResourceTest {
                 .when().post("/chat")
                 .then().statusCode(400)
                 .body("error.message", containsString("max tokens must be at least 1, got -5"))
-                .body("error.param", equalTo("max_tokens"));
+                .body("error.param", equalTo("maxTokens"));
     }
 
     @Test
