@@ -27,7 +27,6 @@ import io.quarkus.vertx.http.deployment.HttpRootPathBuildItem;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.jandex.AnnotationInstance;
 import org.jboss.jandex.AnnotationTransformation;
-import org.jboss.jandex.AnnotationValue;
 import org.jboss.jandex.DotName;
 
 import java.util.List;
@@ -83,11 +82,14 @@ class OpenAiServerProcessor {
         reflection.produce(ReflectiveClassBuildItem.builder(RECORDS.stream().map(Class::getName).toArray(String[]::new))
                 .methods().fields().constructors().build());
         if (!path.equals(OpenAiResource.DEFAULT_PATH)) {
-            transformers.produce(new AnnotationsTransformerBuildItem(AnnotationTransformation.forClasses()
-                    .whenClass(c -> c.name().equals(DotName.createSimple(OpenAiResource.class)))
+            DotName resource = DotName.createSimple(OpenAiResource.class);
+            transformers.produce(new AnnotationsTransformerBuildItem(AnnotationTransformation.forMethods()
+                    .whenMethod(m -> m.declaringClass().name().equals(resource) && m.hasDeclaredAnnotation(JAX_RS_PATH))
                     .transform(ctx -> {
+                        String old = ctx.declaration().asMethod().declaredAnnotation(JAX_RS_PATH).value().asString();
                         ctx.remove(a -> a.name().equals(JAX_RS_PATH));
-                        ctx.add(AnnotationInstance.builder(JAX_RS_PATH).add(AnnotationValue.createStringValue("value", path)).build());
+                        ctx.add(AnnotationInstance.builder(JAX_RS_PATH)
+                                .add("value", path + old.substring(OpenAiResource.DEFAULT_PATH.length())).build());
                     })));
         }
     }

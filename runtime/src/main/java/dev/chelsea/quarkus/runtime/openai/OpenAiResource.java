@@ -38,9 +38,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * OpenAI's chat completions and models API over the configured models, so that OpenAI clients
  * (the official SDKs, LangChain4j's OpenAI models...) work against this application unchanged.
  * Registered only when {@code quarkus.langchain4j.chelsea.openai-server.enabled=true}, under
- * {@code openai-server.path} ({@code /v1} here; the extension moves it at build time).
+ * {@code openai-server.path}: the methods' paths start with {@code /v1}, which the extension
+ * replaces at build time (a class-level path cannot be moved: REST reads it from the raw index).
  */
-@Path(OpenAiResource.DEFAULT_PATH)
+@Path("/")
 @Tag(name = "OpenAI compatible", description = "OpenAI's chat completions API, answered by the local models")
 public class OpenAiResource {
     public static final String DEFAULT_PATH = "/v1";
@@ -62,7 +63,7 @@ public class OpenAiResource {
      * its own type. Returning a Multi either way keeps one code path that is driven by demand.
      */
     @POST
-    @Path("/chat/completions")
+    @Path(DEFAULT_PATH + "/chat/completions")
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.TEXT_PLAIN)
@@ -152,7 +153,7 @@ public class OpenAiResource {
     }
 
     @GET
-    @Path("/models")
+    @Path(DEFAULT_PATH + "/models")
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "List the models", description = "Every configured model, by the name to send as 'model'")
     @APIResponse(responseCode = "200", description = "The models",
@@ -165,7 +166,7 @@ public class OpenAiResource {
     }
 
     @GET
-    @Path("/models/{id}")
+    @Path(DEFAULT_PATH + "/models/{id}")
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Describe a model")
     @APIResponse(responseCode = "200", description = "The model",
