@@ -1,5 +1,7 @@
 package dev.chelsea.quarkus.runtime;
 
+import io.quarkus.runtime.configuration.ConfigurationException;
+
 /**
  * The engine's kernels use the Vector API, an incubator module that the JVM loads only when asked.
  * Without it the first kernel class fails with a long {@code NoClassDefFoundError}; this says what
@@ -20,8 +22,11 @@ public final class VectorApiCheck {
         }
     }
 
-    /** The one-line failure: no stack trace, since the fix is in the message. */
-    public static final class MissingVectorApiException extends IllegalStateException {
+    /**
+     * The one-line failure: a configuration problem (of the JVM's), which Quarkus reports by its
+     * message alone; no stack trace, since the fix is in the message.
+     */
+    public static final class MissingVectorApiException extends ConfigurationException {
         MissingVectorApiException() {
             super(FIX);
         }
