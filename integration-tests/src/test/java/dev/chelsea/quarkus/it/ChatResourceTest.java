@@ -90,6 +90,16 @@ class ChatResourceTest {
     }
 
     @Test
+    void wrongTypesAreNamedWithoutJavaTypes() {
+        String m = given().contentType(ContentType.JSON).body("{\"messages\":\"hello\"}")
+                .when().post("/chat")
+                .then().statusCode(400)
+                .body("error.param", equalTo("messages"))
+                .extract().path("error.message");
+        org.junit.jupiter.api.Assertions.assertFalse(m.contains("java.") || m.contains("dev.chelsea"), m);
+    }
+
+    @Test
     void unknownModelsAreNotFound() {
         given().contentType(ContentType.JSON).body(conversation(",\"model\":\"gpt-7\""))
                 .when().post("/chat")

@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -47,6 +48,8 @@ public class OpenAiResource {
     public static final String DEFAULT_PATH = "/v1";
     static final String OWNER = "chelsea";
     private static final String SSE = MediaType.SERVER_SENT_EVENTS;
+    private static final String DONE = "data: [DONE]\n\n";
+    static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
 
     /** When this application started: the {@code created} of models that are not loaded. */
     private static final long STARTED = System.currentTimeMillis() / 1000;
@@ -118,8 +121,20 @@ public class OpenAiResource {
         }
     }
 
-    /** The events as OpenAI's chunks, each a complete {@code data: ...} event; a failure ends with an error event. */
+    /**
+     * The events as OpenAI's chunks, each a complete {@code data: ...} event; a failure ends with an
+     * error event. While a request waits in the queue nothing else would be written, so a comment
+     * every {@link #KEEP_ALIVE} keeps proxies from closing the idle connection.
+     */
     private static Multi<String> sse(Multi<ChatStreams.Event> events, String id, long created, String model, boolean usage) {
+        Multi<String> keepAlive = Multi.createFrom().ticks().startingAfter(KEEP_ALIVE).every(KEEP_ALIVE)
+                .onOverflow().drop().map(tick -> ": waiting\n\n");
+        return Multi.createBy().merging().streams(chunks(events, id, created, model, usage), keepAlive)
+                .select().first(frame -> !frame.equals(DONE))
+                .onCompletion().continueWith(DONE);
+    }
+
+    private static Multi<String> chunks(Multi<ChatStreams.Event> events, String id, long created, String model, boolean usage) {
         AtomicBoolean first = new AtomicBoolean(true);
         return events.onItem().transformToIterable(event -> {
             List<String> out = new ArrayList<>(3);
@@ -134,12 +149,12 @@ public class OpenAiResource {
                         out.add(data(OpenAiJson.write(new ChatCompletionChunk(id, "chat.completion.chunk", created, model, List.of(),
                                 ChatCompletion.Usage.of(d.response().tokenUsage())))));
                     }
-                    out.add("data: [DONE]\n\n");
+                    out.add(DONE);
                 }
             }
             return out;
         }).onFailure().recoverWithMulti(e -> Multi.createFrom().items(
-                data(OpenAiJson.write(OpenAiErrors.of(e, null).body())), "data: [DONE]\n\n"));
+                data(OpenAiJson.write(OpenAiErrors.of(e, null).body())), DONE));
     }
 
     private static String chunk(String id, long created, String model, ChatCompletionChunk.Delta delta, String finish) {
