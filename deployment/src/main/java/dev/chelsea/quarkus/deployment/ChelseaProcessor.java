@@ -179,7 +179,7 @@ class ChelseaProcessor {
         modules.produce(new NativeImageEnableModule("jdk.incubator.vector"));
         for (String p : List.of("dev.chelsea.engine.gguf", "dev.chelsea.engine.tensor", "dev.chelsea.engine.kernel",
                 "dev.chelsea.engine.model", "dev.chelsea.engine.kv", "dev.chelsea.engine.generate", "dev.chelsea.engine.tokenizer",
-                "dev.chelsea.langchain4j", "dev.chelsea.langchain4j.download")) {
+                "dev.chelsea.langchain4j", "dev.chelsea.langchain4j.download", "dev.chelsea.quarkus.runtime.openai")) {
             runtimeInit.produce(new RuntimeInitializedPackageBuildItem(p));
         }
         reflection.produce(ReflectiveClassBuildItem.builder(

@@ -81,6 +81,9 @@ class OpenAiServerProcessor {
                 .map(Class::getName).toArray(String[]::new)));
         reflection.produce(ReflectiveClassBuildItem.builder(RECORDS.stream().map(Class::getName).toArray(String[]::new))
                 .methods().fields().constructors().build());
+        // Jackson creates the readers of the either-or fields (a string or an array...) reflectively.
+        reflection.produce(ReflectiveClassBuildItem.builder(Stream.of(MessageContent.class, StopSequences.class, ToolChoice.class)
+                .map(c -> c.getName() + "$Reader").toArray(String[]::new)).constructors().build());
         if (!path.equals(OpenAiResource.DEFAULT_PATH)) {
             DotName resource = DotName.createSimple(OpenAiResource.class);
             transformers.produce(new AnnotationsTransformerBuildItem(AnnotationTransformation.forMethods()
