@@ -76,9 +76,10 @@ final class CudaBackend implements Backend {
         try {
             return new CudaBackend(device, model);
         } catch (ModelLoadException e) {
-            throw new ModelLoadException(model.file.path(), e.getMessage());
+            throw new ModelLoadException(e.reason(), model.file.path(), e.getMessage());
         } catch (RuntimeException e) {
-            throw new ModelLoadException(model.file.path(), "loading on " + device.describe() + " failed: " + e.getMessage());
+            throw new ModelLoadException(ModelLoadException.Reason.BACKEND, model.file.path(),
+                    "loading on " + device.describe() + " failed: " + e.getMessage());
         }
     }
 

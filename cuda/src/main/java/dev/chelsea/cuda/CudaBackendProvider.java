@@ -27,7 +27,8 @@ public final class CudaBackendProvider implements BackendProvider {
     public Backend load(ModelWeights weights, BackendOptions options) {
         Availability a = probe(options.device());
         if (!a.available()) {
-            throw new dev.chelsea.engine.arch.ModelLoadException("backend 'cuda' is not available: " + a.detail());
+            throw new dev.chelsea.engine.arch.ModelLoadException(dev.chelsea.engine.arch.ModelLoadException.Reason.BACKEND,
+                    "backend 'cuda' is not available: " + a.detail());
         }
         return CudaBackend.load(weights, CudaDriver.state().devices().get(options.device()), options);
     }

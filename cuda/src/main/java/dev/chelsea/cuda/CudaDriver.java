@@ -83,6 +83,9 @@ final class CudaDriver {
     }
 
     private static State initialise() {
+        if ("runtime".equals(System.getProperty("org.graalvm.nativeimage.imagecode"))) {
+            return new State("the CUDA backend runs on the JVM only (JCuda's JNI binding is not part of native images)", 0, List.of());
+        }
         try {
             JCudaDriver.setExceptionsEnabled(true);
         } catch (LinkageError e) {

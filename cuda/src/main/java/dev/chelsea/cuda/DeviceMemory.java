@@ -43,7 +43,7 @@ final class DeviceMemory implements AutoCloseable {
     static void checkFits(long needed, String what) {
         long free = free();
         if (needed > free) {
-            throw new ModelLoadException(what + " needs " + Bytes.human(needed) + " of device memory, " + Bytes.human(free) + " is free");
+            throw new ModelLoadException(ModelLoadException.Reason.BACKEND, what + " needs " + Bytes.human(needed) + " of device memory, " + Bytes.human(free) + " is free");
         }
     }
 

@@ -61,7 +61,7 @@ public final class Backends {
         if (choice.required() != null) {
             Availability a = probe(choice.required(), device);
             if (!a.available()) {
-                throw new ModelLoadException("backend '" + choice.id() + "' is not available: " + a.detail()
+                throw new ModelLoadException(ModelLoadException.Reason.BACKEND, "backend '" + choice.id() + "' is not available: " + a.detail()
                         + (choice == BackendChoice.CUDA ? " (use backend 'cpu' or 'auto' to run on the CPU)" : ""));
             }
             LOG.log(System.Logger.Level.INFO, "backend {0}: {1}", choice.id(), a.detail());
@@ -75,7 +75,7 @@ public final class Backends {
         LOG.log(System.Logger.Level.INFO, "backend auto: CPU (CUDA not used: {0})", cuda.detail());
         BackendProvider cpu = provider(BackendType.CPU);
         if (cpu == null) {
-            throw new ModelLoadException("no CPU backend on the class path (is the engine jar's META-INF/services intact?)");
+            throw new ModelLoadException(ModelLoadException.Reason.BACKEND, "no CPU backend on the class path (is the engine jar's META-INF/services intact?)");
         }
         return cpu;
     }

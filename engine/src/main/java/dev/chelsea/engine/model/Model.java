@@ -102,7 +102,7 @@ public final class Model implements AutoCloseable {
         Backend.MemoryPool pool = backend.memory();
         if (m.bytesPerSequence() > pool.freeBytes()) {
             String fix = pool.name().equals("heap") ? "lower the context length or raise -Xmx" : "lower the context length";
-            throw new ModelLoadException(file.path(), "a context of " + ctx + " tokens needs " + m + ", but only "
+            throw new ModelLoadException(ModelLoadException.Reason.CONTEXT, file.path(), "a context of " + ctx + " tokens needs " + m + ", but only "
                     + Bytes.human(pool.freeBytes()) + " of " + pool.name() + " is available: " + fix);
         }
     }
@@ -167,14 +167,24 @@ public final class Model implements AutoCloseable {
         return tokenizer.encode(text, tokenizer.addsBos(), true);
     }
 
-    /**
-     * Tokens for a conversation rendered with the chat template, ending with the header of the
-     * assistant's turn. BOS is added unless the template already wrote it.
-     */
+    /** Tokens for a conversation rendered with this model's own chat template; see {@link #encodeChat(ChatTemplate, java.util.List)}. */
     public int[] encodeChat(List<ChatMessage> messages) {
-        ChatTemplate template = chatTemplate();
+        return encodeChat(chatTemplate(), messages);
+    }
+
+    /**
+     * Tokens for a conversation rendered with {@code template}, ending with the header of the
+     * assistant's turn: the one way a conversation becomes a prompt (the CLI and the LangChain4j
+     * models both come here). BOS is added as the vocabulary asks, unless the rendered text
+     * already starts with it; control tokens are parsed only if the template says so.
+     */
+    public int[] encodeChat(ChatTemplate template, List<ChatMessage> messages) {
         String text = template.render(messages, true);
-        return tokenizer.encode(text, tokenizer.addsBos() && !template.rendersBos(), true);
+        boolean special = template.parsesSpecialTokens();
+        int bos = tokenizer.bosId();
+        // Templates that write {{ bos_token }} say so; a text that starts with the BOS text carries it too.
+        boolean hasBos = template.rendersBos() || special && bos >= 0 && text.startsWith(tokenizer.tokenText(bos));
+        return tokenizer.encode(text, tokenizer.addsBos() && !hasBos, special);
     }
 
     public int contextLength() {

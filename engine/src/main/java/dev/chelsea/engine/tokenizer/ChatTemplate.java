@@ -29,4 +29,13 @@ public interface ChatTemplate {
     default boolean rendersBos() {
         return false;
     }
+
+    /**
+     * Whether control tokens written in the rendered text are parsed as such. True for real
+     * templates, whose markers are control tokens; a template that renders only the users' text
+     * (a fallback for base models) says false, so that "<|eot_id|>" typed by a user stays text.
+     */
+    default boolean parsesSpecialTokens() {
+        return true;
+    }
 }
