@@ -159,7 +159,7 @@ final class ToolCallParser {
         int pos = i;
         while (pos < text.length()) {
             if (!text.startsWith(marker, pos)) {
-                content.append(text, pos, text.length());
+                text(pos, text.length(), List.of(marker));
                 return;
             }
             int nameStart = pos + marker.length();
