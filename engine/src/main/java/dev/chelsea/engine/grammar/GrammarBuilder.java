@@ -505,29 +505,4 @@ final class GrammarBuilder {
             }
         }
     }
-
-    /** A growable int list. */
-    static final class Ints {
-        private int[] a = new int[8];
-        private int size;
-
-        void add(int v) {
-            if (size == a.length) {
-                a = Arrays.copyOf(a, size * 2);
-            }
-            a[size++] = v;
-        }
-
-        int get(int i) {
-            return a[i];
-        }
-
-        int size() {
-            return size;
-        }
-
-        int[] toArray() {
-            return Arrays.copyOf(a, size);
-        }
-    }
 }

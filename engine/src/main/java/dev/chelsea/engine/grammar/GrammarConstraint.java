@@ -6,7 +6,8 @@ import dev.chelsea.engine.tokenizer.Tokenizer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A {@link Grammar} bound to a tokenizer: at each step, the tokens whose bytes keep the output a
@@ -38,7 +39,8 @@ public final class GrammarConstraint implements TokenConstraint {
     private final byte[][] textTokenBytes;
     private final int words;
     private final int maxCached;
-    private final ConcurrentHashMap<Integer, StateMask> masks = new ConcurrentHashMap<>();
+    private final AtomicReferenceArray<StateMask> masks;
+    private final AtomicInteger cached = new AtomicInteger();
     private final Tokenizer tokenizer;
 
     /** What one automaton state allows without looking below it on the stack. */
@@ -52,6 +54,7 @@ public final class GrammarConstraint implements TokenConstraint {
         this.endOfGeneration = tokenizer.endOfGenerationTokens().clone();
         this.words = (tokenizer.vocabularySize() + 63) >>> 6;
         this.maxCached = (int) Math.max(64, CACHE_BYTES / (8L * words));
+        this.masks = new AtomicReferenceArray<>(grammar.stateCount());
         int[] ids = new int[textTokenTexts.size()];
         byte[][] bytes = new byte[ids.length][];
         int n = 0;
@@ -95,20 +98,26 @@ public final class GrammarConstraint implements TokenConstraint {
 
     /** Number of automaton states whose masks are cached. */
     int cachedStates() {
-        return masks.size();
+        return cached.get();
     }
 
     private StateMask maskFor(int q, TrieWalker w) {
         StateMask m = masks.get(q);
         if (m == null) {
             long[] accepted = new long[words];
-            TrieWalker.Ints deps = new TrieWalker.Ints();
+            Ints deps = new Ints();
             int max = trie.nodeCount() == 0 ? -1 : w.walk(0, trie.nodeCount(), q, TrieWalker.BASE, accepted, Integer.MAX_VALUE, deps);
             m = new StateMask(accepted, deps.toArray(), max);
-            if (masks.size() >= maxCached) {
-                masks.clear();
+            if (cached.get() >= maxCached) {
+                // a grammar this large rarely revisits old states; start over rather than track use
+                for (int i = 0; i < masks.length(); i++) {
+                    masks.set(i, null);
+                }
+                cached.set(0);
             }
-            masks.putIfAbsent(q, m);
+            if (masks.compareAndSet(q, null, m)) {
+                cached.incrementAndGet();
+            }
         }
         return m;
     }

@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Turns one JSON Schema (a parsed JSON value) into rules of a {@link GrammarBuilder}. The subset:
@@ -203,7 +204,7 @@ final class JsonSchemaCompiler {
                     throw invalid(path, "'required' with a non-string entry");
                 }
                 if (props == null || !props.containsKey(name)) {
-                    throw refuse(path, "required property '" + name + "' that 'properties' does not declare");
+                    throw refuse(path, "a required property ('" + name + "') that 'properties' does not declare");
                 }
                 required.add(name);
             }
@@ -287,7 +288,7 @@ final class JsonSchemaCompiler {
     }
 
     /** The rule for a schema, shared with equal schemas; created before its body so recursion works. */
-    private Rule shared(String name, Map<String, Object> s, java.util.function.Consumer<Rule> body) {
+    private Rule shared(String name, Map<String, Object> s, Consumer<Rule> body) {
         // references resolve against the root, so equal texts under different roots may differ
         String key = name.substring(0, name.indexOf(" at ")) + " " + Json.write(s) + " in " + rootPath;
         Rule r = shared.get(key);
@@ -337,7 +338,7 @@ final class JsonSchemaCompiler {
             return null;
         }
         if (Boolean.FALSE.equals(schema)) {
-            throw refuse(path, "the schema 'false', which no value satisfies");
+            throw new UnsupportedSchemaException("unsupported JSON Schema at " + path + ": the schema 'false' admits no value");
         }
         if (!(schema instanceof Map<?, ?> m)) {
             throw invalid(path, "a schema that is neither an object nor a boolean: " + (schema == null ? "null" : Json.write(schema)));

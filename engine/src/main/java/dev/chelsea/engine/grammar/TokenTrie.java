@@ -15,7 +15,7 @@ import java.util.WeakHashMap;
  * are left out (a constraint never allows them, end-of-generation tokens aside).
  *
  * <p>Built once per tokenizer and cached ({@link #of}); the Llama 3 vocabulary (128,256 tokens,
- * 831,311 bytes) gives about half a million nodes.
+ * 831,311 bytes) gives 274,520 nodes, built in under a second.
  */
 final class TokenTrie {
     private static final Map<Tokenizer, TokenTrie> CACHE = new WeakHashMap<>();

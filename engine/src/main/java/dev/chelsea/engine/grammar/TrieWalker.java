@@ -210,21 +210,4 @@ final class TrieWalker {
         frameCum[frames] = g.minComplete[returnState] + (parent >= 0 ? frameCum[parent] : 0);
         return frames++;
     }
-
-    /** A growable int list. */
-    static final class Ints {
-        private int[] a = new int[64];
-        private int size;
-
-        void add(int v) {
-            if (size == a.length) {
-                a = Arrays.copyOf(a, size * 2);
-            }
-            a[size++] = v;
-        }
-
-        int[] toArray() {
-            return Arrays.copyOf(a, size);
-        }
-    }
 }

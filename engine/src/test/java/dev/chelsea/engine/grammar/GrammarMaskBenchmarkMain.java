@@ -1,14 +1,14 @@
 package dev.chelsea.engine.grammar;
 
+import dev.chelsea.engine.tokenizer.ToolCallFormat;
+import dev.chelsea.engine.tokenizer.ToolDefinition;
 import dev.chelsea.engine.tokenizer.Tokenizer;
 import dev.chelsea.engine.tokenizer.Tokenizers;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 
@@ -24,7 +24,9 @@ import java.util.function.Supplier;
  *     [tokenizer.gguf=../shared/data/tokenizer/ggml-vocab-llama-bpe.gguf] [decode ms per step=89.4] [rounds=20]
  * </pre>
  *
- * "cold" is the first generation with a new constraint (each automaton state's cached part is
+ * Workloads: a LangChain4j-style record (nested object, enum, array), OpenAI's {@code json_object}
+ * (any object) on a pretty-printed document, and a Llama 3 tool call (tool choice auto, three
+ * tools). "cold" is the first generation with a new constraint (each automaton state's cached part is
  * computed when first met, a walk of the whole vocabulary trie); "warm" is every later
  * generation with the same constraint (schemas repeat: one AI service method, one tool set). The
  * JIT is warmed up on other constraints first. The decode time per step (default: 89.4 ms, the
@@ -130,11 +132,21 @@ public final class GrammarMaskBenchmarkMain {
         String anyDoc = "{\n  \"order\": {\n    \"id\": 1042,\n    \"items\": [\n      {\"sku\": \"A-17\", \"qty\": 2, \"price\": 9.99},\n"
                 + "      {\"sku\": \"B-3\", \"qty\": 1, \"price\": 24.5}\n    ],\n    \"gift\": false,\n    \"note\": null\n  },\n"
                 + "  \"customer\": \"Charles Babbage\"\n}";
+        List<ToolDefinition> tools = List.of(
+                ToolDefinition.of("get_weather", "Current weather", "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},"
+                        + "\"unit\":{\"type\":\"string\",\"enum\":[\"celsius\",\"fahrenheit\"]}},\"required\":[\"city\",\"unit\"]}"),
+                ToolDefinition.of("search_flights", "Flights between two airports", "{\"type\":\"object\",\"properties\":{"
+                        + "\"from\":{\"type\":\"string\"},\"to\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"
+                        + "\"passengers\":{\"type\":\"integer\"}},\"required\":[\"from\",\"to\",\"date\",\"passengers\"]}"),
+                ToolDefinition.of("send_email", "Send an email", "{\"type\":\"object\",\"properties\":{\"to\":{\"type\":\"array\","
+                        + "\"items\":{\"type\":\"string\"}},\"subject\":{\"type\":\"string\"},\"body\":{\"type\":\"string\"}},"
+                        + "\"required\":[\"to\",\"subject\",\"body\"]}"));
+        String toolDoc = "{\"name\": \"search_flights\", \"parameters\": {\"from\": \"LHR\", \"to\": \"JFK\", "
+                + "\"date\": \"2024-07-26\", \"passengers\": 2}}";
         List<Workload> out = new ArrayList<>();
         out.add(new Workload("record", () -> JsonSchemaGrammar.compile(record), recordDoc));
         out.add(new Workload("any object", JsonSchemaGrammar::anyObject, anyDoc));
-        Map<String, Object> unused = new LinkedHashMap<>();
-        unused.clear();
+        out.add(new Workload("tool call", () -> ToolCallGrammar.of(ToolCallFormat.LLAMA3_JSON, tools, false), toolDoc));
         return out;
     }
 }
