@@ -43,8 +43,13 @@ public final class GrammarConstraint implements TokenConstraint {
     private final AtomicInteger cached = new AtomicInteger();
     private final Tokenizer tokenizer;
 
-    /** What one automaton state allows without looking below it on the stack. */
-    private record StateMask(long[] accepted, int[] dependentNodes, int maxCompletion) {
+    /**
+     * What one automaton state allows without looking below it on the stack: the tokens, the trie
+     * nodes that need the stack, the longest completion (relative to the state's rule) after any
+     * of the tokens, and the tokens after which the completion is longer than before (with its
+     * length), which are the only ones a token budget can exclude while the state itself fits.
+     */
+    private record StateMask(long[] accepted, int[] dependentNodes, int maxCompletion, int[] growers, int[] growth) {
     }
 
     private GrammarConstraint(Grammar grammar, Tokenizer tokenizer, Collection<String> textTokenTexts) {
@@ -106,8 +111,11 @@ public final class GrammarConstraint implements TokenConstraint {
         if (m == null) {
             long[] accepted = new long[words];
             Ints deps = new Ints();
-            int max = trie.nodeCount() == 0 ? -1 : w.walk(0, trie.nodeCount(), q, TrieWalker.BASE, accepted, Integer.MAX_VALUE, deps);
-            m = new StateMask(accepted, deps.toArray(), max);
+            Ints growers = new Ints();
+            Ints growth = new Ints();
+            int max = trie.nodeCount() == 0 ? -1
+                    : w.walk(0, trie.nodeCount(), q, TrieWalker.BASE, accepted, Integer.MAX_VALUE, deps, growers, growth);
+            m = new StateMask(accepted, deps.toArray(), max, growers.toArray(), growth.toArray());
             if (cached.get() >= maxCached) {
                 // a grammar this large rarely revisits old states; start over rather than track use
                 for (int i = 0; i < masks.length(); i++) {
@@ -188,20 +196,29 @@ public final class GrammarConstraint implements TokenConstraint {
             int top = walker.load(stack, depth);
             int below = walker.cum(top);
             StateMask m = maskFor(q, walker);
-            if (m.maxCompletion < 0 || (long) m.maxCompletion + below <= limit) {
+            if ((long) grammar.minComplete[q] + below <= limit) {
                 System.arraycopy(m.accepted, 0, mask, 0, words);
+                if ((long) m.maxCompletion + below > limit) {
+                    // close to the budget: drop the tokens after which the output could not end in time
+                    for (int k = 0; k < m.growers.length; k++) {
+                        if ((long) m.growth[k] + below > limit) {
+                            mask[m.growers[k] >>> 6] &= ~(1L << m.growers[k]);
+                        }
+                    }
+                }
                 if (depth > 0) {
                     int q2 = walker.frameState(top);
                     int f2 = walker.frameParent(top);
                     for (int node : m.dependentNodes) {
-                        walker.walk(node, trie.skip[node], q2, f2, mask, limit, null);
+                        walker.walk(node, trie.skip[node], q2, f2, mask, limit, null, null, null);
                     }
                 }
             } else {
-                // close to the budget: decide every token against the real stack
+                // the budget is already short of the shortest completion: decide every token
+                // against the real stack, in case one long token closes enough
                 Arrays.fill(mask, 0);
                 if (trie.nodeCount() > 0) {
-                    walker.walk(0, trie.nodeCount(), q, top, mask, limit, null);
+                    walker.walk(0, trie.nodeCount(), q, top, mask, limit, null, null, null);
                 }
             }
             for (int k = 0; k < textTokens.length; k++) {

@@ -69,11 +69,13 @@ final class TrieWalker {
      * Walks the trie nodes {@code [from, to)} (one node's subtree, or the whole trie) from the state
      * {@code (q0, f0)} before them. A token whose walk succeeds gets its bit in {@code mask} if the
      * shortest completion after it is at most {@code limit} bytes. With a {@link #BASE} walk, nodes
-     * that need the caller's stack go to {@code deps} (and their subtrees are skipped).
+     * that need the caller's stack go to {@code deps} (and their subtrees are skipped), and
+     * tokens after which the completion is longer than from {@code q0} go to {@code growers}, with
+     * that length in {@code growth} (both may be null).
      *
      * @return the largest shortest completion after any allowed token, or -1 if none was allowed
      */
-    int walk(int from, int to, int q0, int f0, long[] mask, int limit, Ints deps) {
+    int walk(int from, int to, int q0, int f0, long[] mask, int limit, Ints deps, Ints growers, Ints growth) {
         frames = loaded;
         final int[] trans = g.trans;
         final int[] minC = g.minComplete;
@@ -88,6 +90,7 @@ final class TrieWalker {
         qs[base] = q0;
         fs[base] = f0;
         int maxMin = -1;
+        int before = minC[q0] + (f0 >= 0 ? frameCum[f0] : 0);
         int i = from;
         while (i < to) {
             int d = dep[i];
@@ -119,6 +122,10 @@ final class TrieWalker {
                     for (int k = k0; k < k1; k++) {
                         int tok = toks[k];
                         mask[tok >>> 6] |= 1L << tok;
+                        if (m > before && growers != null) {
+                            growers.add(tok);
+                            growth.add(m);
+                        }
                     }
                     maxMin = Math.max(maxMin, m);
                 }
