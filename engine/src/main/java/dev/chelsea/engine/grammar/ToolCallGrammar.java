@@ -22,7 +22,8 @@ import java.util.Set;
  *
  * <ul>
  * <li>{@link ToolCallFormat#HERMES}: text, then {@code <tool_call>\n{"name": .., "arguments": ..}\n</tool_call>}
- *     blocks (line breaks optional, one between blocks).</li>
+ *     blocks (line breaks optional, one between blocks); with tool choice "required", only a
+ *     {@code <think>..</think>} block may come before the first call.</li>
  * <li>{@link ToolCallFormat#LLAMA3_JSON}: an answer that starts with {@code {} is one call
  *     {@code {"name": .., "parameters": ..}}; any other first byte starts free text.</li>
  * <li>{@link ToolCallFormat#MISTRAL_NEMO}: text, then {@code [TOOL_CALLS][{"name": .., "arguments": ..}, ..]}.</li>
@@ -64,7 +65,14 @@ public final class ToolCallGrammar {
                 int x = optionalNewline(body, body.start());
                 x = optionalNewline(body, callObject(body, x, json, tools, "arguments", shared));
                 body.finish(body.literal(x, "</tool_call>"));
-                int marker = required ? top.literal(s, "<tool_call>") : freeText(top, s, "<tool_call>", true);
+                int marker;
+                if (required) {
+                    // a reasoning block may come first (Qwen3 writes one unless thinking is off)
+                    int think = freeText(top, top.literal(s, "<think>"), "</think>", false);
+                    marker = top.literal(top.join(s, optionalNewline(top, optionalNewline(top, think))), "<tool_call>");
+                } else {
+                    marker = freeText(top, s, "<tool_call>", true);
+                }
                 int loop = top.join(top.call(marker, body));
                 top.eps(top.call(top.literal(optionalNewline(top, loop), "<tool_call>"), body), loop);
                 top.finish(loop);

@@ -42,8 +42,8 @@ class ToolCallGrammarTest {
                 "<tool_call>{\"name\": \"unknown\", \"arguments\": {}}</tool_call>", "<tool_call>{\"arguments\": {}, \"name\": \"get\"}</tool_call>");
         assertTrue(auto.acceptsPrefix("text <tool_call>\n{\"name\": \"get_w"));
         Grammar required = ToolCallGrammar.of(ToolCallFormat.HERMES, TOOLS, true);
-        accepts(required, weather, weather + "\n" + weather);
-        rejects(required, "", "Sure." + weather);
+        accepts(required, weather, weather + "\n" + weather, "<think>\nWeather: call.\n</think>\n\n" + weather, "<think></think>" + weather);
+        rejects(required, "", "Sure." + weather, "<think>no call</think>", "<think>a</think> " + weather);
     }
 
     @Test

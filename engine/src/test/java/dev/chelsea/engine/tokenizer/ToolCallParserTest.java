@@ -36,13 +36,15 @@ class ToolCallParserTest {
     void malformedCallsAreReportedAndKeptAsText() {
         ToolCallParse p = ToolCallFormat.HERMES.parse("A<tool_call>{\"name\": \"f\", \"arguments\": {\"a\": }}</tool_call>"
                 + "<tool_call>{\"arguments\": {}}</tool_call><tool_call>{\"name\": \"g\", \"arguments\": [1]}</tool_call>"
-                + "<tool_call>{\"name\": \"ok\", \"arguments\": {}}</tool_call><tool_call>{\"name\": \"cut\", \"argu");
+                + "<tool_call>{\"name\": \"ok\", \"arguments\": {}}</tool_call><tool_call>get_weather(city=\"Paris\")</tool_call>"
+                + "<tool_call>{\"name\": \"cut\", \"argu");
         assertEquals(List.of(call("ok", "{}")), p.calls());
-        assertEquals(4, p.errors().size(), p.errors().toString());
+        assertEquals(5, p.errors().size(), p.errors().toString());
         assertTrue(p.errors().get(0).startsWith("the arguments of f are not a JSON object"), p.errors().get(0));
         assertTrue(p.errors().get(1).startsWith("the call has no \"name\""), p.errors().get(1));
         assertTrue(p.errors().get(2).startsWith("the arguments of g are not a JSON object"), p.errors().get(2));
-        assertTrue(p.errors().get(3).startsWith("unterminated tool call"), p.errors().get(3));
+        assertTrue(p.errors().get(3).startsWith("the call is not a JSON object: <tool_call>get_weather("), p.errors().get(3));
+        assertTrue(p.errors().get(4).startsWith("unterminated tool call"), p.errors().get(4));
         assertTrue(p.content().startsWith("A<tool_call>{\"name\": \"f\"") && p.content().endsWith("\"argu"), p.content());
     }
 
