@@ -25,6 +25,8 @@ import java.util.TreeMap;
  */
 final class GrammarBuilder {
     static final int INF = Integer.MAX_VALUE / 4;
+    /** At 1 KB of transition table per state, 20 MB; 60 optional properties in one object take 12,427 states. */
+    static final int MAX_STATES = 20_000;
 
     private final List<Rule> rules = new ArrayList<>();
 
@@ -154,6 +156,15 @@ final class GrammarBuilder {
             offset[r + 1] = offset[r] + dfa[r].size();
         }
         int total = offset[n];
+        if (total > MAX_STATES) {
+            int largest = 0;
+            for (int r = 1; r < n; r++) {
+                largest = dfa[r].size() > dfa[largest].size() ? r : largest;
+            }
+            throw new GrammarException("the grammar is too large: " + total + " automaton states, at most " + MAX_STATES + " ("
+                    + dfa[largest].size() + " in rule " + rules.get(largest).name + "; an object's optional properties make it grow "
+                    + "with the square of their number: make more of them required)");
+        }
         int[] ruleOf = new int[total];
         for (int r = 0; r < n; r++) {
             Arrays.fill(ruleOf, offset[r], offset[r + 1], r);
@@ -367,32 +378,79 @@ final class GrammarBuilder {
         }
     }
 
-    /** Fewest bytes from each state to the end of its rule (INF if it cannot end), by relaxation. */
+    /**
+     * Fewest bytes from each state to the end of its rule (INF if it cannot end): per rule a
+     * shortest-path search back from its accepting states (a byte costs 1, a call what its rule
+     * costs), repeated over the rules until the costs of calls settle (recursion).
+     */
     private static int[] minimumCompletion(Dfa[] dfa, int[] offset, int total) {
         int[] min = new int[total];
         Arrays.fill(min, INF);
+        int n = dfa.length;
+        // reverse edges per rule: for each target, the sources and the callee (-1 for a byte edge)
+        List<int[][]> reverse = new ArrayList<>();
+        for (Dfa d : dfa) {
+            List<List<int[]>> into = new ArrayList<>();
+            for (int s = 0; s < d.size(); s++) {
+                into.add(new ArrayList<>());
+            }
+            for (int s = 0; s < d.size(); s++) {
+                BitSet seen = new BitSet();
+                for (int b = 0; b < 256; b++) {
+                    int t = d.next[s][b];
+                    if (t >= 0 && !seen.get(t)) {
+                        seen.set(t);
+                        into.get(t).add(new int[]{s, -1});
+                    }
+                }
+                for (int[] c : d.calls[s]) {
+                    into.get(c[1]).add(new int[]{s, c[0]});
+                }
+            }
+            int[][] flat = new int[d.size()][];
+            for (int t = 0; t < d.size(); t++) {
+                flat[t] = into.get(t).stream().flatMapToInt(java.util.Arrays::stream).toArray();
+            }
+            reverse.add(flat);
+        }
         boolean changed = true;
         while (changed) {
             changed = false;
-            for (int r = 0; r < dfa.length; r++) {
+            for (int r = 0; r < n; r++) {
                 Dfa d = dfa[r];
+                int o = offset[r];
+                int[] dist = new int[d.size()];
+                Arrays.fill(dist, INF);
+                java.util.PriorityQueue<long[]> queue = new java.util.PriorityQueue<>((x, y) -> Long.compare(x[0], y[0]));
                 for (int s = 0; s < d.size(); s++) {
-                    int best = d.accepting[s] ? 0 : INF;
-                    for (int b = 0; b < 256; b++) {
-                        int t = d.next[s][b];
-                        if (t >= 0 && min[offset[r] + t] < INF) {
-                            best = Math.min(best, 1 + min[offset[r] + t]);
+                    if (d.accepting[s]) {
+                        dist[s] = 0;
+                        queue.add(new long[]{0, s});
+                    }
+                }
+                while (!queue.isEmpty()) {
+                    long[] e = queue.poll();
+                    int t = (int) e[1];
+                    if (e[0] > dist[t]) {
+                        continue;
+                    }
+                    int[] in = reverse.get(r)[t];
+                    for (int k = 0; k < in.length; k += 2) {
+                        int src = in[k];
+                        int cost = in[k + 1] < 0 ? 1 : min[offset[in[k + 1]]];
+                        if (cost >= INF) {
+                            continue;
+                        }
+                        int cand = dist[t] + cost;
+                        if (cand < dist[src]) {
+                            dist[src] = cand;
+                            queue.add(new long[]{cand, src});
                         }
                     }
-                    for (int[] c : d.calls[s]) {
-                        int a = min[offset[c[0]]];
-                        int b = min[offset[r] + c[1]];
-                        if (a < INF && b < INF) {
-                            best = Math.min(best, a + b);
-                        }
-                    }
-                    if (best < min[offset[r] + s]) {
-                        min[offset[r] + s] = best;
+                }
+                for (int s = 0; s < d.size(); s++) {
+                    if (dist[s] != min[o + s]) {
+                        min[o + s] = dist[s];
                         changed = true;
                     }
                 }

@@ -3,8 +3,11 @@ package dev.chelsea.engine.grammar;
 import dev.chelsea.engine.grammar.GrammarBuilder.Rule;
 import dev.chelsea.engine.json.Json;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -225,20 +228,45 @@ final class JsonSchemaCompiler {
         }
         List<String> names = new ArrayList<>(props.keySet());
         int n = names.size();
-        // after[i]: the junction after property i (index n stands for "{" with no property yet)
+        // after each property the keys that may come next form a trie (the automaton's states there);
+        // optional properties make these tries grow with the square of their number
+        long estimate = 0;
+        for (int last = -1; last < n; last++) {
+            Set<String> prefixes = new HashSet<>();
+            for (int j = last + 1; j < n; j++) {
+                String key = Json.quote(names.get(j));
+                for (int k = 1; k < key.length(); k++) {
+                    prefixes.add(key.substring(0, k));
+                }
+                if (required.contains(names.get(j))) {
+                    break;
+                }
+            }
+            estimate += prefixes.size() + 2;
+        }
+        if (estimate > GrammarBuilder.MAX_STATES) {
+            throw refuse(path, "an object with this many optional properties (" + (n - required.size()) + " of " + n
+                    + ", about " + estimate + " automaton states, at most " + GrammarBuilder.MAX_STATES
+                    + "; the states grow with the square of their number: make more of them required)");
+        }
+        // after[i]: the junction after property i (index n stands for "{" with no property yet);
+        // key[j]: the state right after property j's key, shared by every place the key may come,
+        // so that the automaton has one path per property from there on
         int[] after = new int[n + 1];
+        int[] key = new int[n];
         after[n] = json.token(r, from, "{");
         for (int i = 0; i < n; i++) {
             after[i] = r.state();
+            key[i] = r.state();
         }
         int close = r.state();
         for (int last = -1; last < n; last++) {
             int at = last < 0 ? after[n] : after[last];
+            int next = last < 0 ? at : json.token(r, at, ",");
             for (int j = last + 1; j < n; j++) {
-                int s0 = last < 0 ? at : json.token(r, at, ",");
-                int key = json.token(r, r.literal(s0, Json.quote(names.get(j))), ":");
-                String p = path + ".properties." + names.get(j);
-                r.eps(json.optWs(r, value(r, key, props.get(names.get(j)), p)), after[j]);
+                byte[] quoted = Json.quote(names.get(j)).getBytes(StandardCharsets.UTF_8);
+                int x = r.literal(next, Arrays.copyOf(quoted, quoted.length - 1));
+                r.range(x, quoted[quoted.length - 1] & 0xFF, quoted[quoted.length - 1] & 0xFF, key[j]);
                 if (required.contains(names.get(j))) {
                     break; // no later property may come before a required one
                 }
@@ -250,6 +278,10 @@ final class JsonSchemaCompiler {
             if (rest) {
                 r.eps(r.literal(at, "}"), close);
             }
+        }
+        for (int j = 0; j < n; j++) {
+            String p = path + ".properties." + names.get(j);
+            r.eps(json.optWs(r, value(r, json.token(r, json.optWs(r, key[j]), ":"), props.get(names.get(j)), p)), after[j]);
         }
         return close;
     }

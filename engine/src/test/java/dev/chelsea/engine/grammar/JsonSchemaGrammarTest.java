@@ -129,6 +129,13 @@ class JsonSchemaGrammarTest {
             UnsupportedSchemaException e = assertThrows(UnsupportedSchemaException.class, () -> JsonSchemaGrammar.compile(c[0]), c[0]);
             assertEquals("unsupported JSON Schema " + c[1], e.getMessage());
         }
+        StringBuilder many = new StringBuilder("{\"type\":\"object\",\"properties\":{");
+        for (int i = 0; i < 250; i++) {
+            many.append(i == 0 ? "" : ",").append("\"p").append(i).append("\":{\"type\":\"integer\"}");
+        }
+        UnsupportedSchemaException large = assertThrows(UnsupportedSchemaException.class, () -> JsonSchemaGrammar.compile(many + "}}"));
+        assertTrue(large.getMessage().startsWith("unsupported JSON Schema at $: an object with this many optional properties (250 of 250"),
+                large.getMessage());
         UnsupportedSchemaException e = assertThrows(UnsupportedSchemaException.class, () -> JsonSchemaGrammar.compile(
                 "{\"anyOf\":[{\"type\":\"array\",\"items\":{\"type\":\"string\"}},{\"type\":\"array\",\"items\":{\"type\":\"integer\"}}]}"));
         assertTrue(e.getMessage().startsWith("unsupported JSON Schema: rule anyOf at $: the byte '[' can start array at $.anyOf[0] "
