@@ -63,6 +63,17 @@ class GrammarConstraintTest {
     }
 
     @Test
+    void statesAreWalkedOnceAndSharedByLaterGenerations() {
+        GrammarConstraint c = GrammarConstraint.of(JsonSchemaGrammar.compile(PERSON), small);
+        assertEquals(0, c.cachedStates());
+        randomWalk(c, small, 5, 60, Integer.MAX_VALUE, false);
+        int seen = c.cachedStates();
+        assertTrue(seen > 0 && seen <= c.grammar().stateCount());
+        randomWalk(c, small, 5, 60, Integer.MAX_VALUE, false);
+        assertEquals(seen, c.cachedStates(), "the same walk again needs no new state");
+    }
+
+    @Test
     void aTightBudgetStillEndsInACompleteValue() {
         GrammarConstraint c = GrammarConstraint.of(JsonSchemaGrammar.compile(PERSON), small);
         int min = c.grammar().minimumLength();
