@@ -19,6 +19,7 @@ public final class LoadedModel {
     private final java.util.Map<String, GenerationQueue> queues = new java.util.LinkedHashMap<>();
     private final long loadNanos;
     private final java.util.Set<String> notices = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final ConstraintCache constraints = new ConstraintCache();
     int leases;
 
     LoadedModel(ModelKey key, Model model, long loadNanos) {
@@ -65,6 +66,11 @@ public final class LoadedModel {
     /** How long loading took. */
     public long loadNanos() {
         return loadNanos;
+    }
+
+    /** Compiled JSON and tool-call grammars for this model's vocabulary, shared by its chat models. */
+    ConstraintCache constraints() {
+        return constraints;
     }
 
     /** True the first time {@code notice} is given for this model: a warning shared by its chat models is logged once. */
