@@ -177,6 +177,14 @@ class OpenAiServerTest {
         assertFalse(schemas.contains("JsonNode"), schemas);
         assertEquals(2, doc.getList("components.schemas.ChatCompletionStop.oneOf").size());
         assertEquals(2, doc.getList("components.schemas.ChatCompletionMessageContent.oneOf").size());
+        // tool calls: in answers, in stream chunks, and as a finish reason
+        assertEquals("#/components/schemas/ChatCompletionMessageToolCall",
+                doc.getString("components.schemas.ChatCompletionAssistantMessage.properties.tool_calls.items.$ref"));
+        assertEquals("#/components/schemas/ChatCompletionChunkToolCall",
+                doc.getString("components.schemas.ChatCompletionChunkDelta.properties.tool_calls.items.$ref"));
+        assertTrue(doc.getList("components.schemas.ChatCompletionChoice.properties.finish_reason.enum").contains("tool_calls"));
+        assertTrue(doc.getList("components.schemas.ChatCompletionChunkChoice.properties.finish_reason.enum").contains("tool_calls"));
+        assertTrue(doc.getString("components.schemas.ChatCompletionRequest.properties.tools.description").contains("held to"));
         assertTrue(doc.getMap("paths").containsKey("/v1/models/{id}"));
         Map<String, Object> stream = doc.getMap("paths.'/chat/stream'.post.responses");
         assertTrue(stream.keySet().containsAll(List.of("200", "400", "503")), stream.toString());
