@@ -20,7 +20,6 @@ namespace chelsea {
 // ---- launch constants (README.md states them for the host) ----
 constexpr int MATVEC_THREADS = 256;  // 8 warps, one weight row per warp at a time
 constexpr int MATVEC_ROWS = MATVEC_THREADS / 32;
-constexpr int MATVEC_MAX_N = 8;      // activations per launch (tokens or sequences)
 constexpr int GEMM_THREADS = 128;    // 4 warps, each a 32x32 piece of the 64x64 tile
 constexpr int GEMM_BM = 64;          // weight rows per tile
 constexpr int GEMM_BN = 64;          // tokens per tile

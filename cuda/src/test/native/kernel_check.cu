@@ -527,7 +527,9 @@ static void checkGetRows(Fmt f, int rows, int cols, Rng& rng) {
 }
 
 // ---------------------------------------------------------------- matvec
-static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, int gridOverride = 0) {
+// accumulate: y starts as random values and the kernel adds to them.
+static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, int gridOverride = 0,
+                        bool accumulate = false) {
     const size_t rb = rowBytes(f, cols);
     std::vector<uint8_t> w(rb * rows);
     for (int r = 0; r < rows; ++r) genRow(f, w.data() + rb * r, cols, rng);
@@ -536,6 +538,7 @@ static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, i
     const bool q = blockFormat(f);
     const std::vector<double> xs = q ? quantizeX(x) : std::vector<double>(x.begin(), x.end());
     std::vector<double> ref(static_cast<size_t>(n) * rows), l1(ref.size()), row(cols);
+    const std::vector<float> y0 = accumulate ? randomFloats(ref.size(), rng) : std::vector<float>();
     double trueRel = 0;  // error of the quantized-x result against exact x, for information
     for (int r = 0; r < rows; ++r) {
         refRow(f, w.data() + rb * r, cols, row.data());
@@ -549,8 +552,9 @@ static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, i
                 st += pt;
                 at += std::fabs(pt);
             }
-            ref[static_cast<size_t>(b) * rows + r] = s;
-            l1[static_cast<size_t>(b) * rows + r] = a;
+            const size_t i = static_cast<size_t>(b) * rows + r;
+            ref[i] = s + (accumulate ? y0[i] : 0.0);
+            l1[i] = a + (accumulate ? std::fabs(y0[i]) : 0.0);
             trueRel = std::max(trueRel, std::fabs(s - st) / at);
         }
     }
@@ -572,10 +576,15 @@ static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, i
             }
             CK(cu.FuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, static_cast<int>(smem)));
         }
-        dy.poison();
-        int rv = rows, cv = cols, nv = n;
+        if (accumulate) {
+            dy.up(y0);
+        } else {
+            dy.poison();
+        }
+        int rv = rows, cv = cols, nv = n, av = accumulate ? 1 : 0;
         std::vector<void*> args = {&dw.p, &dx.p, &dy.p, &rv, &cv};
         if (batch) args.push_back(&nv);
+        args.push_back(&av);
         Launch l{fn, {static_cast<unsigned>(grid), 1, 1}, {256, 1, 1}, smem, args};
         l.run();
         auto y = dy.down<float>(ref.size());
@@ -588,13 +597,14 @@ static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, i
             absErr = std::max(absErr, e);
             relErr = std::max(relErr, e / std::max(l1[i], 1e-30));
         }
-        if (time) {
+        if (time && !accumulate) {
             const double ms = timeMs({l}, 20);
             gbs.push_back((w.size() + x.size() * 4.0 + ref.size() * 4.0) / (ms * 1e6));
         }
     }
     std::string shape = std::to_string(rows) + "x" + std::to_string(cols) + " n=" + std::to_string(n);
     if (gridOverride) shape += " grid=" + std::to_string(gridOverride);
+    if (accumulate) shape += " y+=";
     std::string perf = perfPair(gbs, "GB/s");
     if (q) {
         char note[64];
@@ -605,11 +615,12 @@ static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, i
 }
 
 // ---------------------------------------------------------------- gemm
-static void checkGemm(Fmt f, int rows, int cols, int T, Rng& rng, bool time, int rowStep = 1) {
+static void checkGemm(Fmt f, int rows, int cols, int T, Rng& rng, bool time, int rowStep = 1, bool accumulate = false) {
     const size_t rb = rowBytes(f, cols);
     std::vector<uint8_t> w(rb * rows);
     for (int r = 0; r < rows; ++r) genRow(f, w.data() + rb * r, cols, rng);
     std::vector<float> x = randomFloats(static_cast<size_t>(T) * cols, rng);
+    const std::vector<float> y0 = accumulate ? randomFloats(static_cast<size_t>(T) * rows, rng) : std::vector<float>();
     Buf dw(w.size()), dx(x.size() * 4), dy(static_cast<size_t>(T) * rows * 4);
     dw.up(w);
     dx.up(x);
@@ -619,10 +630,14 @@ static void checkGemm(Fmt f, int rows, int cols, int T, Rng& rng, bool time, int
     std::vector<double> row(cols);
     std::vector<float> y;
     for (auto& m : g_mods) {
-        dy.poison();
-        int rv = rows, cv = cols, tv = T;
+        if (accumulate) {
+            dy.up(y0);
+        } else {
+            dy.poison();
+        }
+        int rv = rows, cv = cols, tv = T, av = accumulate ? 1 : 0;
         Launch l{m.fn(name), {static_cast<unsigned>(cdiv(T, 64)), static_cast<unsigned>(cdiv(rows, 64)), 1},
-                 {128, 1, 1}, 0, {&dw.p, &dx.p, &dy.p, &rv, &cv, &tv}};
+                 {128, 1, 1}, 0, {&dw.p, &dx.p, &dy.p, &rv, &cv, &tv, &av}};
         l.run();
         y = dy.down<float>(static_cast<size_t>(T) * rows);
         for (float v : y)
@@ -640,18 +655,23 @@ static void checkGemm(Fmt f, int rows, int cols, int T, Rng& rng, bool time, int
                     s += p;
                     a += std::fabs(p);
                 }
+                if (accumulate) {
+                    s += y0[static_cast<size_t>(t) * rows + r];
+                    a += std::fabs(y0[static_cast<size_t>(t) * rows + r]);
+                }
                 const double e = std::fabs(y[static_cast<size_t>(t) * rows + r] - s);
                 absErr = std::max(absErr, e);
                 relErr = std::max(relErr, e / std::max(a, 1e-30));
             }
         }
-        if (time) {
+        if (time && !accumulate) {
             const double ms = timeMs({l}, 10);
             tf.push_back(2.0 * rows * cols * T / (ms * 1e9));
         }
     }
     std::string shape = std::to_string(rows) + "x" + std::to_string(cols) + " T=" + std::to_string(T);
     if (rowStep > 1) shape += " (rows/" + std::to_string(rowStep) + ")";
+    if (accumulate) shape += " Y+=";
     report(name, shape, absErr, relErr, 2e-3, perfPair(tf, "GFLOP/s"));
 }
 
@@ -1177,6 +1197,9 @@ int main(int argc, char** argv) {
     checkMatvec(F32, 64, 172, 2, rng, false);
     checkMatvec(F16, 77, 63, 5, rng, false);
     checkMatvec(BF16, 100, 1000, 1, rng, false);
+    checkMatvec(Q8_0, 256, 512, 1, rng, false, 0, true);
+    checkMatvec(Q4_K, 256, 512, 3, rng, false, 0, true);
+    checkMatvec(F32, 100, 172, 1, rng, false, 0, true);
     if (!g_quick) {
         for (Fmt f : fast) {
             checkMatvec(f, 2048, 8192, 1, rng, true);
@@ -1193,6 +1216,7 @@ int main(int argc, char** argv) {
     checkGemm(F32, 172, 64, 77, rng, false);
     checkGemm(F32, 64, 172, 5, rng, false);
     checkGemm(F16, 100, 63, 130, rng, false);
+    checkGemm(Q6_K, 300, 512, 70, rng, false, 1, true);
     if (!g_quick) checkGemm(Q4_K, 8192, 2048, 512, rng, true, 64);
 
     checkRmsnorm(1, 2048, false, rng);
