@@ -43,7 +43,7 @@ CH_DEV void matvec_block_format(const uint8_t* __restrict__ W, const float* __re
         float acc[NB];
 #pragma unroll
         for (int n = 0; n < NB; ++n) acc[n] = 0.f;
-#pragma unroll 2
+#pragma unroll(NB <= 2 ? 2 : 1)  // two blocks of loads in flight; larger batches have more work per load
         for (int ib = lane / F::LPB; ib < nb; ib += 32 / F::LPB) {
             F::template mv<NB>(row + static_cast<size_t>(ib) * F::BYTES, part, xq + ib * F::QK, xd + ib * (F::QK / 32),
                                cols, acc);
@@ -63,7 +63,7 @@ CH_DEV void matvec_float_format(const uint8_t* __restrict__ W, const float* __re
 #pragma unroll
         for (int n = 0; n < NB; ++n) acc[n] = 0.f;
         if ((cols & 7) == 0) {
-#pragma unroll 2
+#pragma unroll(NB <= 2 ? 2 : 1)  // two blocks of loads in flight; larger batches have more work per load
             for (int k = lane * 8; k < cols; k += 256) {
                 float w[8];
                 F::decode8(row, k, cols, w);
