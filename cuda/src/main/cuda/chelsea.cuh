@@ -199,8 +199,10 @@ struct BF16 {
 };
 
 // Q8_0: { f16 d; int8 qs[32]; } value = d * q. 34 bytes: 2-byte aligned.
+// Four lanes per block: a warp's 16-bit loads then span 8 blocks (272 bytes, about 9 sectors) rather
+// than 16; L1 moves every sector an instruction's lanes touch, so narrower is cheaper.
 struct Q8_0 {
-    static constexpr int QK = 32, BYTES = 34, LPB = 2;
+    static constexpr int QK = 32, BYTES = 34, LPB = 4;
     static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
     static CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
         const uint8_t* b = row + static_cast<size_t>(k >> 5) * BYTES;
@@ -213,16 +215,16 @@ struct Q8_0 {
             v[4 + i] = d * static_cast<float>(sbyte(w1, i));
         }
     }
-    // part p: values 16p .. 16p+15.
+    // part p: values 8p .. 8p+7.
     template <int NB>
     static CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
         const float d = f16(ld16(b));
-        const uint8_t* q = b + 2 + 16 * p;
-        const uint32_t w0 = ld32a2(q), w1 = ld32a2(q + 4), w2 = ld32a2(q + 8), w3 = ld32a2(q + 12);
+        const uint8_t* q = b + 2 + 8 * p;
+        const uint32_t w0 = ld32a2(q), w1 = ld32a2(q + 4);
 #pragma unroll
         for (int n = 0; n < NB; ++n) {
-            const int4 x = xq16(xq + n * cols + 16 * p);
-            const int s = dp4a(w0, x.x, dp4a(w1, x.y, dp4a(w2, x.z, dp4a(w3, x.w, 0))));
+            const int2 x = *reinterpret_cast<const int2*>(xq + n * cols + 8 * p);
+            const int s = dp4a(w0, x.x, dp4a(w1, x.y, 0));
             acc[n] += d * xd[n * (cols >> 5)].x * static_cast<float>(s);
         }
     }
@@ -460,9 +462,10 @@ struct Q5_K {
 // In half h, for l < 32 and t in {0, 1}: value l + 32t takes the low nibble of ql[64h + l + 32t],
 // value l + 64 + 32t its high nibble; their top two bits are bits 2t..2t+1 and 2t+4..2t+5 of
 // qh[32h + l]; scales: sc[8h + l/16 + 2t] and sc[8h + l/16 + 4 + 2t]; value = d*sc*(q-32).
-// 210 bytes: 2-byte aligned.
+// 210 bytes: 2-byte aligned. A whole warp per block, so that its 16-bit loads span one block (about
+// 8 sectors) rather than four.
 struct Q6_K {
-    static constexpr int QK = 256, BYTES = 210, LPB = 8;
+    static constexpr int QK = 256, BYTES = 210, LPB = 32;
     static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
     static CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
         const uint8_t* b = row + static_cast<size_t>(k >> 8) * BYTES;
@@ -480,31 +483,25 @@ struct Q6_K {
             v[4 + i] = ds * static_cast<float>(a1 - 32);
         }
     }
-    // part p: h = p/4, t = (p/2)%2, lp = p%2: l = 16lp..16lp+15, the low and high nibble values.
+    // part p: h = p/16, t = (p/8)%2, l = 4(p%8): the low-nibble values 128h + 32t + l .. +3 and the
+    // high-nibble values 64 further on.
     template <int NB>
     static CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
-        const int h = p >> 2, t = (p >> 1) & 1, lp = p & 1;
-        const uint8_t* ql = b + 64 * h + 32 * t + 16 * lp;
-        const uint8_t* qh = b + 128 + 32 * h + 16 * lp;
+        const int h = p >> 4, t = (p >> 3) & 1, l = 4 * (p & 7);
+        const uint32_t w = ld32a2(b + 64 * h + 32 * t + l), e = ld32a2(b + 128 + 32 * h + l);
         const float d = f16(ld16(b + 208));
-        const float sl = static_cast<float>(ld8s(b + 192 + 8 * h + lp + 2 * t));
-        const float sh = static_cast<float>(ld8s(b + 192 + 8 * h + lp + 4 + 2 * t));
-        uint32_t lo[4], hi[4];
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            const uint32_t w = ld32a2(ql + 4 * i), e = ld32a2(qh + 4 * i);
-            lo[i] = __vsub4((w & 0x0F0F0F0Fu) | (((e >> (2 * t)) & 0x03030303u) << 4), 0x20202020u);
-            hi[i] = __vsub4(((w >> 4) & 0x0F0F0F0Fu) | (((e >> (2 * t + 4)) & 0x03030303u) << 4), 0x20202020u);
-        }
-        const int8_t* x = xq + 128 * h + 32 * t + 16 * lp;
+        const float sl = static_cast<float>(ld8s(b + 192 + 8 * h + (l >> 4) + 2 * t));
+        const float sh = static_cast<float>(ld8s(b + 192 + 8 * h + (l >> 4) + 4 + 2 * t));
+        const uint32_t lo = __vsub4((w & 0x0F0F0F0Fu) | (((e >> (2 * t)) & 0x03030303u) << 4), 0x20202020u);
+        const uint32_t hi = __vsub4(((w >> 4) & 0x0F0F0F0Fu) | (((e >> (2 * t + 4)) & 0x03030303u) << 4), 0x20202020u);
+        const int8_t* x = xq + 128 * h + 32 * t + l;
         const float2* dxp = xd + 4 * h + t;
 #pragma unroll
         for (int n = 0; n < NB; ++n) {
-            const int4 xl = xq16(x + n * cols), xh = xq16(x + n * cols + 64);
-            const int s0 = dp4a(lo[0], xl.x, dp4a(lo[1], xl.y, dp4a(lo[2], xl.z, dp4a(lo[3], xl.w, 0))));
-            const int s1 = dp4a(hi[0], xh.x, dp4a(hi[1], xh.y, dp4a(hi[2], xh.z, dp4a(hi[3], xh.w, 0))));
+            const int xl = *reinterpret_cast<const int*>(x + n * cols);
+            const int xh = *reinterpret_cast<const int*>(x + n * cols + 64);
             const float dx0 = dxp[n * (cols >> 5)].x, dx1 = dxp[n * (cols >> 5) + 2].x;
-            acc[n] += d * (sl * dx0 * static_cast<float>(s0) + sh * dx1 * static_cast<float>(s1));
+            acc[n] += d * (sl * dx0 * static_cast<float>(dp4a(lo, xl, 0)) + sh * dx1 * static_cast<float>(dp4a(hi, xh, 0)));
         }
     }
 };

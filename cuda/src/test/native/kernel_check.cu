@@ -604,7 +604,7 @@ static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, i
     const bool batch = n > 1;
     const std::string name = std::string("chelsea_matvec_") + kFmt[f].name + (batch ? "_batch" : "");
     const unsigned smem = q ? static_cast<unsigned>(n * cols + n * (cols / 32) * 8) : 0u;
-    const int grid = gridOverride > 0 ? gridOverride : std::min(cdiv(rows, 8), 4 * g_sms);
+    const int grid = gridOverride > 0 ? gridOverride : std::min(cdiv(rows, 8), 8 * g_sms);
     double absErr = 0, relErr = 0;
     std::vector<double> gbs;
     for (auto& m : g_mods) {
