@@ -44,27 +44,29 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 for u in "${units[@]}"; do echo "#include \"$u\""; done > "$tmp/chelsea-kernels.cu"
 
-"$nvcc" -arch=compute_80 -ptx -O3 -std=c++17 -I "$src" "$tmp/chelsea-kernels.cu" -o "$tmp/nvcc.ptx"
+# Relative file names from here on: ptxas records its input's path in the cubin.
+cd "$tmp"
+"$nvcc" -arch=compute_80 -ptx -O3 -std=c++17 -I "$src" chelsea-kernels.cu -o nvcc.ptx
 
-version="$(grep -m1 '^\.version ' "$tmp/nvcc.ptx" | cut -d' ' -f2)"
+version="$(grep -m1 '^\.version ' nvcc.ptx | cut -d' ' -f2)"
 case "$version" in
     8.0|9.0) ;;
     *) echo "build-kernels: unexpected PTX version '$version' from $nvcc" >&2; exit 1 ;;
 esac
-grep -q '^\.target sm_80$' "$tmp/nvcc.ptx" || { echo "build-kernels: PTX target is not sm_80" >&2; exit 1; }
+grep -q '^\.target sm_80$' nvcc.ptx || { echo "build-kernels: PTX target is not sm_80" >&2; exit 1; }
 {
     echo "// chelsea-sources-sha256: $sha"
-    sed -e 's/^\.version 9\.0$/.version 8.0/' "$tmp/nvcc.ptx"
-} > "$tmp/chelsea-kernels.ptx"
-grep -q '^\.version 8\.0$' "$tmp/chelsea-kernels.ptx"
+    sed -e 's/^\.version 9\.0$/.version 8.0/' nvcc.ptx
+} > chelsea-kernels.ptx
+grep -q '^\.version 8\.0$' chelsea-kernels.ptx
 
 flags=()
 [[ $verbose == 1 ]] && flags=(-v)
-"$ptxas" -arch=sm_80 -O3 "${flags[@]}" "$tmp/chelsea-kernels.ptx" -o "$tmp/sm_80.cubin"
-"$ptxas" -arch=sm_90 -O3 "${flags[@]}" "$tmp/chelsea-kernels.ptx" -o "$tmp/chelsea-kernels.sm_90.cubin"
+"$ptxas" -arch=sm_80 -O3 "${flags[@]}" chelsea-kernels.ptx -o sm_80.cubin
+"$ptxas" -arch=sm_90 -O3 "${flags[@]}" chelsea-kernels.ptx -o chelsea-kernels.sm_90.cubin
 
 mkdir -p "$out"
-cp "$tmp/chelsea-kernels.ptx" "$tmp/chelsea-kernels.sm_90.cubin" "$out/"
+cp chelsea-kernels.ptx chelsea-kernels.sm_90.cubin "$out/"
 kernels="$(grep -c '^\.visible \.entry ' "$out/chelsea-kernels.ptx")"
 echo "build-kernels: $kernels kernels, sources sha256 $sha"
 echo "  $(wc -c < "$out/chelsea-kernels.ptx") bytes  ${out#"$here/"}/chelsea-kernels.ptx"
