@@ -16,14 +16,26 @@
 #   byte order of their names), so that a test can see that the PTX matches them. Nothing in the
 #   output depends on the time or on paths: two runs write identical files.
 #
-# Usage: cuda/build-kernels.sh [--verbose]   (--verbose prints ptxas's register and spill report)
+# When the checked-in PTX already carries the sources' hash and the cubin exists, nothing is
+# rebuilt (the Maven build calls this script on every build where nvcc exists; ptxas does not
+# always write the same cubin twice, so rebuilding would change a tracked file for nothing).
+#
+# Usage: cuda/build-kernels.sh [--verbose] [--force]   (--verbose prints ptxas's register and
+# spill report; --force rebuilds even when the files are up to date)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 src="$here/src/main/cuda"
 out="$here/src/main/resources/dev/chelsea/cuda"
 verbose=0
-[[ "${1:-}" == "--verbose" ]] && verbose=1
+force=0
+for arg in "$@"; do
+    case "$arg" in
+        --verbose) verbose=1 ;;
+        --force) force=1 ;;
+        *) echo "build-kernels: unknown option $arg" >&2; exit 2 ;;
+    esac
+done
 
 cuda_bin="${CUDA_HOME:-/usr/local/cuda}/bin"
 nvcc="$(command -v nvcc || true)"
@@ -39,6 +51,11 @@ cd "$src"
 mapfile -t sources < <(LC_ALL=C ls -1 -- *.cu *.cuh | LC_ALL=C sort)
 mapfile -t units < <(LC_ALL=C ls -1 -- *.cu | LC_ALL=C sort)
 sha="$(cat -- "${sources[@]}" | sha256sum | cut -d' ' -f1)"
+if [[ $force == 0 && $verbose == 0 && -f "$out/chelsea-kernels.sm_90.cubin" ]] \
+        && [[ "$(head -n 1 "$out/chelsea-kernels.ptx" 2>/dev/null)" == "// chelsea-sources-sha256: $sha" ]]; then
+    echo "build-kernels: up to date (sources sha256 $sha)"
+    exit 0
+fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
