@@ -88,11 +88,12 @@ final class AnswerReader {
     }
 
     private ToolCallParse parse(String answer, boolean complete) {
-        if (shape.callsNeedTag()) {
+        String marker = shape.answerOrMarker();
+        if (marker != null) {
             String t = answer.stripLeading();
-            if (!t.startsWith(OutputShape.PYTHON_TAG)) {
-                // a JSON answer, or (while streaming) perhaps the tag's first characters
-                String content = !complete && OutputShape.PYTHON_TAG.startsWith(t) ? "" : answer.strip();
+            if (!t.startsWith(marker)) {
+                // the JSON answer, or (while streaming) perhaps the marker's first characters
+                String content = !complete && marker.startsWith(t) ? "" : answer.strip();
                 return new ToolCallParse(content, List.of(), null, List.of());
             }
         }

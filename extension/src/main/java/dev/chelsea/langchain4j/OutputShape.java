@@ -41,22 +41,19 @@ final class OutputShape {
      * deserialization that the grammar is there to guarantee. The engine's default is 16.
      */
     static final JsonSchemaOptions JSON_OPTIONS = new JsonSchemaOptions(9, 16, 40);
-    /** The Llama 3.1 marker that starts a call when a JSON answer could start the same way. */
-    static final String PYTHON_TAG = "<|python_tag|>";
-
-    static final OutputShape TEXT = new OutputShape(List.of(), null, false, null, null);
+    static final OutputShape TEXT = new OutputShape(List.of(), null, null, null, null);
 
     private final List<ToolDefinition> promptTools;
     private final ToolCallFormat callFormat;
-    private final boolean callsNeedTag;
+    private final String answerOrMarker;
     private final TokenConstraint constraint;
     private final String instruction;
 
-    private OutputShape(List<ToolDefinition> promptTools, ToolCallFormat callFormat, boolean callsNeedTag, TokenConstraint constraint,
+    private OutputShape(List<ToolDefinition> promptTools, ToolCallFormat callFormat, String answerOrMarker, TokenConstraint constraint,
                         String instruction) {
         this.promptTools = promptTools;
         this.callFormat = callFormat;
-        this.callsNeedTag = callsNeedTag;
+        this.answerOrMarker = answerOrMarker;
         this.constraint = constraint;
         this.instruction = instruction;
     }
@@ -86,14 +83,15 @@ final class OutputShape {
             String key = "tools " + format + " required=" + required + " " + toolsJson(tools) + " " + (alongside == null ? "" : Json.write(alongside));
             TokenConstraint c = loaded.constraints().get(key, () -> ToolCallGrammar.constraint(
                     toolGrammar(format, tools, required, alongside), format, loaded.model().tokenizer()));
-            return new OutputShape(tools, format, alongside != null && format == ToolCallFormat.LLAMA3_JSON, c,
+            // beside a JSON answer, the grammar starts calls with the format's first marker (Llama's: <|python_tag|>)
+            return new OutputShape(tools, format, alongside == null ? null : format.markers().getFirst(), c,
                     required ? null : instruction(answer));
         }
         if (answer != null) {
             Map<String, Object> schema = Schemas.withoutFormat(answer);
             TokenConstraint c = loaded.constraints().get("json " + Json.write(schema),
                     () -> GrammarConstraint.of(jsonGrammar(schema), loaded.model().tokenizer()));
-            return new OutputShape(List.of(), null, false, c, instruction(answer));
+            return new OutputShape(List.of(), null, null, c, instruction(answer));
         }
         return TEXT;
     }
@@ -108,9 +106,13 @@ final class OutputShape {
         return callFormat;
     }
 
-    /** Whether a call must start with {@link #PYTHON_TAG} (Llama, beside a JSON answer); other answers are content. */
-    boolean callsNeedTag() {
-        return callsNeedTag;
+    /**
+     * With a JSON answer beside tools: the marker that an answer of calls starts with (the grammar
+     * allows nothing else); an answer that does not is the JSON value, all content, whatever its
+     * strings hold. Null otherwise.
+     */
+    String answerOrMarker() {
+        return answerOrMarker;
     }
 
     /** The grammar the output follows, or null for free text. */
