@@ -128,6 +128,20 @@ public final class KvCache<S extends KvStore> implements AutoCloseable {
         recordSlots();
     }
 
+    /**
+     * Compresses the part of a prompt read so far down to the budget of the tokens seen, without
+     * ending the prompt (chunked prefill, {@link KvCacheConfig#promptChunk()}): the rest of the
+     * prompt then attends over the compressed cache, and the KV held stays near the budget plus
+     * one piece instead of growing to the whole prompt. Nothing happens once the prompt has ended
+     * (decode-time compression takes over) or for a policy that never compresses.
+     */
+    public void compressPrompt() {
+        if (inPrompt) {
+            maybeCompress(true);
+            recordSlots();
+        }
+    }
+
     private void recordSlots() {
         for (int l = 0; l < committedSlots.length; l++) {
             committedSlots[l] = store.slots(l);

@@ -19,9 +19,14 @@ import java.util.List;
  *                     get more, upper layers less, same total; PyramidKV's schedule)
  * @param globalTopK   Chelsea only: rank merge edges across all chunks of a pass instead of taking
  *                     the same number from every chunk (hits the budget exactly)
+ * @param promptChunk  0 (the default): a prompt is read whole, then compressed to its budget, so its
+ *                     KV peaks at the full prompt. N > 0: a long prompt is read N tokens at a time and
+ *                     compressed to the budget of the tokens read so far after each piece, so the KV
+ *                     held stays near budget + N (later pieces attend over the compressed cache: an
+ *                     approximation of the method, measured by {@code bin/chelsea prompt-chunks})
  */
 public record KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
-                            int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK) {
+                            int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK, int promptChunk) {
     public static final List<String> POLICIES = KvPolicies.names();
     public static final List<String> LAYER_BUDGETS = List.of("uniform", "pyramid");
     public static final String DEFAULT_POLICY = "chelsea";
@@ -55,6 +60,16 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
             throw new IllegalArgumentException("unknown per-layer budget schedule '" + layerBudgets + "' (known: "
                     + String.join(", ", LAYER_BUDGETS) + ")");
         }
+        if (promptChunk != 0 && promptChunk < chunkSize) {
+            throw new IllegalArgumentException("prompt chunk must be 0 (compress a prompt once it is read) or at least the chunk size ("
+                    + chunkSize + "), got " + promptChunk);
+        }
+    }
+
+    /** The configuration without prompt chunking: a prompt is compressed once it is read. */
+    public KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
+                         int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK) {
+        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, 0);
     }
 
     /** The configuration without the extensions (uniform layer budgets, per-chunk edge ranking). */
@@ -72,38 +87,42 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
     }
 
     public KvCacheConfig withPolicy(String p) {
-        return new KvCacheConfig(p, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(p, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk);
     }
 
     public KvCacheConfig withKeptRatio(double r) {
-        return new KvCacheConfig(policy, r, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, r, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk);
     }
 
     public KvCacheConfig withBudget(int b) {
-        return new KvCacheConfig(policy, keptRatio, b, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, b, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk);
     }
 
     public KvCacheConfig withChunkSize(int c) {
-        return new KvCacheConfig(policy, keptRatio, budget, c, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, budget, c, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk);
     }
 
     public KvCacheConfig withSinkTokens(int s) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, s, recentWindow, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, s, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk);
     }
 
     public KvCacheConfig withRecentWindow(int w) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, w, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, w, sizeBias, layerBudgets, globalTopK, promptChunk);
     }
 
     public KvCacheConfig withSizeBias(boolean on) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, on, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, on, layerBudgets, globalTopK, promptChunk);
     }
 
     public KvCacheConfig withLayerBudgets(String schedule) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, schedule, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, schedule, globalTopK, promptChunk);
     }
 
     public KvCacheConfig withGlobalTopK(boolean on) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, on);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, on, promptChunk);
+    }
+
+    public KvCacheConfig withPromptChunk(int tokens) {
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, tokens);
     }
 }

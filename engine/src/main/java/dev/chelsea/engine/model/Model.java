@@ -247,7 +247,8 @@ public final class Model implements AutoCloseable {
      */
     public Session newSession(KvCacheConfig kv, UnaryOperator<KvStore> wrapStore) {
         checkKvCache(kv);
-        return new Session(backend, backend.newSequence(kv, contextLength, Math.min(contextLength, backend.maxBatch()), wrapStore), contextLength, config.vocabSize());
+        return new Session(backend, backend.newSequence(kv, contextLength, Math.min(contextLength, backend.maxBatch()), wrapStore), contextLength,
+                config.vocabSize(), kv.promptChunk());
     }
 
     @Override

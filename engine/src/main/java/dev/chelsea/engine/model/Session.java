@@ -17,12 +17,14 @@ public final class Session implements AutoCloseable {
     private final Sequence sequence;
     private final int contextLength;
     private final int vocab;
+    private final int promptChunk;
 
-    Session(Backend backend, Sequence sequence, int contextLength, int vocab) {
+    Session(Backend backend, Sequence sequence, int contextLength, int vocab, int promptChunk) {
         this.backend = backend;
         this.sequence = sequence;
         this.contextLength = contextLength;
         this.vocab = vocab;
+        this.promptChunk = promptChunk;
     }
 
     public int position() {
@@ -49,10 +51,20 @@ public final class Session implements AutoCloseable {
 
     /**
      * Processes a prompt in batches and tells the cache the prompt is complete (its policy may
-     * compress now). Returns the logits of the last token.
+     * compress now). Returns the logits of the last token. With a prompt chunk configured
+     * ({@link dev.chelsea.engine.kv.KvCacheConfig#promptChunk()}), the cache is compressed after
+     * every piece of that many tokens, so a prompt longer than the budget never sits whole in memory.
      */
     public float[] prefill(int[] tokens) {
-        float[] logits = feed(tokens, 0, tokens.length);
+        checkRoom(tokens.length);
+        int piece = promptChunk > 0 ? promptChunk : Integer.MAX_VALUE;
+        int start = 0;
+        while (tokens.length - start > piece) {
+            feed(tokens, start, piece);
+            sequence.cache().compressPrompt();
+            start += piece;
+        }
+        float[] logits = feed(tokens, start, tokens.length - start);
         sequence.cache().endPrefill();
         return logits;
     }

@@ -58,13 +58,17 @@ final class BenchCommand extends Command {
                   --kv P,...             KV policies to compare; the first is the baseline (default full)
                   --json                 print one JSON object per result line instead of a table
                 """ + KV_USAGE.replace("  --kv POLICY        KV cache policy: full, chelsea, streaming, h2o, snapkv (default full)\n", "")
-                + COMMON_USAGE;
+                + PROMPT_CHUNK_USAGE + """
+                  With --prompt-chunk every policy reads the context itself in compressed pieces ("fill peak" is
+                  then its most KV bytes while reading); without, the context is read once and copied.
+                """ + COMMON_USAGE;
     }
 
     @Override
     List<String> valueOptions() {
         List<String> o = new ArrayList<>(List.of("model", "prompt-tokens", "gen-tokens", "context-depth", "repetitions", "context"));
         o.addAll(KV);
+        o.add(PROMPT_CHUNK);
         return o;
     }
 
@@ -78,13 +82,15 @@ final class BenchCommand extends Command {
      *                             by the policies that copy it) or, for h2o and snapkv, their own prefill
      * @param kvBytes              bytes held after decoding
      * @param kvPeakBytes          most bytes held after a decode step (the context before its compression is not counted)
+     * @param fillPeakBytes        most bytes held while the context was put into the cache: the whole context,
+     *                             unless the policy reads it in compressed pieces ({@code --prompt-chunk})
      * @param prefillCompressionMs the compression at the end of the context prompt
      * @param compressions         compressions during decoding (included in the decode time)
      * @param compressionMsPerCall their mean duration
      * @param compressionShare     the fraction of the decode time they took
      */
     record Result(String policy, int depth, double fillSeconds, double prefillTps, double decodeTps, long kvBytes, long kvPeakBytes,
-                  double prefillCompressionMs, long compressions, double compressionMsPerCall, double compressionShare, double ratio) {
+                  long fillPeakBytes, double prefillCompressionMs, long compressions, double compressionMsPerCall, double compressionShare, double ratio) {
     }
 
     /** Tokens between two decode-time compressions of a policy in steady state (0: it never compresses during decoding). */
@@ -158,12 +164,14 @@ final class BenchCommand extends Command {
                 for (int pi = 0; pi < policies.size(); pi++) {
                     KvCacheConfig kv = policies.get(pi);
                     double fillSeconds = 0, decode = 0, prefillCompMs = 0, compMs = 0, share = 0;
-                    long comps = 0, decodePeak = 0;
+                    long comps = 0, decodePeak = 0, fillPeak = 0;
                     KvStats last = null;
                     for (int r = 0; r < reps; r++) {
                         Session s = model.newSession(kv);
                         float[] logits = contextLogits;
-                        if (depth > 0 && readsAttention(kv)) {
+                        // h2o and snapkv score the prompt's attention, and a chunked prompt compresses as it is
+                        // read: those read the context themselves instead of copying the full cache's
+                        if (depth > 0 && (readsAttention(kv) || kv.promptChunk() > 0)) {
                             long p0 = System.nanoTime();
                             logits = s.prefill(Arrays.copyOf(fill, depth));
                             fillSeconds += (System.nanoTime() - p0) / 1e9 / reps;
@@ -174,6 +182,7 @@ final class BenchCommand extends Command {
                             fillSeconds = contextSeconds;
                         }
                         KvStats before = s.cache().stats();
+                        fillPeak = Math.max(fillPeak, before.peakBytes());
                         int token = logits == null ? prompt[0] : Ops.argmax(logits, 0, logits.length);
                         long peak = 0;
                         long t0 = System.nanoTime();
@@ -195,7 +204,7 @@ final class BenchCommand extends Command {
                     if (pi == 0) {
                         baseline = decode;
                     }
-                    Result res = new Result(kv.policy(), depth, fillSeconds, prefill[pi], decode, last.totalBytes(), decodePeak, prefillCompMs,
+                    Result res = new Result(kv.policy(), depth, fillSeconds, prefill[pi], decode, last.totalBytes(), decodePeak, fillPeak, prefillCompMs,
                             comps / reps, comps == 0 ? 0 : compMs / comps, share, decode / baseline);
                     results.add(res);
                     if (comps == 0 && compressionCycle(kv) > 0 && kv.keptRatio() * (depth + genTokens) > kv.sinkTokens() + kv.recentWindow()) {
@@ -287,7 +296,8 @@ final class BenchCommand extends Command {
                 + ", \"prompt_tokens\": " + pp + ", \"gen_tokens\": " + tg + ", \"context_depth\": " + r.depth()
                 + String.format(Locale.ROOT, ", \"context_fill_s\": %.3f", r.fillSeconds())
                 + String.format(Locale.ROOT, ", \"prefill_tokens_per_s\": %.3f, \"decode_tokens_per_s\": %.3f", r.prefillTps(), r.decodeTps())
-                + ", \"kv_bytes\": " + r.kvBytes() + ", \"kv_bytes_peak\": " + r.kvPeakBytes()
+                + ", \"kv_bytes\": " + r.kvBytes() + ", \"kv_bytes_peak\": " + r.kvPeakBytes() + ", \"fill_kv_bytes_peak\": " + r.fillPeakBytes()
+                + ", \"prompt_chunk\": " + kv.promptChunk()
                 + String.format(Locale.ROOT, ", \"prefill_compression_ms\": %.3f", r.prefillCompressionMs())
                 + ", \"compressions\": " + r.compressions()
                 + String.format(Locale.ROOT, ", \"compression_ms_per_call\": %.3f, \"compression_share_of_decode\": %.4f"
@@ -295,13 +305,14 @@ final class BenchCommand extends Command {
     }
 
     private static void printTable(PrintStream out, int pp, int tg, List<Result> results, String baseline) {
-        String h = "%-10s %7s %9s %12s %12s %11s %11s %11s %6s %10s %7s %9s%n";
-        out.printf(h, "kv", "depth", "fill s", "pp" + pp + " t/s", "tg" + tg + " t/s", "KV bytes", "KV peak", "prompt cl.", "calls",
+        String h = "%-10s %7s %9s %11s %12s %12s %11s %11s %11s %6s %10s %7s %9s%n";
+        out.printf(h, "kv", "depth", "fill s", "fill peak", "pp" + pp + " t/s", "tg" + tg + " t/s", "KV bytes", "KV peak", "prompt cl.", "calls",
                 "ms/call", "share", "vs " + baseline);
         for (Result r : results) {
             boolean none = r.compressions() == 0;
-            out.printf(Locale.ROOT, "%-10s %7d %9.1f %12.2f %12.2f %11s %11s %11s %6d %10s %6.1f%% %8.2fx%n", r.policy(), r.depth(),
-                    r.fillSeconds(), r.prefillTps(), r.decodeTps(), Bytes.human(r.kvBytes()), Bytes.human(r.kvPeakBytes()),
+            out.printf(Locale.ROOT, "%-10s %7d %9.1f %11s %12.2f %12.2f %11s %11s %11s %6d %10s %6.1f%% %8.2fx%n", r.policy(), r.depth(),
+                    r.fillSeconds(), r.depth() == 0 ? "-" : Bytes.human(r.fillPeakBytes()), r.prefillTps(), r.decodeTps(),
+                    Bytes.human(r.kvBytes()), Bytes.human(r.kvPeakBytes()),
                     r.prefillCompressionMs() == 0 ? "-" : String.format(Locale.ROOT, "%.1f ms", r.prefillCompressionMs()), r.compressions(),
                     none ? "-" : String.format(Locale.ROOT, "%.3f", r.compressionMsPerCall()), 100 * r.compressionShare(), r.ratio());
         }

@@ -29,6 +29,12 @@ abstract class Command {
               --layer-budgets L  uniform or pyramid (lower layers keep more, same total) (default uniform)
               --global-topk      Chelsea: rank merges across chunks instead of the same number per chunk
             """;
+    /** For the commands that read prompts (prefill); the others read texts online anyway. */
+    static final String PROMPT_CHUNK = "prompt-chunk";
+    static final String PROMPT_CHUNK_USAGE = """
+              --prompt-chunk N   read a long prompt N tokens at a time, compressing after each piece, so its KV
+                                 stays near budget + N (default 0: compress once the whole prompt is read)
+            """;
     static final String COMMON_USAGE = """
               --threads N        worker threads (default: all processors)
               --backend B        auto, cpu or cuda (default auto: CUDA when a GPU is usable)
@@ -92,7 +98,7 @@ abstract class Command {
                     a.integer("budget", 0), a.integer("chunk", KvCacheConfig.DEFAULT_CHUNK_SIZE),
                     a.integer("sinks", KvCacheConfig.DEFAULT_SINK_TOKENS), a.integer("window", KvCacheConfig.DEFAULT_RECENT_WINDOW),
                     !a.flag("no-size-bias"), a.string("layer-budgets", KvCacheConfig.DEFAULT_LAYER_BUDGETS),
-                    a.flag("global-topk"));
+                    a.flag("global-topk"), a.integer(PROMPT_CHUNK, 0));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -42,7 +42,7 @@ final class GenerateCommand extends Command {
                   --stop TEXT          stop string (repeatable)
                   --context N          context length (default: the model's, at most 4096)
                   --quiet              no statistics on stderr
-                """ + KV_USAGE + COMMON_USAGE;
+                """ + KV_USAGE + PROMPT_CHUNK_USAGE + COMMON_USAGE;
     }
 
     @Override
@@ -50,6 +50,7 @@ final class GenerateCommand extends Command {
         List<String> o = new ArrayList<>(List.of("model", "prompt", "system", "max-tokens", "temperature", "top-k", "top-p",
                 "min-p", "repeat-penalty", "seed", "stop", "context"));
         o.addAll(KV);
+        o.add(PROMPT_CHUNK);
         return o;
     }
 

@@ -53,13 +53,14 @@ final class RetrievalCommand extends Command {
                   --plain              do not use the chat template even if the model has one
                   --json               print one JSON object instead of a table
                 An answer is correct when the first number in it is the expected one.
-                """ + KV_USAGE + COMMON_USAGE;
+                """ + KV_USAGE + PROMPT_CHUNK_USAGE + COMMON_USAGE;
     }
 
     @Override
     List<String> valueOptions() {
         List<String> o = new ArrayList<>(List.of("model", "file", "limit", "length", "depth", "trials", "answer-tokens", "context"));
         o.addAll(KV);
+        o.add(PROMPT_CHUNK);
         return o;
     }
 
@@ -214,10 +215,11 @@ final class RetrievalCommand extends Command {
                     o.skipped() ? "-" : o.correct() ? "yes" : "no", answer);
         }
         Summary s = Summary.of(outcomes);
-        out.printf(Locale.ROOT, "accuracy %s (%d of %d run); %d of %d skipped as longer than the context of %d; KV peak %s (the prompt,"
-                + " read whole), %s after answering%n",
+        out.printf(Locale.ROOT, "accuracy %s (%d of %d run); %d of %d skipped as longer than the context of %d; KV peak %s (%s),"
+                + " %s after answering%n",
                 s.run() == 0 ? "n/a" : String.format(Locale.ROOT, "%.1f%%", 100 * s.accuracy()), s.correct(), s.run(), s.skipped(),
                 outcomes.size(), model.contextLength(), Bytes.human(s.peakBytes()),
+                kv.promptChunk() > 0 ? "the prompt read " + kv.promptChunk() + " tokens at a time" : "the prompt, read whole",
                 Bytes.human(Math.round(s.finalBytes())));
     }
 }

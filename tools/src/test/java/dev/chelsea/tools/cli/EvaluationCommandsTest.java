@@ -121,7 +121,11 @@ class EvaluationCommandsTest {
                 new String[] {"retrieval", "--model", stories(), "--passkey", "--depth", "2"},
                 new String[] {"compare", "--model", stories(), "--self-text", "1", "--ratios", "0.5,1.5"},
                 new String[] {"compare", "--model", stories(), "--self-text", "1", "--kv", "chelsea,lru"},
-                new String[] {"compare", "--model", stories(), "--self-text", "1", "--kept-ratio", "0.5"})) {
+                new String[] {"compare", "--model", stories(), "--self-text", "1", "--kept-ratio", "0.5"},
+                new String[] {"prompt-chunks", "--model", stories(), "--self-text", "1", "--kv", "full"},
+                new String[] {"prompt-chunks", "--model", stories(), "--self-text", "1", "--pieces", "32"},
+                new String[] {"prompt-chunks", "--model", stories(), "--self-text", "1", "--pieces", "a"},
+                new String[] {"perplexity", "--model", stories(), "--self-text", "1", "--prompt-chunk", "64"})) {
             MainTest.Run r = run(a);
             assertEquals(2, r.code(), String.join(" ", a) + "\n" + r.err());
             assertTrue(r.err().startsWith("error: ") && r.err().contains("usage:"), r.err());
@@ -215,6 +219,25 @@ class EvaluationCommandsTest {
 
     @Test
     @SuppressWarnings("unchecked")
+    void promptChunksBoundThePeakAndReportTheQualityCost() {
+        Map<String, Object> j = json(run(args(new String[] {"prompt-chunks", "--model", stories(), "--self-text", "1", "--context", "400",
+                "--next", "8", "--kept-ratio", "0.2", "--pieces", "64", "--json"}, SMALL)));
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) (List<?>) j.get("rows");
+        assertEquals(List.of("full", "whole", "every 64"), rows.stream().map(r -> r.get("prompt_read")).toList());
+        Map<String, Object> full = rows.get(0), whole = rows.get(1), every = rows.get(2);
+        assertEquals(0.0, num(full, "kl"), 1e-9);
+        assertEquals(1.0, num(full, "greedy"));
+        // compressed once read, the prompt's own last logits are the full cache's
+        assertEquals(0.0, num(whole, "kl"), 1e-6);
+        assertTrue(num(every, "kl") > 0, every.toString());
+        // read whole, the peak is the prompt (plus Chelsea's sizes); in pieces of 64 it stays near the 20% budget plus 64 tokens
+        assertTrue(num(whole, "kv_peak_bytes") >= num(full, "kv_peak_bytes"), rows.toString());
+        assertTrue(num(every, "kv_peak_bytes") < 0.6 * num(whole, "kv_peak_bytes"), rows.toString());
+        assertEquals(num(whole, "kv_final_bytes"), num(every, "kv_final_bytes"), 0.05 * num(whole, "kv_final_bytes"));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
     void matchMemoryKeepsEveryPolicyWithinStreamingsBytes() {
         Map<String, Object> j = json(run(args(new String[] {"compare", "--model", stories(), "--self-text", "1", "--context", "256",
                 "--next", "8", "--ratios", "0.3", "--match-memory", "--json"}, SMALL)));
@@ -255,5 +278,23 @@ class EvaluationCommandsTest {
         // Both copy the one context that was read.
         assertTrue(num(full, "context_fill_s") > 0, full.toString());
         assertEquals(num(full, "context_fill_s"), num(chelsea, "context_fill_s"), 1e-9);
+        // a copied context peaks at the whole context (Chelsea's cluster sizes on top)
+        assertTrue(num(chelsea, "fill_kv_bytes_peak") >= num(full, "fill_kv_bytes_peak") && num(full, "fill_kv_bytes_peak") > 0,
+                chelsea + "\n" + full);
+    }
+
+    @Test
+    void benchWithPromptChunksReadsTheContextInCompressedPieces() {
+        MainTest.Run r = run("bench", "--model", stories(), "--kv", "full,chelsea", "--kept-ratio", "0.2", "--context-depth", "320",
+                "--chunk", "16", "--window", "16", "--prompt-tokens", "16", "--gen-tokens", "8", "--prompt-chunk", "64", "--threads", "1",
+                "--json");
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        Map<String, Object> full = Json.parseObject(lines.get(0)), chelsea = Json.parseObject(lines.get(1));
+        assertEquals(64, num(chelsea, "prompt_chunk"));
+        // 20% of 320 tokens plus a piece of 64: about 128 of 320 slots, and Chelsea's sizes on top
+        assertTrue(num(chelsea, "fill_kv_bytes_peak") < 0.55 * num(full, "fill_kv_bytes_peak"), chelsea + "\n" + full);
+        assertTrue(num(chelsea, "context_fill_s") > 0 && num(chelsea, "context_fill_s") != num(full, "context_fill_s"),
+                "each policy reads the context itself");
     }
 }
