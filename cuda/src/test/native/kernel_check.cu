@@ -67,11 +67,14 @@ struct Driver {
 };
 static Driver cu;
 
-#ifdef CHELSEA_EMU
-#include "emu/emu_driver.h"
-#else
+// Built with -DCHELSEA_EMU the checker is linked with the host emulator's driver (emu/emu_driver.cpp,
+// exported with -rdynamic) and finds the same functions in itself.
 static bool loadDriver(std::string& why) {
+#ifdef CHELSEA_EMU
+    void* h = dlopen(nullptr, RTLD_NOW);
+#else
     void* h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+#endif
     if (!h) {
         const char* e = dlerror();
         why = std::string("libcuda.so.1 cannot be loaded: ") + (e ? e : "?");
@@ -114,7 +117,6 @@ static bool loadDriver(std::string& why) {
     sym(cu.GetErrorString, "cuGetErrorString");
     return ok;
 }
-#endif
 
 static std::string errText(CUresult r) {
     const char* n = nullptr;
