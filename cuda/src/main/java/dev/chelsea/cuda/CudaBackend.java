@@ -16,6 +16,7 @@ import dev.chelsea.engine.kv.KvPolicy;
 import dev.chelsea.engine.kv.KvStore;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUstream;
 
 import java.util.EnumSet;
 import java.util.List;
@@ -163,10 +164,19 @@ final class CudaBackend implements Backend {
         throw new IllegalArgumentException("the sequence belongs to another model or backend");
     }
 
-    /** Full caches only, for now: Chelsea's merges and eviction on the device are the next step. */
+    /** Full caches and eviction ({@code streaming}); Chelsea's merges on the device are the next step. */
     @Override
     public Set<KvStore.Feature> kvFeatures() {
-        return EnumSet.of(KvStore.Feature.POSITIONS);
+        return CudaKvStore.FEATURES;
+    }
+
+    /** Launches on a sequence's stream (its KV store's compaction). */
+    Launcher launcher(CUstream stream) {
+        return kernels.on(stream);
+    }
+
+    KernelCalls calls() {
+        return forward.calls();
     }
 
     @Override

@@ -187,6 +187,47 @@ class CudaGpuTest {
         }
     }
 
+    /**
+     * {@code streaming} (sinks and a recent window) evicts on the device with the moves the CPU store
+     * applies: after a prompt longer than its budget and at every decode step, the same slots hold
+     * the same positions as on the CPU, and the logits match within the usual tolerance.
+     */
+    @Test
+    void streamingEvictsOnTheDeviceAsOnTheCpu() throws IOException {
+        Path file = Shared.stories();
+        KvCacheConfig streaming = KvCacheConfig.full().withPolicy("streaming").withSinkTokens(4).withRecentWindow(8).withBudget(24);
+        try (Model cpu = Model.load(file, new ModelOptions(2, 512, BackendChoice.CPU));
+             Model gpu = Model.load(file, new ModelOptions(2, 512, BackendChoice.CUDA))) {
+            int vocab = cpu.config().vocabSize();
+            int[] prompt = tokens(file, GpuTests.size(200, 45), vocab);
+            try (Session c = cpu.newSession(streaming); Session g = gpu.newSession(streaming)) {
+                double worst = compare("streaming prefill", c.prefill(prompt), g.prefill(prompt), vocab, 1e-2);
+                int next = prompt[prompt.length - 1];
+                for (int i = 0; i < GpuTests.size(40, 12); i++) {
+                    samePositions(c, g, "after step " + i);
+                    float[] lc = c.decode(next);
+                    worst = Math.max(worst, compare("streaming decode " + i, lc, g.decode(next), vocab, 1e-2));
+                    next = Ops.argmax(lc, 0, vocab);
+                }
+                samePositions(c, g, "at the end");
+                assertEquals(24, g.cache().store().slots(0));
+                System.out.printf("streaming: worst relative logit error %.2e (tolerance 1e-2)%n", worst);
+            }
+        }
+    }
+
+    private static void samePositions(Session cpu, Session gpu, String when) {
+        var a = cpu.cache().store();
+        var b = gpu.cache().store();
+        for (int l = 0; l < a.layout().layers(); l++) {
+            for (int h = 0; h < a.layout().kvHeads(); h++) {
+                assertEquals(a.slots(l), b.slots(l), "slots of layer " + l + " " + when);
+                assertArrayEquals(Arrays.copyOf(a.positions(l, h), a.slots(l)), Arrays.copyOf(b.positions(l, h), b.slots(l)),
+                        "positions of layer " + l + ", head " + h + " " + when);
+            }
+        }
+    }
+
     @Test
     void greedyStoriesAreTheCpusWordForWord() {
         try (Model cpu = Model.load(Shared.stories(), new ModelOptions(2, 512, BackendChoice.CPU));
@@ -236,8 +277,8 @@ class CudaGpuTest {
     void policiesTheGpuStoreCannotRunAreRefusedByName() {
         try (Model gpu = Model.load(Shared.stories(), new ModelOptions(1, 256, BackendChoice.CUDA))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gpu.newSession(KvCacheConfig.defaults()));
-            assertTrue(e.getMessage().contains("'chelsea' cannot run on the cuda backend") && e.getMessage().contains("policies that run there: full"),
-                    e.getMessage());
+            assertTrue(e.getMessage().contains("'chelsea' cannot run on the cuda backend")
+                    && e.getMessage().contains("policies that run there: full, streaming"), e.getMessage());
         }
     }
 
