@@ -361,6 +361,36 @@ extern "C" __global__ void __launch_bounds__(ATTN_THREADS)
     }
 }
 
+// Moves slots within one layer's store (eviction and order-keeping compaction): for each head h and
+// run r < nRuns, runs[(h*nRuns + r)*3 + {0,1,2}] = (from, to, count), slots to + j take the key,
+// value, position and log size (when given) of slots from + j for j = 0 .. count-1, runs in order
+// and slots in increasing j: memmove semantics for to <= from, and a later run may read what an
+// earlier one wrote. Each thread owns its columns d of every slot, so the moves need no barrier.
+// Grid kvHeads, block 128. Runs with count 0 pad heads that have fewer.
+extern "C" __global__ void __launch_bounds__(ATTN_THREADS)
+    chelsea_kv_move(__half* __restrict__ kc, __half* __restrict__ vc, int* __restrict__ slotPos, float* __restrict__ logSize,
+                    const int* __restrict__ runs, int nRuns, int kvHeads, int headDim, int capacity) {
+    const int h = blockIdx.x;
+    if (h >= kvHeads) return;
+    const size_t base = static_cast<size_t>(h) * capacity;
+    for (int r = 0; r < nRuns; ++r) {
+        const int* run = runs + (static_cast<size_t>(h) * nRuns + r) * 3;
+        const int from = run[0], to = run[1], count = run[2];
+        if (count <= 0 || from < 0 || to < 0 || from + count > capacity || to + count > capacity) continue;
+        for (int j = 0; j < count; ++j) {
+            const size_t src = base + from + j, dst = base + to + j;
+            for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
+                kc[dst * headDim + d] = kc[src * headDim + d];
+                vc[dst * headDim + d] = vc[src * headDim + d];
+            }
+            if (threadIdx.x == 0) {
+                slotPos[dst] = slotPos[src];
+                if (logSize != nullptr) logSize[dst] = logSize[src];
+            }
+        }
+    }
+}
+
 // Merges the splits of chelsea_attn_decode_*: out[h*hd + d] = sum_s e^(m_s - M) o_s[d] /
 // sum_s e^(m_s - M) l_s. One block per query head.
 extern "C" __global__ void __launch_bounds__(ATTN_THREADS)

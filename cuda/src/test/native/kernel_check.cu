@@ -67,11 +67,14 @@ struct Driver {
 };
 static Driver cu;
 
-#ifdef CHELSEA_EMU
-#include "emu/emu_driver.h"
-#else
+// Built with -DCHELSEA_EMU the checker is linked with the host emulator's driver (emu/emu_driver.cpp,
+// exported with -rdynamic) and finds the same functions in itself.
 static bool loadDriver(std::string& why) {
+#ifdef CHELSEA_EMU
+    void* h = dlopen(nullptr, RTLD_NOW);
+#else
     void* h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+#endif
     if (!h) {
         const char* e = dlerror();
         why = std::string("libcuda.so.1 cannot be loaded: ") + (e ? e : "?");
@@ -114,7 +117,6 @@ static bool loadDriver(std::string& why) {
     sym(cu.GetErrorString, "cuGetErrorString");
     return ok;
 }
-#endif
 
 static std::string errText(CUresult r) {
     const char* n = nullptr;
@@ -986,6 +988,86 @@ static void checkKvAppend(int T, int kvHeads, int hd, int capacity, int base, bo
     report("chelsea_kv_append", shape, err, err, 0);
 }
 
+// Eviction as the Java stores apply it (KvPlan.Evict.runs): per head, k random victims below `end`
+// leave holes that the region's next survivors fill, then slots end..used-1 shift down by k. Heads
+// get different victims, so their run counts differ and the shorter lists are padded with empty
+// runs. Compared exactly with the same moves done one slot at a time on the host.
+static void checkKvMove(int kvHeads, int hd, int capacity, int used, int end, int k, bool withLog, Rng& rng) {
+    const size_t cells = static_cast<size_t>(kvHeads) * capacity;
+    std::vector<uint16_t> kc(cells * hd), vc(cells * hd);
+    std::vector<int> pos(cells);
+    std::vector<float> ls(cells);
+    for (size_t i = 0; i < kc.size(); ++i) {
+        kc[i] = static_cast<uint16_t>(rng.next() & 0x7BFF);
+        vc[i] = static_cast<uint16_t>(rng.next() & 0x7BFF);
+    }
+    for (size_t i = 0; i < cells; ++i) {
+        pos[i] = static_cast<int>(i);
+        ls[i] = static_cast<float>(i % 7) * 0.25f;
+    }
+    std::vector<std::vector<int>> runs(kvHeads);
+    size_t nRuns = 0;
+    for (int h = 0; h < kvHeads; ++h) {
+        std::vector<int> all(end);
+        for (int i = 0; i < end; ++i) all[i] = i;
+        for (int i = 0; i < k; ++i) std::swap(all[i], all[i + static_cast<int>(rng.next() % static_cast<uint32_t>(end - i))]);
+        std::vector<int> victims(all.begin(), all.begin() + k);
+        std::sort(victims.begin(), victims.end());
+        const int newEnd = end - k;
+        int holes = k;
+        while (holes > 0 && victims[holes - 1] >= newEnd) --holes;
+        int next = holes, filler = newEnd;
+        for (int i = 0; i < holes; ++i) {
+            while (next < k && victims[next] == filler) {
+                ++next;
+                ++filler;
+            }
+            runs[h].insert(runs[h].end(), {filler++, victims[i], 1});
+        }
+        runs[h].insert(runs[h].end(), {end, newEnd, used - end});
+        nRuns = std::max(nRuns, runs[h].size() / 3);
+    }
+    std::vector<int> flat;
+    for (int h = 0; h < kvHeads; ++h) {
+        runs[h].resize(nRuns * 3, 0);
+        flat.insert(flat.end(), runs[h].begin(), runs[h].end());
+    }
+    // The reference: the same moves, slot by slot.
+    std::vector<uint16_t> ek = kc, ev = vc;
+    std::vector<int> ep = pos;
+    std::vector<float> el = ls;
+    for (int h = 0; h < kvHeads; ++h)
+        for (size_t r = 0; r < nRuns; ++r)
+            for (int j = 0; j < runs[h][3 * r + 2]; ++j) {
+                const size_t src = static_cast<size_t>(h) * capacity + runs[h][3 * r] + j;
+                const size_t dst = static_cast<size_t>(h) * capacity + runs[h][3 * r + 1] + j;
+                std::copy_n(&ek[src * hd], hd, &ek[dst * hd]);
+                std::copy_n(&ev[src * hd], hd, &ev[dst * hd]);
+                ep[dst] = ep[src];
+                el[dst] = el[src];
+            }
+    Buf dkc(cells * hd * 2), dvc(cells * hd * 2), dpos(cells * 4), dls(cells * 4), druns(flat.size() * 4);
+    druns.up(flat);
+    double err = 0;
+    for (auto& m : g_mods) {
+        dkc.up(kc);
+        dvc.up(vc);
+        dpos.up(pos);
+        dls.up(ls);
+        CUdeviceptr lsp = withLog ? dls.p : 0;
+        int nr = static_cast<int>(nRuns), hv = kvHeads, dv_ = hd, cv = capacity;
+        Launch{m.fn("chelsea_kv_move"), {static_cast<unsigned>(kvHeads), 1, 1}, {128, 1, 1}, 0,
+               {&dkc.p, &dvc.p, &dpos.p, &lsp, &druns.p, &nr, &hv, &dv_, &cv}}
+            .run();
+        if (dkc.down<uint16_t>(cells * hd) != ek || dvc.down<uint16_t>(cells * hd) != ev || dpos.down<int>(cells) != ep) err = 1;
+        if (dls.down<float>(cells) != (withLog ? el : ls)) err = 1;
+    }
+    char shape[96];
+    std::snprintf(shape, sizeof shape, "kv=%d hd=%d cap=%d used=%d end=%d k=%d%s", kvHeads, hd, capacity, used, end, k,
+                  withLog ? " log" : "");
+    report("chelsea_kv_move", shape, err, err, 0);
+}
+
 struct Cache {
     int kvHeads, hd, capacity, filled;
     std::vector<uint16_t> k, v;  // half bits, as uploaded
@@ -1325,6 +1407,9 @@ int main(int argc, char** argv) {
     checkKvAppend(1, 8, 64, 1024, 100, true, rng);
     checkKvAppend(37, 2, 128, 64, 0, false, rng);
     checkKvAppend(5, 4, 8, 16, 13, true, rng);  // slots 16 and 17 are past capacity: skipped
+    checkKvMove(4, 64, 300, 260, 196, 1, false, rng);   // streaming in decode: one victim, the window shifts by one
+    checkKvMove(2, 128, 512, 500, 436, 200, true, rng);  // after a prompt: many holes, overlapping moves
+    checkKvMove(8, 32, 64, 64, 40, 36, false, rng);     // most of the region goes
 
     // heads, kvHeads, headDim, slots, capacity, splits, logSize
     checkDecode(8, 2, 32, 100, 256, 4, false, rng, true);

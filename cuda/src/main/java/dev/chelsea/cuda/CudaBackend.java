@@ -16,6 +16,7 @@ import dev.chelsea.engine.kv.KvPolicy;
 import dev.chelsea.engine.kv.KvStore;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUstream;
 
 import java.util.EnumSet;
 import java.util.List;
@@ -37,6 +38,11 @@ import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 final class CudaBackend implements Backend {
     /** Prompt tokens per forward step: larger batches keep the tensor cores busy (a CPU step takes 128). */
     static final int PREFILL_BATCH = 512;
+    /**
+     * The system property that overrides {@link #PREFILL_BATCH} (1 to 4096): the emulated GPU tests
+     * take small batches, so that short prompts span several.
+     */
+    static final String PREFILL_BATCH_PROPERTY = "chelsea.cuda.prefill-batch";
 
     private final CudaDriver.Device device;
     private final CUdevice cuDevice = new CUdevice();
@@ -45,6 +51,7 @@ final class CudaBackend implements Backend {
     private final DeviceWeights weights;
     private final KernelModule kernels;
     private final CudaForward forward;
+    private final int prefillBatch = prefillBatch();
 
     private CudaBackend(CudaDriver.Device device, ModelWeights model) {
         this.device = device;
@@ -104,7 +111,23 @@ final class CudaBackend implements Backend {
 
     @Override
     public int maxBatch() {
-        return PREFILL_BATCH;
+        return prefillBatch;
+    }
+
+    private static int prefillBatch() {
+        String p = System.getProperty(PREFILL_BATCH_PROPERTY);
+        if (p == null) {
+            return PREFILL_BATCH;
+        }
+        try {
+            int b = Integer.parseInt(p.trim());
+            if (b >= 1 && b <= 4096) {
+                return b;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("system property " + PREFILL_BATCH_PROPERTY + " must be an integer from 1 to 4096, got '" + p + "'");
     }
 
     @Override
@@ -141,10 +164,19 @@ final class CudaBackend implements Backend {
         throw new IllegalArgumentException("the sequence belongs to another model or backend");
     }
 
-    /** Full caches only, for now: Chelsea's merges and eviction on the device are the next step. */
+    /** Full caches and eviction ({@code streaming}); Chelsea's merges on the device are the next step. */
     @Override
     public Set<KvStore.Feature> kvFeatures() {
-        return EnumSet.of(KvStore.Feature.POSITIONS);
+        return CudaKvStore.FEATURES;
+    }
+
+    /** Launches on a sequence's stream (its KV store's compaction). */
+    Launcher launcher(CUstream stream) {
+        return kernels.on(stream);
+    }
+
+    KernelCalls calls() {
+        return forward.calls();
     }
 
     @Override

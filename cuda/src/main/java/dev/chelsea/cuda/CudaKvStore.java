@@ -8,10 +8,15 @@ import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 
+import java.nio.IntBuffer;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
 
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
@@ -26,8 +31,11 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
  * are the host's: the forward pass tells the kernels where to write ({@link #slotBase}) and records
  * what it appended ({@link #appended}).
  *
- * <p>Compaction on the device (Chelsea's merges, eviction) is not here yet: this store runs the
- * full cache, and the backend refuses other policies with their names (see {@link #supports}).
+ * <p>Eviction ({@link KvPlan.Evict}: {@code streaming}) runs on the device: the moves of every
+ * layer's plan ({@link KvPlan.Evict#runs}, the same the CPU store applies) are copied over in one
+ * transfer and applied by {@code chelsea_kv_move}, one launch per layer, keys and values never
+ * leaving the device. Chelsea's merges and ordered keeps are not here yet: the backend refuses the
+ * policies that need them, with their names (see {@link #supports}).
  */
 final class CudaKvStore implements KvStore, DeviceKv {
     private final KvLayout layout;
@@ -37,6 +45,12 @@ final class CudaKvStore implements KvStore, DeviceKv {
     private final DeviceBuffer[] keys, values, positions, logSizes;
     private final int[] used;
     private CUstream stream;
+    private Launcher launcher;
+    private KernelCalls calls;
+    /** The moves of a plan, on the device and staged in page-locked memory; grown when a plan needs more. */
+    private DeviceMemory moveMemory;
+    private DeviceBuffer moves;
+    private PinnedBuffer movesPinned;
 
     CudaKvStore(KvLayout layout, KvStoreSpec spec, int capacity) {
         this.layout = layout;
@@ -70,9 +84,14 @@ final class CudaKvStore implements KvStore, DeviceKv {
         return perSlot * layout.kvHeads() * capacity * layout.layers();
     }
 
-    /** The stream of the sequence this store belongs to: copies run on it, in order with its kernels. */
-    void bind(CUstream stream) {
+    /**
+     * The stream of the sequence this store belongs to (copies and compaction run on it, in order
+     * with its kernels), and what launches the compaction kernel there.
+     */
+    void bind(CUstream stream, Launcher launcher, KernelCalls calls) {
         this.stream = stream;
+        this.launcher = launcher;
+        this.calls = calls;
     }
 
     @Override
@@ -124,11 +143,14 @@ final class CudaKvStore implements KvStore, DeviceKv {
         return used[layer];
     }
 
-    /** Positions are read back from the device; merges and eviction on the device arrive with Chelsea on the GPU. */
+    /** Positions are read back from the device; eviction runs there; merges and ordered keeps arrive with Chelsea on the GPU. */
     @Override
     public boolean supports(Feature feature) {
-        return feature == Feature.POSITIONS;
+        return FEATURES.contains(feature);
     }
+
+    /** What this store does (the backend's {@code kvFeatures}). */
+    static final Set<Feature> FEATURES = Collections.unmodifiableSet(EnumSet.of(Feature.POSITIONS, Feature.EVICT));
 
     @Override
     public int[] positions(int layer, int head) {
@@ -142,7 +164,75 @@ final class CudaKvStore implements KvStore, DeviceKv {
 
     @Override
     public void apply(KvPlan plan) {
-        throw new UnsupportedOperationException("the CUDA KV store does not compact slots yet; run the 'full' policy on the GPU");
+        KvPlan.Layer[] layers = plan.layers();
+        int heads = layout.kvHeads();
+        int[][] runs = new int[layers.length][];
+        int[] nRuns = new int[layers.length];
+        long total = 0;
+        for (int l = 0; l < layers.length; l++) {
+            switch (layers[l]) {
+                case null -> { }
+                case KvPlan.Evict e -> {
+                    int[][] perHead = new int[heads][];
+                    for (int h = 0; h < heads; h++) {
+                        perHead[h] = e.runs(h, used[l]);
+                        nRuns[l] = Math.max(nRuns[l], perHead[h].length / 3);
+                    }
+                    // Heads with fewer runs are padded with empty ones (count 0).
+                    runs[l] = new int[3 * heads * nRuns[l]];
+                    for (int h = 0; h < heads; h++) {
+                        System.arraycopy(perHead[h], 0, runs[l], 3 * h * nRuns[l], perHead[h].length);
+                    }
+                    total += runs[l].length;
+                }
+                case KvPlan.Merge m -> throw new UnsupportedOperationException("the CUDA KV store does not merge slots yet ('chelsea' runs on the CPU)");
+                case KvPlan.Keep k -> throw new UnsupportedOperationException("the CUDA KV store does not keep slots in order yet");
+            }
+        }
+        if (total == 0) {
+            return;
+        }
+        reserveMoves(total);
+        IntBuffer staged = movesPinned.bytes.asIntBuffer();
+        long[] offsets = new long[layers.length];
+        int at = 0;
+        for (int l = 0; l < layers.length; l++) {
+            if (runs[l] != null) {
+                offsets[l] = 4L * at;
+                staged.put(at, runs[l]);
+                at += runs[l].length;
+            }
+        }
+        cuMemcpyHtoDAsync(moves.ptr(), movesPinned.pointer, 4L * total, stream);
+        for (int l = 0; l < layers.length; l++) {
+            if (runs[l] != null) {
+                launcher.launch(calls.kvMove(this, l, moves.at(offsets[l]), nRuns[l]));
+                used[l] = layers[l].slotsAfter(used[l]);
+            }
+        }
+        // The staged moves must not be overwritten by the next plan before the copy ran.
+        cuStreamSynchronize(stream);
+    }
+
+    private void reserveMoves(long ints) {
+        if (moves != null && moves.bytes() >= 4 * ints) {
+            return;
+        }
+        long bytes = Math.max(4 * ints, 2 * (moves == null ? 4096 : moves.bytes()));
+        releaseMoves();
+        moveMemory = new DeviceMemory("KV compaction moves");
+        moves = moveMemory.allocate(bytes, "moves");
+        movesPinned = new PinnedBuffer(bytes);
+    }
+
+    private void releaseMoves() {
+        if (moveMemory != null) {
+            moveMemory.close();
+            movesPinned.close();
+            moveMemory = null;
+            moves = null;
+            movesPinned = null;
+        }
     }
 
     @Override
@@ -217,6 +307,7 @@ final class CudaKvStore implements KvStore, DeviceKv {
 
     @Override
     public void close() {
+        releaseMoves();
         memory.close();
     }
 }

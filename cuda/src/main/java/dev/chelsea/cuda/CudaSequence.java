@@ -61,7 +61,7 @@ final class CudaSequence implements Sequence {
             cache.close();
             throw e;
         }
-        cache.store().bind(stream);
+        cache.store().bind(stream, owner.launcher(stream), owner.calls());
     }
 
     /** Device bytes of one sequence's activations (besides its KV store). */

@@ -62,6 +62,7 @@ final class KernelCalls {
         names.add("chelsea_silu_mul");
         names.add("chelsea_argmax");
         names.add("chelsea_kv_append");
+        names.add("chelsea_kv_move");
         names.add("chelsea_attn_combine");
         names.add(attentionKernel("decode", c.headDim(), c.heads() / c.kvHeads()));
         names.add(attentionKernel("prefill", c.headDim(), c.heads() / c.kvHeads()));
@@ -160,6 +161,17 @@ final class KernelCalls {
         return new Launch("chelsea_kv_append", t, layout.kvHeads(), 1, ATTN_THREADS, 0, new KernelArgs().ptr(k).ptr(v)
                 .ptr(store.keys(layer)).ptr(store.values(layer)).ptr(store.positions(layer)).ptr(store.logSizes(layer))
                 .ptr(positions).ptr(slotBase).i32(t).i32(layout.kvHeads()).i32(layout.headDim()).i32(store.capacity()));
+    }
+
+    /**
+     * Moves slots of one layer's store in every KV head: {@code runs} holds {@code [kvHeads][nRuns]}
+     * triples {@code (from, to, count)} (see {@code KvPlan.Evict.runs}), applied in order.
+     */
+    Launch kvMove(DeviceKv store, int layer, CUdeviceptr runs, int nRuns) {
+        var layout = store.layout();
+        return Launch.of("chelsea_kv_move", layout.kvHeads(), ATTN_THREADS, new KernelArgs().ptr(store.keys(layer))
+                .ptr(store.values(layer)).ptr(store.positions(layer)).ptr(store.logSizes(layer)).ptr(runs).i32(nRuns)
+                .i32(layout.kvHeads()).i32(layout.headDim()).i32(store.capacity()));
     }
 
     /**

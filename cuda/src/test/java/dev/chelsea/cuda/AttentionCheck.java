@@ -45,7 +45,7 @@ final class AttentionCheck {
         try (KernelModule module = new KernelModule(d.computeCapability(), List.of("chelsea_kv_append", decode, "chelsea_attn_combine"));
              DeviceMemory mem = new DeviceMemory("attention check");
              CudaKvStore store = new CudaKvStore(layout, KvStoreSpec.appendOnly(), slots)) {
-            store.bind(stream);
+            store.bind(stream, module.on(stream), calls);
             SplittableRandom rnd = new SplittableRandom(slots);
             float[] k = new float[slots * kvHeads * headDim], v = new float[k.length], q = new float[heads * headDim];
             for (int i = 0; i < k.length; i++) {

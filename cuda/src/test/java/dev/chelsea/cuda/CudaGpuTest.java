@@ -3,7 +3,6 @@ package dev.chelsea.cuda;
 import dev.chelsea.engine.arch.ModelLoadException;
 import dev.chelsea.engine.backend.BackendChoice;
 import dev.chelsea.engine.backend.BackendType;
-import dev.chelsea.engine.backend.Backends;
 import dev.chelsea.engine.generate.GenerationRequest;
 import dev.chelsea.engine.generate.GenerationResult;
 import dev.chelsea.engine.generate.Generator;
@@ -14,7 +13,7 @@ import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.model.ModelOptions;
 import dev.chelsea.engine.model.Session;
 import dev.chelsea.engine.testing.Shared;
-import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -38,7 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The CUDA backend against the CPU engine on the same files (run by {@code bin/gpu-check} on a
- * machine with a GPU; skipped elsewhere). Logits are compared relative to the largest logit at
+ * machine with a GPU, and on the host emulator by the Maven execution {@code emulated-gpu-tests}
+ * with shorter prompts and fewer models: see {@link GpuTests}). Logits are compared relative to the largest logit at
  * each position, with the tolerances of the llama.cpp comparison: the GPU keeps its KV cache in
  * f16, multiplies prefill batches in TF32 and decodes quantized matrices with 8-bit activations,
  * as llama.cpp does, so its differences from the float32 CPU engine are of the same size.
@@ -46,10 +46,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("gpu")
 class CudaGpuTest {
 
+    /** Models the emulator runs (each storage family and architecture once); a GPU runs them all. */
+    private static final List<String> EMULATED_MODELS = List.of("stories260K", "llama-f32", "llama-q8_0", "llama-q4_k_m",
+            "llama-bf16", "qwen2-q8_0", "qwen3-q8_0", "llama31-tied-f16");
+
     @BeforeAll
     static void needsAGpu() {
-        var a = Backends.probe(BackendType.CUDA, 0);
-        Assumptions.assumeTrue(a.available(), "no usable GPU: " + a.detail());
+        GpuTests.requireDevice();
+    }
+
+    @AfterAll
+    static void theEmulatedDriverHadNothingToReport() {
+        GpuTests.requireNoDriverReports();
     }
 
     static double relativeTolerance(String model) {
@@ -60,7 +68,13 @@ class CudaGpuTest {
     }
 
     static List<Path> models() throws IOException {
-        return KernelCallsTest.models();
+        List<Path> all = KernelCallsTest.models();
+        if (!GpuTests.emulated()) {
+            return all;
+        }
+        List<Path> some = all.stream().filter(p -> EMULATED_MODELS.contains(p.getFileName().toString().replace(".gguf", ""))).toList();
+        assertEquals(EMULATED_MODELS.size(), some.size(), "models found: " + some);
+        return some;
     }
 
     private static int[] tokens(Path model, int n, int vocab) throws IOException {
@@ -99,14 +113,16 @@ class CudaGpuTest {
              Model gpu = Model.load(file, new ModelOptions(4, 1024, BackendChoice.CUDA))) {
             assertEquals(BackendType.CUDA, gpu.backendType());
             int vocab = cpu.config().vocabSize();
-            int[] prompt = tokens(file, 700, vocab);
+            int[] prompt = tokens(file, GpuTests.size(700, 40), vocab);
+            // On a GPU two prompt batches of 512 + 188; on the emulator 24 + 16: logits of more than
+            // LOGIT_ROWS rows are computed in passes after the batch, those of fewer by the batch itself.
+            int batch = GpuTests.size(Integer.MAX_VALUE, 24);
             try (Session c = cpu.newSession(KvCacheConfig.full()); Session g = gpu.newSession(KvCacheConfig.full())) {
-                // Two prompt batches (512 + 188 on the GPU), all logits.
-                double worst = compare(name + " prefill", c.feedAllLogits(prompt, 0, prompt.length, Integer.MAX_VALUE),
-                        g.feedAllLogits(prompt, 0, prompt.length, Integer.MAX_VALUE), vocab, tol);
+                double worst = compare(name + " prefill", c.feedAllLogits(prompt, 0, prompt.length, batch),
+                        g.feedAllLogits(prompt, 0, prompt.length, batch), vocab, tol);
                 // Decode steps replay the captured graph.
                 int next = prompt[prompt.length - 1];
-                for (int i = 0; i < 12; i++) {
+                for (int i = 0; i < GpuTests.size(12, 6); i++) {
                     float[] lc = c.decode(next);
                     float[] lg = g.decode(next);
                     worst = Math.max(worst, compare(name + " decode " + i, lc, lg, vocab, tol));
@@ -117,12 +133,107 @@ class CudaGpuTest {
         }
     }
 
+    /**
+     * A prompt longer than one batch through {@link Session#prefill}: its batches ask for no output,
+     * so nothing synchronises between them and each must leave the page-locked step buffer alone
+     * until its copy has run.
+     */
+    @Test
+    void promptsOfSeveralBatchesMatchTheCpu() throws IOException {
+        Path file = Shared.stories();
+        try (Model cpu = Model.load(file, new ModelOptions(2, 1024, BackendChoice.CPU));
+             Model gpu = Model.load(file, new ModelOptions(2, 1024, BackendChoice.CUDA))) {
+            int vocab = cpu.config().vocabSize();
+            int[] prompt = tokens(file, gpu.backend().maxBatch() + 90, vocab);
+            try (Session c = cpu.newSession(KvCacheConfig.full()); Session g = gpu.newSession(KvCacheConfig.full())) {
+                compare("prefill", c.prefill(prompt), g.prefill(prompt), vocab, 1e-2);
+                int next = 1;
+                for (int i = 0; i < 4; i++) {
+                    float[] lc = c.decode(next);
+                    compare("decode " + i, lc, g.decode(next), vocab, 1e-2);
+                    next = Ops.argmax(lc, 0, vocab);
+                }
+            }
+        }
+    }
+
+    /**
+     * What {@code bench --context-depth} does: a context read once into one session's cache and
+     * copied into another's (device to device, on the source's stream), which then decodes on its
+     * own stream exactly as the source would.
+     */
+    @Test
+    void aPromptCopiedIntoAnotherSessionDecodesAsTheSource() throws IOException {
+        Path file = Shared.stories();
+        try (Model cpu = Model.load(file, new ModelOptions(2, 512, BackendChoice.CPU));
+             Model gpu = Model.load(file, new ModelOptions(2, 512, BackendChoice.CUDA))) {
+            int vocab = cpu.config().vocabSize();
+            int[] prompt = tokens(file, GpuTests.size(300, 40), vocab);
+            try (Session c = cpu.newSession(KvCacheConfig.full()); Session source = gpu.newSession(KvCacheConfig.full());
+                 Session copy = gpu.newSession(KvCacheConfig.full())) {
+                c.feed(prompt, 0, prompt.length);
+                source.feed(prompt, 0, prompt.length);
+                source.cache().copyPromptTo(copy.cache());
+                copy.cache().endPrefill();
+                assertEquals(prompt.length, copy.cache().position());
+                int next = prompt[prompt.length - 1];
+                for (int i = 0; i < 4; i++) {
+                    float[] lc = c.decode(next), ls = source.decode(next), lk = copy.decode(next);
+                    assertArrayEquals(ls, lk, "decode " + i + ": the copy against its source");
+                    compare("decode " + i, lc, lk, vocab, 1e-2);
+                    next = Ops.argmax(lc, 0, vocab);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code streaming} (sinks and a recent window) evicts on the device with the moves the CPU store
+     * applies: after a prompt longer than its budget and at every decode step, the same slots hold
+     * the same positions as on the CPU, and the logits match within the usual tolerance.
+     */
+    @Test
+    void streamingEvictsOnTheDeviceAsOnTheCpu() throws IOException {
+        Path file = Shared.stories();
+        KvCacheConfig streaming = KvCacheConfig.full().withPolicy("streaming").withSinkTokens(4).withRecentWindow(8).withBudget(24);
+        try (Model cpu = Model.load(file, new ModelOptions(2, 512, BackendChoice.CPU));
+             Model gpu = Model.load(file, new ModelOptions(2, 512, BackendChoice.CUDA))) {
+            int vocab = cpu.config().vocabSize();
+            int[] prompt = tokens(file, GpuTests.size(200, 45), vocab);
+            try (Session c = cpu.newSession(streaming); Session g = gpu.newSession(streaming)) {
+                double worst = compare("streaming prefill", c.prefill(prompt), g.prefill(prompt), vocab, 1e-2);
+                int next = prompt[prompt.length - 1];
+                for (int i = 0; i < GpuTests.size(40, 12); i++) {
+                    samePositions(c, g, "after step " + i);
+                    float[] lc = c.decode(next);
+                    worst = Math.max(worst, compare("streaming decode " + i, lc, g.decode(next), vocab, 1e-2));
+                    next = Ops.argmax(lc, 0, vocab);
+                }
+                samePositions(c, g, "at the end");
+                assertEquals(24, g.cache().store().slots(0));
+                System.out.printf("streaming: worst relative logit error %.2e (tolerance 1e-2)%n", worst);
+            }
+        }
+    }
+
+    private static void samePositions(Session cpu, Session gpu, String when) {
+        var a = cpu.cache().store();
+        var b = gpu.cache().store();
+        for (int l = 0; l < a.layout().layers(); l++) {
+            for (int h = 0; h < a.layout().kvHeads(); h++) {
+                assertEquals(a.slots(l), b.slots(l), "slots of layer " + l + " " + when);
+                assertArrayEquals(Arrays.copyOf(a.positions(l, h), a.slots(l)), Arrays.copyOf(b.positions(l, h), b.slots(l)),
+                        "positions of layer " + l + ", head " + h + " " + when);
+            }
+        }
+    }
+
     @Test
     void greedyStoriesAreTheCpusWordForWord() {
         try (Model cpu = Model.load(Shared.stories(), new ModelOptions(2, 512, BackendChoice.CPU));
              Model gpu = Model.load(Shared.stories(), new ModelOptions(2, 512, BackendChoice.CUDA))) {
             for (String prompt : List.of("Once upon a time", "Lily wanted to", "The sun was")) {
-                GenerationRequest r = new GenerationRequest(cpu.encodeText(prompt), SamplingParams.GREEDY, 200, List.of(), null);
+                GenerationRequest r = new GenerationRequest(cpu.encodeText(prompt), SamplingParams.GREEDY, GpuTests.size(200, 40), List.of(), null);
                 GenerationResult a = new Generator(cpu).generate(r, null, null);
                 GenerationResult b = new Generator(gpu).generate(r, null, null);
                 assertEquals(a.text(), b.text(), prompt);
@@ -134,16 +245,17 @@ class CudaGpuTest {
     void sessionsDecodeConcurrentlyAsTheyWouldAlone() throws Exception {
         try (Model gpu = Model.load(Shared.stories(), new ModelOptions(2, 512, BackendChoice.CUDA))) {
             List<String> prompts = List.of("Once upon a time", "Tom had a dog", "The little bird", "One day, Lily");
+            int tokens = GpuTests.size(120, 24);
             List<int[]> alone = new ArrayList<>();
             for (String p : prompts) {
-                alone.add(new Generator(gpu).generate(new GenerationRequest(gpu.encodeText(p), SamplingParams.GREEDY, 120, List.of(), null), null, null).tokens());
+                alone.add(new Generator(gpu).generate(new GenerationRequest(gpu.encodeText(p), SamplingParams.GREEDY, tokens, List.of(), null), null, null).tokens());
             }
             ExecutorService pool = Executors.newFixedThreadPool(prompts.size());
             try {
                 List<Future<int[]>> together = new ArrayList<>();
                 for (String p : prompts) {
                     together.add(pool.submit(() -> new Generator(gpu).generate(
-                            new GenerationRequest(gpu.encodeText(p), SamplingParams.GREEDY, 120, List.of(), null), null, null).tokens()));
+                            new GenerationRequest(gpu.encodeText(p), SamplingParams.GREEDY, tokens, List.of(), null), null, null).tokens()));
                 }
                 for (int i = 0; i < prompts.size(); i++) {
                     assertArrayEquals(alone.get(i), together.get(i).get(), prompts.get(i));
@@ -165,13 +277,18 @@ class CudaGpuTest {
     void policiesTheGpuStoreCannotRunAreRefusedByName() {
         try (Model gpu = Model.load(Shared.stories(), new ModelOptions(1, 256, BackendChoice.CUDA))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gpu.newSession(KvCacheConfig.defaults()));
-            assertTrue(e.getMessage().contains("'chelsea' cannot run on the cuda backend") && e.getMessage().contains("policies that run there: full"),
-                    e.getMessage());
+            assertTrue(e.getMessage().contains("'chelsea' cannot run on the cuda backend")
+                    && e.getMessage().contains("policies that run there: full, streaming"), e.getMessage());
         }
     }
 
     @Test
     void decodeAttentionAtLongContextMatchesFloat64() {
+        if (GpuTests.emulated()) {
+            AttentionCheck.run(2000, 64, 8, 2, 1e-3);
+            AttentionCheck.run(700, 32, 8, 8, 1e-3);
+            return;
+        }
         AttentionCheck.run(16384, 64, 32, 8, 1e-3);
         AttentionCheck.run(40000, 128, 8, 1, 1e-3);
         AttentionCheck.run(3000, 32, 8, 2, 1e-3);

@@ -128,6 +128,12 @@ class KernelCallsTest {
                 for (int l = 0; l < c.layers(); l++) {
                     assertEquals(2, prefill.countUsing(kv.keys(l)), "layer " + l + ": append and attention read the layer's keys");
                 }
+
+                // Eviction (streaming) moves the slots of one layer in every KV head.
+                RecordingLauncher compact = new RecordingLauncher();
+                compact.launch(forward.calls().kvMove(kv, c.layers() - 1, new CUdeviceptr(), 3));
+                assertEquals(c.kvHeads(), compact.launches.get(0).gridX(), "one block per KV head");
+                assertEquals(1, compact.countUsing(kv.keys(c.layers() - 1)));
             }
         }
     }

@@ -77,5 +77,35 @@ public record KvPlan(Layer[] layers, boolean resetScores) {
         public int slotsAfter(int slotsBefore) {
             return slotsBefore - victims[0].length;
         }
+
+        /**
+         * The moves that apply this eviction to {@code head} when it holds {@code used} slots, as
+         * {@code (from, to, count)} triples to run in order, each slot by slot from the lowest (a
+         * memmove, {@code to < from}): every hole below the new end takes the region's next surviving
+         * slot from the new end on, then the recent window shifts down. Every store applies these.
+         */
+        public int[] runs(int head, int used) {
+            int[] v = victims[head];
+            int k = v.length, newEnd = end - k;
+            int holes = k;
+            while (holes > 0 && v[holes - 1] >= newEnd) {
+                holes--;
+            }
+            int[] runs = new int[3 * (holes + 1)];
+            int next = holes, filler = newEnd;
+            for (int i = 0; i < holes; i++) {
+                while (next < k && v[next] == filler) {
+                    next++;
+                    filler++;
+                }
+                runs[3 * i] = filler++;
+                runs[3 * i + 1] = v[i];
+                runs[3 * i + 2] = 1;
+            }
+            runs[3 * holes] = end;
+            runs[3 * holes + 1] = newEnd;
+            runs[3 * holes + 2] = used - end;
+            return runs;
+        }
     }
 }

@@ -304,7 +304,7 @@ public final class CpuKvStore implements HostKvStore {
                 case null -> { }
                 case KvPlan.Merge m -> merge(l, h, m);
                 case KvPlan.Keep k -> retain(l, h, k.kept()[h], k.kept()[h].length);
-                case KvPlan.Evict e -> evictUnordered(l, h, e.victims()[h], e.victims()[h].length, e.end());
+                case KvPlan.Evict e -> evict(l, h, e);
             }
             if (plan.resetScores() && scores != null && layers[l] != null) {
                 Arrays.fill(scores[l][h], 0, after[l], 0f);
@@ -429,23 +429,11 @@ public final class CpuKvStore implements HostKvStore {
      * {@code O((k + window) * headDim)} instead of moving the whole cache, which matters for
      * policies that evict every step.
      */
-    private void evictUnordered(int layer, int head, int[] victims, int k, int end) {
-        int newEnd = end - k;
-        int holes = k;
-        while (holes > 0 && victims[holes - 1] >= newEnd) {
-            holes--;
+    private void evict(int layer, int head, KvPlan.Evict e) {
+        int[] runs = e.runs(head, used[layer]);
+        for (int r = 0; r < runs.length; r += 3) {
+            moveSlots(layer, head, runs[r], runs[r + 1], runs[r + 2]);
         }
-        int v = holes;
-        int filler = newEnd;
-        for (int i = 0; i < holes; i++) {
-            while (v < k && victims[v] == filler) {
-                v++;
-                filler++;
-            }
-            moveSlots(layer, head, filler, victims[i], 1);
-            filler++;
-        }
-        moveSlots(layer, head, end, newEnd, used[layer] - end);
     }
 
     @Override
