@@ -10,9 +10,12 @@ import java.util.List;
  *
  * @param maxTokens   most tokens to generate (at least 1)
  * @param stopStrings strings that end generation; they are not part of the result
+ * @param cachePrefix leading prompt tokens that later requests may share (a system prompt with a
+ *                    document): a generator with a prompt cache stores their KV cache, compressed
+ *                    at their end, for those requests. 0: nothing worth sharing
  */
 public record GenerationRequest(int[] promptTokens, SamplingParams sampling, int maxTokens, List<String> stopStrings,
-                                KvCacheConfig kvCache) {
+                                KvCacheConfig kvCache, int cachePrefix) {
     public GenerationRequest {
         if (promptTokens == null || promptTokens.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");
@@ -28,5 +31,14 @@ public record GenerationRequest(int[] promptTokens, SamplingParams sampling, int
             }
         }
         kvCache = kvCache == null ? KvCacheConfig.full() : kvCache;
+        if (cachePrefix < 0 || cachePrefix > promptTokens.length) {
+            throw new IllegalArgumentException("the cached prefix must be between 0 and the " + promptTokens.length
+                    + " prompt tokens, got " + cachePrefix);
+        }
+    }
+
+    /** A request with no prefix to share. */
+    public GenerationRequest(int[] promptTokens, SamplingParams sampling, int maxTokens, List<String> stopStrings, KvCacheConfig kvCache) {
+        this(promptTokens, sampling, maxTokens, stopStrings, kvCache, 0);
     }
 }

@@ -52,7 +52,15 @@ public final class Session implements AutoCloseable {
      * compress now). Returns the logits of the last token.
      */
     public float[] prefill(int[] tokens) {
-        float[] logits = feed(tokens, 0, tokens.length);
+        return prefill(tokens, 0, tokens.length);
+    }
+
+    /**
+     * Processes {@code n} prompt tokens from {@code off} (the rest of a prompt whose start the
+     * cache already holds, for instance) and ends the prompt; returns the logits of the last token.
+     */
+    public float[] prefill(int[] tokens, int off, int n) {
+        float[] logits = feed(tokens, off, n);
         sequence.cache().endPrefill();
         return logits;
     }
