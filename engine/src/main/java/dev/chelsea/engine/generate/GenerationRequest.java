@@ -10,12 +10,34 @@ import java.util.List;
  *
  * @param maxTokens   most tokens to generate (at least 1)
  * @param stopStrings strings that end generation; they are not part of the result
+ * @param constraint  which tokens may be generated (a JSON grammar, say), or null for any
  * @param cachePrefix leading prompt tokens that later requests may share (a system prompt with a
  *                    document): a generator with a prompt cache stores their KV cache, compressed
  *                    at their end, for those requests. 0: nothing worth sharing
  */
 public record GenerationRequest(int[] promptTokens, SamplingParams sampling, int maxTokens, List<String> stopStrings,
-                                KvCacheConfig kvCache, int cachePrefix) {
+                                KvCacheConfig kvCache, TokenConstraint constraint, int cachePrefix) {
+
+    public GenerationRequest(int[] promptTokens, SamplingParams sampling, int maxTokens, List<String> stopStrings,
+                             KvCacheConfig kvCache) {
+        this(promptTokens, sampling, maxTokens, stopStrings, kvCache, null, 0);
+    }
+
+    public GenerationRequest(int[] promptTokens, SamplingParams sampling, int maxTokens, List<String> stopStrings,
+                             KvCacheConfig kvCache, TokenConstraint constraint) {
+        this(promptTokens, sampling, maxTokens, stopStrings, kvCache, constraint, 0);
+    }
+
+    /** This request with output restricted by {@code newConstraint} (null: unrestricted). */
+    public GenerationRequest withConstraint(TokenConstraint newConstraint) {
+        return new GenerationRequest(promptTokens, sampling, maxTokens, stopStrings, kvCache, newConstraint, cachePrefix);
+    }
+
+    /** This request with its first {@code tokens} prompt tokens offered to a prompt cache. */
+    public GenerationRequest withCachePrefix(int tokens) {
+        return new GenerationRequest(promptTokens, sampling, maxTokens, stopStrings, kvCache, constraint, tokens);
+    }
+
     public GenerationRequest {
         if (promptTokens == null || promptTokens.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");
@@ -35,10 +57,5 @@ public record GenerationRequest(int[] promptTokens, SamplingParams sampling, int
             throw new IllegalArgumentException("the cached prefix must be between 0 and the " + promptTokens.length
                     + " prompt tokens, got " + cachePrefix);
         }
-    }
-
-    /** A request with no prefix to share. */
-    public GenerationRequest(int[] promptTokens, SamplingParams sampling, int maxTokens, List<String> stopStrings, KvCacheConfig kvCache) {
-        this(promptTokens, sampling, maxTokens, stopStrings, kvCache, 0);
     }
 }

@@ -12,9 +12,11 @@ import java.util.Arrays;
 /**
  * Runs requests on a model: the prompt is prefilled in batches, then tokens are sampled one by one
  * until an end-of-generation token, a stop string, the token limit, the context length or a
- * cancellation. Each call has its own session, so one generator may serve several threads (they
- * share the model's worker threads). With a {@link PromptCache}, a prompt starts from the longest
- * cached prefix and stores its {@link GenerationRequest#cachePrefix()} for later requests.
+ * cancellation. A request's {@link TokenConstraint} masks the logits before each sample and ends
+ * generation (as {@link StopReason#STOP_TOKEN}) once its output is finished. Each call has its own
+ * session, so one generator may serve several threads (they share the model's worker threads).
+ * With a {@link PromptCache}, a prompt starts from the longest cached prefix and stores its
+ * {@link GenerationRequest#cachePrefix()} for later requests.
  */
 public final class Generator {
     private final Model model;
@@ -47,9 +49,6 @@ public final class Generator {
         int ctx = model.contextLength();
         Tokenizer tokenizer = model.tokenizer();
         int[] eog = tokenizer.endOfGenerationTokens();
-        // Plain greedy choice needs no logits on the host: the backend picks the token where the
-        // logits are (on a GPU that saves copying the whole vocabulary back every step).
-        boolean greedy = request.sampling().temperature() == 0f && request.sampling().repetitionPenalty() == 1f;
         Sampler sampler = new Sampler(request.sampling());
         for (int t : prompt) {
             sampler.accept(t);
@@ -57,6 +56,11 @@ public final class Generator {
         Tokenizer.StreamingDecoder decoder = tokenizer.streamingDecoder();
         StopStringMatcher stops = new StopStringMatcher(request.stopStrings());
         StringBuilder text = new StringBuilder();
+        TokenConstraint constraint = request.constraint();
+        TokenConstraint.State constrained = constraint == null ? null : constraint.start();
+        // Plain greedy choice needs no logits on the host: the backend picks the token where the
+        // logits are (on a GPU that saves copying the whole vocabulary back every step).
+        boolean greedy = request.sampling().temperature() == 0f && request.sampling().repetitionPenalty() == 1f && constrained == null;
         int[] out = new int[Math.min(request.maxTokens(), ctx)];
         int generated = 0;
 
@@ -79,6 +83,11 @@ public final class Generator {
                 reason = StopReason.CANCELLED;
                 break;
             }
+            if (constrained != null) {
+                // tokens still allowed, this one included: the limit, and the context (the last
+                // token sampled when the context is full is never fed back)
+                constrained.mask(logits, Math.min(request.maxTokens() - generated, ctx - session.position() + 1));
+            }
             int token = next >= 0 ? next : sampler.sample(logits);
             if (contains(eog, token)) {
                 reason = StopReason.STOP_TOKEN;
@@ -86,10 +95,20 @@ public final class Generator {
             }
             out[generated++] = token;
             sampler.accept(token);
-            String piece = stops.push(decoder.next(token));
-            emit(piece, text, listener);
+            String piece;
+            if (constrained != null) {
+                constrained.accept(token);
+                piece = constraint.rendersAsText(token) ? decoder.flush() + tokenizer.tokenText(token) : decoder.next(token);
+            } else {
+                piece = decoder.next(token);
+            }
+            emit(stops.push(piece), text, listener);
             if (stops.stopped()) {
                 reason = StopReason.STOP_STRING;
+                break;
+            }
+            if (constrained != null && constrained.isFinished()) {
+                reason = StopReason.STOP_TOKEN;
                 break;
             }
             if (generated >= request.maxTokens()) {

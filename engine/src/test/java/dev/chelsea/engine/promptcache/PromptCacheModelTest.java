@@ -137,13 +137,13 @@ class PromptCacheModelTest {
         Generator plain = new Generator(model), cached = new Generator(model, cache);
         for (String q : List.of(" Where was the ball?", " What color was it?", " Who had it?")) {
             int[] p = prompt(q);
-            GenerationRequest r = new GenerationRequest(p, SamplingParams.GREEDY, 24, List.of(), KvCacheConfig.full(), PREFIX);
+            GenerationRequest r = new GenerationRequest(p, SamplingParams.GREEDY, 24, List.of(), KvCacheConfig.full()).withCachePrefix(PREFIX);
             GenerationResult a = plain.generate(r, null, null), b = cached.generate(r, null, null);
             assertEquals(a.text(), b.text(), q);
         }
         assertEquals(2, cache.stats().hits());
         assertEquals(PREFIX, cached.generate(new GenerationRequest(prompt(" Why?"), SamplingParams.GREEDY, 4, List.of(),
-                KvCacheConfig.full(), PREFIX), null, null).stats().cachedTokens());
+                KvCacheConfig.full()).withCachePrefix(PREFIX), null, null).stats().cachedTokens());
     }
 
     @Test
