@@ -179,7 +179,20 @@ public final class Model implements AutoCloseable {
      * already starts with it; control tokens are parsed only if the template says so.
      */
     public int[] encodeChat(ChatTemplate template, List<ChatMessage> messages) {
-        String text = template.render(messages, true);
+        return encodeRendered(template, template.render(messages, true));
+    }
+
+    /**
+     * Tokens for the start of a conversation, without the header of an assistant's turn, encoded
+     * as {@link #encodeChat(ChatTemplate, List)} encodes whole conversations: the tokens a longer
+     * conversation that starts with {@code messages} starts with, up to where the tokenizer may
+     * join text across the end of the last message (compare the two to find the shared part).
+     */
+    public int[] encodeChatPrefix(ChatTemplate template, List<ChatMessage> messages) {
+        return encodeRendered(template, template.render(messages, false));
+    }
+
+    private int[] encodeRendered(ChatTemplate template, String text) {
         boolean special = template.parsesSpecialTokens();
         int bos = tokenizer.bosId();
         // Templates that write {{ bos_token }} say so; a text that starts with the BOS text carries it too.

@@ -8,12 +8,14 @@ import dev.chelsea.langchain4j.ChelseaSettings;
 import dev.chelsea.langchain4j.SettingProblem;
 import dev.chelsea.langchain4j.ChelseaStreamingChatModel;
 import dev.chelsea.langchain4j.GenerationObserver;
+import dev.chelsea.langchain4j.PromptCacheOptions;
 import dev.chelsea.langchain4j.QueueOptions;
 import dev.chelsea.langchain4j.download.HuggingFaceDownloader;
 import dev.chelsea.quarkus.runtime.config.ChatModelConfig;
 import dev.chelsea.quarkus.runtime.config.ChelseaConfig;
 import dev.chelsea.quarkus.runtime.config.KvCacheConfig;
 import dev.chelsea.quarkus.runtime.config.ModelConfig;
+import dev.chelsea.quarkus.runtime.config.PromptCacheConfig;
 
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -115,6 +117,13 @@ final class ModelSetup {
         KvCacheConfig kv = config.kvCache();
         found.addAll(ChelseaSettings.kvCache(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(), kv.sinkTokens(),
                 kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()));
+        PromptCacheConfig pc = config.promptCache();
+        if (pc.enabled()) {
+            found.addAll(ChelseaSettings.promptCache(pc.maxBytes().asLongValue(), pc.minTokens()));
+            if (pc.file().isPresent() && Files.isDirectory(pc.file().get())) {
+                p.add(prefix() + "prompt-cache.file: " + pc.file().get().toAbsolutePath().normalize() + " is a directory: name a file in it");
+            }
+        }
         for (SettingProblem problem : found) {
             p.add(prefix() + property(problem.setting()) + ": " + problem.message());
         }
@@ -128,6 +137,8 @@ final class ModelSetup {
             case "queue.maxConcurrent" -> "chat-model.max-concurrent-requests";
             case "queue.maxQueued" -> "chat-model.max-queued-requests";
             case "kvCache.globalTopK" -> "kv-cache.global-topk";
+            case "promptCache.maxBytes" -> "prompt-cache.max-bytes";
+            case "promptCache.minTokens" -> "prompt-cache.min-tokens";
             default -> setting.startsWith("kvCache.") ? "kv-cache." + kebab(setting.substring("kvCache.".length()))
                     : "chat-model." + kebab(setting);
         };
@@ -183,6 +194,11 @@ final class ModelSetup {
                 kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()).isEmpty()) {
             b.kvCache(new dev.chelsea.engine.kv.KvCacheConfig(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(),
                     kv.sinkTokens(), kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()));
+        }
+        PromptCacheConfig pc = config.promptCache();
+        if (pc.enabled() && ChelseaSettings.promptCache(pc.maxBytes().asLongValue(), pc.minTokens()).isEmpty()) {
+            b.promptCache(new PromptCacheOptions(true, pc.maxBytes().asLongValue(), pc.minTokens(),
+                    pc.file().map(f -> f.toAbsolutePath().normalize()).orElse(null)));
         }
         return b;
     }
