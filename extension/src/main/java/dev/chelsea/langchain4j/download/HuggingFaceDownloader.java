@@ -283,6 +283,12 @@ public final class HuggingFaceDownloader {
         return digest;
     }
 
+    /** A progress bar for a log line: {@code [#####.....]} at 50%. */
+    static String bar(long percent) {
+        int filled = (int) Math.max(0, Math.min(20, percent / 5));
+        return "[" + "#".repeat(filled) + ".".repeat(20 - filled) + "]";
+    }
+
     /** Appends {@code in} to {@code part}, which holds {@code have} bytes already; returns the bytes it then holds. */
     private static long copy(InputStream in, Path part, long have, long expected, String file, MessageDigest digest) throws IOException {
         byte[] buffer = new byte[1 << 20];
@@ -302,7 +308,7 @@ public final class HuggingFaceDownloader {
                 if (expected > 0 && copied * 100 / expected >= nextPercent) {
                     long pct = copied * 100 / expected;
                     long c = copied;
-                    LOG.log(Level.INFO, () -> "Downloading " + file + ": " + pct + "% (" + human(c) + " of " + human(expected) + ")");
+                    LOG.log(Level.INFO, () -> "Downloading " + file + " " + bar(pct) + " " + pct + "% (" + human(c) + " of " + human(expected) + ")");
                     nextPercent = (int) (pct / 10 * 10 + 10);
                     lastLog = now;
                 } else if (expected <= 0 && now - lastLog > 10_000_000_000L) {

@@ -210,4 +210,12 @@ class HuggingFaceDownloaderTest {
         }
         assertTrue(requests.isEmpty());
     }
+
+    @Test
+    void theProgressBarFillsOneMarkPerFivePercent() {
+        assertEquals("[....................]", HuggingFaceDownloader.bar(0));
+        assertEquals("[##########..........]", HuggingFaceDownloader.bar(50));
+        assertEquals("[####################]", HuggingFaceDownloader.bar(100));
+        assertEquals("[####################]", HuggingFaceDownloader.bar(140));
+    }
 }
