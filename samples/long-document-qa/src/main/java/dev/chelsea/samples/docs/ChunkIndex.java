@@ -68,7 +68,7 @@ public class ChunkIndex {
                             .password(pg.password()).table(pg.table()).dimension(embeddings.dimension()).createTable(true).build();
                 } catch (RuntimeException e) {
                     throw new ConfigurationException("docs.embedding-store.pgvector: cannot use PostgreSQL at " + pg.host() + ":" + pg.port()
-                            + "/" + pg.database() + " as user " + pg.user() + " (" + rootMessage(e) + "); start one as docs/long-document-qa "
+                            + "/" + pg.database() + " as user " + pg.user() + " (" + rootMessage(e) + "); start one as samples/long-document-qa/README.md "
                             + "says, or set docs.embedding-store.type=file", Set.of("docs.embedding-store.pgvector.host"));
                 }
                 LOG.infof("Embeddings in PostgreSQL %s:%d/%s, table %s", pg.host(), pg.port(), pg.database(), pg.table());
