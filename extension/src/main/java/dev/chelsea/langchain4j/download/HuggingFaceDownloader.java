@@ -122,7 +122,7 @@ public final class HuggingFaceDownloader {
                 return target;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot download " + quantization + " of " + repository + " into " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot download " + quantization + " of " + repository + " into " + dir + ": " + reason(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while downloading " + repository, e);
@@ -281,6 +281,27 @@ public final class HuggingFaceDownloader {
             }
         }
         return digest;
+    }
+
+    /**
+     * What went wrong, in words: the JDK's HTTP client fails without a message when the host cannot
+     * be resolved or reached ({@code ConnectException: null}), so the cause's type says it then.
+     */
+    static String reason(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+                    || t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.http.HttpConnectTimeoutException) {
+                return "cannot reach the hub (no network, or the host is blocked: " + t.getClass().getSimpleName()
+                        + (t.getMessage() == null ? "" : " " + t.getMessage())
+                        + "); copy the GGUF file to this machine and set model-path to it instead";
+            }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return t.getMessage();
+            }
+        }
+        return e.getClass().getName();
     }
 
     /** A progress bar for a log line: {@code [#####.....]} at 50%. */
