@@ -26,7 +26,7 @@ fi
 
 mkdir -p "$here/target"
 "$nvcc" -x c++ -O2 -std=c++17 -o "$here/target/kernel_check" "$here/src/test/native/kernel_check.cu" \
-    -cudart none -ldl -Xcompiler -Wall,-Wextra
+    -cudart none -ldl -Xcompiler -pthread,-Wall,-Wextra
 echo "build-check: built ${here#"$(pwd)/"}/target/kernel_check"
 if [[ $run == 1 ]]; then
     exec "$here/target/kernel_check" "$@"

@@ -62,7 +62,7 @@ flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -f
 g++ "${flags[@]}" -include "$emu/cuda_emu.h" -c "$gen" -o "$here/target/emu/kernels_host.o"
 g++ "${flags[@]}" -c "$emu/emu_runtime.cpp" -o "$here/target/emu/emu_runtime.o"
 g++ "${flags[@]}" -DCHELSEA_EMU -x c++ -c "$here/src/test/native/kernel_check.cu" -o "$here/target/emu/kernel_check.o"
-g++ -fsanitize=address,undefined -o "$here/target/kernel_check_emu" "$here/target/emu/"*.o -ldl
+g++ -fsanitize=address,undefined -pthread -o "$here/target/kernel_check_emu" "$here/target/emu/"*.o -ldl
 echo "build-emu-check: built ${here#"$(pwd)/"}/target/kernel_check_emu"
 [[ $# -eq 0 ]] && set -- --small
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"

@@ -8,7 +8,9 @@
 #include <cuda_fp16.h>
 #include <stdint.h>
 
-#define CH_DEV static __device__ __forceinline__
+// Device helpers are inline with external linkage (not static): a static function gives its shared
+// variables names with a per-build hash, and the PTX would differ from one build to the next.
+#define CH_DEV __device__ __forceinline__
 
 // The block's dynamic shared memory (a macro so that the host emulator of the tests can supply it).
 #ifndef CHELSEA_DYNAMIC_SMEM
@@ -20,7 +22,6 @@ namespace chelsea {
 // ---- launch constants (README.md states them for the host) ----
 constexpr int MATVEC_THREADS = 256;  // 8 warps, one weight row per warp at a time
 constexpr int MATVEC_ROWS = MATVEC_THREADS / 32;
-constexpr int MATVEC_MAX_N = 8;      // activations per launch (tokens or sequences)
 constexpr int GEMM_THREADS = 128;    // 4 warps, each a 32x32 piece of the 64x64 tile
 constexpr int GEMM_BM = 64;          // weight rows per tile
 constexpr int GEMM_BN = 64;          // tokens per tile
@@ -142,9 +143,9 @@ CH_DEV int4 xq16(const int8_t* p) { return *reinterpret_cast<const int4*>(p); }
 
 struct F32 {
     static constexpr int QK = 1, BYTES = 4;
-    CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols) * 4; }
-    CH_DEV float value(const uint8_t* row, int k) { return __ldg(reinterpret_cast<const float*>(row) + k); }
-    CH_DEV void decode8(const uint8_t* row, int k, int cols, float* v) {
+    static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols) * 4; }
+    static CH_DEV float value(const uint8_t* row, int k) { return __ldg(reinterpret_cast<const float*>(row) + k); }
+    static CH_DEV void decode8(const uint8_t* row, int k, int cols, float* v) {
         if ((cols & 7) == 0) {  // rows are then 32-byte aligned
             const float4* p = reinterpret_cast<const float4*>(row) + (k >> 2);
             const float4 a = __ldg(p), b = __ldg(p + 1);
@@ -159,9 +160,9 @@ struct F32 {
 
 struct F16 {
     static constexpr int QK = 1, BYTES = 2;
-    CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols) * 2; }
-    CH_DEV float value(const uint8_t* row, int k) { return f16(ld16(row + 2 * k)); }
-    CH_DEV void decode8(const uint8_t* row, int k, int cols, float* v) {
+    static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols) * 2; }
+    static CH_DEV float value(const uint8_t* row, int k) { return f16(ld16(row + 2 * k)); }
+    static CH_DEV void decode8(const uint8_t* row, int k, int cols, float* v) {
         if ((cols & 7) == 0) {  // rows are then 16-byte aligned
             const uint4 w = ld128(row + 2 * k);
             const uint32_t u[4] = {w.x, w.y, w.z, w.w};
@@ -179,9 +180,9 @@ struct F16 {
 
 struct BF16 {
     static constexpr int QK = 1, BYTES = 2;
-    CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols) * 2; }
-    CH_DEV float value(const uint8_t* row, int k) { return bf16(ld16(row + 2 * k)); }
-    CH_DEV void decode8(const uint8_t* row, int k, int cols, float* v) {
+    static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols) * 2; }
+    static CH_DEV float value(const uint8_t* row, int k) { return bf16(ld16(row + 2 * k)); }
+    static CH_DEV void decode8(const uint8_t* row, int k, int cols, float* v) {
         if ((cols & 7) == 0) {
             const uint4 w = ld128(row + 2 * k);
             const uint32_t u[4] = {w.x, w.y, w.z, w.w};
@@ -198,10 +199,12 @@ struct BF16 {
 };
 
 // Q8_0: { f16 d; int8 qs[32]; } value = d * q. 34 bytes: 2-byte aligned.
+// Four lanes per block: a warp's 16-bit loads then span 8 blocks (272 bytes, about 9 sectors) rather
+// than 16; L1 moves every sector an instruction's lanes touch, so narrower is cheaper.
 struct Q8_0 {
-    static constexpr int QK = 32, BYTES = 34, LPB = 2;
-    CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
-    CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
+    static constexpr int QK = 32, BYTES = 34, LPB = 4;
+    static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
+    static CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
         const uint8_t* b = row + static_cast<size_t>(k >> 5) * BYTES;
         const float d = f16(ld16(b));
         const uint8_t* q = b + 2 + (k & 31);
@@ -212,16 +215,16 @@ struct Q8_0 {
             v[4 + i] = d * static_cast<float>(sbyte(w1, i));
         }
     }
-    // part p: values 16p .. 16p+15.
+    // part p: values 8p .. 8p+7.
     template <int NB>
-    CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
+    static CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
         const float d = f16(ld16(b));
-        const uint8_t* q = b + 2 + 16 * p;
-        const uint32_t w0 = ld32a2(q), w1 = ld32a2(q + 4), w2 = ld32a2(q + 8), w3 = ld32a2(q + 12);
+        const uint8_t* q = b + 2 + 8 * p;
+        const uint32_t w0 = ld32a2(q), w1 = ld32a2(q + 4);
 #pragma unroll
         for (int n = 0; n < NB; ++n) {
-            const int4 x = xq16(xq + n * cols + 16 * p);
-            const int s = dp4a(w0, x.x, dp4a(w1, x.y, dp4a(w2, x.z, dp4a(w3, x.w, 0))));
+            const int2 x = *reinterpret_cast<const int2*>(xq + n * cols + 8 * p);
+            const int s = dp4a(w0, x.x, dp4a(w1, x.y, 0));
             acc[n] += d * xd[n * (cols >> 5)].x * static_cast<float>(s);
         }
     }
@@ -230,8 +233,8 @@ struct Q8_0 {
 // Q4_0: { f16 d; uint8 qs[16]; } byte j: value j (low nibble), value j+16 (high); value = d*(q-8).
 struct Q4_0 {
     static constexpr int QK = 32, BYTES = 18, LPB = 2;
-    CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
-    CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
+    static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
+    static CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
         const uint8_t* b = row + static_cast<size_t>(k >> 5) * BYTES;
         const float d = f16(ld16(b));
         const int j = k & 31, shift = j < 16 ? 0 : 4;
@@ -246,7 +249,7 @@ struct Q4_0 {
     // part p: bytes 8p..8p+7, i.e. values 8p..8p+7 and 16+8p..16+8p+7. The -8 offset is applied
     // once per block, as -8 * d * s(x), by part 0.
     template <int NB>
-    CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
+    static CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
         const float d = f16(ld16(b));
         const uint8_t* q = b + 2 + 8 * p;
         const uint32_t w0 = ld32a2(q), w1 = ld32a2(q + 4);
@@ -267,8 +270,8 @@ struct Q4_0 {
 // Q4_1: { f16 d; f16 m; uint8 qs[16]; } nibbles as Q4_0; value = d*q + m. 20 bytes: 4-byte aligned.
 struct Q4_1 {
     static constexpr int QK = 32, BYTES = 20, LPB = 2;
-    CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
-    CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
+    static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
+    static CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
         const uint8_t* b = row + static_cast<size_t>(k >> 5) * BYTES;
         const uint32_t hdr = ld32(b);
         const float d = f16(hdr & 0xFFFFu), m = f16(hdr >> 16);
@@ -283,7 +286,7 @@ struct Q4_1 {
     }
     // As Q4_0; the m * sum(x) term is added once per block, as m * s(x), by part 0.
     template <int NB>
-    CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
+    static CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
         const uint32_t hdr = ld32(b);
         const float d = f16(hdr & 0xFFFFu), m = p == 0 ? f16(hdr >> 16) : 0.f;
         const uint8_t* q = b + 4 + 8 * p;
@@ -305,8 +308,8 @@ struct Q4_1 {
 // the fifth bit of value i; value = d*(q-16). 22 bytes: 2-byte aligned.
 struct Q5_0 {
     static constexpr int QK = 32, BYTES = 22, LPB = 2;
-    CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
-    CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
+    static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
+    static CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
         const uint8_t* b = row + static_cast<size_t>(k >> 5) * BYTES;
         const float d = f16(ld16(b));
         const uint32_t qh = ld32a2(b + 2);
@@ -322,7 +325,7 @@ struct Q5_0 {
         }
     }
     template <int NB>
-    CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
+    static CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
         const float d = f16(ld16(b));
         const uint32_t qh = ld32a2(b + 2);
         const uint8_t* q = b + 6 + 8 * p;
@@ -359,8 +362,8 @@ CH_DEV void scale_min_k4(uint32_t a, uint32_t b, uint32_t c, int j, float& sc, f
 // 144 bytes: blocks are 16-byte aligned.
 struct Q4_K {
     static constexpr int QK = 256, BYTES = 144, LPB = 8;
-    CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
-    CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
+    static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
+    static CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
         const uint8_t* b = row + static_cast<size_t>(k >> 8) * BYTES;
         const uint4 h = ld128(b);
         const int kk = k & 255, c = kk >> 6, l = kk & 63, hi = l >> 5, sub = 2 * c + hi;
@@ -379,7 +382,7 @@ struct Q4_K {
     // part p: c = p/2, bytes 32c + 16(p%2) .. +16 of qs: values 16(p%2).. of sub-blocks 2c and 2c+1.
     // The min terms are added once per sub-block pair, as dmin*m*s(x), by the even part.
     template <int NB>
-    CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
+    static CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
         const int c = p >> 1, hp = p & 1;
         const uint4 h = ld128(b);
         const uint4 q = ld128(b + 16 + 32 * c + 16 * hp);
@@ -392,11 +395,11 @@ struct Q4_K {
                                 (q.w >> 4) & 0x0F0F0F0Fu};
         dot_pair<NB>(lo, hi, d, sc0, sc1, dmin, mn0, mn1, xq + n0(c, hp), xd + 2 * c, cols, acc);
     }
-    CH_DEV int n0(int c, int hp) { return 64 * c + 16 * hp; }
+    static CH_DEV int n0(int c, int hp) { return 64 * c + 16 * hp; }
     // acc += d*(sc0*dx0*sum(lo*x0) + sc1*dx1*sum(hi*x1)) - dmin*(mn0*s0 + mn1*s1), where x0 are the
     // 16 values at x, x1 the 16 values 32 further on, (dx0, s0) and (dx1, s1) their 32-blocks.
     template <int NB>
-    CH_DEV void dot_pair(const uint32_t (&lo)[4], const uint32_t (&hi)[4], float d, float sc0, float sc1, float dmin,
+    static CH_DEV void dot_pair(const uint32_t (&lo)[4], const uint32_t (&hi)[4], float d, float sc0, float sc1, float dmin,
                          float mn0, float mn1, const int8_t* x, const float2* xd, int cols, float (&acc)[NB]) {
 #pragma unroll
         for (int n = 0; n < NB; ++n) {
@@ -414,8 +417,8 @@ struct Q4_K {
 // the fifth bit of value l of sub-block j is bit j of qh[l]. 176 bytes: 16-byte aligned.
 struct Q5_K {
     static constexpr int QK = 256, BYTES = 176, LPB = 8;
-    CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
-    CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
+    static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
+    static CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
         const uint8_t* b = row + static_cast<size_t>(k >> 8) * BYTES;
         const uint4 h = ld128(b);
         const int kk = k & 255, c = kk >> 6, l = kk & 63, hi = l >> 5, sub = 2 * c + hi;
@@ -435,7 +438,7 @@ struct Q5_K {
         }
     }
     template <int NB>
-    CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
+    static CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
         const int c = p >> 1, hp = p & 1;
         const uint4 h = ld128(b);
         const uint4 q = ld128(b + 48 + 32 * c + 16 * hp);
@@ -459,11 +462,12 @@ struct Q5_K {
 // In half h, for l < 32 and t in {0, 1}: value l + 32t takes the low nibble of ql[64h + l + 32t],
 // value l + 64 + 32t its high nibble; their top two bits are bits 2t..2t+1 and 2t+4..2t+5 of
 // qh[32h + l]; scales: sc[8h + l/16 + 2t] and sc[8h + l/16 + 4 + 2t]; value = d*sc*(q-32).
-// 210 bytes: 2-byte aligned.
+// 210 bytes: 2-byte aligned. A whole warp per block, so that its 16-bit loads span one block (about
+// 8 sectors) rather than four.
 struct Q6_K {
-    static constexpr int QK = 256, BYTES = 210, LPB = 8;
-    CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
-    CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
+    static constexpr int QK = 256, BYTES = 210, LPB = 32;
+    static CH_DEV size_t rowBytes(int cols) { return static_cast<size_t>(cols / QK) * BYTES; }
+    static CH_DEV void decode8(const uint8_t* row, int k, int, float* v) {
         const uint8_t* b = row + static_cast<size_t>(k >> 8) * BYTES;
         const int kk = k & 255, h = kk >> 7, r = kk & 127, hi = r >> 6, t = (r >> 5) & 1, l = r & 31;
         const float ds = f16(ld16(b + 208)) * static_cast<float>(ld8s(b + 192 + 8 * h + (l >> 4) + 4 * hi + 2 * t));
@@ -479,31 +483,25 @@ struct Q6_K {
             v[4 + i] = ds * static_cast<float>(a1 - 32);
         }
     }
-    // part p: h = p/4, t = (p/2)%2, lp = p%2: l = 16lp..16lp+15, the low and high nibble values.
+    // part p: h = p/16, t = (p/8)%2, l = 4(p%8): the low-nibble values 128h + 32t + l .. +3 and the
+    // high-nibble values 64 further on.
     template <int NB>
-    CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
-        const int h = p >> 2, t = (p >> 1) & 1, lp = p & 1;
-        const uint8_t* ql = b + 64 * h + 32 * t + 16 * lp;
-        const uint8_t* qh = b + 128 + 32 * h + 16 * lp;
+    static CH_DEV void mv(const uint8_t* b, int p, const int8_t* xq, const float2* xd, int cols, float (&acc)[NB]) {
+        const int h = p >> 4, t = (p >> 3) & 1, l = 4 * (p & 7);
+        const uint32_t w = ld32a2(b + 64 * h + 32 * t + l), e = ld32a2(b + 128 + 32 * h + l);
         const float d = f16(ld16(b + 208));
-        const float sl = static_cast<float>(ld8s(b + 192 + 8 * h + lp + 2 * t));
-        const float sh = static_cast<float>(ld8s(b + 192 + 8 * h + lp + 4 + 2 * t));
-        uint32_t lo[4], hi[4];
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            const uint32_t w = ld32a2(ql + 4 * i), e = ld32a2(qh + 4 * i);
-            lo[i] = __vsub4((w & 0x0F0F0F0Fu) | (((e >> (2 * t)) & 0x03030303u) << 4), 0x20202020u);
-            hi[i] = __vsub4(((w >> 4) & 0x0F0F0F0Fu) | (((e >> (2 * t + 4)) & 0x03030303u) << 4), 0x20202020u);
-        }
-        const int8_t* x = xq + 128 * h + 32 * t + 16 * lp;
+        const float sl = static_cast<float>(ld8s(b + 192 + 8 * h + (l >> 4) + 2 * t));
+        const float sh = static_cast<float>(ld8s(b + 192 + 8 * h + (l >> 4) + 4 + 2 * t));
+        const uint32_t lo = __vsub4((w & 0x0F0F0F0Fu) | (((e >> (2 * t)) & 0x03030303u) << 4), 0x20202020u);
+        const uint32_t hi = __vsub4(((w >> 4) & 0x0F0F0F0Fu) | (((e >> (2 * t + 4)) & 0x03030303u) << 4), 0x20202020u);
+        const int8_t* x = xq + 128 * h + 32 * t + l;
         const float2* dxp = xd + 4 * h + t;
 #pragma unroll
         for (int n = 0; n < NB; ++n) {
-            const int4 xl = xq16(x + n * cols), xh = xq16(x + n * cols + 64);
-            const int s0 = dp4a(lo[0], xl.x, dp4a(lo[1], xl.y, dp4a(lo[2], xl.z, dp4a(lo[3], xl.w, 0))));
-            const int s1 = dp4a(hi[0], xh.x, dp4a(hi[1], xh.y, dp4a(hi[2], xh.z, dp4a(hi[3], xh.w, 0))));
+            const int xl = *reinterpret_cast<const int*>(x + n * cols);
+            const int xh = *reinterpret_cast<const int*>(x + n * cols + 64);
             const float dx0 = dxp[n * (cols >> 5)].x, dx1 = dxp[n * (cols >> 5) + 2].x;
-            acc[n] += d * (sl * dx0 * static_cast<float>(s0) + sh * dx1 * static_cast<float>(s1));
+            acc[n] += d * (sl * dx0 * static_cast<float>(dp4a(lo, xl, 0)) + sh * dx1 * static_cast<float>(dp4a(hi, xh, 0)));
         }
     }
 };

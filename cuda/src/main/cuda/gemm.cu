@@ -1,5 +1,5 @@
 // Matrix-matrix products for prefill batches on the tensor cores:
-// Y[t*rows + r] = dot(W[r], X[t]) for t < T.
+// Y[t*rows + r] = dot(W[r], X[t]) for t < T, or Y += that (accumulate != 0).
 //
 // One thread block computes a 64 (weight rows) x 64 (tokens) tile of Y, 32 columns per step: the
 // weight tile is dequantized from its GGUF blocks into shared memory (each format's decode8), the
@@ -20,7 +20,7 @@ constexpr int GEMM_LDC = GEMM_BM + 4;  // 68 floats
 
 template <class F>
 CH_DEV void gemm_body(const uint8_t* __restrict__ W, const float* __restrict__ X, float* __restrict__ Y, int rows,
-                      int cols, int T) {
+                      int cols, int T, int accumulate) {
     using namespace nvcuda;
     // A (weights, [64 rows][36]) and B (activations, [64 tokens][36]) while multiplying; then the
     // result tile C ([64 tokens][68], column r of token t at t*68 + r) in the same memory.
@@ -106,7 +106,10 @@ CH_DEV void gemm_body(const uint8_t* __restrict__ W, const float* __restrict__ X
     __syncthreads();
     for (int i = tid; i < GEMM_BM * GEMM_BN; i += GEMM_THREADS) {
         const int t = i / GEMM_BM, r = i % GEMM_BM, tok = tok0 + t, row = row0 + r;
-        if (tok < T && row < rows) Y[static_cast<size_t>(tok) * rows + row] = Cs[t * GEMM_LDC + r];
+        if (tok < T && row < rows) {
+            float* p = Y + static_cast<size_t>(tok) * rows + row;
+            *p = accumulate ? *p + Cs[t * GEMM_LDC + r] : Cs[t * GEMM_LDC + r];
+        }
     }
 }
 
@@ -115,8 +118,8 @@ CH_DEV void gemm_body(const uint8_t* __restrict__ W, const float* __restrict__ X
 #define CHELSEA_GEMM(name, F)                                                                             \
     extern "C" __global__ void __launch_bounds__(chelsea::GEMM_THREADS)                                   \
         chelsea_gemm_##name(const unsigned char* __restrict__ W, const float* __restrict__ X,              \
-                            float* __restrict__ Y, int rows, int cols, int T) {                           \
-        chelsea::gemm_body<chelsea::F>(W, X, Y, rows, cols, T);                                           \
+                            float* __restrict__ Y, int rows, int cols, int T, int accumulate) {           \
+        chelsea::gemm_body<chelsea::F>(W, X, Y, rows, cols, T, accumulate);                               \
     }
 
 CHELSEA_GEMM(f32, F32)

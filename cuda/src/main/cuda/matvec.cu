@@ -1,4 +1,5 @@
-// Matrix-vector products for decode: y[b*rows + r] = dot(W[r], x[b*cols ..]) for b < n <= 8.
+// Matrix-vector products for decode: y[b*rows + r] = dot(W[r], x[b*cols ..]) for b < n <= 8, or
+// y += that (accumulate != 0: the residual add of the O and down projections, without a kernel).
 //
 // Decode reads every weight once per step, so these kernels are bound by device memory. One warp
 // takes one row at a time, its lanes spread over the row's blocks (LPB lanes per block) so that a
@@ -11,9 +12,23 @@
 
 namespace chelsea {
 
+// y[n*rows + r] (+)= the warp's sums of acc[n].
+template <int NB>
+CH_DEV void store_rows(float (&acc)[NB], float* __restrict__ y, int rows, int r, int accumulate) {
+    const int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int n = 0; n < NB; ++n) {
+        const float v = warp_sum(acc[n]);
+        if (lane == 0) {
+            float* p = y + static_cast<size_t>(n) * rows + r;
+            *p = accumulate ? *p + v : v;
+        }
+    }
+}
+
 template <class F, int NB>
 CH_DEV void matvec_block_format(const uint8_t* __restrict__ W, const float* __restrict__ x, float* __restrict__ y,
-                                int rows, int cols) {
+                                int rows, int cols, int accumulate) {
     CHELSEA_DYNAMIC_SMEM(mv_smem);
     int8_t* xq = reinterpret_cast<int8_t*>(mv_smem);
     float2* xd = reinterpret_cast<float2*>(mv_smem + NB * cols);
@@ -28,22 +43,18 @@ CH_DEV void matvec_block_format(const uint8_t* __restrict__ W, const float* __re
         float acc[NB];
 #pragma unroll
         for (int n = 0; n < NB; ++n) acc[n] = 0.f;
-#pragma unroll 2
+#pragma unroll(NB <= 2 ? 2 : 1)  // two blocks of loads in flight; larger batches have more work per load
         for (int ib = lane / F::LPB; ib < nb; ib += 32 / F::LPB) {
             F::template mv<NB>(row + static_cast<size_t>(ib) * F::BYTES, part, xq + ib * F::QK, xd + ib * (F::QK / 32),
                                cols, acc);
         }
-#pragma unroll
-        for (int n = 0; n < NB; ++n) {
-            const float v = warp_sum(acc[n]);
-            if (lane == 0) y[static_cast<size_t>(n) * rows + r] = v;
-        }
+        store_rows<NB>(acc, y, rows, r, accumulate);
     }
 }
 
 template <class F, int NB>
 CH_DEV void matvec_float_format(const uint8_t* __restrict__ W, const float* __restrict__ x, float* __restrict__ y,
-                                int rows, int cols) {
+                                int rows, int cols, int accumulate) {
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const size_t rowBytes = F::rowBytes(cols);
     for (int r = blockIdx.x * MATVEC_ROWS + warp; r < rows; r += gridDim.x * MATVEC_ROWS) {
@@ -52,7 +63,7 @@ CH_DEV void matvec_float_format(const uint8_t* __restrict__ W, const float* __re
 #pragma unroll
         for (int n = 0; n < NB; ++n) acc[n] = 0.f;
         if ((cols & 7) == 0) {
-#pragma unroll 2
+#pragma unroll(NB <= 2 ? 2 : 1)  // two blocks of loads in flight; larger batches have more work per load
             for (int k = lane * 8; k < cols; k += 256) {
                 float w[8];
                 F::decode8(row, k, cols, w);
@@ -71,11 +82,7 @@ CH_DEV void matvec_float_format(const uint8_t* __restrict__ W, const float* __re
                 for (int n = 0; n < NB; ++n) acc[n] += w * __ldg(x + static_cast<size_t>(n) * cols + k);
             }
         }
-#pragma unroll
-        for (int n = 0; n < NB; ++n) {
-            const float v = warp_sum(acc[n]);
-            if (lane == 0) y[static_cast<size_t>(n) * rows + r] = v;
-        }
+        store_rows<NB>(acc, y, rows, r, accumulate);
     }
 }
 
@@ -84,17 +91,17 @@ CH_DEV void matvec_float_format(const uint8_t* __restrict__ W, const float* __re
 // Two entry points per format, because registers are allocated per kernel: the batch kernel's
 // eight accumulators per thread would cost the single-vector kernel (decode's) occupancy.
 #define CHELSEA_MATVEC_CASE(BODY, F, N) \
-    case N: chelsea::BODY<chelsea::F, N>(W, x, y, rows, cols); break;
+    case N: chelsea::BODY<chelsea::F, N>(W, x, y, rows, cols, accumulate); break;
 
 #define CHELSEA_MATVEC(name, BODY, F)                                                                    \
     extern "C" __global__ void __launch_bounds__(chelsea::MATVEC_THREADS)                                \
         chelsea_matvec_##name(const unsigned char* __restrict__ W, const float* __restrict__ x,          \
-                              float* __restrict__ y, int rows, int cols) {                               \
-        chelsea::BODY<chelsea::F, 1>(W, x, y, rows, cols);                                               \
+                              float* __restrict__ y, int rows, int cols, int accumulate) {               \
+        chelsea::BODY<chelsea::F, 1>(W, x, y, rows, cols, accumulate);                                   \
     }                                                                                                    \
     extern "C" __global__ void __launch_bounds__(chelsea::MATVEC_THREADS)                                \
         chelsea_matvec_##name##_batch(const unsigned char* __restrict__ W, const float* __restrict__ x,  \
-                                      float* __restrict__ y, int rows, int cols, int n) {                \
+                                      float* __restrict__ y, int rows, int cols, int n, int accumulate) { \
         switch (n) {                                                                                     \
             CHELSEA_MATVEC_CASE(BODY, F, 1)                                                              \
             CHELSEA_MATVEC_CASE(BODY, F, 2)                                                              \

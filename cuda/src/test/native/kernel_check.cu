@@ -30,7 +30,9 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -189,6 +191,12 @@ struct Launch {
     }
 };
 
+// Copies of an input of `bytes` that a timing loop rotates through so that its data is not found
+// in L2 (60 MB on an H200) from the previous launch: real decode reads each weight once per step.
+static int copiesFor(size_t bytes) {
+    return bytes >= (200u << 20) ? 1 : static_cast<int>(std::min<size_t>(8, ((200u << 20) + bytes - 1) / bytes));
+}
+
 // Mean milliseconds of one round of `launches` over `reps` rounds after two warm-up rounds.
 static double timeMs(const std::vector<Launch>& launches, int reps) {
     for (int i = 0; i < 2; ++i)
@@ -299,7 +307,10 @@ static void genRow(Fmt f, uint8_t* row, int cols, Rng& rng) {
         }
         return;
     }
-    for (size_t i = 0; i < n; ++i) row[i] = static_cast<uint8_t>(rng.next() >> 56);
+    for (size_t i = 0; i < n; i += 8) {
+        const uint64_t v = rng.next();
+        std::memcpy(row + i, &v, std::min<size_t>(8, n - i));
+    }
     const int nb = cols / kFmt[f].qk;
     for (int b = 0; b < nb; ++b) {
         uint8_t* p = row + static_cast<size_t>(b) * kFmt[f].bytes;
@@ -468,6 +479,33 @@ static std::vector<float> randomFloats(size_t n, Rng& rng, float scale = 1.f) {
     return v;
 }
 
+// body(begin, end) over [0, n) split among the host's cores (the references are the slow part).
+static void parallelFor(long n, const std::function<void(long, long)>& body) {
+    const long t = std::max(1u, std::min(std::thread::hardware_concurrency(), 32u));
+    if (n < 2 * t) {
+        body(0, n);
+        return;
+    }
+    std::vector<std::thread> threads;
+    const long chunk = (n + t - 1) / t;
+    for (long a = 0; a < n; a += chunk) threads.emplace_back(body, a, std::min(n, a + chunk));
+    for (auto& th : threads) th.join();
+}
+
+// rows random rows of a weight matrix (each row from its own seed, so in parallel).
+static std::vector<uint8_t> randomWeights(Fmt f, int rows, int cols, Rng& rng) {
+    const size_t rb = rowBytes(f, cols);
+    std::vector<uint8_t> w(rb * rows);
+    const uint64_t seed = rng.next();
+    parallelFor(rows, [&](long a, long b) {
+        for (long r = a; r < b; ++r) {
+            Rng local(seed + static_cast<uint64_t>(r));
+            genRow(f, w.data() + rb * r, cols, local);
+        }
+    });
+    return w;
+}
+
 // ---------------------------------------------------------------- context
 static std::vector<Module> g_mods;
 static int g_sms = 0, g_smemOptin = 0;
@@ -490,8 +528,7 @@ static std::string perfPair(const std::vector<double>& v, const char* unit) {
 // ---------------------------------------------------------------- get_rows
 static void checkGetRows(Fmt f, int rows, int cols, Rng& rng) {
     const size_t rb = rowBytes(f, cols);
-    std::vector<uint8_t> w(rb * rows);
-    for (int r = 0; r < rows; ++r) genRow(f, w.data() + rb * r, cols, rng);
+    const std::vector<uint8_t> w = randomWeights(f, rows, cols, rng);
     std::vector<int> tokens = {rows - 1, 0, rng.below(rows), rng.below(rows), rows - 1, -1, rows};
     const int T = static_cast<int>(tokens.size());
     Buf dw(w.size()), dt(T * 4), dout(static_cast<size_t>(T) * cols * 4);
@@ -527,17 +564,21 @@ static void checkGetRows(Fmt f, int rows, int cols, Rng& rng) {
 }
 
 // ---------------------------------------------------------------- matvec
-static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, int gridOverride = 0) {
+// accumulate: y starts as random values and the kernel adds to them.
+static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, int gridOverride = 0,
+                        bool accumulate = false) {
     const size_t rb = rowBytes(f, cols);
-    std::vector<uint8_t> w(rb * rows);
-    for (int r = 0; r < rows; ++r) genRow(f, w.data() + rb * r, cols, rng);
+    const std::vector<uint8_t> w = randomWeights(f, rows, cols, rng);
     std::vector<float> x = randomFloats(static_cast<size_t>(n) * cols, rng);
     for (size_t i = 0; i < x.size(); i += 32 * 7) x[i] *= 10.f;  // a few outliers per row
     const bool q = blockFormat(f);
     const std::vector<double> xs = q ? quantizeX(x) : std::vector<double>(x.begin(), x.end());
-    std::vector<double> ref(static_cast<size_t>(n) * rows), l1(ref.size()), row(cols);
-    double trueRel = 0;  // error of the quantized-x result against exact x, for information
-    for (int r = 0; r < rows; ++r) {
+    std::vector<double> ref(static_cast<size_t>(n) * rows), l1(ref.size());
+    std::vector<double> rowRel(rows, 0.0);  // error of the quantized-x result against exact x, for information
+    const std::vector<float> y0 = accumulate ? randomFloats(ref.size(), rng) : std::vector<float>();
+    parallelFor(rows, [&](long r0, long r1) {
+      std::vector<double> row(cols);
+      for (long r = r0; r < r1; ++r) {
         refRow(f, w.data() + rb * r, cols, row.data());
         for (int b = 0; b < n; ++b) {
             double s = 0, a = 0, st = 0, at = 0;
@@ -549,18 +590,21 @@ static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, i
                 st += pt;
                 at += std::fabs(pt);
             }
-            ref[static_cast<size_t>(b) * rows + r] = s;
-            l1[static_cast<size_t>(b) * rows + r] = a;
-            trueRel = std::max(trueRel, std::fabs(s - st) / at);
+            const size_t i = static_cast<size_t>(b) * rows + r;
+            ref[i] = s + (accumulate ? y0[i] : 0.0);
+            l1[i] = a + (accumulate ? std::fabs(y0[i]) : 0.0);
+            rowRel[r] = std::max(rowRel[r], std::fabs(s - st) / at);
         }
-    }
+      }
+    });
+    const double trueRel = *std::max_element(rowRel.begin(), rowRel.end());
     Buf dw(w.size()), dx(x.size() * 4), dy(ref.size() * 4);
     dw.up(w);
     dx.up(x);
     const bool batch = n > 1;
     const std::string name = std::string("chelsea_matvec_") + kFmt[f].name + (batch ? "_batch" : "");
     const unsigned smem = q ? static_cast<unsigned>(n * cols + n * (cols / 32) * 8) : 0u;
-    const int grid = gridOverride > 0 ? gridOverride : std::min(cdiv(rows, 8), 4 * g_sms);
+    const int grid = gridOverride > 0 ? gridOverride : std::min(cdiv(rows, 8), 8 * g_sms);
     double absErr = 0, relErr = 0;
     std::vector<double> gbs;
     for (auto& m : g_mods) {
@@ -572,10 +616,15 @@ static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, i
             }
             CK(cu.FuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, static_cast<int>(smem)));
         }
-        dy.poison();
-        int rv = rows, cv = cols, nv = n;
+        if (accumulate) {
+            dy.up(y0);
+        } else {
+            dy.poison();
+        }
+        int rv = rows, cv = cols, nv = n, av = accumulate ? 1 : 0;
         std::vector<void*> args = {&dw.p, &dx.p, &dy.p, &rv, &cv};
         if (batch) args.push_back(&nv);
+        args.push_back(&av);
         Launch l{fn, {static_cast<unsigned>(grid), 1, 1}, {256, 1, 1}, smem, args};
         l.run();
         auto y = dy.down<float>(ref.size());
@@ -588,13 +637,24 @@ static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, i
             absErr = std::max(absErr, e);
             relErr = std::max(relErr, e / std::max(l1[i], 1e-30));
         }
-        if (time) {
-            const double ms = timeMs({l}, 20);
+        if (time && !accumulate) {
+            const int copies = copiesFor(w.size());
+            std::vector<std::unique_ptr<Buf>> ws;
+            std::vector<Launch> rounds;
+            for (int c = 0; c < copies; ++c) {
+                ws.push_back(std::make_unique<Buf>(w.size()));
+                ws.back()->up(w);
+                Launch lc = l;
+                lc.args[0] = &ws.back()->p;
+                rounds.push_back(lc);
+            }
+            const double ms = timeMs(rounds, 20) / copies;
             gbs.push_back((w.size() + x.size() * 4.0 + ref.size() * 4.0) / (ms * 1e6));
         }
     }
     std::string shape = std::to_string(rows) + "x" + std::to_string(cols) + " n=" + std::to_string(n);
     if (gridOverride) shape += " grid=" + std::to_string(gridOverride);
+    if (accumulate) shape += " y+=";
     std::string perf = perfPair(gbs, "GB/s");
     if (q) {
         char note[64];
@@ -605,24 +665,27 @@ static void checkMatvec(Fmt f, int rows, int cols, int n, Rng& rng, bool time, i
 }
 
 // ---------------------------------------------------------------- gemm
-static void checkGemm(Fmt f, int rows, int cols, int T, Rng& rng, bool time, int rowStep = 1) {
+static void checkGemm(Fmt f, int rows, int cols, int T, Rng& rng, bool time, int rowStep = 1, bool accumulate = false) {
     const size_t rb = rowBytes(f, cols);
-    std::vector<uint8_t> w(rb * rows);
-    for (int r = 0; r < rows; ++r) genRow(f, w.data() + rb * r, cols, rng);
+    const std::vector<uint8_t> w = randomWeights(f, rows, cols, rng);
     std::vector<float> x = randomFloats(static_cast<size_t>(T) * cols, rng);
+    const std::vector<float> y0 = accumulate ? randomFloats(static_cast<size_t>(T) * rows, rng) : std::vector<float>();
     Buf dw(w.size()), dx(x.size() * 4), dy(static_cast<size_t>(T) * rows * 4);
     dw.up(w);
     dx.up(x);
     const std::string name = std::string("chelsea_gemm_") + kFmt[f].name;
     double absErr = 0, relErr = 0;
     std::vector<double> tf;
-    std::vector<double> row(cols);
     std::vector<float> y;
     for (auto& m : g_mods) {
-        dy.poison();
-        int rv = rows, cv = cols, tv = T;
+        if (accumulate) {
+            dy.up(y0);
+        } else {
+            dy.poison();
+        }
+        int rv = rows, cv = cols, tv = T, av = accumulate ? 1 : 0;
         Launch l{m.fn(name), {static_cast<unsigned>(cdiv(T, 64)), static_cast<unsigned>(cdiv(rows, 64)), 1},
-                 {128, 1, 1}, 0, {&dw.p, &dx.p, &dy.p, &rv, &cv, &tv}};
+                 {128, 1, 1}, 0, {&dw.p, &dx.p, &dy.p, &rv, &cv, &tv, &av}};
         l.run();
         y = dy.down<float>(static_cast<size_t>(T) * rows);
         for (float v : y)
@@ -630,8 +693,11 @@ static void checkGemm(Fmt f, int rows, int cols, int T, Rng& rng, bool time, int
         std::vector<int> checked;
         for (int r = 0; r < rows; r += rowStep) checked.push_back(r);
         if (checked.back() != rows - 1) checked.push_back(rows - 1);
-        for (int r : checked) {
-            if (std::isnan(relErr)) break;
+        std::vector<double> rowAbs(checked.size(), 0.0), rowRel(checked.size(), 0.0);
+        if (!std::isnan(relErr)) parallelFor(static_cast<long>(checked.size()), [&](long i0, long i1) {
+          std::vector<double> row(cols);
+          for (long i = i0; i < i1; ++i) {
+            const int r = checked[i];
             refRow(f, w.data() + rb * r, cols, row.data());
             for (int t = 0; t < T; ++t) {
                 double s = 0, a = 0;
@@ -640,18 +706,28 @@ static void checkGemm(Fmt f, int rows, int cols, int T, Rng& rng, bool time, int
                     s += p;
                     a += std::fabs(p);
                 }
+                if (accumulate) {
+                    s += y0[static_cast<size_t>(t) * rows + r];
+                    a += std::fabs(y0[static_cast<size_t>(t) * rows + r]);
+                }
                 const double e = std::fabs(y[static_cast<size_t>(t) * rows + r] - s);
-                absErr = std::max(absErr, e);
-                relErr = std::max(relErr, e / std::max(a, 1e-30));
+                rowAbs[i] = std::max(rowAbs[i], e);
+                rowRel[i] = std::max(rowRel[i], e / std::max(a, 1e-30));
             }
+          }
+        });
+        for (size_t i = 0; i < checked.size() && !std::isnan(relErr); ++i) {
+            absErr = std::max(absErr, rowAbs[i]);
+            relErr = std::max(relErr, rowRel[i]);
         }
-        if (time) {
+        if (time && !accumulate) {
             const double ms = timeMs({l}, 10);
             tf.push_back(2.0 * rows * cols * T / (ms * 1e9));
         }
     }
     std::string shape = std::to_string(rows) + "x" + std::to_string(cols) + " T=" + std::to_string(T);
     if (rowStep > 1) shape += " (rows/" + std::to_string(rowStep) + ")";
+    if (accumulate) shape += " Y+=";
     report(name, shape, absErr, relErr, 2e-3, perfPair(tf, "GFLOP/s"));
 }
 
@@ -926,25 +1002,29 @@ static Cache makeCache(int kvHeads, int hd, int capacity, int filled, bool withL
     c.kf.assign(cells * hd, NAN);
     c.vf.assign(cells * hd, NAN);
     if (withLog) c.logSize.assign(cells, NAN);
-    for (int h = 0; h < kvHeads; ++h)
-        for (int s = 0; s < filled; ++s) {
+    const uint64_t seed = rng.next();
+    parallelFor(static_cast<long>(kvHeads) * filled, [&](long i0, long i1) {
+      for (long i = i0; i < i1; ++i) {
+            const int h = static_cast<int>(i / filled), s = static_cast<int>(i % filled);
+            Rng local(seed + static_cast<uint64_t>(i));
             const size_t cell = static_cast<size_t>(h) * capacity + s;
             for (int d = 0; d < hd; ++d) {
-                c.k[cell * hd + d] = halfBits(rng.sym());
-                c.v[cell * hd + d] = halfBits(rng.sym() * 2.f);
+                c.k[cell * hd + d] = halfBits(local.sym());
+                c.v[cell * hd + d] = halfBits(local.sym() * 2.f);
                 c.kf[cell * hd + d] = static_cast<float>(halfValue(c.k[cell * hd + d]));
                 c.vf[cell * hd + d] = static_cast<float>(halfValue(c.v[cell * hd + d]));
             }
-            if (withLog) c.logSize[cell] = static_cast<float>(3.0 * rng.uni());
-        }
+            if (withLog) c.logSize[cell] = static_cast<float>(3.0 * local.uni());
+      }
+    });
     return c;
 }
 
 // out[h][d] for one query (q: [heads][hd]) over slots [0, n).
-static void refAttend(const Cache& c, const float* q, int heads, int n, float scale, double* out) {
+static void refAttendHeads(const Cache& c, const float* q, int heads, int n, float scale, double* out, int h0, int h1) {
     const int G = heads / c.kvHeads;
     std::vector<double> sc(n);
-    for (int h = 0; h < heads; ++h) {
+    for (int h = h0; h < h1; ++h) {
         const int kv = h / G;
         double mx = -1e300;
         for (int s = 0; s < n; ++s) {
@@ -965,13 +1045,19 @@ static void refAttend(const Cache& c, const float* q, int heads, int n, float sc
     }
 }
 
+static void refAttend(const Cache& c, const float* q, int heads, int n, float scale, double* out) {
+    refAttendHeads(c, q, heads, n, scale, out, 0, heads);
+}
+
 static void checkDecode(int heads, int kvHeads, int hd, int nSlots, int capacity, int splits, bool withLog, Rng& rng,
                         bool time) {
     Cache c = makeCache(kvHeads, hd, capacity, nSlots, withLog, rng);
     std::vector<float> q = randomFloats(static_cast<size_t>(heads) * hd, rng, 6.f);
     const float scale = 1.f / std::sqrt(static_cast<float>(hd));
     std::vector<double> ref(q.size());
-    refAttend(c, q.data(), heads, nSlots, scale, ref.data());
+    parallelFor(heads, [&](long h0, long h1) {
+        refAttendHeads(c, q.data(), heads, nSlots, scale, ref.data(), static_cast<int>(h0), static_cast<int>(h1));
+    });
     Buf dq(q.size() * 4), dk(c.k.size() * 2), dv(c.v.size() * 2), dls(std::max<size_t>(c.logSize.size(), 1) * 4), db(4),
         dpart(static_cast<size_t>(splits) * heads * (hd + 2) * 4), dout(q.size() * 4);
     dq.up(q);
@@ -997,7 +1083,21 @@ static void checkDecode(int heads, int kvHeads, int hd, int nSlots, int capacity
         auto y = dout.down<float>(q.size());
         for (size_t i = 0; i < y.size(); ++i) absErr = std::isnan(y[i]) ? NAN : std::max(absErr, std::fabs(y[i] - ref[i]));
         if (time) {
-            const double ms = timeMs({dec, comb}, 20);
+            const int copies = copiesFor(c.k.size() * 4);
+            std::vector<std::unique_ptr<Buf>> ks, vs;
+            std::vector<Launch> rounds;
+            for (int i = 0; i < copies; ++i) {
+                ks.push_back(std::make_unique<Buf>(c.k.size() * 2));
+                vs.push_back(std::make_unique<Buf>(c.v.size() * 2));
+                ks.back()->up(c.k);
+                vs.back()->up(c.v);
+                Launch d = dec;
+                d.args[1] = &ks.back()->p;
+                d.args[2] = &vs.back()->p;
+                rounds.push_back(d);
+                rounds.push_back(comb);
+            }
+            const double ms = timeMs(rounds, 20) / copies;
             const double bytes = static_cast<double>(kvHeads) * nSlots * (hd * 4.0 + (withLog ? 4.0 : 0.0));
             gbs.push_back(bytes / (ms * 1e6));
         }
@@ -1014,9 +1114,11 @@ static void checkPrefill(int heads, int kvHeads, int hd, int T, int base, int ca
     std::vector<float> q = randomFloats(static_cast<size_t>(T) * heads * hd, rng, 6.f);
     const float scale = 1.f / std::sqrt(static_cast<float>(hd));
     std::vector<double> ref(q.size());
-    for (int t = 0; t < T; ++t)
-        refAttend(c, q.data() + static_cast<size_t>(t) * heads * hd, heads, base + t + 1, scale,
-                  ref.data() + static_cast<size_t>(t) * heads * hd);
+    parallelFor(T, [&](long t0, long t1) {
+        for (long t = t0; t < t1; ++t)
+            refAttend(c, q.data() + static_cast<size_t>(t) * heads * hd, heads, base + static_cast<int>(t) + 1, scale,
+                      ref.data() + static_cast<size_t>(t) * heads * hd);
+    });
     Buf dq(q.size() * 4), dk(c.k.size() * 2), dv(c.v.size() * 2), dls(std::max<size_t>(c.logSize.size(), 1) * 4), db(4),
         dout(q.size() * 4);
     dq.up(q);
@@ -1165,8 +1267,11 @@ int main(int argc, char** argv) {
     checkGetRows(F32, 300, 172, rng);
     checkGetRows(F16, 300, 63, rng);
 
+    // Shapes of the models in ../shared/models/synthetic (dim 256, ffn 768 or 512, vocab 512, Qwen3's
+    // 512-wide Q), of stories260K (dim 64, ffn 172, head 8) and of Llama-3.2-1B (2048, 8192, 128256).
     for (Fmt f : all) {
         checkMatvec(f, 512, 256, 1, rng, false);
+        checkMatvec(f, 256, 768, 1, rng, false);
         checkMatvec(f, 768, 256, 3, rng, false);
         checkMatvec(f, 333, 2048, 8, rng, false);
         checkMatvec(f, 1024, 2048, 1, rng, false, 3);  // a grid smaller than the rows: grid-stride
@@ -1177,6 +1282,10 @@ int main(int argc, char** argv) {
     checkMatvec(F32, 64, 172, 2, rng, false);
     checkMatvec(F16, 77, 63, 5, rng, false);
     checkMatvec(BF16, 100, 1000, 1, rng, false);
+    checkMatvec(Q8_0, 256, 512, 1, rng, false, 0, true);
+    checkMatvec(Q4_0, 512, 2048, 1, rng, true);  // timed even with --small: the latency of a small product
+    checkMatvec(Q4_K, 256, 512, 3, rng, false, 0, true);
+    checkMatvec(F32, 100, 172, 1, rng, false, 0, true);
     if (!g_quick) {
         for (Fmt f : fast) {
             checkMatvec(f, 2048, 8192, 1, rng, true);
@@ -1186,6 +1295,7 @@ int main(int argc, char** argv) {
 
     for (Fmt f : all) {
         checkGemm(f, 256, 256, 1, rng, false);
+        checkGemm(f, 256, 768, 48, rng, false);
         checkGemm(f, 768, 256, 37, rng, false);
         checkGemm(f, 333, 512, 100, rng, false);
         if (!g_small) checkGemm(f, 2048, 2048, 512, rng, !g_quick, 16);
@@ -1193,12 +1303,14 @@ int main(int argc, char** argv) {
     checkGemm(F32, 172, 64, 77, rng, false);
     checkGemm(F32, 64, 172, 5, rng, false);
     checkGemm(F16, 100, 63, 130, rng, false);
+    checkGemm(Q6_K, 300, 512, 70, rng, false, 1, true);
     if (!g_quick) checkGemm(Q4_K, 8192, 2048, 512, rng, true, 64);
 
     checkRmsnorm(1, 2048, false, rng);
     checkRmsnorm(5, 256, true, rng);
     checkRmsnorm(7 * 16, 128, true, rng);
     checkRmsnorm(3, 172, false, rng);
+    checkRmsnorm(4, 64, true, rng);
     checkRmsnorm(2, 8192, false, rng);
     for (int neox = 0; neox < 2; ++neox) {
         checkRope(5, 8, 2, 32, 32, neox, rng);
@@ -1215,8 +1327,10 @@ int main(int argc, char** argv) {
     checkKvAppend(5, 4, 8, 16, 13, true, rng);  // slots 16 and 17 are past capacity: skipped
 
     // heads, kvHeads, headDim, slots, capacity, splits, logSize
-    checkDecode(8, 2, 32, 100, 256, 4, false, rng, false);
+    checkDecode(8, 2, 32, 100, 256, 4, false, rng, true);
     checkDecode(8, 2, 32, 1, 256, 4, true, rng, false);
+    checkDecode(4, 1, 64, 333, 512, 2, true, rng, false);    // llama31-tied: one KV head
+    checkDecode(4, 2, 128, 200, 256, 2, false, rng, false);  // qwen3 synthetic
     checkDecode(8, 4, 8, 300, 512, 8, true, rng, false);
     checkDecode(8, 8, 128, 777, 1024, 8, false, rng, false);
     checkDecode(12, 2, 64, 999, 1024, 8, true, rng, false);
@@ -1235,6 +1349,8 @@ int main(int argc, char** argv) {
     // heads, kvHeads, headDim, T, slotBase, capacity, logSize
     checkPrefill(8, 2, 32, 48, 0, 256, false, rng, false);
     checkPrefill(8, 2, 32, 1, 0, 64, false, rng, false);
+    checkPrefill(4, 1, 64, 48, 0, 64, true, rng, false);
+    checkPrefill(4, 2, 128, 48, 10, 64, false, rng, false);
     checkPrefill(8, 2, 32, 37, 100, 256, true, rng, false);
     checkPrefill(8, 4, 8, 70, 5, 128, false, rng, false);
     checkPrefill(12, 2, 64, 33, 7, 128, true, rng, false);

@@ -1,12 +1,10 @@
-// Fiber runtime of the host emulator: the threads of one block are ucontext fibers on one OS
+// Fiber runtime of the host emulator: the threads of one block are fibers on one OS
 // thread, run until each reaches a barrier; a warp barrier (__syncwarp, each half of a shuffle,
 // each WMMA call) releases when every live lane of the warp waits at one, a block barrier when
 // every live thread does. Mistakes that a GPU would punish are reported: lanes of a warp at
 // different barriers (divergence), a shuffle or __syncwarp while lanes of the warp have exited,
 // a __syncthreads that not every thread reaches, misaligned loads.
-#include <setjmp.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -17,11 +15,46 @@
 #include "emu_api.h"
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define EMU_ASAN 1
 #else
 #define EMU_ASAN 0
 #endif
+
+#if !defined(__x86_64__)
+#error "the emulator's context switch is written for x86-64"
+#endif
+
+// Saves the callee-saved registers on the current stack, stores the stack pointer in *save and
+// continues on the stack `next` (System V x86-64). Unlike swapcontext it makes no system call, and
+// unlike longjmp it is not intercepted by AddressSanitizer (which would unpoison a whole stack on
+// every switch); the switches are announced to ASan with the fiber annotations instead.
+extern "C" void emu_switch(void** save, void* next);
+asm(R"(
+    .text
+    .globl emu_switch
+    .type emu_switch, @function
+emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size emu_switch, .-emu_switch
+    .section .note.GNU-stack,"",@progbits
+    .text
+)");
 
 namespace emu {
 
@@ -29,15 +62,10 @@ namespace {
 
 enum State { READY, WARP_WAIT, BLOCK_WAIT, DONE };
 
-constexpr size_t kStack = 64 * 1024;  // small: under ASan every switch unpoisons the whole stack
+constexpr size_t kStack = 256 * 1024;
 
-// A fiber starts through makecontext/swapcontext; after that switches are _setjmp/_longjmp, which
-// leave the signal mask alone (swapcontext makes a system call each time, and the emulator
-// switches millions of times).
 struct Fiber {
-    ucontext_t uc;
-    jmp_buf jb;
-    bool started = false;
+    void* sp = nullptr;  // saved stack pointer while switched out
     char* stack = nullptr;
     Dim3 tid;
     int linear = 0;
@@ -51,7 +79,7 @@ struct Run {
     std::vector<Fiber> fibers;
     int n = 0;
     int current = -1;
-    jmp_buf sched;
+    void* sched = nullptr;  // the scheduler's saved stack pointer
     const Kernel* kernel = nullptr;
     void** args = nullptr;
     std::vector<unsigned char> smem;
@@ -78,13 +106,13 @@ void yield() {
 #if EMU_ASAN
     __sanitizer_start_switch_fiber(&f.fake, R.schedBottom, R.schedSize);
 #endif
-    if (_setjmp(f.jb) == 0) _longjmp(R.sched, 1);
+    emu_switch(&f.sp, R.sched);
 #if EMU_ASAN
     __sanitizer_finish_switch_fiber(f.fake, &R.schedBottom, &R.schedSize);
 #endif
 }
 
-void entry() {
+[[noreturn]] void entry() {
 #if EMU_ASAN
     __sanitizer_finish_switch_fiber(nullptr, &R.schedBottom, &R.schedSize);
 #endif
@@ -93,7 +121,9 @@ void entry() {
 #if EMU_ASAN
     __sanitizer_start_switch_fiber(nullptr, R.schedBottom, R.schedSize);
 #endif
-    _longjmp(R.sched, 1);
+    void* dead;
+    emu_switch(&dead, R.sched);
+    __builtin_unreachable();
 }
 
 void resume(int i) {
@@ -102,12 +132,7 @@ void resume(int i) {
 #if EMU_ASAN
     __sanitizer_start_switch_fiber(&R.schedFake, f.stack, kStack);
 #endif
-    if (_setjmp(R.sched) == 0) {
-        if (f.started) _longjmp(f.jb, 1);
-        f.started = true;
-        ucontext_t from;
-        swapcontext(&from, &f.uc);  // never returns: the fiber comes back by _longjmp
-    }
+    emu_switch(&R.sched, f.sp);
 #if EMU_ASAN
     __sanitizer_finish_switch_fiber(R.schedFake, nullptr, nullptr);
 #endif
@@ -118,17 +143,21 @@ void runBlock() {
     for (int i = 0; i < R.n; ++i) {
         Fiber& f = R.fibers[i];
         f.st = READY;
-        f.started = false;
         f.warpSyncs = f.blockSyncs = 0;
         f.linear = i;
         f.tid.x = i % R.blockDim.x;
         f.tid.y = (i / R.blockDim.x) % R.blockDim.y;
         f.tid.z = i / (R.blockDim.x * R.blockDim.y);
-        getcontext(&f.uc);
-        f.uc.uc_stack.ss_sp = f.stack;
-        f.uc.uc_stack.ss_size = kStack;
-        f.uc.uc_link = nullptr;
-        makecontext(&f.uc, entry, 0);
+        // A fresh stack as emu_switch leaves it: six saved registers, then entry() as the return
+        // address, then a dummy return address for entry (which never returns).
+#if EMU_ASAN
+        __asan_unpoison_memory_region(f.stack, kStack);  // frames left by the last block's fibers
+#endif
+        void** top = reinterpret_cast<void**>(f.stack + kStack) - 8;  // 16-byte aligned
+        for (int r = 0; r < 6; ++r) top[r] = nullptr;
+        top[6] = reinterpret_cast<void*>(&entry);
+        top[7] = nullptr;
+        f.sp = top;
     }
     const int warps = (R.n + 31) / 32;
     for (;;) {

@@ -177,14 +177,12 @@ final class CudaForward {
             } else {
                 launch.launch(calls.attentionPrefill(s.q().ptr(), store, li, slotBase, s.att().ptr(), n, c.heads()));
             }
-            launch.launch(calls.matmul(l.wo, s.att().ptr(), s.xb().ptr(), n));
-            launch.launch(calls.add(s.x().ptr(), s.xb().ptr(), n * dim));
+            launch.launch(calls.matmul(l.wo, s.att().ptr(), s.x().ptr(), n, true));
             launch.launch(calls.rmsNorm(s.x().ptr(), l.ffnNorm.ptr(), s.xb().ptr(), n, dim, c.rmsEps()));
             launch.launch(calls.matmul(l.gate, s.xb().ptr(), s.hb().ptr(), n));
             launch.launch(calls.matmul(l.up, s.xb().ptr(), s.hb2().ptr(), n));
             launch.launch(calls.siluMul(s.hb().ptr(), s.hb2().ptr(), n, c.ffnDim()));
-            launch.launch(calls.matmul(l.down, s.hb().ptr(), s.xb().ptr(), n));
-            launch.launch(calls.add(s.x().ptr(), s.xb().ptr(), n * dim));
+            launch.launch(calls.matmul(l.down, s.hb().ptr(), s.x().ptr(), n, true));
         }
     }
 

@@ -59,7 +59,6 @@ final class KernelCalls {
         names.add("chelsea_rmsnorm");
         names.add("chelsea_rope");
         names.add("chelsea_add_bias");
-        names.add("chelsea_add");
         names.add("chelsea_silu_mul");
         names.add("chelsea_argmax");
         names.add("chelsea_kv_append");
@@ -109,16 +108,25 @@ final class KernelCalls {
      * one vector (decode), the tensor-core kernel for a batch.
      */
     Launch matmul(DeviceWeights.Matrix w, CUdeviceptr x, CUdeviceptr y, int t) {
+        return matmul(w, x, y, t, false);
+    }
+
+    /**
+     * The same product, added to {@code y} when {@code accumulate}: the O and down projections add
+     * straight into the residual stream, with no separate add kernel.
+     */
+    Launch matmul(DeviceWeights.Matrix w, CUdeviceptr x, CUdeviceptr y, int t, boolean accumulate) {
         KernelArgs args = new KernelArgs().ptr(w.data().ptr()).ptr(x).ptr(y).i32(w.rows()).i32(w.cols());
+        int acc = accumulate ? 1 : 0;
         if (t == 1) {
             // A grid-stride loop over rows: each block quantizes x once, so a few blocks per
             // multiprocessor beat one block per 8 rows (128K-row output matrix: 16K copies of x).
             int blocks = Math.min(ceil(w.rows(), MATVEC_ROWS), multiprocessors * 8);
             int shared = quantizesActivations(w.type()) ? w.cols() + w.cols() / 32 * 8 : 0;
-            return new Launch("chelsea_matvec_" + suffix(w.type()), blocks, 1, 1, MATVEC_THREADS, shared, args);
+            return new Launch("chelsea_matvec_" + suffix(w.type()), blocks, 1, 1, MATVEC_THREADS, shared, args.i32(acc));
         }
         return new Launch("chelsea_gemm_" + suffix(w.type()), ceil(t, GEMM_TILE), ceil(w.rows(), GEMM_TILE), 1, GEMM_THREADS, 0,
-                args.i32(t));
+                args.i32(t).i32(acc));
     }
 
     /** {@code y[r] = x[r] / rms(x[r]) * w} for {@code rows} rows of {@code dim}; {@code y} may be {@code x}. */
@@ -134,11 +142,6 @@ final class KernelCalls {
 
     Launch addBias(CUdeviceptr x, CUdeviceptr b, int t, int dim) {
         return Launch.of("chelsea_add_bias", strideBlocks((long) t * dim), ELEM_THREADS, new KernelArgs().ptr(x).ptr(b).i32(t).i32(dim));
-    }
-
-    /** {@code y += x} over {@code n} floats. */
-    Launch add(CUdeviceptr y, CUdeviceptr x, int n) {
-        return Launch.of("chelsea_add", strideBlocks(n), ELEM_THREADS, new KernelArgs().ptr(y).ptr(x).i32(n));
     }
 
     /** {@code gate = silu(gate) * up} for {@code t} rows of {@code ffn}. */
@@ -160,12 +163,13 @@ final class KernelCalls {
     }
 
     /**
-     * Splits of the context for decode attention: enough blocks for two per multiprocessor, each
-     * split at least 256 slots of the capacity (an empty split costs a block that exits).
+     * Splits of the context for decode attention: one per 256 slots of the capacity, at most 256
+     * (the kernels' README; to tune on a GPU). A graph's grid is fixed, so the split count follows
+     * the capacity, and each split takes its share of the slots in use at run time (an empty share
+     * costs a block that exits).
      */
     int decodeSplits(int kvHeads, int capacity) {
-        int forSms = ceil(2L * multiprocessors, kvHeads);
-        return Math.max(1, Math.min(forSms, ceil(capacity, 256)));
+        return Math.min(256, Math.max(1, ceil(capacity, 256)));
     }
 
     /** Floats of the partial results of decode attention: outputs, then (max, sum) per split and head. */

@@ -112,9 +112,9 @@ class KernelCallsTest {
 
                 RecordingLauncher decode = new RecordingLauncher();
                 forward.decodeStep(b, kv, decode);
-                // Per layer: norm, Q, K, V, rope, append, attention and its combine, O, residual, norm,
-                // gate, up, SiLU, down, residual; biases and Q/K norms where the architecture has them.
-                int perLayer = 16 + (c.architecture().qkvBias ? 3 : 0) + (c.architecture().qkNorm ? 2 : 0);
+                // Per layer: norm, Q, K, V, rope, append, attention and its combine, O (adding into the
+                // residual), norm, gate, up, SiLU, down (adding); biases and Q/K norms where the architecture has them.
+                int perLayer = 14 + (c.architecture().qkvBias ? 3 : 0) + (c.architecture().qkNorm ? 2 : 0);
                 assertEquals(1 + c.layers() * perLayer + 3, decode.launches.size(), p.getFileName() + " decode kernels");
                 assertEquals(1, decode.countUsing(b.tokens()), "the embedding reads the token ids once");
                 assertTrue(decode.launches.stream().noneMatch(l -> l.kernel().startsWith("chelsea_gemm")), "decode uses matrix-vector kernels");
@@ -149,7 +149,8 @@ class KernelCallsTest {
         r.launch(gemm);
         assertEquals(8, gemm.gridX(), "512 tokens in tiles of 64");
         assertEquals(32, gemm.gridY(), "2048 rows in tiles of 64");
-        assertEquals(33, calls.decodeSplits(8, 131072), "two blocks per multiprocessor over 8 KV heads");
+        assertEquals(256, calls.decodeSplits(8, 131072), "one split per 256 slots, at most 256");
+        assertEquals(32, calls.decodeSplits(8, 8192));
         assertEquals(1, calls.decodeSplits(8, 200), "a short cache is one split");
         assertEquals("chelsea_attn_decode_hd64_g4", KernelCalls.attentionKernel("decode", 64, 4));
         assertEquals("chelsea_attn_prefill_hd128_g8", KernelCalls.attentionKernel("prefill", 128, 16));

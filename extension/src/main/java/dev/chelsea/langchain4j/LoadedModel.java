@@ -23,6 +23,7 @@ public final class LoadedModel {
     private static final System.Logger LOG = System.getLogger(LoadedModel.class.getName());
     private final long loadNanos;
     private final java.util.Set<String> notices = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final ConstraintCache constraints = new ConstraintCache();
     int leases;
 
     LoadedModel(ModelKey key, Model model, long loadNanos) {
@@ -135,6 +136,11 @@ public final class LoadedModel {
     /** How long loading took. */
     public long loadNanos() {
         return loadNanos;
+    }
+
+    /** Compiled JSON and tool-call grammars for this model's vocabulary, shared by its chat models. */
+    ConstraintCache constraints() {
+        return constraints;
     }
 
     /** True the first time {@code notice} is given for this model: a warning shared by its chat models is logged once. */
