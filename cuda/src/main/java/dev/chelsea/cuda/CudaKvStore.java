@@ -1,10 +1,12 @@
 package dev.chelsea.cuda;
 
+import dev.chelsea.engine.kv.KvLayerImage;
 import dev.chelsea.engine.kv.KvLayout;
 import dev.chelsea.engine.kv.KvPlan;
 import dev.chelsea.engine.kv.KvStore;
 import dev.chelsea.engine.kv.KvStoreSpec;
 import jcuda.Pointer;
+import jcuda.driver.CUcontext;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 
@@ -14,8 +16,12 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
 
+import static jcuda.driver.JCudaDriver.cuCtxGetCurrent;
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
@@ -44,6 +50,8 @@ final class CudaKvStore implements KvStore, DeviceKv {
     private final DeviceMemory memory;
     private final DeviceBuffer[] keys, values, positions, logSizes;
     private final int[] used;
+    /** The context the store was allocated in (the backend's, current when it is created): a snapshot is used from other threads. */
+    private final CUcontext context = new CUcontext();
     private CUstream stream;
     private Launcher launcher;
     private KernelCalls calls;
@@ -57,6 +65,7 @@ final class CudaKvStore implements KvStore, DeviceKv {
         this.spec = spec;
         this.capacity = capacity;
         int l = layout.layers();
+        cuCtxGetCurrent(context);
         this.memory = new DeviceMemory("a KV cache of " + capacity + " tokens");
         try {
             DeviceMemory.checkFits(bytesFor(layout, spec, capacity), "a KV cache of " + capacity + " tokens");
@@ -267,6 +276,10 @@ final class CudaKvStore implements KvStore, DeviceKv {
         return 2L * layout.layers() * layout.kvHeads() * layout.headDim() * 2;
     }
 
+    /**
+     * Copies device to device on this store's stream, or the target's when this one belongs to no
+     * sequence (a snapshot): the copy is ordered with the kernels of the sequence that has one.
+     */
     @Override
     public void copyTo(KvStore target) {
         if (!(target instanceof CudaKvStore t)) {
@@ -275,6 +288,8 @@ final class CudaKvStore implements KvStore, DeviceKv {
         if (!t.layout.equals(layout)) {
             throw new IllegalArgumentException("layouts differ: " + layout + " and " + t.layout);
         }
+        cuCtxSetCurrent(context);
+        CUstream s = stream != null ? stream : t.stream;
         int d = layout.headDim();
         for (int l = 0; l < layout.layers(); l++) {
             if (t.used[l] != 0) {
@@ -286,18 +301,116 @@ final class CudaKvStore implements KvStore, DeviceKv {
             }
             for (int h = 0; h < layout.kvHeads(); h++) {
                 long from = 2L * h * capacity * d, to = 2L * h * t.capacity * d;
-                cuMemcpyDtoDAsync(t.keys[l].at(to), keys[l].at(from), 2L * n * d, stream);
-                cuMemcpyDtoDAsync(t.values[l].at(to), values[l].at(from), 2L * n * d, stream);
-                cuMemcpyDtoDAsync(t.positions[l].at(4L * h * t.capacity), positions[l].at(4L * h * capacity), 4L * n, stream);
+                cuMemcpyDtoDAsync(t.keys[l].at(to), keys[l].at(from), 2L * n * d, s);
+                cuMemcpyDtoDAsync(t.values[l].at(to), values[l].at(from), 2L * n * d, s);
+                cuMemcpyDtoDAsync(t.positions[l].at(4L * h * t.capacity), positions[l].at(4L * h * capacity), 4L * n, s);
                 if (t.logSizes[l] != null && logSizes[l] != null) {
-                    cuMemcpyDtoDAsync(t.logSizes[l].at(4L * h * t.capacity), logSizes[l].at(4L * h * capacity), 4L * n, stream);
+                    cuMemcpyDtoDAsync(t.logSizes[l].at(4L * h * t.capacity), logSizes[l].at(4L * h * capacity), 4L * n, s);
                 } else if (t.logSizes[l] != null && n > 0) {
-                    cuMemsetD32Async(t.logSizes[l].at(4L * h * t.capacity), 0, n, stream);
+                    cuMemsetD32Async(t.logSizes[l].at(4L * h * t.capacity), 0, n, s);
                 }
             }
             t.used[l] = n;
         }
-        cuStreamSynchronize(stream);
+        cuStreamSynchronize(s);
+    }
+
+    /** A store of exactly the slots held (at least one, an allocation cannot be empty), filled by {@link #copyTo}. */
+    @Override
+    public KvStore snapshot() {
+        cuCtxSetCurrent(context);
+        int most = 1;
+        for (int u : used) {
+            most = Math.max(most, u);
+        }
+        CudaKvStore s = new CudaKvStore(layout, spec, most);
+        try {
+            copyTo(s);
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    /**
+     * Keys and values widened from f16, sizes from their logs (they count tokens: whole numbers).
+     * This store never compacts, so a layer has seen as many tokens as it holds slots. Host
+     * copies are synchronous, after the work queued on this store's stream.
+     */
+    @Override
+    public KvLayerImage exportLayer(int layer) {
+        cuCtxSetCurrent(context);
+        if (stream != null) {
+            cuStreamSynchronize(stream);
+        }
+        int n = used[layer], d = layout.headDim(), heads = layout.kvHeads();
+        int[][] pos = new int[heads][n];
+        float[][] k = new float[heads][], v = new float[heads][];
+        float[][] sizes = logSizes[layer] == null ? null : new float[heads][n];
+        boolean merged = false;
+        short[] half = new short[n * d];
+        for (int h = 0; h < heads; h++) {
+            k[h] = readHalves(keys[layer], 2L * h * capacity * d, half);
+            v[h] = readHalves(values[layer], 2L * h * capacity * d, half);
+            if (n > 0) {
+                cuMemcpyDtoH(Pointer.to(pos[h]), positions[layer].at(4L * h * capacity), 4L * n);
+                if (sizes != null) {
+                    cuMemcpyDtoH(Pointer.to(sizes[h]), logSizes[layer].at(4L * h * capacity), 4L * n);
+                    for (int i = 0; i < n; i++) {
+                        sizes[h][i] = Math.round(Math.exp(sizes[h][i]));
+                        merged |= sizes[h][i] != 1f;
+                    }
+                }
+            }
+        }
+        return new KvLayerImage(n, n, merged, pos, k, v, sizes, null, 0, 0, null, null);
+    }
+
+    private static float[] readHalves(DeviceBuffer buffer, long offset, short[] half) {
+        if (half.length > 0) {
+            cuMemcpyDtoH(Pointer.to(half), buffer.at(offset), 2L * half.length);
+        }
+        float[] out = new float[half.length];
+        for (int i = 0; i < half.length; i++) {
+            out[i] = Float.float16ToFloat(half[i]);
+        }
+        return out;
+    }
+
+    /** Narrows keys and values to f16 (what the forward pass would have stored) and copies synchronously. */
+    @Override
+    public void importLayer(int layer, KvLayerImage image) {
+        if (used[layer] != 0) {
+            throw new IllegalArgumentException("layer " + layer + " of the target store already holds slots");
+        }
+        image.check(layout, spec);
+        int n = image.slots(), d = layout.headDim();
+        if (n > capacity) {
+            throw new IllegalArgumentException("the store holds " + capacity + " slots, the image " + n);
+        }
+        cuCtxSetCurrent(context);
+        short[] half = new short[n * d];
+        float[] logs = new float[n];
+        for (int h = 0; h < layout.kvHeads() && n > 0; h++) {
+            writeHalves(image.keys()[h], keys[layer], 2L * h * capacity * d, half);
+            writeHalves(image.values()[h], values[layer], 2L * h * capacity * d, half);
+            cuMemcpyHtoD(positions[layer].at(4L * h * capacity), Pointer.to(image.positions()[h]), 4L * n);
+            if (logSizes[layer] != null) {
+                for (int i = 0; i < n; i++) {
+                    logs[i] = (float) Math.log(image.sizes()[h][i]);
+                }
+                cuMemcpyHtoD(logSizes[layer].at(4L * h * capacity), Pointer.to(logs), 4L * n);
+            }
+        }
+        used[layer] = n;
+    }
+
+    private static void writeHalves(float[] from, DeviceBuffer buffer, long offset, short[] half) {
+        for (int i = 0; i < half.length; i++) {
+            half[i] = Float.floatToFloat16(from[i]);
+        }
+        cuMemcpyHtoD(buffer.at(offset), Pointer.to(half), 2L * half.length);
     }
 
     @Override
@@ -307,6 +420,7 @@ final class CudaKvStore implements KvStore, DeviceKv {
 
     @Override
     public void close() {
+        cuCtxSetCurrent(context);
         releaseMoves();
         memory.close();
     }

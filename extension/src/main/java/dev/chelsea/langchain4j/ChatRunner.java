@@ -3,11 +3,13 @@ package dev.chelsea.langchain4j;
 import dev.chelsea.engine.generate.CancellationToken;
 import dev.chelsea.engine.generate.GenerationRequest;
 import dev.chelsea.engine.generate.GenerationResult;
+import dev.chelsea.engine.generate.Generator;
 import dev.chelsea.engine.generate.SamplingParams;
 import dev.chelsea.engine.generate.StopReason;
 import dev.chelsea.engine.generate.TokenListener;
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.model.Model;
+import dev.chelsea.engine.promptcache.PromptCache;
 import dev.chelsea.engine.tokenizer.ChatTemplate;
 import dev.chelsea.engine.tokenizer.ToolCall;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
@@ -52,17 +54,21 @@ final class ChatRunner implements AutoCloseable {
     private final ChatTemplate template;
     private final ChelseaChatRequestParameters defaults;
     private final KvCacheConfig kvCache;
+    private final PromptCache promptCache;
+    private final Generator generator;
     private final boolean logRequests;
     private final boolean logResponses;
     private final GenerationObserver observer;
 
     ChatRunner(ModelLease lease, String name, ChatTemplate template, ChelseaChatRequestParameters defaults,
-               KvCacheConfig kvCache, boolean logRequests, boolean logResponses, GenerationObserver observer) {
+               KvCacheConfig kvCache, PromptCache promptCache, boolean logRequests, boolean logResponses, GenerationObserver observer) {
         this.lease = lease;
         this.name = name;
         this.template = template;
         this.defaults = defaults;
         this.kvCache = kvCache;
+        this.promptCache = promptCache;
+        this.generator = promptCache == null ? lease.loaded().generator() : new Generator(lease.loaded().model(), promptCache);
         this.logRequests = logRequests;
         this.logResponses = logResponses;
         this.observer = observer == null ? GenerationObserver.NONE : observer;
@@ -82,6 +88,11 @@ final class ChatRunner implements AutoCloseable {
 
     LoadedModel loaded() {
         return lease.loaded();
+    }
+
+    /** The prompt cache of this chat model, or null. */
+    PromptCache promptCache() {
+        return promptCache;
     }
 
     GenerationQueue queue() {
@@ -129,7 +140,9 @@ final class ChatRunner implements AutoCloseable {
         int maxTokens = requested == null ? room : Math.min(requested, room);
         List<String> stops = new ArrayList<>(new LinkedHashSet<>(concat(requestedStops, template.endOfTurnMarkers())));
         String id = "chelsea-" + UUID.randomUUID();
-        GenerationRequest request = new GenerationRequest(tokens, sampling, maxTokens, stops, kvCache).withConstraint(shape.constraint());
+        GenerationRequest request = new GenerationRequest(tokens, sampling, maxTokens, stops, kvCache)
+                .withCachePrefix(promptCache == null ? 0 : sharedStart(model, messages, tokens))
+                .withConstraint(shape.constraint());
         if (logRequests) {
             LOG.log(Level.INFO, () -> "Request " + id + " to '" + name + "': " + tokens.length + " prompt tokens, at most "
                     + maxTokens + " new, " + request.sampling() + ", stop " + stops + describe(shape) + ", messages " + chatRequest.messages());
@@ -168,6 +181,31 @@ final class ChatRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * Tokens of {@code tokens} that later requests may share: the conversation up to its last user
+     * message (a system prompt with a document, and earlier turns), as far as its own encoding
+     * agrees with the whole conversation's (a tokenizer may join text across the boundary).
+     */
+    private int sharedStart(Model model, List<dev.chelsea.engine.tokenizer.ChatMessage> messages, int[] tokens) {
+        int last = messages.size() - 1;
+        while (last >= 0 && messages.get(last).role() != dev.chelsea.engine.tokenizer.ChatMessage.Role.USER) {
+            last--;
+        }
+        if (last <= 0) {
+            return 0;
+        }
+        int[] start;
+        try {
+            start = model.encodeChatPrefix(template, messages.subList(0, last));
+        } catch (RuntimeException e) {
+            // A template that cannot render a conversation ending before a user turn: nothing is shared.
+            return 0;
+        }
+        int n = Math.min(start.length, tokens.length);
+        int same = java.util.Arrays.mismatch(start, 0, n, tokens, 0, n);
+        return same < 0 ? n : same;
+    }
+
     private static void check(List<SettingProblem> problems) {
         if (!problems.isEmpty()) {
             SettingProblem first = problems.getFirst();
@@ -181,7 +219,7 @@ final class ChatRunner implements AutoCloseable {
         String file = loaded.key().file().getFileName().toString();
         GenerationResult result;
         try {
-            result = loaded.generator().generate(prepared.request(), listener, cancel);
+            result = generator.generate(prepared.request(), listener, cancel);
         } catch (RuntimeException | Error e) {
             observer.onGeneration(new GenerationEvent(name, file, null, null, e));
             throw e;

@@ -5,6 +5,7 @@ import dev.chelsea.engine.kernel.Parallel;
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.model.ModelOptions;
+import dev.chelsea.engine.promptcache.PromptCache;
 import dev.chelsea.engine.tokenizer.ChatTemplate;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
@@ -48,6 +49,7 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
     List<String> stopSequences;
     ChatRequestParameters defaultRequestParameters;
     KvCacheConfig kvCache = KvCacheConfig.defaults();
+    PromptCacheOptions promptCache = PromptCacheOptions.disabled();
     List<ChatModelListener> listeners = List.of();
     boolean logRequests;
     boolean logResponses;
@@ -187,6 +189,16 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         return self();
     }
 
+    /**
+     * Reuse the KV cache of conversation starts (everything before the last user message: a system
+     * prompt with a document) across requests; default: {@link PromptCacheOptions#disabled()}.
+     * Chat models of the same loaded model that name the same queue share one cache.
+     */
+    public B promptCache(PromptCacheOptions promptCache) {
+        this.promptCache = promptCache == null ? PromptCacheOptions.disabled() : promptCache;
+        return self();
+    }
+
     public B listeners(List<ChatModelListener> listeners) {
         this.listeners = listeners == null ? List.of() : List.copyOf(listeners);
         return self();
@@ -224,6 +236,9 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         if (queue == null) {
             p.add(new SettingProblem("queue", "must not be null"));
         }
+        if (promptCache.enabled()) {
+            p.addAll(ChelseaSettings.promptCache(promptCache.maxBytes(), promptCache.minTokens()));
+        }
         return p;
     }
 
@@ -254,7 +269,8 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
                     .overrideWith(defaultRequestParameters != null ? defaultRequestParameters : defaults)
                     .modelName(name)
                     .build();
-            ChatRunner runner = new ChatRunner(lease, name, template, merged, kvCache, logRequests, logResponses, observer);
+            PromptCache cache = promptCache.enabled() ? lease.loaded().promptCache(queueName, promptCache) : null;
+            ChatRunner runner = new ChatRunner(lease, name, template, merged, kvCache, cache, logRequests, logResponses, observer);
             runner.checkDefaults();
             LOG.log(Level.DEBUG, () -> "Chat model '" + name + "' uses template " + template.family() + " and " + kvCache);
             return runner;

@@ -4,6 +4,7 @@ import dev.chelsea.engine.backend.BackendChoice;
 import dev.chelsea.engine.generate.GenerationRequest;
 import dev.chelsea.engine.generate.SamplingParams;
 import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.promptcache.PromptCache;
 import dev.chelsea.engine.model.ModelOptions;
 import dev.chelsea.engine.tokenizer.ChatTemplates;
 
@@ -116,6 +117,14 @@ public final class ChelseaSettings {
         } else {
             attempt(p, "kvCache.budget", () -> d.withSinkTokens(0).withRecentWindow(0).withBudget(budget));
         }
+        return p;
+    }
+
+    /** The prompt cache's bound and shortest prefix, by the engine's own checks. */
+    public static List<SettingProblem> promptCache(long maxBytes, int minTokens) {
+        List<SettingProblem> p = new ArrayList<>();
+        attempt(p, "promptCache.maxBytes", () -> new PromptCache(maxBytes, PromptCacheOptions.DEFAULT_MIN_TOKENS).close());
+        attempt(p, "promptCache.minTokens", () -> new PromptCache(PromptCacheOptions.DEFAULT_MAX_BYTES, minTokens).close());
         return p;
     }
 

@@ -147,6 +147,11 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
         return runner.loaded();
     }
 
+    /** The prompt cache this model reads and fills (shared with the chat models of the same queue), or null when it has none. */
+    public dev.chelsea.engine.promptcache.PromptCache promptCache() {
+        return runner.promptCache();
+    }
+
     /** The queue this model's requests wait in. */
     public GenerationQueue queue() {
         return runner.queue();

@@ -2,6 +2,8 @@ package dev.chelsea.langchain4j;
 
 import dev.chelsea.engine.generate.Generator;
 import dev.chelsea.engine.model.Model;
+import dev.chelsea.engine.promptcache.PromptCache;
+import dev.chelsea.engine.promptcache.PromptCacheFile;
 
 /**
  * A model loaded once and shared: its weights and worker threads, the generator that runs requests
@@ -17,6 +19,8 @@ public final class LoadedModel {
     public static final String SHARED_QUEUE = "shared";
 
     private final java.util.Map<String, GenerationQueue> queues = new java.util.LinkedHashMap<>();
+    private final java.util.Map<String, NamedCache> promptCaches = new java.util.LinkedHashMap<>();
+    private static final System.Logger LOG = System.getLogger(LoadedModel.class.getName());
     private final long loadNanos;
     private final java.util.Set<String> notices = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final ConstraintCache constraints = new ConstraintCache();
@@ -52,10 +56,76 @@ public final class LoadedModel {
             queues.put(name, q);
         } else if (!q.options().equals(options)) {
             GenerationQueue existing = q;
-            System.getLogger(LoadedModel.class.getName()).log(System.Logger.Level.WARNING, () -> "Queue '" + name + "' of model "
+            LOG.log(System.Logger.Level.WARNING, () -> "Queue '" + name + "' of model "
                     + key.file() + " already has " + existing.options() + "; ignoring the different " + options);
         }
         return q;
+    }
+
+    /**
+     * The prompt cache called {@code name} (the Quarkus extension uses the configured model's name),
+     * created with {@code options} if it is new: read from its file when it has one. A cache keeps
+     * the options it was created with; a later request for other options gets a warning.
+     */
+    synchronized PromptCache promptCache(String name, PromptCacheOptions options) {
+        NamedCache c = promptCaches.get(name);
+        if (c == null) {
+            c = new NamedCache(new PromptCache(options.maxBytes(), options.minTokens()), options);
+            promptCaches.put(name, c);
+            if (options.file() != null) {
+                load(c, options.file());
+            }
+        } else if (!c.options.equals(options)) {
+            NamedCache existing = c;
+            LOG.log(System.Logger.Level.WARNING, () -> "Prompt cache '" + name + "' of model " + key.file() + " already has "
+                    + existing.options + "; ignoring the different " + options);
+        }
+        return c.cache;
+    }
+
+    private void load(NamedCache c, java.nio.file.Path file) {
+        try {
+            long t0 = System.nanoTime();
+            PromptCacheFile.LoadResult r = PromptCacheFile.load(c.cache, model, file);
+            if (r.loaded()) {
+                if (r.entries() > 0) {
+                    LOG.log(System.Logger.Level.INFO, () -> "Read " + r.entries() + " cached prompt(s) from " + file + " in "
+                            + (System.nanoTime() - t0) / 1_000_000 + " ms");
+                }
+            } else {
+                LOG.log(System.Logger.Level.WARNING, () -> "Prompt cache not read: " + r.problem() + "; starting empty (the file is replaced when the model is unloaded)");
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Prompt cache not read from " + file + ": " + e + "; starting empty", e);
+        }
+    }
+
+    /** Every prompt cache of this model, by name. */
+    public synchronized java.util.Map<String, PromptCache> promptCaches() {
+        java.util.Map<String, PromptCache> m = new java.util.LinkedHashMap<>();
+        promptCaches.forEach((n, c) -> m.put(n, c.cache));
+        return m;
+    }
+
+    /** Writes every prompt cache that has a file; failures are logged, not thrown (the model is being unloaded). */
+    private void savePromptCaches() {
+        for (NamedCache c : promptCaches.values()) {
+            java.nio.file.Path file = c.options.file();
+            if (file == null) {
+                continue;
+            }
+            try {
+                long t0 = System.nanoTime();
+                int n = PromptCacheFile.save(c.cache, model, file);
+                LOG.log(System.Logger.Level.INFO, () -> "Wrote " + n + " cached prompt(s) to " + file + " in "
+                        + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "Prompt cache not written to " + file + ": " + e, e);
+            }
+        }
+    }
+
+    private record NamedCache(PromptCache cache, PromptCacheOptions options) {
     }
 
     /** Every queue of this model. */
@@ -82,6 +152,10 @@ public final class LoadedModel {
         try {
             for (GenerationQueue q : queues()) {
                 q.close();
+            }
+            synchronized (this) {
+                savePromptCaches();
+                promptCaches.values().forEach(c -> c.cache.close());
             }
         } finally {
             model.close();

@@ -3,11 +3,23 @@ package dev.chelsea.engine.generate;
 import dev.chelsea.engine.kv.KvStats;
 import dev.chelsea.engine.model.Bytes;
 
-/** Per-request figures: token counts, prefill and decode speed, and what the KV cache held. */
-public record GenerationStats(int promptTokens, int generatedTokens, long prefillNanos, long decodeNanos, KvStats kv) {
+/**
+ * Per-request figures: token counts, prefill and decode speed, and what the KV cache held.
+ *
+ * @param cachedTokens prompt tokens whose KV cache came from a prompt cache instead of being read
+ * @param prefillNanos from the start of the request to the logits of the first new token (the
+ *                     time to first token, copying a cached prefix included)
+ */
+public record GenerationStats(int promptTokens, int generatedTokens, long prefillNanos, long decodeNanos, KvStats kv,
+                              int cachedTokens) {
 
+    public GenerationStats(int promptTokens, int generatedTokens, long prefillNanos, long decodeNanos, KvStats kv) {
+        this(promptTokens, generatedTokens, prefillNanos, decodeNanos, kv, 0);
+    }
+
+    /** Prompt tokens read per second; those that came from the prompt cache were not read and do not count. */
     public double prefillTokensPerSecond() {
-        return prefillNanos == 0 ? 0 : promptTokens * 1e9 / prefillNanos;
+        return prefillNanos == 0 ? 0 : (promptTokens - cachedTokens) * 1e9 / prefillNanos;
     }
 
     /** Tokens per second after the first one (which comes out of the prefill). */
@@ -20,7 +32,8 @@ public record GenerationStats(int promptTokens, int generatedTokens, long prefil
     public String toString() {
         String cache = kv == null ? "" : String.format("; KV cache %s for %d tokens (%.0f%% below a full cache)",
                 Bytes.human(kv.totalBytes()), kv.tokens(), 100 * kv.savedFraction());
-        return String.format(java.util.Locale.ROOT, "prompt %d tokens, %.1f tokens/s prefill; generated %d tokens, %.1f tokens/s decode%s",
-                promptTokens, prefillTokensPerSecond(), generatedTokens, decodeTokensPerSecond(), cache);
+        String cached = cachedTokens == 0 ? "" : " (" + cachedTokens + " from the prompt cache)";
+        return String.format(java.util.Locale.ROOT, "prompt %d tokens%s, %.1f tokens/s prefill; generated %d tokens, %.1f tokens/s decode%s",
+                promptTokens, cached, prefillTokensPerSecond(), generatedTokens, decodeTokensPerSecond(), cache);
     }
 }

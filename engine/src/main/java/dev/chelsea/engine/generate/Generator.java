@@ -4,6 +4,7 @@ import dev.chelsea.engine.kv.KvStats;
 import dev.chelsea.engine.model.ContextOverflowException;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.model.Session;
+import dev.chelsea.engine.promptcache.PromptCache;
 import dev.chelsea.engine.tokenizer.Tokenizer;
 
 import java.util.Arrays;
@@ -14,12 +15,21 @@ import java.util.Arrays;
  * cancellation. A request's {@link TokenConstraint} masks the logits before each sample and ends
  * generation (as {@link StopReason#STOP_TOKEN}) once its output is finished. Each call has its own
  * session, so one generator may serve several threads (they share the model's worker threads).
+ * With a {@link PromptCache}, a prompt starts from the longest cached prefix and stores its
+ * {@link GenerationRequest#cachePrefix()} for later requests.
  */
 public final class Generator {
     private final Model model;
+    private final PromptCache promptCache;
 
     public Generator(Model model) {
+        this(model, null);
+    }
+
+    /** A generator that reuses and fills {@code promptCache} (null: none), a cache of this model's. */
+    public Generator(Model model, PromptCache promptCache) {
         this.model = model;
+        this.promptCache = promptCache;
     }
 
     /** Generates for {@code request}, sending text pieces to {@code listener} as they are decoded. */
@@ -55,7 +65,15 @@ public final class Generator {
         int generated = 0;
 
         long t0 = System.nanoTime();
-        float[] logits = session.prefill(prompt);
+        float[] logits;
+        int cached = 0;
+        if (promptCache != null) {
+            PromptCache.Prefill p = promptCache.prefill(session, prompt, request.cachePrefix(), request.kvCache());
+            logits = p.logits();
+            cached = p.cachedTokens();
+        } else {
+            logits = session.prefill(prompt);
+        }
         int next = -1;
         long prefillNanos = System.nanoTime() - t0;
         long decodeStart = System.nanoTime();
@@ -117,7 +135,7 @@ public final class Generator {
             emit(stops.flush(), text, listener);
         }
         KvStats kv = session.cache().stats();
-        GenerationStats stats = new GenerationStats(prompt.length, generated, prefillNanos, decodeNanos, kv);
+        GenerationStats stats = new GenerationStats(prompt.length, generated, prefillNanos, decodeNanos, kv, cached);
         return new GenerationResult(text.toString(), Arrays.copyOf(out, generated), reason, stats);
     }
 

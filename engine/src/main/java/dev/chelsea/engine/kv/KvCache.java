@@ -120,9 +120,7 @@ public final class KvCache<S extends KvStore> implements AutoCloseable {
     /** The prompt is complete: the policy compresses down to its budget (prefill-time trigger). May be called again after later prompts. */
     public void endPrefill() {
         if (inPrompt) {
-            inPrompt = false;
-            store.setPromptPhase(false);
-            store.setScoring(policy.scoresAttention(false));
+            setPhase(false);
         }
         maybeCompress(true);
         recordSlots();
@@ -208,6 +206,93 @@ public final class KvCache<S extends KvStore> implements AutoCloseable {
         target.position = position;
         target.recordSlots();
         target.updatePeak();
+    }
+
+    /**
+     * A copy of this cache's whole state (its store's slots, sizes, positions and per-layer state,
+     * the position, whether the prompt has ended, the compression figures) in a new store of the
+     * same backend that nothing appends to: what a prompt cache keeps. It is only ever read, by
+     * {@link #copyStateTo}, so several sequences may start from it at once. Close it to free its
+     * memory (device memory on a GPU).
+     */
+    public KvCache<KvStore> snapshot() {
+        KvStore copy = store.snapshot();
+        KvCache<KvStore> s;
+        try {
+            s = new KvCache<>(copy, policy, maxTokens);
+        } catch (RuntimeException e) {
+            copy.close();
+            throw e;
+        }
+        copyFields(this, s);
+        return s;
+    }
+
+    /**
+     * Makes the empty {@code target}, a cache of the same policy (a fresh sequence's), hold exactly
+     * this cache's state, as if it had read the same tokens: the next token it reads attends to
+     * the same keys and values, and its policy goes on from the same phase. Unlike
+     * {@link #copyPromptTo}, the state may be compressed; the policies must be the same, as the
+     * caller ensures by keeping caches per {@link KvCacheConfig}.
+     */
+    public void copyStateTo(KvCache<?> target) {
+        if (!target.policy.name().equals(policy.name())) {
+            throw new IllegalArgumentException("a cache under policy '" + policy.name() + "' copies its state only into one under the same policy, not '"
+                    + target.policy.name() + "'");
+        }
+        if (target.position != 0) {
+            throw new IllegalArgumentException("the target cache already holds " + target.position + " tokens");
+        }
+        if (!target.layout().equals(layout())) {
+            throw new IllegalArgumentException("layouts differ: " + layout() + " and " + target.layout());
+        }
+        if (position > target.maxTokens) {
+            throw new IllegalArgumentException("the target cache takes " + target.maxTokens + " tokens, this one holds " + position);
+        }
+        store.copyTo(target.store);
+        copyFields(this, target);
+    }
+
+    /**
+     * Builds a cache's state from layer images ({@link KvStore#exportLayer}), as a prompt cache
+     * file holds them, into this empty cache; {@code compressions} and {@code compressionNanos}
+     * are the figures of the cache they came from.
+     */
+    public void importState(int position, boolean inPrompt, java.util.List<KvLayerImage> layers, long compressions, long compressionNanos) {
+        if (this.position != 0) {
+            throw new IllegalStateException("the cache already holds " + this.position + " tokens");
+        }
+        if (layers.size() != committedSlots.length || position < 0 || position > maxTokens) {
+            throw new IllegalArgumentException(layers.size() + " layer images at position " + position + " for a cache of "
+                    + committedSlots.length + " layers and " + maxTokens + " tokens");
+        }
+        for (int l = 0; l < layers.size(); l++) {
+            if (layers.get(l).tokens() != position) {
+                throw new IllegalArgumentException("layer " + l + " of the image has seen " + layers.get(l).tokens() + " tokens, not " + position);
+            }
+            store.importLayer(l, layers.get(l));
+        }
+        this.position = position;
+        this.compressions = compressions;
+        this.compressionNanos = compressionNanos;
+        setPhase(inPrompt);
+        recordSlots();
+        updatePeak();
+    }
+
+    private static void copyFields(KvCache<?> from, KvCache<?> to) {
+        to.position = from.position;
+        to.compressions = from.compressions;
+        to.compressionNanos = from.compressionNanos;
+        to.setPhase(from.inPrompt);
+        to.recordSlots();
+        to.updatePeak();
+    }
+
+    private void setPhase(boolean prompt) {
+        inPrompt = prompt;
+        store.setPromptPhase(prompt);
+        store.setScoring(policy.scoresAttention(prompt));
     }
 
     /** Forgets everything; storage may be kept for reuse. */

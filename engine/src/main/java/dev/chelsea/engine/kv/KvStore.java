@@ -66,10 +66,36 @@ public interface KvStore extends AutoCloseable {
     long bytesPerToken();
 
     /**
-     * Appends every slot of this store (keys, values, positions, sizes) to the empty store
-     * {@code target} of the same backend and layout.
+     * Appends every slot of this store to the empty store {@code target} of the same backend and
+     * layout: keys, values, positions, and what both stores keep per slot (cluster sizes, attention
+     * scores); what only the target keeps starts as a new token's would (size 1, score 0). The
+     * per-layer state goes along: tokens seen, whether slots were merged, the recorded queries.
+     * Runs where the data is (device-to-device copies on a GPU); this store is only read, so
+     * several targets may copy from one source at once.
      */
     void copyTo(KvStore target);
+
+    /**
+     * A new store of the same backend, layout and spec holding a copy of everything this one
+     * holds, sized to it: the source of later {@link #copyTo} calls that outlives this store's
+     * sequence (a prompt cache entry). Nothing appends to a snapshot; closing it frees its memory.
+     */
+    default KvStore snapshot() {
+        throw new UnsupportedOperationException("the KV store " + getClass().getSimpleName() + " cannot be snapshotted");
+    }
+
+    /**
+     * One layer of this store in host memory, float32 whatever the backend keeps: what a prompt
+     * cache file holds. Copies from the device on a GPU.
+     */
+    default KvLayerImage exportLayer(int layer) {
+        throw new UnsupportedOperationException("the KV store " + getClass().getSimpleName() + " cannot be exported");
+    }
+
+    /** Fills {@code layer} of this store, which holds nothing there yet, with {@code image} (from a store of the same layout and spec). */
+    default void importLayer(int layer, KvLayerImage image) {
+        throw new UnsupportedOperationException("the KV store " + getClass().getSimpleName() + " cannot be imported into");
+    }
 
     /** Forgets everything; storage may be kept for reuse. */
     void clear();

@@ -192,6 +192,16 @@ public final class Model implements AutoCloseable {
         return encode(template, template.render(messages, tools, true));
     }
 
+    /**
+     * Tokens for the start of a conversation, without the header of an assistant's turn, encoded
+     * as {@link #encodeChat(ChatTemplate, List)} encodes whole conversations: the tokens a longer
+     * conversation that starts with {@code messages} starts with, up to where the tokenizer may
+     * join text across the end of the last message (compare the two to find the shared part).
+     */
+    public int[] encodeChatPrefix(ChatTemplate template, List<ChatMessage> messages) {
+        return encode(template, template.render(messages, false));
+    }
+
     private int[] encode(ChatTemplate template, String text) {
         boolean special = template.parsesSpecialTokens();
         int bos = tokenizer.bosId();

@@ -56,15 +56,24 @@ public final class Session implements AutoCloseable {
      * every piece of that many tokens, so a prompt longer than the budget never sits whole in memory.
      */
     public float[] prefill(int[] tokens) {
-        checkRoom(tokens.length);
+        return prefill(tokens, 0, tokens.length);
+    }
+
+    /**
+     * Processes {@code n} prompt tokens from {@code off} (the rest of a prompt whose start the
+     * cache already holds, for instance) and ends the prompt; returns the logits of the last token.
+     * Read in pieces of the prompt chunk, compressing after each, when one is configured.
+     */
+    public float[] prefill(int[] tokens, int off, int n) {
+        checkRoom(n);
         int piece = promptChunk > 0 ? promptChunk : Integer.MAX_VALUE;
-        int start = 0;
-        while (tokens.length - start > piece) {
+        int start = off, end = off + n;
+        while (end - start > piece) {
             feed(tokens, start, piece);
             sequence.cache().compressPrompt();
             start += piece;
         }
-        float[] logits = feed(tokens, start, tokens.length - start);
+        float[] logits = feed(tokens, start, end - start);
         sequence.cache().endPrefill();
         return logits;
     }

@@ -122,7 +122,7 @@ public final class HuggingFaceDownloader {
                 return target;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot download " + quantization + " of " + repository + " into " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot download " + quantization + " of " + repository + " into " + dir + ": " + reason(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while downloading " + repository, e);
@@ -283,6 +283,33 @@ public final class HuggingFaceDownloader {
         return digest;
     }
 
+    /**
+     * What went wrong, in words: the JDK's HTTP client fails without a message when the host cannot
+     * be resolved or reached ({@code ConnectException: null}), so the cause's type says it then.
+     */
+    static String reason(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+                    || t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.http.HttpConnectTimeoutException) {
+                return "cannot reach the hub (no network, or the host is blocked: " + t.getClass().getSimpleName()
+                        + (t.getMessage() == null ? "" : " " + t.getMessage())
+                        + "); copy the GGUF file to this machine and set model-path to it instead";
+            }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return t.getMessage();
+            }
+        }
+        return e.getClass().getName();
+    }
+
+    /** A progress bar for a log line: {@code [#####.....]} at 50%. */
+    static String bar(long percent) {
+        int filled = (int) Math.max(0, Math.min(20, percent / 5));
+        return "[" + "#".repeat(filled) + ".".repeat(20 - filled) + "]";
+    }
+
     /** Appends {@code in} to {@code part}, which holds {@code have} bytes already; returns the bytes it then holds. */
     private static long copy(InputStream in, Path part, long have, long expected, String file, MessageDigest digest) throws IOException {
         byte[] buffer = new byte[1 << 20];
@@ -302,7 +329,7 @@ public final class HuggingFaceDownloader {
                 if (expected > 0 && copied * 100 / expected >= nextPercent) {
                     long pct = copied * 100 / expected;
                     long c = copied;
-                    LOG.log(Level.INFO, () -> "Downloading " + file + ": " + pct + "% (" + human(c) + " of " + human(expected) + ")");
+                    LOG.log(Level.INFO, () -> "Downloading " + file + " " + bar(pct) + " " + pct + "% (" + human(c) + " of " + human(expected) + ")");
                     nextPercent = (int) (pct / 10 * 10 + 10);
                     lastLog = now;
                 } else if (expected <= 0 && now - lastLog > 10_000_000_000L) {

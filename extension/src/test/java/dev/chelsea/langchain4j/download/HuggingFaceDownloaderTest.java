@@ -210,4 +210,25 @@ class HuggingFaceDownloaderTest {
         }
         assertTrue(requests.isEmpty());
     }
+
+    @Test
+    void theProgressBarFillsOneMarkPerFivePercent() {
+        assertEquals("[....................]", HuggingFaceDownloader.bar(0));
+        assertEquals("[##########..........]", HuggingFaceDownloader.bar(50));
+        assertEquals("[####################]", HuggingFaceDownloader.bar(100));
+        assertEquals("[####################]", HuggingFaceDownloader.bar(140));
+    }
+
+    @Test
+    void aHubThatCannotBeReachedIsSaidInWords() throws IOException {
+        int port;
+        try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort(); // closed again: connections are refused
+        }
+        HuggingFaceDownloader offline = HuggingFaceDownloader.builder().baseUrl(URI.create("http://127.0.0.1:" + port))
+                .modelsDir(models).token(null).build();
+        var e = assertThrows(UncheckedIOException.class, () -> offline.download(REPO, "F32"));
+        assertTrue(e.getMessage().contains("cannot reach the hub"), e.getMessage());
+        assertTrue(e.getMessage().contains("set model-path"), e.getMessage());
+    }
 }

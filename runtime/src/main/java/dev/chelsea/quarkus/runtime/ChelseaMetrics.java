@@ -3,9 +3,11 @@ package dev.chelsea.quarkus.runtime;
 import dev.chelsea.engine.generate.GenerationStats;
 import dev.chelsea.engine.generate.StopReason;
 import dev.chelsea.engine.kv.KvStats;
+import dev.chelsea.engine.promptcache.PromptCache;
 import dev.chelsea.langchain4j.GenerationEvent;
 import dev.chelsea.langchain4j.GenerationQueue;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -20,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Micrometer meters for the models (registered only when the application has Micrometer), tagged
  * with the model's configured name: tokens in and out, prefill and decode speed, KV cache bytes
- * and what compression saved, requests by outcome, and the queue.
+ * and what compression saved, requests by outcome, the queue, and the prompt cache.
  */
 @ApplicationScoped
 public class ChelseaMetrics {
@@ -51,10 +53,29 @@ public class ChelseaMetrics {
             } catch (RuntimeException notLoaded) {
                 // Readiness reports a model that failed to load; it has no backend to describe.
             }
+            if (e.promptCache() != null) {
+                registerPromptCache(e.promptCache(), tags);
+            }
             double[] saving = lastSaving.computeIfAbsent(e.name(), k -> new double[1]);
             Gauge.builder("chelsea.kv.saved.ratio", saving, s -> s[0]).tags(tags)
                     .description("Fraction of the full KV cache that the last request's policy saved").register(registry);
         }
+    }
+
+    /** The prompt cache's figures, read from it whenever the registry is scraped. */
+    private void registerPromptCache(PromptCache cache, Tags tags) {
+        FunctionCounter.builder("chelsea.prompt.cache.lookups", cache, c -> c.stats().hits()).tags(tags.and("result", "hit"))
+                .description("Requests that started from a cached conversation start (hit) or found none (miss)").register(registry);
+        FunctionCounter.builder("chelsea.prompt.cache.lookups", cache, c -> c.stats().misses()).tags(tags.and("result", "miss"))
+                .description("Requests that started from a cached conversation start (hit) or found none (miss)").register(registry);
+        FunctionCounter.builder("chelsea.prompt.cache.stores", cache, c -> c.stats().stores()).tags(tags)
+                .description("Conversation starts stored in the prompt cache").register(registry);
+        FunctionCounter.builder("chelsea.prompt.cache.evictions", cache, c -> c.stats().evictions()).tags(tags)
+                .description("Cached conversation starts dropped to stay within max-bytes").register(registry);
+        Gauge.builder("chelsea.prompt.cache.bytes", cache, c -> c.stats().bytes()).baseUnit("bytes").tags(tags)
+                .description("Bytes the prompt cache holds now").register(registry);
+        Gauge.builder("chelsea.prompt.cache.entries", cache, c -> c.stats().entries()).tags(tags)
+                .description("Conversation starts the prompt cache holds now").register(registry);
     }
 
     /** Records one generation of the model configured as {@code model} (the tag of all its meters). */
@@ -71,6 +92,9 @@ public class ChelseaMetrics {
                 event.reason().name().toLowerCase(java.util.Locale.ROOT))).increment();
         registry.counter("chelsea.tokens.prompt", tags).increment(s.promptTokens());
         registry.counter("chelsea.tokens.generated", tags).increment(s.generatedTokens());
+        if (s.cachedTokens() > 0) {
+            registry.counter("chelsea.tokens.cached", tags).increment(s.cachedTokens());
+        }
         DistributionSummary.builder("chelsea.prefill.tokens.per.second").tags(tags)
                 .description("Prompt tokens processed per second").register(registry).record(s.prefillTokensPerSecond());
         if (s.generatedTokens() > 1) {

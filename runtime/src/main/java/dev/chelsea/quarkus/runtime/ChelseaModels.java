@@ -5,6 +5,7 @@ import dev.chelsea.langchain4j.ChelseaModelRegistry;
 import dev.chelsea.langchain4j.ChelseaStreamingChatModel;
 import dev.chelsea.langchain4j.GenerationQueue;
 import dev.chelsea.langchain4j.LoadedModel;
+import dev.chelsea.engine.promptcache.PromptCache;
 import dev.chelsea.quarkus.runtime.config.ChelseaConfig;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.DisabledChatModel;
@@ -31,10 +32,11 @@ public final class ChelseaModels {
 
     /**
      * One configured model; {@code loaded} and {@code queue} are null when the integration is disabled.
-     * The chat and streaming models of a name share one queue; names share the loaded file.
+     * The chat and streaming models of a name share one queue and one prompt cache ({@code null}
+     * when it is not enabled); names share the loaded file.
      */
     public record Entry(String name, ChatModel chatModel, StreamingChatModel streamingChatModel, LoadedModel loaded,
-                        GenerationQueue queue) {
+                        GenerationQueue queue, PromptCache promptCache) {
         public boolean enabled() {
             return loaded != null;
         }
@@ -75,7 +77,7 @@ public final class ChelseaModels {
             String name = setup.name();
             if (!setup.config().enableIntegration()) {
                 LOG.infof("Chelsea model %s is disabled (%senable-integration=false)", setup.label(), setup.prefix());
-                entries.put(name, new Entry(name, new DisabledChatModel(), new DisabledStreamingChatModel(), null, null));
+                entries.put(name, new Entry(name, new DisabledChatModel(), new DisabledStreamingChatModel(), null, null, null));
                 continue;
             }
             try {
@@ -87,7 +89,7 @@ public final class ChelseaModels {
                     chat.close();
                     throw e;
                 }
-                entries.put(name, new Entry(name, chat, streaming, chat.loadedModel(), chat.queue()));
+                entries.put(name, new Entry(name, chat, streaming, chat.loadedModel(), chat.queue(), chat.promptCache()));
             } catch (ModelSetup.SetupException e) {
                 problems.add(e.getMessage());
                 keys.add(e.property());

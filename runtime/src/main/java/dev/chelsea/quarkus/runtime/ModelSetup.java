@@ -8,12 +8,14 @@ import dev.chelsea.langchain4j.ChelseaSettings;
 import dev.chelsea.langchain4j.SettingProblem;
 import dev.chelsea.langchain4j.ChelseaStreamingChatModel;
 import dev.chelsea.langchain4j.GenerationObserver;
+import dev.chelsea.langchain4j.PromptCacheOptions;
 import dev.chelsea.langchain4j.QueueOptions;
 import dev.chelsea.langchain4j.download.HuggingFaceDownloader;
 import dev.chelsea.quarkus.runtime.config.ChatModelConfig;
 import dev.chelsea.quarkus.runtime.config.ChelseaConfig;
 import dev.chelsea.quarkus.runtime.config.KvCacheConfig;
 import dev.chelsea.quarkus.runtime.config.ModelConfig;
+import dev.chelsea.quarkus.runtime.config.PromptCacheConfig;
 
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -112,13 +114,37 @@ final class ModelSetup {
         // The rules are the engine's, applied one setting at a time (ChelseaSettings): no check is written twice.
         List<SettingProblem> found = new ArrayList<>(configure(ChelseaChatModel.builder()).validateSettings());
         found.addAll(ChelseaSettings.queue(c.maxConcurrentRequests(), c.maxQueuedRequests()));
-        KvCacheConfig kv = config.kvCache();
-        found.addAll(ChelseaSettings.kvCache(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(), kv.sinkTokens(),
-                kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()));
+        found.addAll(kvCacheProblems());
+        PromptCacheConfig pc = config.promptCache();
+        if (pc.enabled()) {
+            found.addAll(ChelseaSettings.promptCache(pc.maxBytes().asLongValue(), pc.minTokens()));
+            if (pc.file().isPresent() && Files.isDirectory(pc.file().get())) {
+                p.add(prefix() + "prompt-cache.file: " + pc.file().get().toAbsolutePath().normalize() + " is a directory: name a file in it");
+            }
+        }
         for (SettingProblem problem : found) {
             p.add(prefix() + property(problem.setting()) + ": " + problem.message());
         }
         return p;
+    }
+
+    /**
+     * The engine's KV cache settings from the {@code kv-cache.*} properties, the same record the
+     * command line builds from its options; empty when a setting is bad ({@link #validate()} says which).
+     */
+    java.util.Optional<dev.chelsea.engine.kv.KvCacheConfig> kvCache() {
+        if (!kvCacheProblems().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        KvCacheConfig kv = config.kvCache();
+        return java.util.Optional.of(new dev.chelsea.engine.kv.KvCacheConfig(kv.policy(), kv.keptRatio(), kv.budget(),
+                kv.chunkSize(), kv.sinkTokens(), kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()));
+    }
+
+    private List<SettingProblem> kvCacheProblems() {
+        KvCacheConfig kv = config.kvCache();
+        return ChelseaSettings.kvCache(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(), kv.sinkTokens(),
+                kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk());
     }
 
     /** The property (after the model prefix) of a builder setting. */
@@ -128,6 +154,8 @@ final class ModelSetup {
             case "queue.maxConcurrent" -> "chat-model.max-concurrent-requests";
             case "queue.maxQueued" -> "chat-model.max-queued-requests";
             case "kvCache.globalTopK" -> "kv-cache.global-topk";
+            case "promptCache.maxBytes" -> "prompt-cache.max-bytes";
+            case "promptCache.minTokens" -> "prompt-cache.min-tokens";
             default -> setting.startsWith("kvCache.") ? "kv-cache." + kebab(setting.substring("kvCache.".length()))
                     : "chat-model." + kebab(setting);
         };
@@ -157,7 +185,6 @@ final class ModelSetup {
     /** Every setting but the file. */
     private <B extends ChelseaModelBuilder<B>> B configure(B b) {
         ChatModelConfig c = config.chatModel();
-        KvCacheConfig kv = config.kvCache();
         b.modelName(ChelseaConfig.DEFAULT_NAME.equals(name) ? null : name)
                 .threads(c.threads().isPresent() ? c.threads().getAsInt() : null)
                 .contextLength(c.contextLength())
@@ -179,10 +206,11 @@ final class ModelSetup {
         if (ChelseaSettings.queue(c.maxConcurrentRequests(), c.maxQueuedRequests()).isEmpty()) {
             b.queue(new QueueOptions(c.maxConcurrentRequests(), c.maxQueuedRequests()));
         }
-        if (ChelseaSettings.kvCache(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(), kv.sinkTokens(), kv.recentWindow(),
-                kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()).isEmpty()) {
-            b.kvCache(new dev.chelsea.engine.kv.KvCacheConfig(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(),
-                    kv.sinkTokens(), kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()));
+        kvCache().ifPresent(b::kvCache);
+        PromptCacheConfig pc = config.promptCache();
+        if (pc.enabled() && ChelseaSettings.promptCache(pc.maxBytes().asLongValue(), pc.minTokens()).isEmpty()) {
+            b.promptCache(new PromptCacheOptions(true, pc.maxBytes().asLongValue(), pc.minTokens(),
+                    pc.file().map(f -> f.toAbsolutePath().normalize()).orElse(null)));
         }
         return b;
     }

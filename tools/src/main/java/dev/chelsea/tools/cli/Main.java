@@ -13,7 +13,8 @@ import java.util.Map;
 /** Entry point of {@code bin/chelsea}: dispatches to a command; usage errors exit 2, runtime errors 1. */
 public final class Main {
     private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new TokenizeCommand(), new LogitsCommand(),
-            new BenchCommand(), new SynthCommand(), new PerplexityCommand(), new RetrievalCommand(), new CompareCommand(), new PromptChunksCommand());
+            new BenchCommand(), new PromptCacheCommand(), new SynthCommand(), new PerplexityCommand(), new RetrievalCommand(), new CompareCommand(),
+            new PromptChunksCommand());
 
     private Main() {
     }

@@ -137,4 +137,16 @@ class MainTest {
         assertTrue(((Number) json.get("decode_tokens_per_s")).doubleValue() > 0);
         assertTrue(((Number) json.get("kv_bytes")).longValue() > 0);
     }
+
+    @Test
+    void promptCachePrintsATableWhereTheCacheStartsFromTheDocument() {
+        Run r = run("prompt-cache", "--model", Shared.stories().toString(), "--document-tokens", "200", "--question-tokens", "8",
+                "--repetitions", "1", "--threads", "1", "--kv", "full,chelsea", "--chunk", "16", "--window", "16");
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertTrue(lines[1].startsWith("full") && lines[1].contains("yes"), r.out());
+        assertTrue(lines[2].startsWith("chelsea"), r.out());
+        Run bad = run("prompt-cache", "--model", Shared.stories().toString(), "--document-tokens", "0");
+        assertEquals(2, bad.code(), bad.err());
+    }
 }

@@ -5,6 +5,7 @@ import dev.chelsea.engine.kernel.BlockAttention;
 import dev.chelsea.engine.kernel.Parallel;
 import dev.chelsea.engine.kv.ChunkedSoftMatching;
 import dev.chelsea.engine.kv.HostKvStore;
+import dev.chelsea.engine.kv.KvLayerImage;
 import dev.chelsea.engine.kv.KvLayout;
 import dev.chelsea.engine.kv.KvPlan;
 import dev.chelsea.engine.kv.KvStore;
@@ -510,33 +511,110 @@ public final class CpuKvStore implements HostKvStore {
         if (!t.layout.equals(layout)) {
             throw new IllegalArgumentException("layouts differ: " + layout + " and " + t.layout);
         }
-        int d = layout.headDim();
         for (int l = 0; l < layout.layers(); l++) {
             if (t.used[l] != 0) {
                 throw new IllegalArgumentException("the target store already holds slots");
             }
-            int n = used[l];
-            t.ensureCapacity(l, n);
-            for (int h = 0; h < layout.kvHeads(); h++) {
-                System.arraycopy(keys[l][h], 0, t.keys[l][h], 0, n * d);
-                System.arraycopy(values[l][h], 0, t.values[l][h], 0, n * d);
-                System.arraycopy(positions[l][h], 0, t.positions[l][h], 0, n);
-                if (t.sizes != null) {
-                    if (sizes != null) {
-                        System.arraycopy(sizes[l][h], 0, t.sizes[l][h], 0, n);
-                        System.arraycopy(logSizes[l][h], 0, t.logSizes[l][h], 0, n);
-                    } else {
-                        Arrays.fill(t.sizes[l][h], 0, n, 1f);
-                        Arrays.fill(t.logSizes[l][h], 0, n, 0f);
+        }
+        for (int l = 0; l < layout.layers(); l++) {
+            t.ensureCapacity(l, used[l]);
+            t.fillLayer(l, exportLayer(l, false));
+        }
+    }
+
+    @Override
+    public KvStore snapshot() {
+        CpuKvStore s = new CpuKvStore(layout, spec, parallel);
+        for (int l = 0; l < layout.layers(); l++) {
+            s.resize(l, used[l]);
+        }
+        copyTo(s);
+        return s;
+    }
+
+    @Override
+    public KvLayerImage exportLayer(int layer) {
+        return exportLayer(layer, true);
+    }
+
+    /** One layer's state; {@code copy} false hands out the live arrays (for {@link #copyTo}, which only reads them). */
+    private KvLayerImage exportLayer(int layer, boolean copy) {
+        int n = used[layer], d = layout.headDim(), h = layout.kvHeads();
+        int[][] pos = new int[h][];
+        float[][] k = new float[h][], v = new float[h][];
+        float[][] sz = sizes == null ? null : new float[h][], sc = scores == null ? null : new float[h][];
+        for (int i = 0; i < h; i++) {
+            pos[i] = copy ? Arrays.copyOf(positions[layer][i], n) : positions[layer][i];
+            k[i] = copy ? Arrays.copyOf(keys[layer][i], n * d) : keys[layer][i];
+            v[i] = copy ? Arrays.copyOf(values[layer][i], n * d) : values[layer][i];
+            if (sz != null) {
+                sz[i] = copy ? Arrays.copyOf(sizes[layer][i], n) : sizes[layer][i];
+            }
+            if (sc != null) {
+                sc[i] = copy ? Arrays.copyOf(scores[layer][i], n) : scores[layer][i];
+            }
+        }
+        boolean ring = spec.queryWindow() > 0 && queryHeads > 0;
+        return new KvLayerImage(n, tokens[layer], merged[layer], pos, k, v, sz, sc, ring ? queryHeads : 0, observedTotal[layer],
+                ring ? (copy ? observed[layer].clone() : observed[layer]) : null,
+                ring ? (copy ? observedPositions[layer].clone() : observedPositions[layer]) : null);
+    }
+
+    @Override
+    public void importLayer(int layer, KvLayerImage image) {
+        if (used[layer] != 0) {
+            throw new IllegalArgumentException("layer " + layer + " of the target store already holds slots");
+        }
+        image.check(layout, spec);
+        ensureCapacity(layer, image.slots());
+        fillLayer(layer, image);
+    }
+
+    /**
+     * Writes a layer's state into this store's empty layer, which has room for it. Arrays of the
+     * image may be longer than its slots (live arrays of another store); what this store keeps and
+     * the image lacks starts as a new token's would.
+     */
+    private void fillLayer(int layer, KvLayerImage image) {
+        int n = image.slots(), d = layout.headDim();
+        for (int h = 0; h < layout.kvHeads(); h++) {
+            System.arraycopy(image.keys()[h], 0, keys[layer][h], 0, n * d);
+            System.arraycopy(image.values()[h], 0, values[layer][h], 0, n * d);
+            System.arraycopy(image.positions()[h], 0, positions[layer][h], 0, n);
+            if (sizes != null) {
+                if (image.sizes() != null) {
+                    System.arraycopy(image.sizes()[h], 0, sizes[layer][h], 0, n);
+                    for (int i = 0; i < n; i++) {
+                        logSizes[layer][h][i] = (float) Math.log(sizes[layer][h][i]);
                     }
-                }
-                if (t.scores != null) {
-                    Arrays.fill(t.scores[l][h], 0, n, 0f);
+                } else {
+                    Arrays.fill(sizes[layer][h], 0, n, 1f);
+                    Arrays.fill(logSizes[layer][h], 0, n, 0f);
                 }
             }
-            t.used[l] = n;
-            t.tokens[l] = tokens[l];
-            t.merged[l] = merged[l] && t.sizes != null;
+            if (scores != null) {
+                if (image.scores() != null) {
+                    System.arraycopy(image.scores()[h], 0, scores[layer][h], 0, n);
+                } else {
+                    Arrays.fill(scores[layer][h], 0, n, 0f);
+                }
+            }
+        }
+        used[layer] = n;
+        tokens[layer] = image.tokens();
+        merged[layer] = image.merged() && sizes != null;
+        int window = spec.queryWindow();
+        if (image.queries() != null && window > 0 && image.queryPositions().length == window) {
+            if (queryHeads != image.queryHeads()) {
+                queryHeads = image.queryHeads();
+                for (int l = 0; l < observed.length; l++) {
+                    observed[l] = new float[window * queryHeads * layout.headDim()];
+                }
+                Arrays.fill(observedTotal, 0);
+            }
+            System.arraycopy(image.queries(), 0, observed[layer], 0, observed[layer].length);
+            System.arraycopy(image.queryPositions(), 0, observedPositions[layer], 0, window);
+            observedTotal[layer] = image.queriesSeen();
         }
     }
 

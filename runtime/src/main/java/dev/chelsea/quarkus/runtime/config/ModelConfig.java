@@ -13,6 +13,9 @@ public interface ModelConfig {
     /** KV cache settings. */
     KvCacheConfig kvCache();
 
+    /** Prompt cache settings. */
+    PromptCacheConfig promptCache();
+
     /** Whether to enable the model; when {@code false} it is not loaded and every request fails. */
     @WithDefault("true")
     boolean enableIntegration();

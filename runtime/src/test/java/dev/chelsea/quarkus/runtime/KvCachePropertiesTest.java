@@ -1,0 +1,85 @@
+package dev.chelsea.quarkus.runtime;
+
+import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.quarkus.runtime.config.ChelseaConfig;
+import io.quarkus.runtime.configuration.MemorySize;
+import io.quarkus.runtime.configuration.MemorySizeConverter;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every KV cache option of the command line ({@code --kv}, {@code --kept-ratio}, {@code --budget},
+ * {@code --chunk}, {@code --sinks}, {@code --window}, {@code --no-size-bias}, {@code --layer-budgets},
+ * {@code --global-topk}) is a property that reaches the engine's record, with the engine's defaults
+ * and the engine's checks.
+ */
+class KvCachePropertiesTest {
+    private static final String P = "quarkus.langchain4j.chelsea.";
+
+    private static ModelSetup setup(Map<String, String> properties) {
+        SmallRyeConfig config = new SmallRyeConfigBuilder()
+                .withMapping(ChelseaConfig.class)
+                .withConverter(MemorySize.class, 100, new MemorySizeConverter())
+                .withSources(new PropertiesConfigSource(properties, "test", 500))
+                .build();
+        ChelseaConfig root = config.getConfigMapping(ChelseaConfig.class);
+        return new ModelSetup(ChelseaConfig.DEFAULT_NAME, root.defaultConfig(), root, null);
+    }
+
+    @Test
+    void everyOptionOfTheCommandLineIsAProperty() {
+        ModelSetup s = setup(Map.of(
+                P + "kv-cache.policy", "chelsea",
+                P + "kv-cache.kept-ratio", "0.25",
+                P + "kv-cache.budget", "0",
+                P + "kv-cache.chunk-size", "32",
+                P + "kv-cache.sink-tokens", "8",
+                P + "kv-cache.recent-window", "16",
+                P + "kv-cache.size-bias", "false",
+                P + "kv-cache.layer-budgets", "pyramid",
+                P + "kv-cache.global-topk", "true"));
+        assertEquals(Optional.of(new KvCacheConfig("chelsea", 0.25, 0, 32, 8, 16, false, "pyramid", true)), s.kvCache());
+    }
+
+    @Test
+    void theDefaultsAreTheEngines() {
+        assertEquals(Optional.of(KvCacheConfig.defaults()), setup(Map.of()).kvCache());
+    }
+
+    @Test
+    void badValuesAreReportedByTheEnginesRulesUnderTheirProperties() {
+        ModelSetup s = setup(Map.of(
+                P + "chat-model.model-path", "/nonexistent/model.gguf",
+                P + "kv-cache.layer-budgets", "zigzag",
+                P + "kv-cache.chunk-size", "1",
+                P + "kv-cache.kept-ratio", "0"));
+        assertEquals(Optional.empty(), s.kvCache());
+        List<String> problems = s.validate();
+        assertTrue(problems.contains(P + "kv-cache.layer-budgets: " + message(() -> KvCacheConfig.defaults().withLayerBudgets("zigzag"))),
+                problems.toString());
+        assertTrue(problems.contains(P + "kv-cache.chunk-size: " + message(() -> KvCacheConfig.defaults().withChunkSize(1))),
+                problems.toString());
+        assertTrue(problems.contains(P + "kv-cache.kept-ratio: " + message(() -> KvCacheConfig.defaults().withKeptRatio(0))),
+                problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith(P + "chat-model.model-path: model file not found")), problems.toString());
+    }
+
+    /** The engine's own message for a bad value. */
+    private static String message(Runnable bad) {
+        try {
+            bad.run();
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("the engine accepted a value this test takes as bad");
+    }
+}
