@@ -99,10 +99,12 @@ public final class ChelseaSettings {
 
     /**
      * The KV cache settings, each alone over the defaults, then together (a budget must hold the
-     * sink tokens and the recent window: that problem is the budget's).
+     * sink tokens and the recent window: that problem is the budget's; a prompt chunk must hold a
+     * chunk: that problem is the prompt chunk's).
      */
     public static List<SettingProblem> kvCache(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
-                                               int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK) {
+                                               int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK,
+                                               int promptChunk) {
         List<SettingProblem> p = new ArrayList<>();
         KvCacheConfig d = KvCacheConfig.defaults();
         attempt(p, "kvCache.policy", () -> d.withPolicy(policy));
@@ -112,6 +114,8 @@ public final class ChelseaSettings {
         attempt(p, "kvCache.recentWindow", () -> d.withRecentWindow(recentWindow));
         attempt(p, "kvCache.layerBudgets", () -> d.withLayerBudgets(layerBudgets));
         if (p.isEmpty()) {
+            // a prompt chunk is checked against the chunk size, a budget against sinks and window
+            attempt(p, "kvCache.promptChunk", () -> d.withChunkSize(chunkSize).withPromptChunk(promptChunk));
             attempt(p, "kvCache.budget", () -> new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow,
                     sizeBias, layerBudgets, globalTopK));
         } else {

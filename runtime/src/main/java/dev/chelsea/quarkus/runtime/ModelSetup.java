@@ -138,13 +138,13 @@ final class ModelSetup {
         }
         KvCacheConfig kv = config.kvCache();
         return java.util.Optional.of(new dev.chelsea.engine.kv.KvCacheConfig(kv.policy(), kv.keptRatio(), kv.budget(),
-                kv.chunkSize(), kv.sinkTokens(), kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()));
+                kv.chunkSize(), kv.sinkTokens(), kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk(), kv.promptChunk()));
     }
 
     private List<SettingProblem> kvCacheProblems() {
         KvCacheConfig kv = config.kvCache();
         return ChelseaSettings.kvCache(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(), kv.sinkTokens(),
-                kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk());
+                kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk(), kv.promptChunk());
     }
 
     /** The property (after the model prefix) of a builder setting. */

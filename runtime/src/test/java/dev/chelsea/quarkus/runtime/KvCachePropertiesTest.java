@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every KV cache option of the command line ({@code --kv}, {@code --kept-ratio}, {@code --budget},
  * {@code --chunk}, {@code --sinks}, {@code --window}, {@code --no-size-bias}, {@code --layer-budgets},
- * {@code --global-topk}) is a property that reaches the engine's record, with the engine's defaults
+ * {@code --global-topk}, {@code --prompt-chunk}) is a property that reaches the engine's record, with the engine's defaults
  * and the engine's checks.
  */
 class KvCachePropertiesTest {
@@ -46,8 +46,9 @@ class KvCachePropertiesTest {
                 P + "kv-cache.recent-window", "16",
                 P + "kv-cache.size-bias", "false",
                 P + "kv-cache.layer-budgets", "pyramid",
-                P + "kv-cache.global-topk", "true"));
-        assertEquals(Optional.of(new KvCacheConfig("chelsea", 0.25, 0, 32, 8, 16, false, "pyramid", true)), s.kvCache());
+                P + "kv-cache.global-topk", "true",
+                P + "kv-cache.prompt-chunk", "512"));
+        assertEquals(Optional.of(new KvCacheConfig("chelsea", 0.25, 0, 32, 8, 16, false, "pyramid", true, 512)), s.kvCache());
     }
 
     @Test
@@ -71,6 +72,18 @@ class KvCachePropertiesTest {
         assertTrue(problems.contains(P + "kv-cache.kept-ratio: " + message(() -> KvCacheConfig.defaults().withKeptRatio(0))),
                 problems.toString());
         assertTrue(problems.stream().anyMatch(p -> p.startsWith(P + "chat-model.model-path: model file not found")), problems.toString());
+    }
+
+    @Test
+    void aPromptChunkShorterThanAChunkIsThePromptChunksProblem() {
+        ModelSetup s = setup(Map.of(
+                P + "chat-model.model-path", "/nonexistent/model.gguf",
+                P + "kv-cache.chunk-size", "32",
+                P + "kv-cache.prompt-chunk", "16"));
+        List<String> problems = s.validate();
+        assertTrue(problems.contains(P + "kv-cache.prompt-chunk: "
+                + message(() -> KvCacheConfig.defaults().withChunkSize(32).withPromptChunk(16))), problems.toString());
+        assertTrue(problems.stream().noneMatch(p -> p.startsWith(P + "kv-cache.budget")), problems.toString());
     }
 
     /** The engine's own message for a bad value. */

@@ -58,4 +58,14 @@ public interface KvCacheConfig {
      */
     @WithDefault("false")
     boolean globalTopk();
+
+    /**
+     * 0 (the default): a prompt is read whole, then compressed, so its KV peaks at the whole
+     * prompt. N (at least {@code chunk-size}): a long prompt is read N tokens at a time and
+     * compressed after each piece, so its KV stays near the budget plus N; later pieces then
+     * attend over the compressed cache, which costs quality (docs/chelsea.md, "Reading a long
+     * prompt in pieces").
+     */
+    @WithDefault("0")
+    int promptChunk();
 }
