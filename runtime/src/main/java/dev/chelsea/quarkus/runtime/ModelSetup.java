@@ -29,6 +29,9 @@ import java.util.Set;
  */
 final class ModelSetup {
     static final String ROOT = "quarkus.langchain4j.chelsea.";
+    /** The settings that decide whether requests fit the KV budget. */
+    static final String KV_MEMORY_FIX = "settings: chat-model.max-concurrent-requests, chat-model.context-length, kv-cache.policy, "
+            + ROOT + "kv-memory.budget or kv-memory.heap-share, and -Xmx";
 
     /** A problem found while building, tied to the property that causes it. */
     static final class SetupException extends RuntimeException {
@@ -154,6 +157,13 @@ final class ModelSetup {
         return attributed(() -> configure(ChelseaStreamingChatModel.builder()).modelPath(file()).build());
     }
 
+    /** The KV cache configuration of this model's requests (valid: {@link #validate()} passed). */
+    dev.chelsea.engine.kv.KvCacheConfig kvCache() {
+        KvCacheConfig kv = config.kvCache();
+        return new dev.chelsea.engine.kv.KvCacheConfig(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(),
+                kv.sinkTokens(), kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk());
+    }
+
     /** Every setting but the file. */
     private <B extends ChelseaModelBuilder<B>> B configure(B b) {
         ChatModelConfig c = config.chatModel();
@@ -175,14 +185,14 @@ final class ModelSetup {
                 .stopSequences(c.stop().orElse(null))
                 .logRequests(c.logRequests())
                 .logResponses(c.logResponses())
+                .timeout(c.timeout().orElse(null))
                 .observer(observer);
         if (ChelseaSettings.queue(c.maxConcurrentRequests(), c.maxQueuedRequests()).isEmpty()) {
             b.queue(new QueueOptions(c.maxConcurrentRequests(), c.maxQueuedRequests()));
         }
         if (ChelseaSettings.kvCache(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(), kv.sinkTokens(), kv.recentWindow(),
                 kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()).isEmpty()) {
-            b.kvCache(new dev.chelsea.engine.kv.KvCacheConfig(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(),
-                    kv.sinkTokens(), kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()));
+            b.kvCache(kvCache());
         }
         return b;
     }
@@ -204,6 +214,8 @@ final class ModelSetup {
             };
             String what = property.endsWith("model-path") || property.endsWith("model-name") ? "cannot load " + file() + ": " + m : m;
             throw new SetupException(prefix() + property, what, e);
+        } catch (ChelseaModelBuilder.KvBudgetException e) {
+            throw new SetupException(prefix() + property(e.setting()), e.getMessage() + " (" + KV_MEMORY_FIX + ")", e);
         } catch (IllegalArgumentException e) {
             String m = String.valueOf(e.getMessage());
             String property = m.contains("KV cache policy") ? "kv-cache.policy"
