@@ -120,11 +120,7 @@ public final class KvMemory {
                     + " (context " + c.contextLength() + ", KV policy " + c.policy() + ")");
         }
         long budget = this.budget;
-        if (total > budget) {
-            return "the requests that may run at once need up to " + Bytes.human(total) + " of KV cache and scratch ("
-                    + String.join(", ", parts) + "), more than the " + Bytes.human(budget) + " KV budget of the " + name + " ("
-                    + source + "): allow fewer concurrent requests, a shorter context or a compressing KV policy, or a larger budget";
-        }
+        // one request that can never fit is the first thing to fix: its context
         for (Claim c : claims) {
             if (c.longestBytes() > budget) {
                 return "one request to model '" + c.model() + "' whose prompt fills its context of " + c.contextLength() + " tokens needs "
@@ -132,6 +128,11 @@ public final class KvMemory {
                         + "compresses it), more than the " + Bytes.human(budget) + " KV budget of the " + name + " (" + source
                         + "): use a shorter context or a larger budget";
             }
+        }
+        if (total > budget) {
+            return "the requests that may run at once need up to " + Bytes.human(total) + " of KV cache and scratch ("
+                    + String.join(", ", parts) + "), more than the " + Bytes.human(budget) + " KV budget of the " + name + " ("
+                    + source + "): allow fewer concurrent requests, a shorter context or a compressing KV policy, or a larger budget";
         }
         return null;
     }

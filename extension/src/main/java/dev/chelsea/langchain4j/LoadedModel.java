@@ -95,21 +95,22 @@ public final class LoadedModel {
 
     /**
      * Runs {@code request} in a new session whose KV cache {@code reservation} (if any) reports while
-     * it runs. A fault reading the mapped weights (the JVM turns a SIGBUS on a truncated file into an
+     * it runs, and gives the reservation back when the session is closed. A fault reading the mapped weights (the JVM turns a SIGBUS on a truncated file into an
      * {@code InternalError}) marks this model unavailable and fails the request with
      * {@link ChelseaModelUnavailableException}; the JVM and the other models carry on.
      */
     GenerationResult generate(GenerationRequest request, TokenListener listener, CancellationToken cancel, KvMemory.Reservation reservation) {
-        checkAvailable();
-        try (Session session = model.newSession(request.kvCache())) {
-            if (reservation != null) {
-                reservation.track(session);
-            }
-            try {
+        try {
+            checkAvailable();
+            try (Session session = model.newSession(request.kvCache())) {
+                if (reservation != null) {
+                    reservation.track(session);
+                }
                 return generator.generate(session, request, listener, cancel);
             } finally {
+                // the session's memory is free: the budget has it back before the caller hears the answer
                 if (reservation != null) {
-                    reservation.track(null);
+                    reservation.close();
                 }
             }
         } catch (InternalError e) {

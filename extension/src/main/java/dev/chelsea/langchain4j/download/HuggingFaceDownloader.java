@@ -115,11 +115,14 @@ public final class HuggingFaceDownloader {
         if (quantization == null || quantization.isBlank()) {
             throw new IllegalArgumentException("a quantization (such as Q4_K_M) is required to download from " + repository);
         }
-        if (!QUANTIZATION.matcher(quantization.trim()).matches()) {
+        // strip(), not trim(): trim() also drops control characters such as NUL, which a name from
+        // the configuration must not carry
+        quantization = quantization.strip();
+        if (!QUANTIZATION.matcher(quantization).matches()) {
             throw new IllegalArgumentException("'" + quantization + "' is not a quantization (letters, digits and '_', such as Q4_K_M)");
         }
         Path dir = repositoryDir(repository);
-        Path marker = inside(dir, ".chelsea-" + quantization.trim().toUpperCase(Locale.ROOT) + ".complete");
+        Path marker = inside(dir, ".chelsea-" + quantization.toUpperCase(Locale.ROOT) + ".complete");
         try {
             Files.createDirectories(dir);
             Path done = completeFile(dir, marker);
