@@ -9,6 +9,8 @@ import dev.chelsea.engine.generate.TokenListener;
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.tokenizer.ChatTemplate;
+import dev.chelsea.engine.tokenizer.ToolCall;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.Content;
@@ -20,8 +22,6 @@ import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.LangChain4jException;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
-import dev.langchain4j.model.chat.request.ResponseFormatType;
-import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
@@ -43,8 +43,8 @@ import java.util.concurrent.ThreadLocalRandom;
 final class ChatRunner implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.chelsea.langchain4j");
 
-    /** An engine request ready to queue. */
-    record Prepared(String id, GenerationRequest request) {
+    /** An engine request ready to queue, and the reader of its answer. */
+    record Prepared(String id, GenerationRequest request, AnswerReader reader) {
     }
 
     private final ModelLease lease;
@@ -108,8 +108,12 @@ final class ChatRunner implements AutoCloseable {
         List<String> requestedStops = p.stopSequences() != null ? p.stopSequences() : defaults.stopSequences();
         check(ChelseaSettings.generation(RequestParameter.MAX_OUTPUT_TOKENS, p.maxOutputTokens(), RequestParameter.STOP_SEQUENCES,
                 requestedStops));
+        OutputShape shape = OutputShape.of(p, template, lease.loaded());
+        if (shape.instruction() != null) {
+            instruct(messages, shape.instruction());
+        }
         Model model = lease.loaded().model();
-        int[] tokens = model.encodeChat(template, messages);
+        int[] tokens = encode(model, messages, shape);
         if (tokens.length == 0) {
             throw new ChelseaInvalidRequestException(RequestParameter.MESSAGES, "the conversation has no text");
         }
@@ -125,12 +129,43 @@ final class ChatRunner implements AutoCloseable {
         int maxTokens = requested == null ? room : Math.min(requested, room);
         List<String> stops = new ArrayList<>(new LinkedHashSet<>(concat(requestedStops, template.endOfTurnMarkers())));
         String id = "chelsea-" + UUID.randomUUID();
-        GenerationRequest request = new GenerationRequest(tokens, sampling, maxTokens, stops, kvCache);
+        GenerationRequest request = new GenerationRequest(tokens, sampling, maxTokens, stops, kvCache).withConstraint(shape.constraint());
         if (logRequests) {
             LOG.log(Level.INFO, () -> "Request " + id + " to '" + name + "': " + tokens.length + " prompt tokens, at most "
-                    + maxTokens + " new, " + request.sampling() + ", stop " + stops + ", messages " + chatRequest.messages());
+                    + maxTokens + " new, " + request.sampling() + ", stop " + stops + describe(shape) + ", messages " + chatRequest.messages());
         }
-        return new Prepared(id, request);
+        return new Prepared(id, request, new AnswerReader(shape));
+    }
+
+    private static String describe(OutputShape shape) {
+        String tools = shape.promptTools().isEmpty() ? "" : ", tools " + shape.promptTools().stream()
+                .map(dev.chelsea.engine.tokenizer.ToolDefinition::name).toList() + " in the " + shape.callFormat() + " format";
+        return tools + (shape.constraint() == null ? "" : ", output held to a grammar");
+    }
+
+    /** The conversation as prompt tokens; tools and tool messages in the template's tool format. */
+    private int[] encode(Model model, List<dev.chelsea.engine.tokenizer.ChatMessage> messages, OutputShape shape) {
+        boolean toolMessages = messages.stream().anyMatch(m -> m.hasToolCalls() || m.role() == dev.chelsea.engine.tokenizer.ChatMessage.Role.TOOL);
+        if (shape.promptTools().isEmpty() && !toolMessages) {
+            return model.encodeChat(template, messages);
+        }
+        try {
+            return model.encodeChat(template, messages, shape.promptTools());
+        } catch (IllegalArgumentException e) {
+            // the family's template refuses the conversation (Llama: one call per turn; Mistral: 9-character ids)
+            throw new ChelseaInvalidRequestException(RequestParameter.MESSAGES, "the '" + template.family()
+                    + "' chat template cannot render this conversation: " + e.getMessage(), e);
+        }
+    }
+
+    /** Says what the JSON answer must be in the system message (models answer better when told, not only held). */
+    private static void instruct(List<dev.chelsea.engine.tokenizer.ChatMessage> messages, String instruction) {
+        if (!messages.isEmpty() && messages.getFirst().role() == dev.chelsea.engine.tokenizer.ChatMessage.Role.SYSTEM) {
+            String system = messages.getFirst().content();
+            messages.set(0, dev.chelsea.engine.tokenizer.ChatMessage.system(system.isBlank() ? instruction : system + "\n\n" + instruction));
+        } else {
+            messages.addFirst(dev.chelsea.engine.tokenizer.ChatMessage.system(instruction));
+        }
     }
 
     private static void check(List<SettingProblem> problems) {
@@ -172,13 +207,14 @@ final class ChatRunner implements AutoCloseable {
         }
         observer.onGeneration(new GenerationEvent(name, file, result.stats(), result.stopReason(), null));
         var stats = result.stats();
+        AiMessage message = prepared.reader().message(result.text());
         ChatResponse response = ChatResponse.builder()
-                .aiMessage(AiMessage.from(result.text()))
+                .aiMessage(message)
                 .metadata(ChelseaChatResponseMetadata.builder()
                         .id(prepared.id())
                         .modelName(name)
                         .tokenUsage(new TokenUsage(stats.promptTokens(), stats.generatedTokens()))
-                        .finishReason(finishReason(result.stopReason()))
+                        .finishReason(message.hasToolExecutionRequests() ? FinishReason.TOOL_EXECUTION : finishReason(result.stopReason()))
                         .stopReason(result.stopReason())
                         .stats(stats)
                         .build())
@@ -285,22 +321,11 @@ final class ChatRunner implements AutoCloseable {
 
     /**
      * The one check of what Chelsea models cannot do. Servers translate their requests into
-     * LangChain4j's and let this refuse them, naming the parameter.
+     * LangChain4j's and let this refuse them, naming the parameter. Tools and JSON response
+     * formats are supported; what their schemas may contain is checked by {@link OutputShape},
+     * message contents by {@link #convert}.
      */
     private static void rejectUnsupported(ChatRequestParameters p) {
-        if (p.toolSpecifications() != null && !p.toolSpecifications().isEmpty()) {
-            throw new ChelseaUnsupportedFeatureException(RequestParameter.TOOL_SPECIFICATIONS,
-                    "tools are not supported by Chelsea models (the request has " + p.toolSpecifications().size()
-                            + " tool specifications)");
-        }
-        if (p.toolChoice() == ToolChoice.REQUIRED) {
-            throw new ChelseaUnsupportedFeatureException(RequestParameter.TOOL_CHOICE,
-                    "tool choice REQUIRED is not supported by Chelsea models: they cannot call tools");
-        }
-        if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
-            throw new ChelseaUnsupportedFeatureException(RequestParameter.RESPONSE_FORMAT,
-                    "JSON response format is not supported by Chelsea models: only text");
-        }
         if (p.frequencyPenalty() != null && p.frequencyPenalty() != 0) {
             throw new ChelseaUnsupportedFeatureException(RequestParameter.FREQUENCY_PENALTY,
                     "frequency penalty is not supported by Chelsea models; use the repetition penalty "
@@ -321,23 +346,33 @@ final class ChatRunner implements AutoCloseable {
             out.add(switch (m) {
                 case SystemMessage s -> dev.chelsea.engine.tokenizer.ChatMessage.system(s.text());
                 case UserMessage u -> dev.chelsea.engine.tokenizer.ChatMessage.user(userText(u, index));
-                case AiMessage a -> {
-                    if (a.hasToolExecutionRequests()) {
-                        throw new ChelseaUnsupportedFeatureException(RequestParameter.message(index, null),
-                                "tool execution requests are not supported by Chelsea models");
-                    }
-                    yield dev.chelsea.engine.tokenizer.ChatMessage.assistant(a.text() == null ? "" : a.text());
-                }
-                case ToolExecutionResultMessage t -> throw new ChelseaUnsupportedFeatureException(RequestParameter.message(index, null),
-                        "tool execution results are not supported by Chelsea models");
+                case AiMessage a -> assistant(a, index);
+                case ToolExecutionResultMessage t -> dev.chelsea.engine.tokenizer.ChatMessage.toolResult(t.id(), t.toolName(),
+                        t.text() == null ? "" : t.text());
                 default -> throw new ChelseaUnsupportedFeatureException(RequestParameter.message(index, null),
                         "messages of type " + m.type() + " are not supported by Chelsea models");
             });
         }
-        if (out.stream().allMatch(m -> m.content().isBlank())) {
+        if (out.stream().allMatch(m -> m.content().isBlank() && !m.hasToolCalls())) {
             throw new ChelseaInvalidRequestException(RequestParameter.MESSAGES, "the conversation has no text: every message is empty");
         }
         return out;
+    }
+
+    private static dev.chelsea.engine.tokenizer.ChatMessage assistant(AiMessage a, int index) {
+        String text = a.text() == null ? "" : a.text();
+        if (!a.hasToolExecutionRequests()) {
+            return dev.chelsea.engine.tokenizer.ChatMessage.assistant(text);
+        }
+        List<ToolCall> calls = new ArrayList<>();
+        for (ToolExecutionRequest r : a.toolExecutionRequests()) {
+            if (r.name() == null || r.name().isBlank()) {
+                throw new ChelseaInvalidRequestException(RequestParameter.message(index, null),
+                        "a tool execution request of message " + index + " has no tool name");
+            }
+            calls.add(new ToolCall(r.id(), r.name(), r.arguments()));
+        }
+        return dev.chelsea.engine.tokenizer.ChatMessage.assistant(text, calls);
     }
 
     private static String userText(UserMessage u, int index) {

@@ -1,6 +1,7 @@
 package dev.chelsea.langchain4j;
 
 import dev.langchain4j.model.ModelProvider;
+import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -8,6 +9,7 @@ import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * A LangChain4j {@link ChatModel} that runs a GGUF model in this JVM. Instances built for the same
@@ -38,6 +40,12 @@ public class ChelseaChatModel implements ChatModel, AutoCloseable {
     @Override
     public ChatResponse doChat(ChatRequest chatRequest) {
         return runner.chat(chatRequest);
+    }
+
+    /** JSON output held to a schema (see {@link OutputShape}): AI services ask for it for their POJO results. */
+    @Override
+    public Set<Capability> supportedCapabilities() {
+        return Set.of(Capability.RESPONSE_FORMAT_JSON_SCHEMA);
     }
 
     @Override

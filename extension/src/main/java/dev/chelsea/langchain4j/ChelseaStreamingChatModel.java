@@ -2,19 +2,26 @@ package dev.chelsea.langchain4j;
 
 import dev.chelsea.engine.generate.CancellationToken;
 import dev.chelsea.engine.generate.StopReason;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.exception.LangChain4jException;
+import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.CompleteToolCall;
 import dev.langchain4j.model.chat.response.PartialResponse;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.PartialToolCall;
+import dev.langchain4j.model.chat.response.PartialToolCallContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.chat.response.StreamingHandle;
 
 import java.lang.System.Logger.Level;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A LangChain4j {@link StreamingChatModel} that runs a GGUF model in this JVM. Text arrives through
@@ -22,6 +29,9 @@ import java.util.List;
  * {@code onCompleteResponse}; failures, including a full queue, arrive through {@code onError}. A
  * request that reaches its time limit ends with the text so far ({@code LENGTH}); one whose time
  * ran out before it started gets a {@link ChelseaTimeoutException}.
+ * With tools, the text of a call is not content: its arguments arrive through
+ * {@code onPartialToolCall} as they are written (the pieces add up to them), then the whole call
+ * through {@code onCompleteToolCall}, and the final response carries every call.
  * The {@link StreamingHandle} in each partial response's context stops the generation before its
  * next token; after cancelling, the handler hears nothing more.
  */
@@ -70,18 +80,13 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
             handler.onError(runner.timedOut(true));
             return;
         }
+        AnswerReader reader = prepared.reader();
+        AnswerReader.Sink sink = new HandlerSink(handler, context, new PartialToolCallContext(handle));
         ChatResponse response;
         try {
             response = runner.run(prepared, piece -> {
-                if (handle.isCancelled()) {
-                    return;
-                }
-                try {
-                    handler.onPartialResponse(new PartialResponse(piece), context);
-                } catch (RuntimeException e) {
-                    // A failing handler ends the stream: generating on for nobody would waste the slot.
-                    handle.handlerFailure = e;
-                    handle.token.cancel();
+                if (!handle.isCancelled()) {
+                    handle.guard(() -> reader.push(piece, sink));
                 }
             }, handle.token, reservation);
         } catch (RuntimeException | Error e) {
@@ -89,6 +94,10 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
                 handler.onError(e);
             }
             return;
+        }
+        if (!handle.isCancelled()) {
+            // calls completed by the last tokens (a stream holds back what might start a marker)
+            handle.guard(() -> reader.finish(sink));
         }
         if (handle.handlerFailure != null) {
             handler.onError(handle.handlerFailure);
@@ -100,6 +109,31 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "onCompleteResponse of a streaming handler failed", e);
             }
+        }
+    }
+
+    @Override
+    public Set<Capability> supportedCapabilities() {
+        return Set.of(Capability.RESPONSE_FORMAT_JSON_SCHEMA);
+    }
+
+    /** Content as partial responses, tool calls as partial and complete tool calls. */
+    private record HandlerSink(StreamingChatResponseHandler handler, PartialResponseContext context,
+                               PartialToolCallContext toolContext) implements AnswerReader.Sink {
+        @Override
+        public void content(String delta) {
+            handler.onPartialResponse(new PartialResponse(delta), context);
+        }
+
+        @Override
+        public void partialCall(int index, String id, String name, String argumentsDelta) {
+            handler.onPartialToolCall(PartialToolCall.builder().index(index).id(id).name(name).partialArguments(argumentsDelta).build(),
+                    toolContext);
+        }
+
+        @Override
+        public void completeCall(int index, ToolExecutionRequest call) {
+            handler.onCompleteToolCall(new CompleteToolCall(index, call));
         }
     }
 
@@ -163,6 +197,16 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
         @Override
         public boolean isCancelled() {
             return token.cause() == StopReason.CANCELLED;
+        }
+
+        /** Runs a handler callback; a failing handler ends the stream: generating on for nobody would waste the slot. */
+        void guard(Runnable callback) {
+            try {
+                callback.run();
+            } catch (RuntimeException e) {
+                handlerFailure = e;
+                token.cancel();
+            }
         }
 
         /** A stream the user did not cancel still gets an ending: an error saying why it stopped. */

@@ -32,6 +32,7 @@ public final class LoadedModel {
     private final ModelFileState loadedFile;
     /** Why this model cannot serve any more; null while it can. */
     private volatile String unavailable;
+    private final ConstraintCache constraints = new ConstraintCache();
     int leases;
 
     LoadedModel(ModelKey key, Model model, long loadNanos) {
@@ -167,6 +168,11 @@ public final class LoadedModel {
     /** How long loading took. */
     public long loadNanos() {
         return loadNanos;
+    }
+
+    /** Compiled JSON and tool-call grammars for this model's vocabulary, shared by its chat models. */
+    ConstraintCache constraints() {
+        return constraints;
     }
 
     /** True the first time {@code notice} is given for this model: a warning shared by its chat models is logged once. */

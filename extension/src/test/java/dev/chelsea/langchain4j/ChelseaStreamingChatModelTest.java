@@ -2,7 +2,6 @@ package dev.chelsea.langchain4j;
 
 import dev.chelsea.engine.generate.StopReason;
 import dev.chelsea.engine.kv.KvCacheConfig;
-import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -112,8 +111,7 @@ class ChelseaStreamingChatModelTest {
     @Test
     void refusalsArriveThroughOnError() throws Exception {
         Collector c = new Collector(0);
-        model.chat(ChatRequest.builder().messages(UserMessage.from("hi"))
-                .toolSpecifications(ToolSpecification.builder().name("clock").build()).build(), c);
+        model.chat(ChatRequest.builder().messages(UserMessage.from("hi")).presencePenalty(0.5).build(), c);
         var e = assertThrows(c);
         assertInstanceOf(UnsupportedFeatureException.class, e);
         Collector tooLong = new Collector(0);

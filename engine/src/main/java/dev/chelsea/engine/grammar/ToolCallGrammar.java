@@ -30,6 +30,12 @@ import java.util.Set;
  * <li>{@link ToolCallFormat#MISTRAL_SMALL}: text, then {@code [TOOL_CALLS]name[ARGS]{..}}, repeated.</li>
  * </ul>
  * Keys come in this order; calls carry no ids (the caller assigns them).
+ *
+ * <p><b>JSON answers.</b> With tool choice "auto" and an answer schema (a JSON response format
+ * beside the tools), the answer is either calls or, instead of free text, one JSON value of that
+ * schema. The formats above tell the two apart by their first byte, except Llama's, whose call is
+ * a JSON object too: there a call then starts with {@code <|python_tag|>}, which the Llama 3.1
+ * template also writes before calls.
  */
 public final class ToolCallGrammar {
     private ToolCallGrammar() {
@@ -45,6 +51,16 @@ public final class ToolCallGrammar {
     }
 
     public static Grammar of(ToolCallFormat format, List<ToolDefinition> tools, boolean required, JsonSchemaOptions options) {
+        return of(format, tools, required, options, null);
+    }
+
+    /**
+     * @param answerSchema with tool choice "auto": the JSON Schema (parsed, {@code Boolean.TRUE} for
+     *                     any value) of an answer that calls no tool, or null for free text; ignored
+     *                     when a call is required
+     */
+    public static Grammar of(ToolCallFormat format, List<ToolDefinition> tools, boolean required, JsonSchemaOptions options,
+                             Object answerSchema) {
         if (tools == null || tools.isEmpty()) {
             throw new IllegalArgumentException("a tool-call grammar needs at least one tool");
         }
@@ -71,7 +87,7 @@ public final class ToolCallGrammar {
                     int think = freeText(top, top.literal(s, "<think>"), "</think>", false);
                     marker = top.literal(top.join(s, optionalNewline(top, optionalNewline(top, think))), "<tool_call>");
                 } else {
-                    marker = freeText(top, s, "<tool_call>", true);
+                    marker = answerOrMarker(top, s, "<tool_call>", json, answerSchema, shared);
                 }
                 int loop = top.join(top.call(marker, body));
                 top.eps(top.call(top.literal(optionalNewline(top, loop), "<tool_call>"), body), loop);
@@ -80,8 +96,12 @@ public final class ToolCallGrammar {
             case LLAMA3_JSON -> {
                 Rule call = b.rule("call");
                 call.finish(callObject(call, call.start(), json, tools, "parameters", shared));
-                top.finish(top.call(s, call));
-                if (!required) {
+                if (!required && answerSchema != null) {
+                    top.finish(top.call(answerOrMarker(top, s, "<|python_tag|>", json, answerSchema, shared), call));
+                } else {
+                    top.finish(top.call(s, call));
+                }
+                if (!required && answerSchema == null) {
                     top.finish(s);
                     int text = top.state();
                     top.range(s, 0, '{' - 1, text);
@@ -91,7 +111,7 @@ public final class ToolCallGrammar {
                 }
             }
             case MISTRAL_NEMO -> {
-                int x = required ? top.literal(s, "[TOOL_CALLS]") : freeText(top, s, "[TOOL_CALLS]", true);
+                int x = required ? top.literal(s, "[TOOL_CALLS]") : answerOrMarker(top, s, "[TOOL_CALLS]", json, answerSchema, shared);
                 Rule call = b.rule("call");
                 call.finish(callObject(call, call.start(), json, tools, "arguments", shared));
                 int open = json.token(top, x, "[");
@@ -105,7 +125,7 @@ public final class ToolCallGrammar {
                 for (ToolDefinition t : tools) {
                     call.finish(args(call, call.literal(call.literal(c, t.name()), "[ARGS]"), json, t, shared));
                 }
-                int first = required ? top.literal(s, "[TOOL_CALLS]") : freeText(top, s, "[TOOL_CALLS]", true);
+                int first = required ? top.literal(s, "[TOOL_CALLS]") : answerOrMarker(top, s, "[TOOL_CALLS]", json, answerSchema, shared);
                 int loop = top.join(top.call(first, call));
                 top.eps(top.call(top.literal(loop, "[TOOL_CALLS]"), call), loop);
                 top.finish(loop);
@@ -116,7 +136,24 @@ public final class ToolCallGrammar {
 
     /** The grammar bound to a tokenizer, with the format's markers standing for their text where they are control tokens. */
     public static GrammarConstraint constraint(ToolCallFormat format, List<ToolDefinition> tools, boolean required, Tokenizer tokenizer) {
-        return GrammarConstraint.of(of(format, tools, required), tokenizer, format.markers());
+        return constraint(of(format, tools, required), format, tokenizer);
+    }
+
+    /** A grammar of {@link #of} for {@code format} bound to a tokenizer, the format's markers standing for their text. */
+    public static GrammarConstraint constraint(Grammar grammar, ToolCallFormat format, Tokenizer tokenizer) {
+        return GrammarConstraint.of(grammar, tokenizer, format.markers());
+    }
+
+    /**
+     * Before the first call: free text up to the marker, or with an answer schema a JSON value of
+     * it (ending the answer) or the marker. Returns the state after the marker.
+     */
+    private static int answerOrMarker(Rule top, int s, String marker, JsonRules json, Object answerSchema, Map<String, Rule> shared) {
+        if (answerSchema == null) {
+            return freeText(top, s, marker, true);
+        }
+        top.finish(new JsonSchemaCompiler(json, answerSchema, "$", shared).root(top, json.optWs(top, s)));
+        return top.literal(s, marker);
     }
 
     private static int optionalNewline(Rule r, int from) {

@@ -18,6 +18,7 @@ import dev.chelsea.engine.tokenizer.ChatMessage;
 import dev.chelsea.engine.tokenizer.ChatTemplate;
 import dev.chelsea.engine.tokenizer.ChatTemplates;
 import dev.chelsea.engine.tokenizer.Tokenizer;
+import dev.chelsea.engine.tokenizer.ToolDefinition;
 import dev.chelsea.engine.tokenizer.Tokenizers;
 
 import java.nio.file.Path;
@@ -179,7 +180,19 @@ public final class Model implements AutoCloseable {
      * already starts with it; control tokens are parsed only if the template says so.
      */
     public int[] encodeChat(ChatTemplate template, List<ChatMessage> messages) {
-        String text = template.render(messages, true);
+        return encode(template, template.render(messages, true));
+    }
+
+    /**
+     * Tokens for a conversation that offers {@code tools} (empty: none) and may hold tool calls
+     * and results, rendered in the family's tool format ({@link ChatTemplate#render(List, List, boolean)});
+     * encoded as {@link #encodeChat(ChatTemplate, List)} does.
+     */
+    public int[] encodeChat(ChatTemplate template, List<ChatMessage> messages, List<ToolDefinition> tools) {
+        return encode(template, template.render(messages, tools, true));
+    }
+
+    private int[] encode(ChatTemplate template, String text) {
         boolean special = template.parsesSpecialTokens();
         int bos = tokenizer.bosId();
         // Templates that write {{ bos_token }} say so; a text that starts with the BOS text carries it too.

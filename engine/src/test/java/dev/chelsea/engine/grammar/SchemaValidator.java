@@ -10,14 +10,14 @@ import java.util.Objects;
  * written independently of the grammar compiler so that tests check one against the other.
  * Returns null when valid, else what failed and where.
  */
-final class SchemaValidator {
+public final class SchemaValidator {
     private final Object root;
 
     private SchemaValidator(Object root) {
         this.root = root;
     }
 
-    static String validate(Object schema, Object value) {
+    public static String validate(Object schema, Object value) {
         return new SchemaValidator(schema).check(schema, value, "$");
     }
 

@@ -11,7 +11,7 @@ import java.util.Map;
  * only JSON whitespace, no leading zeros, digits after a decimal point, valid escapes, no raw
  * control characters, no lone surrogates, no duplicate keys. Numbers become {@link BigDecimal}.
  */
-final class StrictJson {
+public final class StrictJson {
     private final String s;
     private int i;
 
@@ -19,7 +19,7 @@ final class StrictJson {
         this.s = s;
     }
 
-    static Object parse(String text) {
+    public static Object parse(String text) {
         StrictJson p = new StrictJson(text);
         p.ws();
         Object v = p.value();

@@ -104,6 +104,43 @@ class ToolCallGenerationTest {
         assertTrue(calls >= 3, family + ": only " + calls + " calls");
     }
 
+    /**
+     * Tools beside a JSON response format: each answer is calls or a value of the answer schema,
+     * never free text, whichever the sampled first token picks.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama3.2", "qwen2.5", "mistral-nemo", "mistral-small"})
+    void toolsBesideAnAnswerSchemaGiveCallsOrAValidValue(String family) {
+        ChatTemplate template = ChatTemplates.byFamily(family);
+        Object answer = Json.parse("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},\"days\":{\"type\":\"integer\"}},"
+                + "\"required\":[\"city\",\"days\"]}");
+        List<ToolDefinition> tools = ToolCallGrammarTest.TOOLS;
+        String prompt = template.render(List.of(ChatMessage.user("What is the weather in Paris?")), tools, true);
+        int[] tokens = model.tokenizer().encode(prompt, model.tokenizer().addsBos() && !template.rendersBos(), true);
+        GrammarConstraint constraint = ToolCallGrammar.constraint(
+                ToolCallGrammar.of(template.toolCallFormat(), tools, false, JsonSchemaOptions.DEFAULTS, answer), template.toolCallFormat(),
+                model.tokenizer());
+        int values = 0;
+        int calls = 0;
+        for (long seed = 0; seed < 8; seed++) {
+            GenerationRequest request = new GenerationRequest(tokens, new SamplingParams(1f, 0, 1f, 0f, 1f, 64, seed), 160,
+                    List.of(), KvCacheConfig.full(), constraint);
+            String text = new Generator(model).generate(request, null, null).text();
+            String where = family + " seed " + seed + ": " + text;
+            if (text.strip().startsWith("{")) {
+                assertNull(SchemaValidator.validate(answer, StrictJson.parse(text)), where);
+                values++;
+            } else {
+                ToolCallParse p = template.toolCallFormat().parse(text);
+                assertEquals(List.of(), p.errors(), where);
+                assertFalse(p.calls().isEmpty(), where);
+                assertEquals("", p.content(), where);
+                calls++;
+            }
+        }
+        assertTrue(values + calls == 8, family + ": " + values + " values, " + calls + " calls");
+    }
+
     @Test
     void aControlTokenThatStandsForItsTextIsWrittenAsText() {
         // "<s>" is the control token BOS in this vocabulary and also three plain characters

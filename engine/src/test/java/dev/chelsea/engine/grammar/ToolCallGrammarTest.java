@@ -74,6 +74,30 @@ class ToolCallGrammarTest {
     }
 
     @Test
+    void anAnswerSchemaReplacesTheFreeTextOfToolChoiceAuto() {
+        Object answer = dev.chelsea.engine.json.Json.parse("{\"type\":\"object\",\"properties\":{\"temperature\":{\"type\":\"integer\"}},"
+                + "\"required\":[\"temperature\"]}");
+        String value = "{\"temperature\": 22}";
+        String hermesCall = "<tool_call>\n{\"name\": \"ping\", \"arguments\": {}}\n</tool_call>";
+        Grammar hermes = ToolCallGrammar.of(ToolCallFormat.HERMES, TOOLS, false, JsonSchemaOptions.DEFAULTS, answer);
+        accepts(hermes, value, "\n  " + value, hermesCall, hermesCall + "\n" + hermesCall);
+        rejects(hermes, "", "Sunny.", "{}", value + hermesCall, "Sure." + hermesCall);
+        Grammar llama = ToolCallGrammar.of(ToolCallFormat.LLAMA3_JSON, TOOLS, false, JsonSchemaOptions.DEFAULTS, answer);
+        accepts(llama, value, "<|python_tag|>{\"name\": \"ping\", \"parameters\": {}}");
+        rejects(llama, "{\"name\": \"ping\", \"parameters\": {}}", "It is sunny.", "");
+        Grammar nemo = ToolCallGrammar.of(ToolCallFormat.MISTRAL_NEMO, TOOLS, false, JsonSchemaOptions.DEFAULTS, answer);
+        accepts(nemo, value, "[TOOL_CALLS][{\"name\": \"ping\", \"arguments\": {}}]");
+        rejects(nemo, "Calling.[TOOL_CALLS][{\"name\": \"ping\", \"arguments\": {}}]", "text");
+        Grammar small = ToolCallGrammar.of(ToolCallFormat.MISTRAL_SMALL, TOOLS, false, JsonSchemaOptions.DEFAULTS, answer);
+        accepts(small, value, "[TOOL_CALLS]get[ARGS]{}");
+        rejects(small, "text", value + "[TOOL_CALLS]get[ARGS]{}");
+        // a required call ignores the answer schema
+        Grammar required = ToolCallGrammar.of(ToolCallFormat.HERMES, TOOLS, true, JsonSchemaOptions.DEFAULTS, answer);
+        accepts(required, hermesCall);
+        rejects(required, value);
+    }
+
+    @Test
     void badToolSetsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> ToolCallGrammar.of(ToolCallFormat.HERMES, List.of(), true));
         assertThrows(IllegalArgumentException.class, () -> ToolCallGrammar.of(ToolCallFormat.HERMES, List.of(TOOLS.get(1), TOOLS.get(1)), true));

@@ -78,6 +78,7 @@ public class ChatResource {
         Multi<ChatStreams.Event> events = ChatStreams.start(model(b.model()).streamingChatModel(), Conversations.toRequest(b));
         return events.map(e -> switch (e) {
                     case ChatStreams.Text t -> ChatEvent.token(t.text());
+                    case ChatStreams.ToolCall c -> throw new IllegalStateException("this API offers no tools, yet the model called " + c.name());
                     case ChatStreams.Done d -> ChatEvent.done(finish(d.response()), Usage.of(d.response().tokenUsage()));
                 })
                 .onFailure().recoverWithItem(e -> ChatEvent.error(String.valueOf(e.getMessage())))

@@ -104,7 +104,7 @@ class ChatResourceTest {
         given().contentType(ContentType.JSON).body(conversation(",\"model\":\"gpt-7\""))
                 .when().post("/chat")
                 .then().statusCode(404)
-                .body("error.message", containsString("unknown model 'gpt-7' (available: default, story)"));
+                .body("error.message", containsString("unknown model 'gpt-7' (available: default, story, tools)"));
     }
 
     @Test

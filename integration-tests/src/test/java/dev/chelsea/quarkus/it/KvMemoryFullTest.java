@@ -62,8 +62,10 @@ class KvMemoryFullTest {
     public static class TightBudget implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            // every setting the budget depends on is given here, not left to application.properties
-            return Map.of("quarkus.langchain4j.chelsea.\"story\".chat-model.max-concurrent-requests", "1",
+            // every setting the budget depends on is given here, not left to application.properties;
+            // the tools model would take a share of the budget: it is off
+            return Map.of("quarkus.langchain4j.chelsea.\"tools\".enable-integration", "false",
+                    "quarkus.langchain4j.chelsea.\"story\".chat-model.max-concurrent-requests", "1",
                     "quarkus.langchain4j.chelsea.chat-model.context-length", "512",
                     "quarkus.langchain4j.chelsea.chat-model.max-concurrent-requests", "2",
                     "quarkus.langchain4j.chelsea.\"story\".chat-model.max-queued-requests", "8",

@@ -28,7 +28,9 @@ class NamedModelsTest {
     @Test
     void namedModelsAreInjectedWithTheirSettingsAndShareTheFile() {
         assertSame(models.entry("<default>").orElseThrow().loaded(), models.entry("story").orElseThrow().loaded());
-        assertEquals(1, ChelseaModelRegistry.shared().loaded().size(), "stories260K is loaded once");
+        // the "tools" model loads another file (the synthetic Llama); stories260K is loaded once for both beans
+        assertEquals(1, ChelseaModelRegistry.shared().loaded().stream()
+                .filter(m -> m.key().file().endsWith("stories260K.gguf")).count(), "stories260K is loaded once");
         var a = story.chat(dev.langchain4j.data.message.UserMessage.from("Once upon a time"));
         assertEquals(24, a.tokenUsage().outputTokenCount(), "the named model's max-tokens");
         var b = defaultModel.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()

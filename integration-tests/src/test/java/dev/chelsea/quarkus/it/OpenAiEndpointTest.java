@@ -76,11 +76,12 @@ class OpenAiEndpointTest {
     @Test
     void refusesWhatALocalModelCannotDo() {
         given().contentType(ContentType.JSON)
-                .body(REQUEST.formatted(",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"clock\"}}]"))
+                .body(REQUEST.formatted(",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"clock\",\"parameters\":"
+                        + "{\"type\":\"object\",\"properties\":{\"zone\":{\"type\":\"string\",\"pattern\":\"^[A-Z]+$\"}}}}}]"))
                 .when().post("/v1/chat/completions")
                 .then().statusCode(400)
                 .body("error.param", equalTo("tools"))
-                .body("error.message", containsString("tools are not supported"));
+                .body("error.message", containsString("tool 'clock' $.properties.zone: 'pattern' is not supported"));
         given().contentType(ContentType.JSON).body(REQUEST.formatted(",\"n\":3"))
                 .when().post("/v1/chat/completions")
                 .then().statusCode(400).body("error.param", equalTo("n"));
@@ -111,6 +112,6 @@ class OpenAiEndpointTest {
         given().when().get("/v1/models")
                 .then().statusCode(200)
                 .body("object", equalTo("list"))
-                .body("data.id", org.hamcrest.Matchers.contains("default", "story"));
+                .body("data.id", org.hamcrest.Matchers.contains("default", "story", "tools"));
     }
 }

@@ -48,7 +48,8 @@ class OpenAiServerTest {
                 "function_call", "\"function_call\":\"auto\"",
                 "tool_choice", "\"tool_choice\":\"auto\"",
                 "modalities", "\"modalities\":[\"text\",\"audio\"]",
-                "response_format", "\"response_format\":{\"type\":\"json_object\"}",
+                "response_format", "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":"
+                        + "{\"type\":\"integer\",\"minimum\":3}}}",
                 "frequency_penalty", "\"frequency_penalty\":0.5",
                 "n", "\"n\":2");
         refused.forEach((param, json) -> post(USER.formatted("," + json)).statusCode(400)
@@ -57,7 +58,7 @@ class OpenAiServerTest {
         post(USER.formatted(",\"logprobs\":false,\"modalities\":[\"text\"],\"response_format\":{\"type\":\"text\"},\"user\":\"u1\""))
                 .statusCode(200);
         post(USER.formatted(",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"clock\",\"parameters\":{\"type\":\"object\","
-                + "\"properties\":{\"zone\":{\"type\":\"string\"}}}}}],\"tool_choice\":\"required\""))
+                + "\"properties\":{\"zone\":{\"type\":\"string\",\"minLength\":2}}}}}],\"tool_choice\":\"required\""))
                 .statusCode(400).body("error.param", equalTo("tools")).body("error.code", equalTo("unsupported_parameter"));
     }
 
@@ -176,6 +177,14 @@ class OpenAiServerTest {
         assertFalse(schemas.contains("JsonNode"), schemas);
         assertEquals(2, doc.getList("components.schemas.ChatCompletionStop.oneOf").size());
         assertEquals(2, doc.getList("components.schemas.ChatCompletionMessageContent.oneOf").size());
+        // tool calls: in answers, in stream chunks, and as a finish reason
+        assertEquals("#/components/schemas/ChatCompletionMessageToolCall",
+                doc.getString("components.schemas.ChatCompletionAssistantMessage.properties.tool_calls.items.$ref"));
+        assertEquals("#/components/schemas/ChatCompletionChunkToolCall",
+                doc.getString("components.schemas.ChatCompletionChunkDelta.properties.tool_calls.items.$ref"));
+        assertTrue(doc.getList("components.schemas.ChatCompletionChoice.properties.finish_reason.enum").contains("tool_calls"));
+        assertTrue(doc.getList("components.schemas.ChatCompletionChunkChoice.properties.finish_reason.enum").contains("tool_calls"));
+        assertTrue(doc.getString("components.schemas.ChatCompletionRequest.properties.tools.description").contains("held to"));
         assertTrue(doc.getMap("paths").containsKey("/v1/models/{id}"));
         Map<String, Object> stream = doc.getMap("paths.'/chat/stream'.post.responses");
         assertTrue(stream.keySet().containsAll(List.of("200", "400", "503")), stream.toString());

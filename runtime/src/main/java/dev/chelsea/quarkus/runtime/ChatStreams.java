@@ -15,12 +15,23 @@ public final class ChatStreams {
     private ChatStreams() {
     }
 
-    /** What a stream carries: {@link Text} pieces, then one {@link Done}; a failure ends it as a Multi failure. */
-    public sealed interface Event permits Text, Done {
+    /**
+     * What a stream carries: {@link Text} pieces (and, when the request offers tools, {@link ToolCall}
+     * pieces), then one {@link Done}; a failure ends it as a Multi failure.
+     */
+    public sealed interface Event permits Text, ToolCall, Done {
     }
 
     /** A piece of the answer: whole characters, never part of a stop sequence. */
     public record Text(String text) implements Event {
+    }
+
+    /**
+     * A piece of a tool call's arguments, as the model writes them: the pieces of one call (one
+     * {@code index}, counting from 0) add up to its arguments JSON. The call's id and tool name come
+     * with every piece; the complete calls are also in the {@link Done} response.
+     */
+    public record ToolCall(int index, String id, String name, String arguments) implements Event {
     }
 
     /** The end of the answer, with the finish reason and token usage. */

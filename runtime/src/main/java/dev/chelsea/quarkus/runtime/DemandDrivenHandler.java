@@ -3,6 +3,8 @@ package dev.chelsea.quarkus.runtime;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.PartialResponse;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.PartialToolCall;
+import dev.langchain4j.model.chat.response.PartialToolCallContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.chat.response.StreamingHandle;
 import io.smallrye.mutiny.Multi;
@@ -124,6 +126,17 @@ final class DemandDrivenHandler implements StreamingChatResponseHandler {
             return;
         }
         em.emit(new ChatStreams.Text(partial.text()));
+    }
+
+    @Override
+    public void onPartialToolCall(PartialToolCall partial, PartialToolCallContext context) {
+        handle = context.streamingHandle();
+        MultiEmitter<? super ChatStreams.Event> em = await(true);
+        if (em == null) {
+            context.streamingHandle().cancel();
+            return;
+        }
+        em.emit(new ChatStreams.ToolCall(partial.index(), partial.id(), partial.name(), partial.partialArguments()));
     }
 
     @Override

@@ -19,11 +19,30 @@ public record ChatCompletionChunk(String id, @Schema(enumeration = "chat.complet
     @Schema(name = "ChatCompletionChunkChoice")
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Choice(int index, Delta delta,
-                         @JsonProperty("finish_reason") @Schema(enumeration = {"stop", "length"}) String finishReason) {
+                         @JsonProperty("finish_reason") @Schema(enumeration = {"stop", "length", "tool_calls"}) String finishReason) {
     }
 
     @Schema(name = "ChatCompletionChunkDelta")
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Delta(@Schema(enumeration = "assistant") String role, String content) {
+    public record Delta(@Schema(enumeration = "assistant") String role, String content,
+                        @JsonProperty("tool_calls") @Schema(description = "Pieces of tool calls: clients join the arguments of each index")
+                        List<ToolCallDelta> toolCalls) {
+        Delta(String role, String content) {
+            this(role, content, null);
+        }
+    }
+
+    /**
+     * A piece of a tool call: the first piece of an index carries the call's id, type and name;
+     * the {@code function.arguments} of all pieces of an index add up to the arguments JSON.
+     */
+    @Schema(name = "ChatCompletionChunkToolCall")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ToolCallDelta(int index, String id, @Schema(enumeration = "function") String type, FunctionDelta function) {
+    }
+
+    @Schema(name = "ChatCompletionChunkToolCallFunction")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record FunctionDelta(String name, String arguments) {
     }
 }

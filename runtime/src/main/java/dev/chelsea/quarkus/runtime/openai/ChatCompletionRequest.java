@@ -46,11 +46,14 @@ public record ChatCompletionRequest(
         StreamOptions streamOptions,
         @Schema(description = "Choices per request: only 1", minimum = "1", maximum = "1")
         Integer n,
-        @Schema(description = "Not supported yet: a request with tools is refused")
+        @Schema(description = "Functions the model may call, shown to it in its family's tool format; a call's arguments are "
+                + "held to the function's parameters schema (the JSON Schema subset of docs/quarkus.md)")
         List<Tool> tools,
-        @JsonProperty("tool_choice") @Schema(description = "Only with tools")
+        @JsonProperty("tool_choice") @Schema(description = "Only with tools: 'auto' (default: the model may answer instead), 'required' "
+                + "(the answer starts with a call), 'none' (no call), or a named function (offered alone, and called)")
         ToolChoice toolChoice,
-        @JsonProperty("response_format") @Schema(description = "Only {\"type\": \"text\"} is supported")
+        @JsonProperty("response_format") @Schema(description = "text, json_object (the answer is a JSON object) or json_schema (a JSON value "
+                + "of the schema, enforced whether strict or not); with tools and tool_choice 'auto', the answer that calls no tool")
         ResponseFormat responseFormat,
         @JsonProperty("frequency_penalty") @Schema(description = "Not supported (0 only): use repetition_penalty")
         Double frequencyPenalty,
@@ -85,9 +88,9 @@ public record ChatCompletionRequest(
             MessageContent content,
             @Schema(description = "The participant's name: not used")
             String name,
-            @JsonProperty("tool_calls") @Schema(description = "Tool calls of an assistant message: not supported yet")
+            @JsonProperty("tool_calls") @Schema(description = "The tools an assistant message called")
             List<ToolCall> toolCalls,
-            @JsonProperty("tool_call_id") @Schema(description = "The call a tool message answers: not supported yet")
+            @JsonProperty("tool_call_id") @Schema(description = "The call a tool message answers (its result is the content)")
             String toolCallId) {
     }
 
@@ -120,8 +123,8 @@ public record ChatCompletionRequest(
     @JsonIgnoreProperties(ignoreUnknown = true)
     @Schema(name = "ChatCompletionFunctionDefinition")
     public record FunctionDefinition(String name, String description,
-                                     @Schema(description = "A JSON schema of the arguments") Map<String, Object> parameters,
-                                     Boolean strict) {
+                                     @Schema(description = "A JSON schema of the arguments (none: any JSON object)") Map<String, Object> parameters,
+                                     @Schema(description = "Ignored: the schema is always enforced") Boolean strict) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -141,6 +144,7 @@ public record ChatCompletionRequest(
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     @Schema(name = "ChatCompletionJsonSchema")
-    public record JsonSchemaFormat(String name, String description, Map<String, Object> schema, Boolean strict) {
+    public record JsonSchemaFormat(String name, String description, Map<String, Object> schema,
+                                   @Schema(description = "Ignored: the schema is always enforced") Boolean strict) {
     }
 }

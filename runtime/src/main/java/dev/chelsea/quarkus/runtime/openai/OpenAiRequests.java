@@ -23,6 +23,8 @@ import dev.langchain4j.model.chat.request.json.JsonSchema;
 import dev.langchain4j.model.chat.request.json.JsonSchemaElement;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -36,6 +38,7 @@ import java.util.Map;
  */
 final class OpenAiRequests {
     static final String ROLES = "system, developer, user, assistant, tool";
+    private static final java.util.Set<String> ROOT_ANNOTATIONS = java.util.Set.of("$schema", "$id", "$comment", "title", "examples", "default");
 
     /**
      * The request, and for each LangChain4j message the index of the OpenAI message it came from
@@ -93,7 +96,13 @@ final class OpenAiRequests {
                 .responseFormat(responseFormat(b.responseFormat()));
         List<ToolSpecification> tools = tools(b.tools());
         if (!tools.isEmpty()) {
-            parameters.toolSpecifications(tools).toolChoice(toolChoice(b.toolChoice()));
+            if (b.toolChoice() != null && b.toolChoice().named() != null) {
+                // a named function: the model is offered that tool alone, and must call it
+                parameters.toolSpecifications(named(tools, b.toolChoice().named()))
+                        .toolChoice(dev.langchain4j.model.chat.request.ToolChoice.REQUIRED);
+            } else {
+                parameters.toolSpecifications(tools).toolChoice(toolChoice(b.toolChoice()));
+            }
         } else if (b.toolChoice() != null) {
             throw OpenAiException.invalid("tool_choice", "tool_choice is only allowed when tools are sent");
         }
@@ -141,6 +150,8 @@ final class OpenAiRequests {
             throw OpenAiException.invalid("messages", "messages must not be empty: send at least one message");
         }
         List<ChatMessage> out = new ArrayList<>();
+        // OpenAI's tool messages carry only the call's id; templates that write the tool's name get it from the call
+        Map<String, String> toolNames = new HashMap<>();
         for (int i = 0; i < in.size(); i++) {
             ChatCompletionRequest.Message m = in.get(i);
             String where = "messages[" + i + "]";
@@ -157,13 +168,22 @@ final class OpenAiRequests {
                     yield text == null || text.isBlank() ? null : SystemMessage.from(text);
                 }
                 case "user" -> user(m.content(), where);
-                case "assistant" -> assistant(m, where);
+                case "assistant" -> {
+                    AiMessage a = assistant(m, where);
+                    for (ToolExecutionRequest r : a.toolExecutionRequests()) {
+                        if (r.id() != null) {
+                            toolNames.put(r.id(), r.name());
+                        }
+                    }
+                    yield a;
+                }
                 case "tool" -> {
                     if (m.toolCallId() == null) {
                         throw OpenAiException.invalid(where + ".tool_call_id", where + ".tool_call_id is missing: a tool message answers a call");
                     }
-                    yield ToolExecutionResultMessage.from(m.toolCallId(), m.name() == null ? "" : m.name(),
-                            String.valueOf(text(m.content(), where)));
+                    String text = text(m.content(), where);
+                    String tool = m.name() != null ? m.name() : toolNames.getOrDefault(m.toolCallId(), "");
+                    yield ToolExecutionResultMessage.from(m.toolCallId(), tool, text == null ? "" : text);
                 }
                 case "function" -> throw OpenAiException.invalid(where + ".role",
                         "the 'function' role is OpenAI's deprecated form of 'tool' and is not supported");
@@ -252,10 +272,16 @@ final class OpenAiRequests {
             return AiMessage.from(text == null ? "" : text);
         }
         List<ToolExecutionRequest> calls = new ArrayList<>();
-        for (ChatCompletionRequest.ToolCall c : m.toolCalls()) {
-            calls.add(ToolExecutionRequest.builder().id(c.id())
-                    .name(c.function() == null ? null : c.function().name())
-                    .arguments(c.function() == null ? null : c.function().arguments()).build());
+        for (int j = 0; j < m.toolCalls().size(); j++) {
+            ChatCompletionRequest.ToolCall c = m.toolCalls().get(j);
+            String call = where + ".tool_calls[" + j + "]";
+            if (c == null || c.function() == null || c.function().name() == null || c.function().name().isBlank()) {
+                throw OpenAiException.invalid(call + ".function.name", call + ".function.name is missing");
+            }
+            if (c.type() != null && !c.type().equals("function")) {
+                throw OpenAiException.invalid(call + ".type", call + ".type must be 'function', got '" + c.type() + "'");
+            }
+            calls.add(ToolExecutionRequest.builder().id(c.id()).name(c.function().name()).arguments(c.function().arguments()).build());
         }
         return text == null ? AiMessage.from(calls) : AiMessage.from(text, calls);
     }
@@ -278,6 +304,19 @@ final class OpenAiRequests {
             out.add(spec.build());
         }
         return out;
+    }
+
+    private static List<ToolSpecification> named(List<ToolSpecification> tools, ToolChoice.Named named) {
+        String name = named.function() == null ? null : named.function().name();
+        if (name == null || name.isBlank()) {
+            throw OpenAiException.invalid("tool_choice.function.name", "tool_choice.function.name is missing");
+        }
+        List<ToolSpecification> chosen = tools.stream().filter(t -> t.name().equals(name)).toList();
+        if (chosen.isEmpty()) {
+            throw OpenAiException.invalid("tool_choice", "tool_choice names the function '" + name + "', which is not among the tools ("
+                    + String.join(", ", tools.stream().map(ToolSpecification::name).toList()) + ")");
+        }
+        return chosen;
     }
 
     private static dev.langchain4j.model.chat.request.ToolChoice toolChoice(ToolChoice c) {
@@ -313,11 +352,19 @@ final class OpenAiRequests {
                 + f.type() + "'");
     }
 
+    /**
+     * A tool's parameters as LangChain4j's object schema. Annotations at the top that it has no
+     * field for ({@code $schema}, {@code title}: JSON Schema generators write them) are dropped;
+     * below the top, keywords it cannot model are kept as raw schemas for the grammar to read.
+     */
     private static JsonObjectSchema objectSchema(Map<String, Object> schema, String where) {
-        if (schema(schema, where) instanceof JsonObjectSchema o) {
+        Map<String, Object> top = new LinkedHashMap<>(schema);
+        top.keySet().removeAll(ROOT_ANNOTATIONS);
+        if (schema(top, where) instanceof JsonObjectSchema o) {
             return o;
         }
-        throw OpenAiException.invalid(where, where + " must be a JSON schema of type object");
+        throw OpenAiException.invalid(where, where + " must be a JSON schema of type object whose top level has only type, "
+                + "description, properties, required, additionalProperties (true or false) and $defs; got " + schema.keySet());
     }
 
     private static JsonSchemaElement schema(Map<String, Object> schema, String where) {

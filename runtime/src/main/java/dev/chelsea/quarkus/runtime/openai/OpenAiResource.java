@@ -33,8 +33,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -80,8 +82,11 @@ public class OpenAiResource {
     @Operation(summary = "Create a chat completion",
             description = "Answers the conversation with the named model. With \"stream\": true the answer arrives as server-sent "
                     + "chat.completion.chunk events (data: {...} lines) ending with data: [DONE]; closing the connection stops the "
-                    + "model. max_tokens is capped by the model's configured max-tokens. Parameters a local model cannot honour "
-                    + "(tools, JSON formats, logprobs, logit_bias, n > 1, images...) are refused with a 400 naming them.")
+                    + "model. max_tokens is capped by the model's configured max-tokens. Tools are offered in the model family's own "
+                    + "format and calls come back as tool_calls (streamed as delta.tool_calls pieces, finish_reason tool_calls), "
+                    + "their arguments held to the tool's schema by a grammar; response_format json_object and json_schema are "
+                    + "held the same way. Parameters a local model cannot honour (logprobs, logit_bias, n > 1, images, schema "
+                    + "keywords outside the supported subset...) are refused with a 400 naming them.")
     @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = ChatCompletionRequest.class)))
     @APIResponse(responseCode = "200", description = "The answer: a chat.completion, or with \"stream\": true a stream of chunks",
@@ -116,8 +121,9 @@ public class OpenAiResource {
                 ChatRequest limited = ClientTimeouts.apply(request.request(),
                         ClientTimeouts.of(http.getHeader(ClientTimeouts.NODE), http.getHeader(ClientTimeouts.PYTHON)));
                 ChatResponse r = ClientDisconnect.cancelOnClose(http.response(), () -> model.chatModel().chat(limited));
+                List<ChatCompletion.ToolCall> calls = r.aiMessage().toolExecutionRequests().stream().map(ChatCompletion.ToolCall::of).toList();
                 ChatCompletion completion = new ChatCompletion(id, "chat.completion", created, name,
-                        List.of(new ChatCompletion.Choice(0, new ChatCompletion.AssistantMessage("assistant", r.aiMessage().text()),
+                        List.of(new ChatCompletion.Choice(0, new ChatCompletion.AssistantMessage("assistant", r.aiMessage().text(), calls),
                                 finishReason(r))),
                         ChatCompletion.Usage.of(r.tokenUsage()));
                 return RestMulti.fromMultiData(Multi.createFrom().item(OpenAiJson.write(completion)))
@@ -149,11 +155,20 @@ public class OpenAiResource {
 
     private static Multi<String> chunks(Multi<ChatStreams.Event> events, String id, long created, String model, boolean usage) {
         AtomicBoolean first = new AtomicBoolean(true);
+        Set<Integer> announced = new HashSet<>();
         return events.onItem().transformToIterable(event -> {
             List<String> out = new ArrayList<>(3);
             switch (event) {
                 case ChatStreams.Text t -> out.add(data(chunk(id, created, model,
                         new ChatCompletionChunk.Delta(first.getAndSet(false) ? "assistant" : null, t.text()), null)));
+                case ChatStreams.ToolCall c -> {
+                    // the first piece of a call names it; later pieces carry only their index and arguments
+                    boolean fresh = announced.add(c.index());
+                    var call = new ChatCompletionChunk.ToolCallDelta(c.index(), fresh ? c.id() : null, fresh ? "function" : null,
+                            new ChatCompletionChunk.FunctionDelta(fresh ? c.name() : null, c.arguments()));
+                    out.add(data(chunk(id, created, model, new ChatCompletionChunk.Delta(first.getAndSet(false) ? "assistant" : null,
+                            null, List.of(call)), null)));
+                }
                 case ChatStreams.Done d -> {
                     boolean none = first.getAndSet(false);
                     out.add(data(chunk(id, created, model, new ChatCompletionChunk.Delta(none ? "assistant" : null, none ? "" : null),
@@ -229,6 +244,7 @@ public class OpenAiResource {
         return r.finishReason() == null ? null : switch (r.finishReason()) {
             case LENGTH -> "length";
             case STOP -> "stop";
+            case TOOL_EXECUTION -> "tool_calls";
             default -> r.finishReason().name().toLowerCase(Locale.ROOT);
         };
     }

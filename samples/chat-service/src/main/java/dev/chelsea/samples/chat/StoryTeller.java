@@ -27,6 +27,7 @@ public class StoryTeller {
     public Multi<StoryEvent> streamStory(String beginning) {
         return ChatStreams.start(streamingModel, request(beginning)).map(event -> switch (event) {
             case ChatStreams.Text t -> new StoryEvent(t.text(), null);
+            case ChatStreams.ToolCall c -> throw new IllegalStateException("no tools are offered, yet the model called " + c.name());
             case ChatStreams.Done d -> new StoryEvent(null, d.response().finishReason().name().toLowerCase(java.util.Locale.ROOT));
         });
     }
