@@ -162,7 +162,30 @@ class DrainAndDeadlineTest {
         assertInstanceOf(ChelseaTimeoutException.class, e.getCause());
         assertTrue(e.getCause().getMessage().contains("while it waited for a free slot"), e.getCause().getMessage());
         assertTrue(events.stream().anyMatch(ev -> ev.error() instanceof ChelseaTimeoutException), "the observer hears of it");
+        // the timeout came at its deadline, while the other request still ran: once that one ends, nothing is held
+        running.response();
         assertEquals(0, chat.loadedModel().memory().reserved());
+    }
+
+    @Test
+    void aRequestWhoseTimeRunsOutInTheQueueHearsAtItsDeadlineNotWhenASlotFrees() throws Exception {
+        ChelseaStreamingChatModel streaming = keep(streaming().build());
+        ChelseaChatModel chat = keep(chat().timeout(Duration.ofMillis(300)).build());
+        Gate running = new Gate();
+        streaming.chat("Once upon a time", running);
+        running.awaitStarted();
+        long reservedByTheRunningOne = chat.loadedModel().memory().reserved();
+        CompletableFuture<ChatResponse> waiting = CompletableFuture.supplyAsync(() -> chat.chat(ChatRequest.builder()
+                .messages(UserMessage.from("Once upon a time")).build()));
+        // the running request is held until after the check: the timeout cannot wait for its slot
+        var e = assertThrows(ExecutionException.class, () -> waiting.get(20, TimeUnit.SECONDS));
+        assertInstanceOf(ChelseaTimeoutException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains("while it waited for a free slot"), e.getCause().getMessage());
+        assertEquals(0, chat.queue().waiting(), "its place is free");
+        assertEquals(1, chat.queue().running());
+        assertEquals(reservedByTheRunningOne, chat.loadedModel().memory().reserved(), "its reservation is given back");
+        running.release();
+        assertTrue(running.response().tokenUsage().outputTokenCount() > 0);
     }
 
     @Test
