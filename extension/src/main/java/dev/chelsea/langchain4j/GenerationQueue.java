@@ -112,10 +112,16 @@ public final class GenerationQueue implements AutoCloseable {
         try {
             executor.execute(job);
             if (cancel.hasDeadline()) {
-                // the task sees the deadline passed and only tells its caller: run here, not in a slot
+                // the task sees the deadline passed and only tells its caller: run here, not in a slot,
+                // after its place and reservation are free, so that its caller finds them free
                 expiry.set(EXPIRY.schedule(() -> {
                     if (executor.remove(job)) {
-                        job.run();
+                        reservation.close();
+                        admitted.remove(cancel);
+                        synchronized (idle) {
+                            idle.notifyAll();
+                        }
+                        task.accept(reservation);
                     }
                 }, Math.max(0, cancel.nanosLeft()), TimeUnit.NANOSECONDS));
             }
