@@ -14,6 +14,7 @@ import dev.chelsea.engine.kv.KvLayout;
 import dev.chelsea.engine.kv.KvPolicies;
 import dev.chelsea.engine.kv.KvPolicy;
 import dev.chelsea.engine.kv.KvStore;
+import dev.chelsea.engine.kv.KvStoreSpec;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUstream;
@@ -182,6 +183,12 @@ final class CudaBackend implements Backend {
     @Override
     public long kvBytesPerToken() {
         return 2L * config.layers() * config.kvDim() * 2;
+    }
+
+    /** The store allocates the whole context up front, whatever the policy keeps. */
+    @Override
+    public long kvBytesFor(KvStoreSpec spec, int contextTokens, int slots) {
+        return CudaKvStore.bytesFor(new KvLayout(config.layers(), config.kvHeads(), config.headDim()), spec, contextTokens);
     }
 
     @Override

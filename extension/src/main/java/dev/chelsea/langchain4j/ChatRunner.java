@@ -213,13 +213,32 @@ final class ChatRunner implements AutoCloseable {
         }
     }
 
-    /** Runs a prepared request on this thread. */
-    ChatResponse run(Prepared prepared, TokenListener listener, CancellationToken cancel) {
+    /**
+     * A token for a request made now: cancelled by its caller, and by the request's time limit, the
+     * shorter of the chat model's {@code timeout} and the request's own.
+     */
+    CancellationToken token(ChatRequestParameters p) {
+        java.time.Duration limit = defaults.timeout();
+        if (p instanceof ChelseaChatRequestParameters c && c.timeout() != null && (limit == null || c.timeout().compareTo(limit) < 0)) {
+            limit = c.timeout();
+        }
+        if (limit == null) {
+            return new CancellationToken();
+        }
+        long nanos = limit.toNanos();
+        if (nanos <= 0) {
+            throw new ChelseaInvalidRequestException(RequestParameter.TIMEOUT, "the time limit must be positive, got " + limit);
+        }
+        return CancellationToken.withDeadline(System.nanoTime() + nanos);
+    }
+
+    /** Runs a prepared request on this thread; its session reports to {@code reservation} (if not null). */
+    ChatResponse run(Prepared prepared, TokenListener listener, CancellationToken cancel, KvMemory.Reservation reservation) {
         LoadedModel loaded = lease.loaded();
         String file = loaded.key().file().getFileName().toString();
         GenerationResult result;
         try {
-            result = generator.generate(prepared.request(), listener, cancel);
+            result = loaded.generate(generator, prepared.request(), listener, cancel, reservation);
         } catch (RuntimeException | Error e) {
             observer.onGeneration(new GenerationEvent(name, file, null, null, e));
             throw e;
@@ -245,19 +264,27 @@ final class ChatRunner implements AutoCloseable {
         return response;
     }
 
-    /** Queues {@code chatRequest} and waits for its answer; interrupting the caller cancels the generation. */
+    /**
+     * Queues {@code chatRequest} and waits for its answer; interrupting the caller cancels the
+     * generation. Past the time limit the answer is the text so far, or a
+     * {@link ChelseaTimeoutException} when there is none.
+     */
     ChatResponse chat(ChatRequest chatRequest) {
+        CancellationToken cancel = token(chatRequest.parameters());
         Prepared prepared = prepare(chatRequest);
-        CancellationToken cancel = new CancellationToken();
         CompletableFuture<ChatResponse> answer = new CompletableFuture<>();
-        lease.queue().submit(cancel, () -> {
+        lease.queue().submit(cancel, prepared.request(), reservation -> {
             try {
-                if (cancel.isCancelled()) {
-                    throw new LangChain4jException("the request was cancelled before it started: model '" + name + "' is closing");
+                if (cancel.cause() == StopReason.CANCELLED) {
+                    throw stopped(false);
                 }
-                ChatResponse response = run(prepared, TokenListener.NONE, cancel);
-                if (cancel.isCancelled()) {
-                    throw new LangChain4jException("the request was cancelled: model '" + name + "' is closing");
+                ChatResponse response = cancel.deadlinePassed() ? null : run(prepared, TokenListener.NONE, cancel, reservation);
+                if (cancel.cause() == StopReason.CANCELLED) {
+                    throw stopped(true);
+                }
+                if (response == null || response.metadata() instanceof ChelseaChatResponseMetadata m
+                        && m.stopReason() == StopReason.DEADLINE && response.tokenUsage().outputTokenCount() == 0) {
+                    throw timedOut(response == null);
                 }
                 answer.complete(response);
             } catch (Throwable t) {
@@ -285,9 +312,32 @@ final class ChatRunner implements AutoCloseable {
     static FinishReason finishReason(StopReason reason) {
         return switch (reason) {
             case STOP_TOKEN, STOP_STRING -> FinishReason.STOP;
-            case MAX_TOKENS, CONTEXT_FULL -> FinishReason.LENGTH;
+            case MAX_TOKENS, CONTEXT_FULL, DEADLINE -> FinishReason.LENGTH;
             case CANCELLED -> FinishReason.OTHER;
         };
+    }
+
+    /** Why a request's token was cancelled by someone other than its caller: a shutdown, or the model closing. */
+    RuntimeException stopped(boolean started) {
+        if (lease.queue().isDraining()) {
+            return new ChelseaShuttingDownException("the request to model '" + name + "' was "
+                    + (started ? "stopped" : "cancelled before it started") + ": the application is shutting down");
+        }
+        return new LangChain4jException("the request was cancelled" + (started ? "" : " before it started") + ": model '" + name
+                + "' is closing");
+    }
+
+    /**
+     * A request whose time limit passed before it wrote anything; one that passed it while waiting
+     * for a slot never reached the model, so the observer hears of it here.
+     */
+    ChelseaTimeoutException timedOut(boolean waiting) {
+        ChelseaTimeoutException e = new ChelseaTimeoutException("the request to model '" + name + "' reached its time limit "
+                + (waiting ? "while it waited for a free slot" : "before the model wrote anything") + "; retry later or allow more time");
+        if (waiting) {
+            observer.onGeneration(new GenerationEvent(name, lease.loaded().key().file().getFileName().toString(), null, null, e));
+        }
+        return e;
     }
 
     private SamplingParams sampling(ChatRequestParameters p) {

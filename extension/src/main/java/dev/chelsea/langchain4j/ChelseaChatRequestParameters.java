@@ -3,22 +3,36 @@ package dev.chelsea.langchain4j;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
 
+import java.time.Duration;
 import java.util.Objects;
 
 /**
  * {@link ChatRequestParameters} plus the sampling settings the engine has beyond the common ones:
- * a seed (same seed, prompt and settings give the same answer), min-p and a repetition penalty.
+ * a seed (same seed, prompt and settings give the same answer), min-p and a repetition penalty;
+ * and a time limit for the request ({@code timeout}: a request may set a shorter one than the chat
+ * model's, never a longer one).
  */
 public class ChelseaChatRequestParameters extends DefaultChatRequestParameters {
     private final Long seed;
     private final Double minP;
     private final Double repetitionPenalty;
+    private final Duration timeout;
 
     protected ChelseaChatRequestParameters(Builder builder) {
         super(builder);
         this.seed = builder.seed;
         this.minP = builder.minP;
         this.repetitionPenalty = builder.repetitionPenalty;
+        this.timeout = builder.timeout;
+    }
+
+    /**
+     * The most time the request may take, from when it is made (waiting in the queue included):
+     * past it the generation stops and the text so far is the answer ({@code LENGTH}), or the
+     * request fails with {@link ChelseaTimeoutException} if there is no text yet. Null: no limit.
+     */
+    public Duration timeout() {
+        return timeout;
     }
 
     public Long seed() {
@@ -53,18 +67,18 @@ public class ChelseaChatRequestParameters extends DefaultChatRequestParameters {
     public boolean equals(Object o) {
         return o instanceof ChelseaChatRequestParameters that && super.equals(o)
                 && Objects.equals(seed, that.seed) && Objects.equals(minP, that.minP)
-                && Objects.equals(repetitionPenalty, that.repetitionPenalty);
+                && Objects.equals(repetitionPenalty, that.repetitionPenalty) && Objects.equals(timeout, that.timeout);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), seed, minP, repetitionPenalty);
+        return Objects.hash(super.hashCode(), seed, minP, repetitionPenalty, timeout);
     }
 
     @Override
     public String toString() {
         return "ChelseaChatRequestParameters{" + super.toString() + ", seed=" + seed + ", minP=" + minP
-                + ", repetitionPenalty=" + repetitionPenalty + '}';
+                + ", repetitionPenalty=" + repetitionPenalty + ", timeout=" + timeout + '}';
     }
 
     public static Builder builder() {
@@ -75,6 +89,7 @@ public class ChelseaChatRequestParameters extends DefaultChatRequestParameters {
         private Long seed;
         private Double minP;
         private Double repetitionPenalty;
+        private Duration timeout;
 
         @Override
         public Builder overrideWith(ChatRequestParameters parameters) {
@@ -83,6 +98,7 @@ public class ChelseaChatRequestParameters extends DefaultChatRequestParameters {
                 seed = p.seed != null ? p.seed : seed;
                 minP = p.minP != null ? p.minP : minP;
                 repetitionPenalty = p.repetitionPenalty != null ? p.repetitionPenalty : repetitionPenalty;
+                timeout = p.timeout != null ? p.timeout : timeout;
             }
             return this;
         }
@@ -99,6 +115,12 @@ public class ChelseaChatRequestParameters extends DefaultChatRequestParameters {
 
         public Builder repetitionPenalty(Double repetitionPenalty) {
             this.repetitionPenalty = repetitionPenalty;
+            return this;
+        }
+
+        /** The most time the request may take; see {@link ChelseaChatRequestParameters#timeout()}. */
+        public Builder timeout(Duration timeout) {
+            this.timeout = timeout;
             return this;
         }
 

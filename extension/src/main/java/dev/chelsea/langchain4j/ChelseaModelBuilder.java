@@ -54,6 +54,7 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
     boolean logRequests;
     boolean logResponses;
     GenerationObserver observer = GenerationObserver.NONE;
+    java.time.Duration timeout;
 
     @SuppressWarnings("unchecked")
     private B self() {
@@ -214,6 +215,17 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         return self();
     }
 
+    /**
+     * The most time a request may take, from when it is made (waiting in the queue included): past
+     * it the generation stops and the text so far is the answer ({@code LENGTH}), or a
+     * {@link ChelseaTimeoutException} when there is none yet. A request may ask for less
+     * ({@link ChelseaChatRequestParameters#timeout()}). Default: none.
+     */
+    public B timeout(java.time.Duration timeout) {
+        this.timeout = timeout;
+        return self();
+    }
+
     /** Told about every generation (for metrics). */
     public B observer(GenerationObserver observer) {
         this.observer = observer == null ? GenerationObserver.NONE : observer;
@@ -239,7 +251,44 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         if (promptCache.enabled()) {
             p.addAll(ChelseaSettings.promptCache(promptCache.maxBytes(), promptCache.minTokens()));
         }
+        if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+            p.add(new SettingProblem("timeout", "must be positive, got " + timeout));
+        }
         return p;
+    }
+
+    /**
+     * Fails when this chat model's queue, running all it may at once, could outgrow the KV budget
+     * of its memory (the Quarkus extension checks every configured model of a pool together too).
+     */
+    private void checkKvBudget(ModelLease lease, Model model) {
+        KvMemory memory = lease.loaded().memory();
+        int concurrent = lease.queue().options().maxConcurrent();
+        String problem = memory.overcommit(List.of(claim(model.name(), concurrent, model, kvCache)));
+        if (problem != null) {
+            throw new KvBudgetException(problem.startsWith("one request") ? "contextLength" : "queue.maxConcurrent", problem);
+        }
+    }
+
+    /** What a model's queue may hold of its KV budget at once; see {@link KvMemory#overcommit}. */
+    public static KvMemory.Claim claim(String name, int concurrent, Model model, KvCacheConfig kv) {
+        return new KvMemory.Claim(name, concurrent, KvDemand.steady(model, kv), KvDemand.longest(model, kv), model.contextLength(),
+                kv.policy());
+    }
+
+    /** Settings whose requests cannot all fit the KV budget; {@link #setting()} names the one to change first. */
+    public static final class KvBudgetException extends IllegalArgumentException {
+        private final String setting;
+
+        KvBudgetException(String setting, String message) {
+            super(message);
+            this.setting = setting;
+        }
+
+        /** {@code queue.maxConcurrent} or {@code contextLength}. */
+        public String setting() {
+            return setting;
+        }
     }
 
     /** Loads (or reuses) the model and checks every setting; the lease is released if a check fails. */
@@ -256,13 +305,14 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
                 BackendChoice.parse(backend), device);
         ChelseaChatRequestParameters defaults = ChelseaChatRequestParameters.builder()
                 .temperature(temperature).topP(topP).topK(topK).minP(minP).repetitionPenalty(repetitionPenalty).seed(seed)
-                .maxOutputTokens(maxTokens).stopSequences(stopSequences)
+                .maxOutputTokens(maxTokens).stopSequences(stopSequences).timeout(timeout)
                 .build();
         ModelLease lease = registry.acquire(modelPath, options, queueName, queue);
         try {
             Model model = lease.loaded().model();
             ChatTemplate template = ChatTemplateSelector.select(lease.loaded(), chatTemplate);
             KvCacheCheck.check(kvCache, model);
+            checkKvBudget(lease, model);
             String name = modelName != null && !modelName.isBlank() ? modelName : model.name();
             ChelseaChatRequestParameters merged = (ChelseaChatRequestParameters) ChelseaChatRequestParameters.builder()
                     .overrideWith(defaults)

@@ -23,6 +23,9 @@ public final class ChelseaModelRegistry {
 
     private final Function<ModelKey, Model> loader;
     private final Map<ModelKey, LoadedModel> models = new LinkedHashMap<>();
+    /** The KV budget of each memory pool, by {@link #poolOf(Model)}. */
+    private final Map<String, KvMemory> memories = new LinkedHashMap<>();
+    private KvMemoryOptions memoryOptions = KvMemoryOptions.defaults();
     private boolean keepIdleModels;
     private int loads;
 
@@ -53,7 +56,7 @@ public final class ChelseaModelRegistry {
             Model model = loader.apply(key);
             long nanos = System.nanoTime() - t0;
             loads++;
-            loaded = new LoadedModel(key, model, nanos);
+            loaded = new LoadedModel(key, model, nanos, memoryFor(model));
             models.put(key, loaded);
             LOG.log(Level.INFO, () -> String.format("Loaded model '%s' (%s, %s of weights, context %d, %d threads) from %s in %d ms",
                     model.name(), model.architecture(), dev.chelsea.engine.model.Bytes.human(model.weightBytes()),
@@ -62,6 +65,56 @@ public final class ChelseaModelRegistry {
         GenerationQueue q = loaded.queue(queueName, queue);
         loaded.leases++;
         return new ModelLease(this, loaded, q);
+    }
+
+    /**
+     * How much of each memory pool requests' KV caches may reserve; applies to the pools of the
+     * models loaded now and later. Default: {@link KvMemoryOptions#defaults()}.
+     */
+    public synchronized void kvMemoryOptions(KvMemoryOptions options) {
+        this.memoryOptions = options;
+        for (LoadedModel m : models.values()) {
+            memoryFor(m.model());
+        }
+    }
+
+    /** The KV budgets of the memory pools that models loaded here allocate from. */
+    public synchronized List<KvMemory> kvMemories() {
+        return List.copyOf(memories.values());
+    }
+
+    /**
+     * The KV budget of {@code model}'s memory pool, set (again) from the options: every CPU model
+     * shares the heap; each GPU is a pool of its own, whose share is taken of the memory free now,
+     * after this model's weights were loaded.
+     */
+    private KvMemory memoryFor(Model model) {
+        var pool = model.backend().memory();
+        boolean heap = pool.name().equals("heap");
+        String name = heap ? "heap" : pool.name() + " of " + model.backend().description();
+        long budget;
+        String source;
+        if (memoryOptions.bytes() > 0) {
+            budget = memoryOptions.bytes();
+            source = "configured";
+        } else if (heap) {
+            long max = Runtime.getRuntime().maxMemory();
+            budget = (long) (memoryOptions.heapShare() * max);
+            source = memoryOptions.heapShare() + " of the " + dev.chelsea.engine.model.Bytes.human(max) + " maximum heap";
+        } else {
+            budget = (long) (memoryOptions.deviceShare() * pool.freeBytes());
+            source = memoryOptions.deviceShare() + " of the " + dev.chelsea.engine.model.Bytes.human(pool.freeBytes())
+                    + " free after loading the weights";
+        }
+        long b = Math.max(1, budget);
+        KvMemory memory = memories.get(name);
+        if (memory == null) {
+            memory = new KvMemory(name, b, source);
+            memories.put(name, memory);
+        } else {
+            memory.setBudget(b, source);
+        }
+        return memory;
     }
 
     synchronized void release(LoadedModel loaded) {

@@ -1,6 +1,7 @@
 package dev.chelsea.langchain4j;
 
 import dev.chelsea.engine.generate.CancellationToken;
+import dev.chelsea.engine.generate.StopReason;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.exception.LangChain4jException;
 import dev.langchain4j.model.chat.Capability;
@@ -25,7 +26,9 @@ import java.util.Set;
 /**
  * A LangChain4j {@link StreamingChatModel} that runs a GGUF model in this JVM. Text arrives through
  * {@code onPartialResponse} as it is decoded (whole characters, never part of a stop sequence), then
- * {@code onCompleteResponse}; failures, including a full queue, arrive through {@code onError}.
+ * {@code onCompleteResponse}; failures, including a full queue, arrive through {@code onError}. A
+ * request that reaches its time limit ends with the text so far ({@code LENGTH}); one whose time
+ * ran out before it started gets a {@link ChelseaTimeoutException}.
  * With tools, the text of a call is not content: its arguments arrive through
  * {@code onPartialToolCall} as they are written (the pieces add up to them), then the whole call
  * through {@code onCompleteToolCall}, and the final response carries every call.
@@ -50,25 +53,31 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
     @Override
     public void doChat(ChatRequest chatRequest, StreamingChatResponseHandler handler) {
         ChatRunner.Prepared prepared;
+        Handle handle;
         try {
+            handle = new Handle(runner.token(chatRequest.parameters()));
             prepared = runner.prepare(chatRequest);
         } catch (RuntimeException e) {
             handler.onError(e);
             return;
         }
-        Handle handle = new Handle();
         PartialResponseContext context = new PartialResponseContext(handle);
         try {
-            runner.queue().submit(handle.token, () -> stream(prepared, handler, handle, context));
+            runner.queue().submit(handle.token, prepared.request(), reservation -> stream(prepared, handler, handle, context, reservation));
         } catch (RuntimeException e) {
             handler.onError(e);
         }
     }
 
     private void stream(ChatRunner.Prepared prepared, StreamingChatResponseHandler handler, Handle handle,
-                        PartialResponseContext context) {
+                        PartialResponseContext context, KvMemory.Reservation reservation) {
         if (handle.isCancelled()) {
-            handle.reportClosing(handler, runner.name());
+            handle.reportClosing(handler, runner, false);
+            return;
+        }
+        if (handle.token.deadlinePassed()) {
+            // its time ran out in the queue: reading the prompt now would be for nobody
+            handler.onError(runner.timedOut(true));
             return;
         }
         AnswerReader reader = prepared.reader();
@@ -79,7 +88,7 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
                 if (!handle.isCancelled()) {
                     handle.guard(() -> reader.push(piece, sink));
                 }
-            }, handle.token);
+            }, handle.token, reservation);
         } catch (RuntimeException | Error e) {
             if (!handle.userCancelled) {
                 handler.onError(e);
@@ -93,7 +102,7 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
         if (handle.handlerFailure != null) {
             handler.onError(handle.handlerFailure);
         } else if (handle.isCancelled()) {
-            handle.reportClosing(handler, runner.name());
+            handle.reportClosing(handler, runner, true);
         } else {
             try {
                 handler.onCompleteResponse(response);
@@ -170,11 +179,19 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
         runner.close();
     }
 
-    /** Cancels one stream. The engine's token is also cancelled when the model closes under it. */
+    /**
+     * Cancels one stream. The engine's token is also cancelled when the model closes under it or a
+     * shutdown's grace period ends; its deadline (the request's time limit) is not a cancellation:
+     * the stream ends normally with the text so far.
+     */
     private static final class Handle implements StreamingHandle {
-        final CancellationToken token = new CancellationToken();
+        final CancellationToken token;
         volatile boolean userCancelled;
         volatile RuntimeException handlerFailure;
+
+        Handle(CancellationToken token) {
+            this.token = token;
+        }
 
         @Override
         public void cancel() {
@@ -184,7 +201,7 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
 
         @Override
         public boolean isCancelled() {
-            return token.isCancelled();
+            return token.cause() == StopReason.CANCELLED;
         }
 
         /** Runs a handler callback; a failing handler ends the stream: generating on for nobody would waste the slot. */
@@ -198,9 +215,9 @@ public class ChelseaStreamingChatModel implements StreamingChatModel, AutoClosea
         }
 
         /** A stream the user did not cancel still gets an ending: an error saying why it stopped. */
-        void reportClosing(StreamingChatResponseHandler handler, String model) {
+        void reportClosing(StreamingChatResponseHandler handler, ChatRunner runner, boolean started) {
             if (!userCancelled && handlerFailure == null) {
-                handler.onError(new LangChain4jException("the request was cancelled: model '" + model + "' is closing"));
+                handler.onError(runner.stopped(started));
             }
         }
     }

@@ -1,9 +1,17 @@
 package dev.chelsea.langchain4j;
 
+import dev.chelsea.engine.generate.CancellationToken;
+import dev.chelsea.engine.generate.GenerationRequest;
+import dev.chelsea.engine.generate.GenerationResult;
 import dev.chelsea.engine.generate.Generator;
+import dev.chelsea.engine.generate.TokenListener;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.promptcache.PromptCache;
 import dev.chelsea.engine.promptcache.PromptCacheFile;
+import dev.chelsea.engine.model.Session;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
 
 /**
  * A model loaded once and shared: its weights and worker threads, the generator that runs requests
@@ -23,14 +31,108 @@ public final class LoadedModel {
     private static final System.Logger LOG = System.getLogger(LoadedModel.class.getName());
     private final long loadNanos;
     private final java.util.Set<String> notices = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final KvMemory memory;
+    /** The file as it was when mapped; null when it could not be read (then changes go unseen). */
+    private final ModelFileState loadedFile;
+    /** Why this model cannot serve any more; null while it can. */
+    private volatile String unavailable;
     private final ConstraintCache constraints = new ConstraintCache();
     int leases;
 
     LoadedModel(ModelKey key, Model model, long loadNanos) {
+        this(key, model, loadNanos, new KvMemory("heap", Long.MAX_VALUE, "unlimited"));
+    }
+
+    LoadedModel(ModelKey key, Model model, long loadNanos, KvMemory memory) {
         this.key = key;
         this.model = model;
         this.generator = new Generator(model);
         this.loadNanos = loadNanos;
+        this.memory = memory;
+        ModelFileState state;
+        try {
+            state = ModelFileState.of(model.path());
+        } catch (IOException e) {
+            state = null;
+        }
+        this.loadedFile = state;
+    }
+
+    /** The KV budget of the memory this model's requests allocate from. */
+    public KvMemory memory() {
+        return memory;
+    }
+
+    /**
+     * Fails with {@link ChelseaModelUnavailableException} when this model cannot serve: its file
+     * changed since it was mapped (checked now: one {@code stat}), or reading it already failed.
+     */
+    public void checkAvailable() {
+        String reason = unavailable;
+        if (reason == null && loadedFile != null) {
+            String change;
+            try {
+                change = loadedFile.changeTo(ModelFileState.of(model.path()));
+            } catch (IOException e) {
+                change = "it can no longer be read (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+            }
+            if (change != null) {
+                reason = markUnavailable("the model file " + model.path() + " changed after it was loaded: " + change);
+            }
+        }
+        if (reason != null) {
+            throw new ChelseaModelUnavailableException(reason);
+        }
+    }
+
+    /** Why this model cannot serve (its file changed, or reading it failed), or null while it can. */
+    public String unavailableReason() {
+        return unavailable;
+    }
+
+    private synchronized String markUnavailable(String reason) {
+        if (unavailable == null) {
+            unavailable = reason + "; the model serves no more requests until it is loaded again (restore the file and restart)";
+            System.getLogger(LoadedModel.class.getName()).log(Level.ERROR, unavailable);
+        }
+        return unavailable;
+    }
+
+    /**
+     * Runs {@code request} with {@code generator} (this model's, or one over a prompt cache) in a new
+     * session whose KV cache {@code reservation} (if any) reports while it runs, and gives the
+     * reservation back when the session is closed. A fault reading the mapped weights (the JVM turns a SIGBUS on a truncated file into an
+     * {@code InternalError}) marks this model unavailable and fails the request with
+     * {@link ChelseaModelUnavailableException}; the JVM and the other models carry on.
+     */
+    GenerationResult generate(Generator generator, GenerationRequest request, TokenListener listener, CancellationToken cancel,
+                              KvMemory.Reservation reservation) {
+        try {
+            checkAvailable();
+            try (Session session = model.newSession(request.kvCache())) {
+                if (reservation != null) {
+                    reservation.track(session);
+                }
+                return generator.generate(session, request, listener, cancel);
+            } finally {
+                // the session's memory is free: the budget has it back before the caller hears the answer
+                if (reservation != null) {
+                    reservation.close();
+                }
+            }
+        } catch (InternalError e) {
+            String change = null;
+            if (loadedFile != null) {
+                try {
+                    change = loadedFile.changeTo(ModelFileState.of(model.path()));
+                } catch (IOException gone) {
+                    change = "it can no longer be read";
+                }
+            }
+            String reason = markUnavailable("reading the weights of " + model.path() + " failed (" + e.getMessage() + ")"
+                    + (change != null ? ": the file was " + change + " while mapped" : ": the file may have changed while mapped"));
+            throw new ChelseaModelUnavailableException(reason, e);
+        }
     }
 
     public ModelKey key() {
@@ -52,13 +154,15 @@ public final class LoadedModel {
     synchronized GenerationQueue queue(String name, QueueOptions options) {
         GenerationQueue q = queues.get(name);
         if (q == null) {
-            q = new GenerationQueue(name.equals(SHARED_QUEUE) ? model.name() : name, options);
+            q = new GenerationQueue(name.equals(SHARED_QUEUE) ? model.name() : name, options, this);
             queues.put(name, q);
         } else if (!q.options().equals(options)) {
             GenerationQueue existing = q;
             LOG.log(System.Logger.Level.WARNING, () -> "Queue '" + name + "' of model "
                     + key.file() + " already has " + existing.options() + "; ignoring the different " + options);
         }
+        // A queue drained by a shutdown serves again when a new application start takes it (dev mode).
+        q.resume();
         return q;
     }
 

@@ -21,6 +21,7 @@ public final class RequestParameter {
     public static final String RESPONSE_FORMAT = "responseFormat";
     public static final String FREQUENCY_PENALTY = "frequencyPenalty";
     public static final String PRESENCE_PENALTY = "presencePenalty";
+    public static final String TIMEOUT = "timeout";
 
     private RequestParameter() {
     }

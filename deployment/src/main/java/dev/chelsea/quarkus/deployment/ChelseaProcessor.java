@@ -21,6 +21,7 @@ import io.quarkus.deployment.builditem.CombinedIndexBuildItem;
 import io.quarkus.deployment.builditem.FeatureBuildItem;
 import io.quarkus.deployment.builditem.LaunchModeBuildItem;
 import io.quarkus.deployment.builditem.ShutdownContextBuildItem;
+import io.quarkus.deployment.builditem.ShutdownListenerBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.NativeImageEnableModule;
 import io.quarkus.deployment.builditem.nativeimage.ReflectiveClassBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.RuntimeInitializedPackageBuildItem;
@@ -122,9 +123,12 @@ class ChelseaProcessor {
     @BuildStep
     @Record(ExecutionTime.RUNTIME_INIT)
     void createModels(ChelseaRecorder recorder, ModelNamesBuildItem names, LaunchModeBuildItem launchMode,
-                      ShutdownContextBuildItem shutdown, BuildProducer<SyntheticBeanBuildItem> beans) {
+                      ShutdownContextBuildItem shutdown, BuildProducer<SyntheticBeanBuildItem> beans,
+                      BuildProducer<ShutdownListenerBuildItem> shutdownListeners) {
         boolean dev = launchMode.getLaunchMode() == LaunchMode.DEVELOPMENT;
         RuntimeValue<ChelseaModels> models = recorder.initialize(names.names(), dev, shutdown);
+        // A graceful shutdown drains the models while HTTP still answers (readiness DOWN, new requests 503).
+        shutdownListeners.produce(new ShutdownListenerBuildItem(recorder.shutdownListener(models)));
         beans.produce(SyntheticBeanBuildItem.configure(ChelseaModels.class)
                 .scope(Singleton.class)
                 .setRuntimeInit()

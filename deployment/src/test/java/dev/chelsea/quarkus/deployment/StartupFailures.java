@@ -25,6 +25,13 @@ final class StartupFailures {
         };
     }
 
+    /** The message of the configuration failure that failed the boot. */
+    static String message(Throwable t) {
+        ConfigurationException config = find(t);
+        assertNotNull(config, () -> "expected a ConfigurationException, got " + chain(t));
+        return config.getMessage();
+    }
+
     private static String chain(Throwable t) {
         StringBuilder sb = new StringBuilder();
         for (Throwable c = t; c != null; c = c.getCause()) {

@@ -2,6 +2,7 @@ package dev.chelsea.engine.backend;
 
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.kv.KvStore;
+import dev.chelsea.engine.kv.KvStoreSpec;
 
 import java.util.List;
 import java.util.Set;
@@ -42,6 +43,17 @@ public interface Backend extends AutoCloseable {
 
     /** Bytes of keys and values of one uncompressed token in this backend's KV store. */
     long kvBytesPerToken();
+
+    /**
+     * Most bytes the KV store of one sequence made for {@code spec} occupies in a context of
+     * {@code contextTokens} while it holds at most {@code slots} slots per layer and KV head (the
+     * policy's spare slots included): what admission control reserves for a request. A store that
+     * allocates the whole context up front costs that whatever the policy keeps; one that grows
+     * costs what it may have grown to. Default: {@code slots} uncompressed tokens.
+     */
+    default long kvBytesFor(KvStoreSpec spec, int contextTokens, int slots) {
+        return (long) slots * kvBytesPerToken();
+    }
 
     /** Working memory of one sequence stepping {@code maxBatch} tokens at a time. */
     long scratchBytes(int maxBatch);

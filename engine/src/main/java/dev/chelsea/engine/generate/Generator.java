@@ -44,7 +44,11 @@ public final class Generator {
         }
     }
 
-    private GenerationResult generate(Session session, GenerationRequest request, TokenListener listener, CancellationToken cancel) {
+    /**
+     * Generates for {@code request} in {@code session}, a new session of this generator's model that
+     * the caller owns (and closes): callers that watch a session's memory while it runs create it.
+     */
+    public GenerationResult generate(Session session, GenerationRequest request, TokenListener listener, CancellationToken cancel) {
         int[] prompt = request.promptTokens();
         int ctx = model.contextLength();
         Tokenizer tokenizer = model.tokenizer();
@@ -80,7 +84,7 @@ public final class Generator {
         StopReason reason;
         while (true) {
             if (cancel != null && cancel.isCancelled()) {
-                reason = StopReason.CANCELLED;
+                reason = cancel.cause();
                 break;
             }
             if (constrained != null) {
@@ -120,7 +124,7 @@ public final class Generator {
                 break;
             }
             if (cancel != null && cancel.isCancelled()) {
-                reason = StopReason.CANCELLED;
+                reason = cancel.cause();
                 break;
             }
             if (greedy) {

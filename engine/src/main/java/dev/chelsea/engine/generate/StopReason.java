@@ -14,5 +14,7 @@ public enum StopReason {
     /** The context length was reached. */
     CONTEXT_FULL,
     /** Another thread cancelled the request. */
-    CANCELLED
+    CANCELLED,
+    /** The request's deadline passed ({@link CancellationToken#withDeadline}): the text so far is the answer. */
+    DEADLINE
 }

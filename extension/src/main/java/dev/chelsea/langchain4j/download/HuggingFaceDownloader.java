@@ -42,6 +42,12 @@ import java.util.regex.Pattern;
  * <p>A download that breaks off keeps its {@code .part} file, and the next call asks the server
  * for the rest only (an HTTP range request): a multi-gigabyte model is not fetched again from the
  * start after a dropped connection. A file whose checksum does not match is deleted.
+ *
+ * <p>Nothing the configuration or the server says can write outside the models folder: repository
+ * names, quantizations and listed file names are checked character by character, and every path
+ * is checked to stay in its folder. A server cannot make the download grow past the size it
+ * listed, send a listing without end, redirect more than {@value #MAX_REDIRECTS} times, redirect to
+ * another scheme or from HTTPS to HTTP, or receive the token at another host.
  */
 public final class HuggingFaceDownloader {
     public static final URI DEFAULT_BASE_URL = URI.create("https://huggingface.co");
@@ -50,7 +56,14 @@ public final class HuggingFaceDownloader {
     private static final Pattern REPOSITORY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+    /** A quantization as GGUF file names carry it: Q4_K_M, IQ4_XS, f16, bf16... */
+    private static final Pattern QUANTIZATION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_]{0,31}");
+    /** One folder or file name of a listed path: no leading dot, no separators, no control characters. */
+    private static final Pattern NAME_SEGMENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,254}");
+    static final int MAX_REDIRECTS = 5;
+    /** The largest repository listing read (hundreds of files take tens of kilobytes). */
+    static final int MAX_LISTING_BYTES = 16 << 20;
 
     private final URI baseUrl;
     private final Path modelsDir;
@@ -63,7 +76,9 @@ public final class HuggingFaceDownloader {
         this.modelsDir = b.modelsDir;
         this.token = b.token;
         this.timeout = b.timeout;
-        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(b.timeout).build();
+        // Redirects are followed by hand (see send): the hub sends downloads to a CDN, and the
+        // rules for where a redirect may go, and what it may carry, are this class's.
+        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(b.timeout).build();
     }
 
     public static Builder builder() {
@@ -77,7 +92,18 @@ public final class HuggingFaceDownloader {
 
     /** Where files of {@code repository} are kept: {@code <models>/<owner>_<name>}. */
     public Path repositoryDir(String repository) {
-        return modelsDir.resolve(repository.replace('/', '_'));
+        checkRepository(repository);
+        return inside(modelsDir, repository.replace('/', '_'));
+    }
+
+    /** {@code dir/name}, refusing a name that would leave {@code dir}. */
+    static Path inside(Path dir, String name) {
+        Path base = dir.toAbsolutePath().normalize();
+        Path p = base.resolve(name).normalize();
+        if (!p.startsWith(base) || p.equals(base)) {
+            throw new IllegalArgumentException("refusing the name '" + name + "': it leads out of " + base);
+        }
+        return p;
     }
 
     /**
@@ -89,8 +115,14 @@ public final class HuggingFaceDownloader {
         if (quantization == null || quantization.isBlank()) {
             throw new IllegalArgumentException("a quantization (such as Q4_K_M) is required to download from " + repository);
         }
+        // strip(), not trim(): trim() also drops control characters such as NUL, which a name from
+        // the configuration must not carry
+        quantization = quantization.strip();
+        if (!QUANTIZATION.matcher(quantization).matches()) {
+            throw new IllegalArgumentException("'" + quantization + "' is not a quantization (letters, digits and '_', such as Q4_K_M)");
+        }
         Path dir = repositoryDir(repository);
-        Path marker = dir.resolve(".chelsea-" + quantization.trim().toUpperCase(Locale.ROOT) + ".complete");
+        Path marker = inside(dir, ".chelsea-" + quantization.toUpperCase(Locale.ROOT) + ".complete");
         try {
             Files.createDirectories(dir);
             Path done = completeFile(dir, marker);
@@ -107,7 +139,8 @@ public final class HuggingFaceDownloader {
                 List<RepositoryFile> listing = listFiles(repository);
                 String file = GgufFileChooser.choose(repository, listing.stream().map(RepositoryFile::name).toList(), quantization);
                 RepositoryFile chosen = listing.stream().filter(f -> f.name().equals(file)).findFirst().orElseThrow();
-                Path target = dir.resolve(Path.of(file).getFileName().toString());
+                checkListedName(repository, file);
+                Path target = inside(dir, file.substring(file.lastIndexOf('/') + 1));
                 long size = fetch(repository, chosen, target);
                 Properties p = new Properties();
                 p.setProperty("repository", repository);
@@ -116,9 +149,12 @@ public final class HuggingFaceDownloader {
                 if (chosen.sha256() != null) {
                     p.setProperty("sha256", chosen.sha256());
                 }
-                try (OutputStream out = Files.newOutputStream(marker)) {
+                // Written aside and moved into place: a process stopped halfway leaves no half marker.
+                Path tmp = inside(dir, marker.getFileName() + ".tmp");
+                try (OutputStream out = Files.newOutputStream(tmp)) {
                     p.store(out, "Chelsea: complete download of " + repository + "/" + file);
                 }
+                Files.move(tmp, marker, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 return target;
             }
         } catch (IOException e) {
@@ -140,10 +176,11 @@ public final class HuggingFaceDownloader {
         }
         String name = p.getProperty("file");
         String size = p.getProperty("size");
-        if (name == null || size == null) {
+        if (name == null || size == null || !NAME_SEGMENT.matcher(name).matches() || !size.matches("\\d{1,18}")) {
+            LOG.log(Level.WARNING, () -> "The download marker " + marker + " is not one this downloader wrote; downloading again");
             return null;
         }
-        Path file = dir.resolve(name);
+        Path file = inside(dir, name);
         if (Files.isRegularFile(file) && Files.size(file) == Long.parseLong(size)) {
             return file;
         }
@@ -158,9 +195,17 @@ public final class HuggingFaceDownloader {
     /** The files in {@code repository}. */
     List<RepositoryFile> listFiles(String repository) throws IOException, InterruptedException {
         URI uri = baseUrl.resolve("/api/models/" + repository + "?blobs=true");
-        HttpResponse<String> response = http.send(request(uri).build(), HttpResponse.BodyHandlers.ofString());
-        checkStatus(response.statusCode(), repository, uri);
-        JsonNode siblings = JSON.readTree(response.body()).path("siblings");
+        HttpResponse<InputStream> response = send(uri, null);
+        byte[] body;
+        try (InputStream in = response.body()) {
+            checkStatus(response.statusCode(), repository, response.uri());
+            body = in.readNBytes(MAX_LISTING_BYTES + 1);
+        }
+        if (body.length > MAX_LISTING_BYTES) {
+            throw new IOException("the listing of " + repository + " from " + uri + " is larger than " + human(MAX_LISTING_BYTES)
+                    + ": not a repository listing");
+        }
+        JsonNode siblings = JSON.readTree(body).path("siblings");
         if (!siblings.isArray()) {
             throw new IOException("unexpected answer from " + uri + ": no list of files (\"siblings\")");
         }
@@ -178,11 +223,19 @@ public final class HuggingFaceDownloader {
         return files;
     }
 
+    /** Refuses a listed path with a part that could leave the folder or that a file system may read otherwise. */
+    private static void checkListedName(String repository, String name) throws IOException {
+        for (String segment : name.split("/", -1)) {
+            if (!NAME_SEGMENT.matcher(segment).matches() || segment.contains("..")) {
+                throw new IOException("refusing the file name '" + name.replaceAll("\\p{Cntrl}", "?") + "' listed by " + repository
+                        + ": each part of a path must be letters, digits and . _ + - (not starting with a dot)");
+            }
+        }
+    }
+
     private long fetch(String repository, RepositoryFile file, Path target) throws IOException, InterruptedException {
         String name = file.name();
-        if (name.contains("..") || name.startsWith("/")) {
-            throw new IOException("refusing the file name '" + name + "' listed by " + repository);
-        }
+        checkListedName(repository, name);
         StringBuilder path = new StringBuilder("/").append(repository).append("/resolve/main");
         for (String segment : name.split("/")) {
             path.append('/').append(URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20"));
@@ -198,11 +251,7 @@ public final class HuggingFaceDownloader {
             // The last start had all the bytes but stopped before checking them.
             return finish(repository, file, part, target, have, file.sha256() == null ? null : sha256(part, have));
         }
-        HttpRequest.Builder request = request(uri);
-        if (have > 0) {
-            request.header("Range", "bytes=" + have + "-");
-        }
-        HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response = send(uri, have > 0 ? "bytes=" + have + "-" : null);
         if (have > 0 && response.statusCode() == 416) {
             // The server cannot serve the rest of what is kept: it is not a prefix of its file.
             response.body().close();
@@ -211,23 +260,35 @@ public final class HuggingFaceDownloader {
         }
         try (InputStream in = response.body()) {
             boolean resumed = have > 0 && response.statusCode() == 206;
+            long total = -1;
             if (resumed) {
-                long start = rangeStart(response);
-                if (start != have) {
-                    throw new IOException("asked " + uri + " for bytes from " + have + ", got a range from " + start);
+                long[] range = contentRange(response);
+                if (range[0] != have) {
+                    throw new IOException("asked " + uri + " for bytes from " + have + ", got a range from " + range[0]);
                 }
+                total = range[2];
             } else {
                 // A server that ignores the range sends the whole file again: start over.
-                checkStatus(response.statusCode(), repository, uri);
+                checkStatus(response.statusCode(), repository, response.uri());
                 have = 0;
             }
             long length = response.headers().firstValueAsLong("content-length").orElse(-1);
-            long expected = file.size() >= 0 ? file.size() : length >= 0 ? have + length : -1;
+            if (length >= 0) {
+                total = total >= 0 ? total : have + length;
+                if (have + length != total) {
+                    throw new IOException(uri + " announced " + length + " bytes from byte " + have + " of a file of " + total);
+                }
+            }
+            if (file.size() >= 0 && total >= 0 && total != file.size()) {
+                throw new IOException("the listing of " + repository + " gives " + name + " " + file.size() + " bytes, but "
+                        + response.uri() + " serves " + total + "; nothing was kept");
+            }
+            long expected = file.size() >= 0 ? file.size() : total;
             long from = have;
             LOG.log(Level.INFO, () -> (resumed ? "Resuming " + repository + "/" + name + " at " + human(from) : "Downloading " + repository + "/" + name)
                     + (expected > 0 ? " (" + human(expected) + ")" : "") + " into " + target.getParent());
             MessageDigest digest = file.sha256() == null ? null : sha256(part, have);
-            long copied = copy(in, part, have, expected, name, digest);
+            long copied = copy(in, part, have, expected, name, digest, response.uri());
             if (expected >= 0 && copied != expected) {
                 throw new IOException("the download of " + name + " stopped after " + copied + " of " + expected
                         + " bytes; the part is kept in " + part + " and the next start resumes it");
@@ -251,14 +312,75 @@ public final class HuggingFaceDownloader {
         return bytes;
     }
 
-    /** The first byte of a 206 answer, from {@code Content-Range: bytes <first>-<last>/<size>}. */
-    private static long rangeStart(HttpResponse<?> response) throws IOException {
+    /** First byte, last byte and size (-1: unknown) of a 206 answer, from {@code Content-Range: bytes <first>-<last>/<size>}. */
+    private static long[] contentRange(HttpResponse<?> response) throws IOException {
         String range = response.headers().firstValue("content-range").orElse("");
         var m = CONTENT_RANGE.matcher(range);
-        if (!m.lookingAt()) {
+        if (!m.matches()) {
             throw new IOException("a partial answer without a usable Content-Range ('" + range + "')");
         }
-        return Long.parseLong(m.group(1));
+        long first = Long.parseLong(m.group(1));
+        long last = Long.parseLong(m.group(2));
+        long size = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
+        if (last < first || size >= 0 && last >= size) {
+            throw new IOException("an inconsistent Content-Range ('" + range + "')");
+        }
+        return new long[]{first, last, size >= 0 ? size : -1};
+    }
+
+    /**
+     * Sends a GET (with a {@code Range} header if {@code range} is not null), following at most
+     * {@value #MAX_REDIRECTS} redirects: only to http or https, never from https to http, and with
+     * the token only while the host is the hub's own (as curl and Hugging Face's own client do: a
+     * CDN or another host never sees it). The answer's {@code uri()} is where it came from.
+     */
+    HttpResponse<InputStream> send(URI uri, String range) throws IOException, InterruptedException {
+        URI at = uri;
+        for (int hops = 0; ; hops++) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(at).timeout(timeout).header("User-Agent", "chelsea-langchain4j");
+            if (token != null && !token.isBlank() && sameOrigin(at, baseUrl)) {
+                b.header("Authorization", "Bearer " + token);
+            }
+            if (range != null) {
+                b.header("Range", range);
+            }
+            HttpResponse<InputStream> response = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            int status = response.statusCode();
+            if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
+                return response;
+            }
+            response.body().close();
+            String location = response.headers().firstValue("location").orElse(null);
+            if (location == null) {
+                throw new IOException("HTTP " + status + " from " + at + " without a Location to follow");
+            }
+            if (hops >= MAX_REDIRECTS) {
+                throw new IOException("more than " + MAX_REDIRECTS + " redirects from " + uri + " (the last to " + location + ")");
+            }
+            URI next;
+            try {
+                next = at.resolve(location.trim());
+            } catch (IllegalArgumentException e) {
+                throw new IOException("HTTP " + status + " from " + at + " redirects to an invalid address: " + location);
+            }
+            String scheme = next.getScheme() == null ? "" : next.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("https") && !scheme.equals("http") || next.getHost() == null) {
+                throw new IOException("refusing the redirect from " + at + " to " + next + ": only http and https addresses are followed");
+            }
+            if (at.getScheme().equalsIgnoreCase("https") && scheme.equals("http")) {
+                throw new IOException("refusing the redirect from " + at + " to " + next + ": it leaves HTTPS for plain HTTP");
+            }
+            at = next;
+        }
+    }
+
+    private static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
+                && port(a) == port(b);
+    }
+
+    private static int port(URI u) {
+        return u.getPort() >= 0 ? u.getPort() : u.getScheme().equalsIgnoreCase("https") ? 443 : 80;
     }
 
     /** A SHA-256 digest that has already read the first {@code bytes} bytes of {@code part}. */
@@ -311,7 +433,7 @@ public final class HuggingFaceDownloader {
     }
 
     /** Appends {@code in} to {@code part}, which holds {@code have} bytes already; returns the bytes it then holds. */
-    private static long copy(InputStream in, Path part, long have, long expected, String file, MessageDigest digest) throws IOException {
+    private static long copy(InputStream in, Path part, long have, long expected, String file, MessageDigest digest, URI from) throws IOException {
         byte[] buffer = new byte[1 << 20];
         long copied = have;
         int nextPercent = expected > 0 ? (int) (have * 100 / expected / 10 * 10 + 10) : 10;
@@ -320,6 +442,13 @@ public final class HuggingFaceDownloader {
         try (OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE, mode)) {
             int n;
             while ((n = in.read(buffer)) >= 0) {
+                if (expected >= 0 && copied + n > expected) {
+                    // A server that sends more than it announced would fill the disk: what it sent is not the file.
+                    out.close();
+                    Files.deleteIfExists(part);
+                    throw new ServerLied("the download of " + file + " from " + from + " goes on past the " + expected
+                            + " bytes announced; the part was deleted");
+                }
                 out.write(buffer, 0, n);
                 if (digest != null) {
                     digest.update(buffer, 0, n);
@@ -338,6 +467,8 @@ public final class HuggingFaceDownloader {
                     lastLog = now;
                 }
             }
+        } catch (ServerLied e) {
+            throw e;
         } catch (IOException e) {
             throw new IOException("the download of " + file + " broke off after " + human(copied)
                     + " (kept in " + part + "; the next start resumes it): " + e.getMessage(), e);
@@ -345,12 +476,11 @@ public final class HuggingFaceDownloader {
         return copied;
     }
 
-    private HttpRequest.Builder request(URI uri) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout).header("User-Agent", "chelsea-langchain4j");
-        if (token != null && !token.isBlank()) {
-            b.header("Authorization", "Bearer " + token);
+    /** A server that sent something else than it said it would: nothing of it is kept for a resume. */
+    private static final class ServerLied extends IOException {
+        ServerLied(String message) {
+            super(message);
         }
-        return b;
     }
 
     private static void checkStatus(int status, String repository, URI uri) throws IOException {

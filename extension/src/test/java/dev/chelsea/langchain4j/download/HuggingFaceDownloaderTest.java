@@ -41,6 +41,19 @@ class HuggingFaceDownloaderTest {
     private volatile boolean truncate;
     private volatile boolean ignoreRanges;
     private volatile String listedSha256;
+    /** Extra entries of the listing, raw JSON objects. */
+    private volatile String extraSiblings = "";
+    /** Size the listing gives the file; -1: its true size. */
+    private volatile long listedSize = -1;
+    /** Bytes of garbage sent after the file, without a Content-Length (chunked). */
+    private volatile int trailingBytes;
+    /** Content-Length announced for the file; -1: the true one. */
+    private volatile long announcedLength = -1;
+    /** Where the file's address redirects to, if not null. */
+    private volatile String redirectTo;
+    /** The listing is this many bytes of padding (a server that never stops talking). */
+    private volatile int listingPadding;
+    private final List<String> authorizations = new CopyOnWriteArrayList<>();
 
     @TempDir
     Path models;
@@ -64,22 +77,34 @@ class HuggingFaceDownloaderTest {
         String range = ex.getRequestHeaders().getFirst("Range");
         requests.add(path);
         ranges.add(range == null ? "" : range);
+        authorizations.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
         try (ex) {
             if (path.equals("/api/models/" + REPO)) {
-                String lfs = "\"lfs\":{\"sha256\":\"" + listedSha256 + "\",\"size\":" + Files.size(model) + ",\"pointerSize\":135}";
+                long size = listedSize >= 0 ? listedSize : Files.size(model);
+                String lfs = "\"lfs\":{\"sha256\":\"" + listedSha256 + "\",\"size\":" + size + ",\"pointerSize\":135}";
                 byte[] body = ("{\"id\":\"" + REPO + "\",\"siblings\":[{\"rfilename\":\".gitattributes\"},{\"rfilename\":\"README.md\"},"
-                        + "{\"rfilename\":\"stories260K-Q8_0.gguf\"},{\"rfilename\":\"" + FILE + "\"," + lfs + "}]}").getBytes(StandardCharsets.UTF_8);
+                        + extraSiblings + "{\"rfilename\":\"stories260K-Q8_0.gguf\"},{\"rfilename\":\"" + FILE + "\"," + lfs + "}]"
+                        + ",\"padding\":\"" + "x".repeat(listingPadding) + "\"}").getBytes(StandardCharsets.UTF_8);
                 ex.sendResponseHeaders(200, body.length);
                 ex.getResponseBody().write(body);
-            } else if (path.equals("/" + REPO + "/resolve/main/" + FILE)) {
+            } else if (path.equals("/" + REPO + "/resolve/main/" + FILE) && redirectTo != null) {
+                ex.getResponseHeaders().add("Location", redirectTo);
+                ex.sendResponseHeaders(302, -1);
+            } else if (path.equals("/" + REPO + "/resolve/main/" + FILE) || path.equals("/cdn/" + FILE)) {
                 byte[] all = Files.readAllBytes(model);
                 int from = 0;
+                if (trailingBytes > 0) {
+                    ex.sendResponseHeaders(200, 0);
+                    ex.getResponseBody().write(all);
+                    ex.getResponseBody().write(new byte[trailingBytes]);
+                    return;
+                }
                 if (range != null && !ignoreRanges) {
                     from = Integer.parseInt(range.substring("bytes=".length(), range.indexOf('-')));
                     ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (all.length - 1) + "/" + all.length);
                     ex.sendResponseHeaders(206, all.length - from);
                 } else {
-                    ex.sendResponseHeaders(200, all.length);
+                    ex.sendResponseHeaders(200, announcedLength >= 0 ? announcedLength : all.length);
                 }
                 OutputStream out = ex.getResponseBody();
                 if (truncate) {
@@ -98,11 +123,116 @@ class HuggingFaceDownloaderTest {
     }
 
     private HuggingFaceDownloader downloader() {
+        return downloader(null);
+    }
+
+    private HuggingFaceDownloader downloader(String token) {
         return HuggingFaceDownloader.builder()
                 .baseUrl(URI.create("http://127.0.0.1:" + server.getAddress().getPort()))
                 .modelsDir(models)
-                .token(null)
+                .token(token)
                 .build();
+    }
+
+    private String base() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    private List<String> filesUnder(Path root) throws IOException {
+        try (var s = Files.walk(root)) {
+            return s.filter(Files::isRegularFile).map(p -> root.relativize(p).toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void namesFromTheConfigurationCannotLeaveTheModelsFolder() {
+        for (String bad : new String[]{"../../etc", "Q4_K_M/../../x", "Q8_0\u0000", "a b", ".."}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> downloader().download(REPO, bad));
+            assertTrue(e.getMessage().contains("is not a quantization"), e.getMessage());
+        }
+        for (String bad : new String[]{"../x", "a/..", "owner/.hidden", "owner/na me", "/abs/path", "o/n\u0000"}) {
+            assertThrows(IllegalArgumentException.class, () -> downloader().download(bad, "Q8_0"), bad);
+        }
+        assertTrue(requests.isEmpty(), "refused before any request");
+    }
+
+    @Test
+    void aListedFileNameThatCouldLeaveTheFolderIsRefused() throws IOException {
+        for (String bad : new String[]{"../../evil-Q5_0.gguf", "sub/../../evil-Q5_0.gguf", ".evil-Q5_0.gguf", "evil\\\\..\\\\x-Q5_0.gguf"}) {
+            extraSiblings = "{\"rfilename\":\"" + bad + "\"},";
+            var e = assertThrows(RuntimeException.class, () -> downloader().download(REPO, "Q5_0"), bad);
+            assertTrue(e.getMessage().contains("refusing the file name") || e.getMessage().contains("not a GGUF")
+                    || e.getMessage().contains("on offer"), bad + ": " + e.getMessage());
+        }
+        assertEquals(List.of(), filesUnder(models).stream().filter(f -> f.contains("evil")).toList());
+        assertFalse(Files.exists(models.getParent().resolve("evil-Q5_0.gguf")));
+    }
+
+    @Test
+    void aServerThatAnnouncesAnotherSizeThanItsListingIsRefusedAndNothingIsKept() throws IOException {
+        announcedLength = Files.size(model) + 1000;
+        var e = assertThrows(UncheckedIOException.class, () -> downloader().download(REPO, "F32"));
+        assertTrue(e.getMessage().contains("the listing of " + REPO + " gives " + FILE + " " + Files.size(model) + " bytes"), e.getMessage());
+        assertEquals(List.of(".download.lock"), filesUnder(models.resolve("karpathy-test_stories260K-GGUF")));
+    }
+
+    @Test
+    void aServerThatSendsMoreThanItListedIsCutOffAndThePartDeleted() throws IOException {
+        trailingBytes = 5 << 20;
+        var e = assertThrows(UncheckedIOException.class, () -> downloader().download(REPO, "F32"));
+        assertTrue(e.getMessage().contains("goes on past the " + Files.size(model) + " bytes announced"), e.getMessage());
+        assertEquals(List.of(".download.lock"), filesUnder(models.resolve("karpathy-test_stories260K-GGUF")));
+    }
+
+    @Test
+    void aListingWithoutEndIsRefused() {
+        listingPadding = HuggingFaceDownloader.MAX_LISTING_BYTES;
+        var e = assertThrows(UncheckedIOException.class, () -> downloader().download(REPO, "F32"));
+        assertTrue(e.getMessage().contains("not a repository listing"), e.getMessage());
+    }
+
+    @Test
+    void aRedirectToAnotherHostIsFollowedWithoutTheToken() throws IOException {
+        HttpServer cdn = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        cdn.createContext("/", this::serve);
+        cdn.start();
+        try {
+            // another port is another origin, as a CDN is
+            redirectTo = "http://localhost:" + cdn.getAddress().getPort() + "/cdn/" + FILE;
+            Path file = downloader("secret").download(REPO, "F32");
+            assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(file));
+            assertEquals(List.of("/api/models/" + REPO, "/" + REPO + "/resolve/main/" + FILE, "/cdn/" + FILE), requests);
+            assertEquals(List.of("Bearer secret", "Bearer secret", "null"), authorizations, "the token stays with the hub");
+        } finally {
+            cdn.stop(0);
+        }
+    }
+
+    @Test
+    void redirectsToOtherSchemesOrWithoutEndAreRefused() {
+        redirectTo = "file:///etc/passwd";
+        var e = assertThrows(UncheckedIOException.class, () -> downloader().download(REPO, "F32"));
+        assertTrue(e.getMessage().contains("only http and https addresses are followed"), e.getMessage());
+        redirectTo = "/" + REPO + "/resolve/main/" + FILE;
+        e = assertThrows(UncheckedIOException.class, () -> downloader().download(REPO, "F32"));
+        assertTrue(e.getMessage().contains("more than " + HuggingFaceDownloader.MAX_REDIRECTS + " redirects"), e.getMessage());
+        assertEquals(List.of(".download.lock"), filesUnderQuietly(models.resolve("karpathy-test_stories260K-GGUF")));
+    }
+
+    private List<String> filesUnderQuietly(Path root) {
+        try {
+            return filesUnder(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aMarkerThatNamesAFileOutsideIsNotTrusted() throws IOException {
+        Path dir = Files.createDirectories(models.resolve("karpathy-test_stories260K-GGUF"));
+        Files.writeString(dir.resolve(".chelsea-F32.complete"), "file=../../../etc/passwd\nsize=1\n");
+        Path file = downloader().download(REPO, "F32");
+        assertEquals(dir.resolve(FILE), file, "downloaded anew into the folder");
     }
 
     @Test

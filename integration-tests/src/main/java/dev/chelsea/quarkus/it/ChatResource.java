@@ -2,6 +2,8 @@ package dev.chelsea.quarkus.it;
 
 import dev.chelsea.quarkus.runtime.ChatStreams;
 import dev.chelsea.quarkus.runtime.ChelseaModels;
+import dev.chelsea.quarkus.runtime.ClientDisconnect;
+import io.vertx.core.http.HttpServerRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
@@ -29,6 +31,9 @@ public class ChatResource {
     @Inject
     ChelseaModels models;
 
+    @Inject
+    HttpServerRequest http;
+
     @POST
     @Blocking
     @Produces(MediaType.APPLICATION_JSON)
@@ -39,12 +44,16 @@ public class ChatResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
     @APIResponse(responseCode = "404", description = "Unknown model",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
-    @APIResponse(responseCode = "503", description = "The model is busy: retry later",
+    @APIResponse(responseCode = "503", description = "The model is busy or its KV memory is full (retry later), the service is "
+            + "shutting down, or the model cannot serve",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "504", description = "The model's time limit passed before it wrote anything",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
     public ChatAnswer chat(ChatRequestBody body) {
         ChatRequestBody b = require(body);
         ChelseaModels.Entry model = model(b.model());
-        ChatResponse r = model.chatModel().chat(Conversations.toRequest(b));
+        // a client that leaves stops the model
+        ChatResponse r = ClientDisconnect.cancelOnClose(http.response(), () -> model.chatModel().chat(Conversations.toRequest(b)));
         return new ChatAnswer(r.aiMessage().text(), ChelseaModels.publicName(model.name()), finish(r), Usage.of(r.tokenUsage()));
     }
 

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.chelsea.langchain4j.ChelseaInvalidRequestException;
 import dev.chelsea.langchain4j.ChelseaPromptTooLongException;
 import dev.chelsea.langchain4j.ChelseaUnsupportedFeatureException;
+import dev.chelsea.langchain4j.ChelseaModelUnavailableException;
 import dev.chelsea.langchain4j.ChelseaQueueFullException;
+import dev.chelsea.langchain4j.ChelseaShuttingDownException;
+import dev.chelsea.langchain4j.ChelseaTimeoutException;
 import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.ModelDisabledException;
@@ -12,7 +15,10 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-/** Turns refusals into JSON errors with the right status: the client's fault is 400, a busy model 503. */
+/**
+ * Turns refusals into JSON errors with the right status: the client's fault is 400, a busy, full or
+ * broken model or a shutdown 503, a time limit passed before any text 504.
+ */
 public class ErrorMappers {
 
     @ServerExceptionMapper
@@ -49,6 +55,22 @@ public class ErrorMappers {
     public Response busy(ChelseaQueueFullException e) {
         return Response.status(503).header("Retry-After", "1").type(MediaType.APPLICATION_JSON)
                 .entity(ApiError.of(e.getMessage(), "server_busy", null)).build();
+    }
+
+    @ServerExceptionMapper
+    public Response shuttingDown(ChelseaShuttingDownException e) {
+        return Response.status(503).header("Retry-After", "1").header("Connection", "close").type(MediaType.APPLICATION_JSON)
+                .entity(ApiError.of(e.getMessage(), "shutting_down", null)).build();
+    }
+
+    @ServerExceptionMapper
+    public Response unavailable(ChelseaModelUnavailableException e) {
+        return json(503, ApiError.of(e.getMessage(), "model_unavailable", "model"));
+    }
+
+    @ServerExceptionMapper
+    public Response timedOut(ChelseaTimeoutException e) {
+        return json(504, ApiError.of(e.getMessage(), "timeout", null));
     }
 
     @ServerExceptionMapper

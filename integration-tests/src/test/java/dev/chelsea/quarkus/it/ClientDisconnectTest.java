@@ -22,8 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A client that leaves a stream stops the generation: the request ends as cancelled long before
- * its 480 tokens, on both streaming endpoints.
+ * A client that leaves stops the generation: the request ends as cancelled long before its 480
+ * tokens (2000 when not streamed), on both streaming endpoints and for non-streamed answers on both
+ * endpoints.
  */
 @QuarkusTest
 @TestProfile(ClientDisconnectTest.LongAnswers.class)
@@ -34,7 +35,9 @@ class ClientDisconnectTest {
     public static class LongAnswers implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.langchain4j.chelsea.\"story\".chat-model.max-tokens", "480");
+            // 2000 tokens over a 2048-token context take seconds even warm (480 over 512 once came within 300 ms)
+            return Map.of("quarkus.langchain4j.chelsea.\"story\".chat-model.max-tokens", "2000",
+                    "quarkus.langchain4j.chelsea.\"story\".chat-model.context-length", "2048");
         }
     }
 
@@ -50,6 +53,37 @@ class ClientDisconnectTest {
     void leavingTheOpenAiStreamCancelsTheGeneration() throws Exception {
         leaveAfterFirstEvent("v1/chat/completions", "{\"model\":\"story\",\"stream\":true,\"max_tokens\":480,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}");
+    }
+
+    @Test
+    void leavingANonStreamedOpenAiAnswerCancelsTheGeneration() throws Exception {
+        leaveBeforeTheAnswer("v1/chat/completions", "{\"model\":\"story\",\"max_tokens\":2000,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}");
+    }
+
+    @Test
+    void leavingANonStreamedChatAnswerCancelsTheGeneration() throws Exception {
+        leaveBeforeTheAnswer("chat", "{\"model\":\"story\",\"maxTokens\":2000,\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}");
+    }
+
+    /** A client that gives up after 300 ms (the JDK client closes the connection), long before 2000 tokens. */
+    private void leaveBeforeTheAnswer(String path, String body) throws Exception {
+        double before = cancelled();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try {
+            http.send(HttpRequest.newBuilder(root.resolve(path)).timeout(Duration.ofMillis(300))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            org.junit.jupiter.api.Assertions.fail("the answer came within 300 ms: too short to leave in the middle");
+        } catch (java.net.http.HttpTimeoutException expected) {
+            // the client left
+        }
+        http.close();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (cancelled() == before && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(before + 1, cancelled(), "the generation ended as cancelled");
     }
 
     private void leaveAfterFirstEvent(String path, String body) throws Exception {

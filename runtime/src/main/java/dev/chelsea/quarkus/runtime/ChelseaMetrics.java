@@ -5,7 +5,13 @@ import dev.chelsea.engine.generate.StopReason;
 import dev.chelsea.engine.kv.KvStats;
 import dev.chelsea.engine.promptcache.PromptCache;
 import dev.chelsea.langchain4j.GenerationEvent;
+import dev.chelsea.langchain4j.ChelseaMemoryFullException;
+import dev.chelsea.langchain4j.ChelseaModelUnavailableException;
+import dev.chelsea.langchain4j.ChelseaQueueFullException;
+import dev.chelsea.langchain4j.ChelseaShuttingDownException;
+import dev.chelsea.langchain4j.ChelseaTimeoutException;
 import dev.chelsea.langchain4j.GenerationQueue;
+import dev.chelsea.langchain4j.KvMemory;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -22,7 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Micrometer meters for the models (registered only when the application has Micrometer), tagged
  * with the model's configured name: tokens in and out, prefill and decode speed, KV cache bytes
- * and what compression saved, requests by outcome, the queue, and the prompt cache.
+ * and what compression saved, requests by outcome, the queue, and the prompt cache; and for each
+ * memory (tag {@code memory}), the KV budget, what requests reserved of it and what their caches hold.
  */
 @ApplicationScoped
 public class ChelseaMetrics {
@@ -35,6 +42,21 @@ public class ChelseaMetrics {
     private final Map<String, double[]> lastSaving = new ConcurrentHashMap<>();
 
     void registerGauges(@Observes StartupEvent event) {
+        java.util.Set<KvMemory> memories = new java.util.LinkedHashSet<>();
+        for (ChelseaModels.Entry e : models.entries()) {
+            if (e.enabled()) {
+                memories.add(e.loaded().memory());
+            }
+        }
+        for (KvMemory m : memories) {
+            Tags tags = Tags.of("memory", m.name());
+            Gauge.builder("chelsea.kv.budget.bytes", m, KvMemory::budget).tags(tags).baseUnit("bytes")
+                    .description("Bytes the KV caches of requests may reserve in this memory").register(registry);
+            Gauge.builder("chelsea.kv.reserved.bytes", m, KvMemory::reserved).tags(tags).baseUnit("bytes")
+                    .description("Bytes reserved by the requests running and waiting (what they may hold at most)").register(registry);
+            Gauge.builder("chelsea.kv.used.bytes", m, KvMemory::inUse).tags(tags).baseUnit("bytes")
+                    .description("Bytes the KV caches of the running requests hold now").register(registry);
+        }
         for (ChelseaModels.Entry e : models.entries()) {
             if (!e.enabled()) {
                 continue;
@@ -82,12 +104,24 @@ public class ChelseaMetrics {
     void record(String model, GenerationEvent event) {
         Tags tags = Tags.of("model", model);
         if (event.failed()) {
-            registry.counter("chelsea.requests", tags.and("outcome", "failure", "stop_reason", "none")).increment();
+            String[] kind = switch (event.error()) {
+                case ChelseaTimeoutException t -> new String[]{"timeout", "deadline"};
+                case ChelseaMemoryFullException m -> new String[]{"refused", "kv_memory_full"};
+                case ChelseaQueueFullException q -> new String[]{"refused", "queue_full"};
+                case ChelseaShuttingDownException s -> new String[]{"refused", "shutting_down"};
+                case ChelseaModelUnavailableException u -> new String[]{"failure", "model_unavailable"};
+                default -> new String[]{"failure", "none"};
+            };
+            registry.counter("chelsea.requests", tags.and("outcome", kind[0], "stop_reason", kind[1])).increment();
             return;
         }
         GenerationStats s = event.stats();
-        // A client that left is not a success: its answer was never finished.
-        String outcome = event.reason() == StopReason.CANCELLED ? "cancelled" : "success";
+        // A client that left is not a success: its answer was never finished; nor one cut at its time limit.
+        String outcome = switch (event.reason()) {
+            case CANCELLED -> "cancelled";
+            case DEADLINE -> "timeout";
+            default -> "success";
+        };
         registry.counter("chelsea.requests", tags.and("outcome", outcome, "stop_reason",
                 event.reason().name().toLowerCase(java.util.Locale.ROOT))).increment();
         registry.counter("chelsea.tokens.prompt", tags).increment(s.promptTokens());

@@ -43,9 +43,64 @@ public final class ChelseaModels {
     }
 
     private final Map<String, Entry> entries;
+    private volatile boolean shuttingDown;
 
     private ChelseaModels(Map<String, Entry> entries) {
         this.entries = entries;
+    }
+
+    /** How much of each memory requests' KV caches may reserve, from {@code kv-memory.*}; problems go to {@code problems}. */
+    private static dev.chelsea.langchain4j.KvMemoryOptions kvMemoryOptions(ChelseaConfig config, List<String> problems, Set<String> keys) {
+        var c = config.kvMemory();
+        String p = ModelSetup.ROOT + "kv-memory.";
+        long bytes = c.budget().map(m -> m.asLongValue()).orElse(0L);
+        int before = problems.size();
+        if (!(c.heapShare() > 0 && c.heapShare() <= 1)) {
+            problems.add(p + "heap-share: must be in (0, 1], got " + c.heapShare());
+            keys.add(p + "heap-share");
+        }
+        if (!(c.deviceShare() > 0 && c.deviceShare() <= 1)) {
+            problems.add(p + "device-share: must be in (0, 1], got " + c.deviceShare());
+            keys.add(p + "device-share");
+        }
+        if (c.budget().isPresent() && bytes <= 0) {
+            problems.add(p + "budget: must be positive, got " + bytes + " bytes");
+            keys.add(p + "budget");
+        }
+        return problems.size() > before ? null : new dev.chelsea.langchain4j.KvMemoryOptions(c.heapShare(), c.deviceShare(), bytes);
+    }
+
+    /**
+     * Every model that allocates from the same memory, all running as many requests as they may at
+     * once, must fit its KV budget: the builders check each model alone, this checks them together.
+     */
+    private static void checkKvBudgets(List<ModelSetup> setups, Map<String, Entry> entries, List<String> problems, Set<String> keys) {
+        Map<dev.chelsea.langchain4j.KvMemory, List<ModelSetup>> byMemory = new LinkedHashMap<>();
+        for (ModelSetup setup : setups) {
+            Entry e = entries.get(setup.name());
+            if (e != null && e.enabled()) {
+                byMemory.computeIfAbsent(e.loaded().memory(), m -> new ArrayList<>()).add(setup);
+            }
+        }
+        byMemory.forEach((memory, group) -> {
+            if (group.size() < 2) {
+                return;
+            }
+            List<dev.chelsea.langchain4j.KvMemory.Claim> claims = new ArrayList<>();
+            for (ModelSetup setup : group) {
+                Entry e = entries.get(setup.name());
+                claims.add(dev.chelsea.langchain4j.ChelseaModelBuilder.claim(publicName(setup.name()),
+                        e.queue().options().maxConcurrent(), e.loaded().model(), setup.kvCache().orElseThrow()));
+            }
+            String problem = memory.overcommit(claims);
+            if (problem != null) {
+                String property = group.getFirst().prefix() + "chat-model.max-concurrent-requests";
+                problems.add(property + ": " + problem + " (" + ModelSetup.KV_MEMORY_FIX + ")");
+                for (ModelSetup setup : group) {
+                    keys.add(setup.prefix() + "chat-model.max-concurrent-requests");
+                }
+            }
+        });
     }
 
     /**
@@ -58,6 +113,10 @@ public final class ChelseaModels {
         registry.keepIdleModels(devMode);
         List<String> problems = new ArrayList<>();
         Set<String> keys = new LinkedHashSet<>();
+        var memoryOptions = kvMemoryOptions(config, problems, keys);
+        if (memoryOptions != null) {
+            registry.kvMemoryOptions(memoryOptions);
+        }
         List<ModelSetup> setups = new ArrayList<>();
         for (String name : names) {
             ModelSetup setup = new ModelSetup(name, ModelSetup.modelConfig(config, name), config, new MetricsBridge(name));
@@ -94,6 +153,9 @@ public final class ChelseaModels {
                 problems.add(e.getMessage());
                 keys.add(e.property());
             }
+        }
+        if (problems.isEmpty()) {
+            checkKvBudgets(setups, entries, problems, keys);
         }
         ChelseaModels models = new ChelseaModels(entries);
         if (!problems.isEmpty()) {
@@ -163,6 +225,47 @@ public final class ChelseaModels {
             throw new IllegalArgumentException("no Chelsea model named '" + name + "' (configured: " + entries.keySet() + ")");
         }
         return e;
+    }
+
+    /** Whether the application is shutting down: readiness is DOWN and new requests are refused. */
+    public boolean shuttingDown() {
+        return shuttingDown;
+    }
+
+    /** The first step of a shutdown: new requests are refused (503) and readiness reports DOWN. */
+    void stopAdmitting() {
+        shuttingDown = true;
+        for (Entry e : entries.values()) {
+            if (e.enabled()) {
+                e.queue().stopAdmitting();
+            }
+        }
+    }
+
+    /**
+     * The rest of a graceful shutdown: requests running or waiting may finish for {@code grace}
+     * (all models together), then those left are stopped and their callers told why.
+     */
+    void drain(java.time.Duration grace) {
+        stopAdmitting();
+        long deadline = System.nanoTime() + grace.toNanos();
+        int stopped = 0;
+        for (Entry e : entries.values()) {
+            if (!e.enabled()) {
+                continue;
+            }
+            int busy = e.queue().running() + e.queue().waiting();
+            if (busy > 0) {
+                LOG.infof("Chelsea model %s: waiting up to %d ms for %d request(s) to finish", publicName(e.name()),
+                        Math.max(0, (deadline - System.nanoTime()) / 1_000_000), busy);
+            }
+            if (!e.queue().drain(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                stopped++;
+            }
+        }
+        if (stopped > 0) {
+            LOG.warnf("Stopped the requests of %d Chelsea model(s) still running after the shutdown grace period of %s", stopped, grace);
+        }
     }
 
     /** Releases every model; the registry unloads them unless dev mode keeps them for the next start. */

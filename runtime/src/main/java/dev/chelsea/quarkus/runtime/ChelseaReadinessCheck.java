@@ -10,7 +10,11 @@ import org.eclipse.microprofile.health.Readiness;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-/** Ready when every enabled model is loaded; reports each model, its file and its queue. */
+/**
+ * Ready when every enabled model is loaded and can serve; reports each model, its file and its
+ * queue. DOWN from the moment a shutdown starts, and while a model cannot serve because its file
+ * changed under it (the others keep serving; the check names the one at fault).
+ */
 @Readiness
 @ApplicationScoped
 public class ChelseaReadinessCheck implements HealthCheck {
@@ -21,9 +25,26 @@ public class ChelseaReadinessCheck implements HealthCheck {
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder b = HealthCheckResponse.named("Chelsea models");
         boolean up = true;
+        if (models.shuttingDown()) {
+            up = false;
+            b.withData("shutdown", "the application is shutting down: no new requests");
+        }
         for (ChelseaModels.Entry e : models.entries()) {
             if (!e.enabled()) {
                 b.withData(e.name(), "disabled");
+                continue;
+            }
+            String unavailable = e.loaded().unavailableReason();
+            if (unavailable == null) {
+                try {
+                    e.loaded().checkAvailable();
+                } catch (RuntimeException changed) {
+                    unavailable = e.loaded().unavailableReason();
+                }
+            }
+            if (unavailable != null) {
+                up = false;
+                b.withData(e.name(), "DOWN: " + unavailable);
                 continue;
             }
             try {

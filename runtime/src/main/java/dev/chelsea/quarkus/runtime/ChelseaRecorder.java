@@ -11,6 +11,7 @@ import io.quarkus.arc.SyntheticCreationalContext;
 import io.quarkus.runtime.RuntimeValue;
 import io.quarkus.runtime.ShutdownContext;
 import io.quarkus.runtime.annotations.Recorder;
+import io.quarkus.runtime.shutdown.ShutdownListener;
 
 import java.util.List;
 import java.util.function.Function;
@@ -29,6 +30,35 @@ public class ChelseaRecorder {
         ChelseaModels models = ChelseaModels.create(config.getValue(), names, devMode);
         shutdown.addShutdownTask(models::close);
         return new RuntimeValue<>(models);
+    }
+
+    /**
+     * What a shutdown (SIGTERM) does to the models: at once, readiness goes DOWN and new requests
+     * are refused with 503; then requests running or waiting get {@code shutdown.grace-period} to
+     * finish before they are stopped. Quarkus calls it while HTTP still serves, before the
+     * application's shutdown tasks unload the models.
+     */
+    public ShutdownListener shutdownListener(RuntimeValue<ChelseaModels> models) {
+        java.time.Duration grace = config.getValue().shutdown().gracePeriod();
+        return new ShutdownListener() {
+            @Override
+            public void preShutdown(ShutdownNotification notification) {
+                try {
+                    models.getValue().stopAdmitting();
+                } finally {
+                    notification.done();
+                }
+            }
+
+            @Override
+            public void shutdown(ShutdownNotification notification) {
+                try {
+                    models.getValue().drain(grace);
+                } finally {
+                    notification.done();
+                }
+            }
+        };
     }
 
     /** The HTTP filter of the OpenAI server at {@code path} (absolute), with the run-time keys and size limit. */

@@ -31,6 +31,9 @@ import java.util.Set;
  */
 final class ModelSetup {
     static final String ROOT = "quarkus.langchain4j.chelsea.";
+    /** The settings that decide whether requests fit the KV budget. */
+    static final String KV_MEMORY_FIX = "settings: chat-model.max-concurrent-requests, chat-model.context-length, kv-cache.policy, "
+            + ROOT + "kv-memory.budget or kv-memory.heap-share, and -Xmx";
 
     /** A problem found while building, tied to the property that causes it. */
     static final class SetupException extends RuntimeException {
@@ -202,6 +205,7 @@ final class ModelSetup {
                 .stopSequences(c.stop().orElse(null))
                 .logRequests(c.logRequests())
                 .logResponses(c.logResponses())
+                .timeout(c.timeout().orElse(null))
                 .observer(observer);
         if (ChelseaSettings.queue(c.maxConcurrentRequests(), c.maxQueuedRequests()).isEmpty()) {
             b.queue(new QueueOptions(c.maxConcurrentRequests(), c.maxQueuedRequests()));
@@ -232,6 +236,8 @@ final class ModelSetup {
             };
             String what = property.endsWith("model-path") || property.endsWith("model-name") ? "cannot load " + file() + ": " + m : m;
             throw new SetupException(prefix() + property, what, e);
+        } catch (ChelseaModelBuilder.KvBudgetException e) {
+            throw new SetupException(prefix() + property(e.setting()), e.getMessage() + " (" + KV_MEMORY_FIX + ")", e);
         } catch (IllegalArgumentException e) {
             String m = String.valueOf(e.getMessage());
             String property = m.contains("KV cache policy") ? "kv-cache.policy"

@@ -29,6 +29,7 @@ class KvCachePropertiesTest {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
                 .withMapping(ChelseaConfig.class)
                 .withConverter(MemorySize.class, 100, new MemorySizeConverter())
+                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
                 .withSources(new PropertiesConfigSource(properties, "test", 500))
                 .build();
         ChelseaConfig root = config.getConfigMapping(ChelseaConfig.class);

@@ -14,6 +14,7 @@ import dev.chelsea.engine.kv.KvLayout;
 import dev.chelsea.engine.kv.KvPolicies;
 import dev.chelsea.engine.kv.KvPolicy;
 import dev.chelsea.engine.kv.KvStore;
+import dev.chelsea.engine.kv.KvStoreSpec;
 
 import java.util.EnumSet;
 import java.util.List;
@@ -111,6 +112,12 @@ public final class CpuBackend implements Backend {
     @Override
     public long kvBytesPerToken() {
         return 2L * weights.config.layers() * weights.config.kvDim() * Float.BYTES;
+    }
+
+    @Override
+    public long kvBytesFor(KvStoreSpec spec, int contextTokens, int slots) {
+        KvLayout layout = new KvLayout(weights.config.layers(), weights.config.kvHeads(), weights.config.headDim());
+        return CpuKvStore.bytesFor(layout, spec, slots, weights.config.heads());
     }
 
     @Override

@@ -109,6 +109,20 @@ public final class CpuKvStore implements HostKvStore {
         this.inPrompt = inPrompt;
     }
 
+    /**
+     * Most bytes a store made for {@code spec} occupies while it holds at most {@code slots} slots
+     * per layer and KV head: its arrays start at {@value #INITIAL_SLOTS} slots and grow by half (see
+     * {@link #ensureCapacity}), so they may be half again as large as what they hold; plus the
+     * window of queries a voting policy keeps ({@code queryHeads} heads per query).
+     */
+    public static long bytesFor(KvLayout layout, KvStoreSpec spec, int slots, int queryHeads) {
+        long capacity = Math.max(INITIAL_SLOTS, (long) slots + (slots >> 1) + 1);
+        long perSlot = 2L * layout.headDim() * Float.BYTES + Integer.BYTES + (spec.sizes() ? 2L * Float.BYTES : 0)
+                + (spec.scores() ? Float.BYTES : 0);
+        long window = (long) spec.queryWindow() * queryHeads * layout.headDim() * Float.BYTES;
+        return (capacity * perSlot * layout.kvHeads() + window) * layout.layers();
+    }
+
     /** Slots {@code layer} has room for before it must grow. */
     public int capacity(int layer) {
         return positions[layer][0].length;

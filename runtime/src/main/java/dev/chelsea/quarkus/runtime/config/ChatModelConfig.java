@@ -7,6 +7,7 @@ import io.quarkus.runtime.annotations.ConfigGroup;
 import io.smallrye.config.WithDefault;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -94,6 +95,15 @@ public interface ChatModelConfig {
     /** Requests that may wait for a free slot; more are refused at once. */
     @WithDefault("" + QueueOptions.DEFAULT_MAX_QUEUED)
     int maxQueuedRequests();
+
+    /**
+     * The most time a request may take, from when it arrives (waiting included): past it the
+     * generation stops and the answer is the text so far ({@code finish_reason} {@code length}), or
+     * an error if there is none yet. OpenAI clients may ask for less with their timeout header.
+     * Default: no limit (the token limit bounds a generation).
+     */
+    @ConfigDocDefault("none")
+    Optional<Duration> timeout();
 
     /** Log each request. */
     @WithDefault("false")

@@ -36,6 +36,12 @@ public interface ChelseaConfig {
     /** The OpenAI-compatible server, when it is enabled (build time: {@code openai-server.enabled}). */
     OpenAiServerConfig openaiServer();
 
+    /** How much memory requests' KV caches may reserve. */
+    KvMemoryConfig kvMemory();
+
+    /** What happens to requests when the application stops. */
+    ShutdownConfig shutdown();
+
     /** The default model. */
     @WithParentName
     ModelConfig defaultConfig();
@@ -46,6 +52,32 @@ public interface ChelseaConfig {
     @WithParentName
     @WithDefaults
     Map<String, ModelConfig> namedConfig();
+
+    interface KvMemoryConfig {
+        /**
+         * Share of the JVM's maximum heap that the KV caches of requests on the CPU may reserve
+         * (the rest is for the application, garbage and each step's logits), in (0, 1].
+         */
+        @WithDefault("" + dev.chelsea.langchain4j.KvMemoryOptions.DEFAULT_HEAP_SHARE)
+        double heapShare();
+
+        /** Share of a GPU's memory left free after loading the weights that requests on it may reserve, in (0, 1]. */
+        @WithDefault("" + dev.chelsea.langchain4j.KvMemoryOptions.DEFAULT_DEVICE_SHARE)
+        double deviceShare();
+
+        /** A fixed KV budget for each memory (the heap, each GPU) instead of the shares. */
+        @ConfigDocDefault("a share of the memory")
+        Optional<io.quarkus.runtime.configuration.MemorySize> budget();
+    }
+
+    interface ShutdownConfig {
+        /**
+         * On shutdown (SIGTERM), how long requests that run or wait may take to finish before they
+         * are stopped; new requests are refused with 503 at once and readiness reports DOWN.
+         */
+        @WithDefault("20s")
+        java.time.Duration gracePeriod();
+    }
 
     interface HuggingFaceConfig {
         /** The hub's address (a mirror can stand in for it). */

@@ -2,7 +2,11 @@ package dev.chelsea.quarkus.runtime.openai;
 
 import dev.chelsea.langchain4j.ChelseaInvalidRequestException;
 import dev.chelsea.langchain4j.ChelseaPromptTooLongException;
+import dev.chelsea.langchain4j.ChelseaMemoryFullException;
+import dev.chelsea.langchain4j.ChelseaModelUnavailableException;
 import dev.chelsea.langchain4j.ChelseaQueueFullException;
+import dev.chelsea.langchain4j.ChelseaShuttingDownException;
+import dev.chelsea.langchain4j.ChelseaTimeoutException;
 import dev.chelsea.langchain4j.ChelseaUnsupportedFeatureException;
 import dev.chelsea.langchain4j.RequestParameter;
 import dev.langchain4j.exception.InvalidRequestException;
@@ -14,7 +18,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Every refusal as an HTTP status and OpenAI's error body: the client's fault is 400 (naming the
- * field), an unknown model 404, a busy or disabled model 503, anything else 500.
+ * field), an unknown model 404, a busy, full, disabled or broken model or a shutdown 503, a time
+ * limit passed before any text 504, anything else 500.
  */
 final class OpenAiErrors {
     private static final Logger LOG = Logger.getLogger(OpenAiErrors.class);
@@ -25,6 +30,10 @@ final class OpenAiErrors {
             Response.ResponseBuilder r = Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(OpenAiJson.write(body));
             if (status == 503) {
                 r.header("Retry-After", "1");
+            }
+            if ("shutting_down".equals(body.error().code())) {
+                // the client's next connection should go to another instance
+                r.header("Connection", "close");
             }
             return r.build();
         }
@@ -42,7 +51,14 @@ final class OpenAiErrors {
             case ChelseaUnsupportedFeatureException u -> invalid(u.getMessage(), param(request, u.parameter()), "unsupported_parameter");
             case InvalidRequestException i -> invalid(i.getMessage(), null, null);
             case UnsupportedFeatureException u -> invalid(u.getMessage(), null, "unsupported_parameter");
-            case ChelseaQueueFullException q -> new Failure(503, OpenAiError.of(q.getMessage(), "server_busy", null, "server_busy"));
+            case ChelseaQueueFullException q -> new Failure(503, OpenAiError.of(q.getMessage(), "server_busy", null,
+                    q instanceof ChelseaMemoryFullException ? "kv_memory_full" : "server_busy"));
+            case ChelseaShuttingDownException s -> new Failure(503, OpenAiError.of(s.getMessage(), "server_busy", null, "shutting_down"));
+            case ChelseaModelUnavailableException u -> new Failure(503, OpenAiError.of(u.getMessage(), "server_error", "model",
+                    "model_unavailable"));
+            case ChelseaTimeoutException t -> new Failure(504, OpenAiError.of(t.getMessage(), "timeout", null, "timeout"));
+            case jakarta.ws.rs.WebApplicationException w -> new Failure(w.getResponse().getStatus(), OpenAiError.of(w.getMessage(),
+                    w.getResponse().getStatus() < 500 ? "invalid_request_error" : "server_error", null, null));
             case ModelDisabledException d -> new Failure(503, OpenAiError.of(d.getMessage(), "model_disabled", "model", "model_disabled"));
             default -> {
                 LOG.error("A chat completion failed", e);

@@ -1,6 +1,9 @@
 package dev.chelsea.quarkus.runtime.openai;
 
 import dev.chelsea.quarkus.runtime.ChatStreams;
+import dev.chelsea.quarkus.runtime.ClientDisconnect;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import io.vertx.core.http.HttpServerRequest;
 import dev.chelsea.quarkus.runtime.ChelseaModels;
 import dev.chelsea.quarkus.runtime.config.ChelseaConfig;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -62,6 +65,10 @@ public class OpenAiResource {
     @Inject
     ChelseaConfig config;
 
+    /** The request being answered (a request-scoped proxy): its headers, and its connection closing. */
+    @Inject
+    HttpServerRequest http;
+
     /**
      * The answer is JSON or, with {@code "stream": true}, server-sent events: the body decides, not
      * the Accept header, so the server filter sets no Accept for this path and the response says
@@ -95,7 +102,10 @@ public class OpenAiResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiError.class)))
     @APIResponse(responseCode = "415", description = "The body is not application/json",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiError.class)))
-    @APIResponse(responseCode = "503", description = "The model is busy (retry after Retry-After seconds) or disabled",
+    @APIResponse(responseCode = "503", description = "The model is busy or its KV memory is full (retry after Retry-After seconds), "
+            + "the application is shutting down, or the model is disabled or cannot serve (its file changed)",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiError.class)))
+    @APIResponse(responseCode = "504", description = "The request's time limit passed before the model wrote anything",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiError.class)))
     public RestMulti<String> completions(InputStream body) {
         ChatCompletionRequest b = OpenAiJson.read(readLimited(body), ChatCompletionRequest.class);
@@ -107,7 +117,10 @@ public class OpenAiResource {
             String id = "chatcmpl-" + UUID.randomUUID();
             long created = System.currentTimeMillis() / 1000;
             if (!Boolean.TRUE.equals(b.stream())) {
-                ChatResponse r = model.chatModel().chat(request.request());
+                // a client's timeout header limits a non-streamed answer; leaving stops the model
+                ChatRequest limited = ClientTimeouts.apply(request.request(),
+                        ClientTimeouts.of(http.getHeader(ClientTimeouts.NODE), http.getHeader(ClientTimeouts.PYTHON)));
+                ChatResponse r = ClientDisconnect.cancelOnClose(http.response(), () -> model.chatModel().chat(limited));
                 List<ChatCompletion.ToolCall> calls = r.aiMessage().toolExecutionRequests().stream().map(ChatCompletion.ToolCall::of).toList();
                 ChatCompletion completion = new ChatCompletion(id, "chat.completion", created, name,
                         List.of(new ChatCompletion.Choice(0, new ChatCompletion.AssistantMessage("assistant", r.aiMessage().text(), calls),
@@ -120,7 +133,7 @@ public class OpenAiResource {
             Multi<ChatStreams.Event> events = ChatStreams.start(model.streamingChatModel(), request.request());
             return RestMulti.fromMultiData(sse(events, id, created, name, usage))
                     .header("Content-Type", SSE).header("Cache-Control", "no-cache").build();
-        } catch (Refusal r) {
+        } catch (Refusal | jakarta.ws.rs.WebApplicationException r) {
             throw r;
         } catch (RuntimeException e) {
             throw new Refusal(OpenAiErrors.of(e, request));

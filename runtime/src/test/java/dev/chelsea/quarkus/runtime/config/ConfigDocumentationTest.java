@@ -190,6 +190,9 @@ class ConfigDocumentationTest {
         if (t == MemorySize.class) {
             return "memory size (`512M`, `2G`)";
         }
+        if (t == java.time.Duration.class) {
+            return "duration (`500ms`, `20s`, `5m`)";
+        }
         throw new AssertionError("no documentation name for the configuration type " + t.getTypeName());
     }
 

@@ -1,0 +1,61 @@
+package dev.chelsea.langchain4j;
+
+import dev.chelsea.engine.backend.Backend;
+import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.kv.KvPolicies;
+import dev.chelsea.engine.kv.KvPolicy;
+import dev.chelsea.engine.model.Model;
+
+/**
+ * What one request can hold of its backend's memory pool: its KV cache at its largest, as the
+ * backend stores it ({@link Backend#kvBytesFor}), and its scratch for one prefill batch.
+ *
+ * <p>How many slots a cache holds at most: the full cache, every token of the prompt and the
+ * answer; a compressing policy, its budget at the last token plus the slack it may run over before
+ * compressing again, but never less than the whole prompt, because a prompt is read over its full
+ * KV before the policy compresses it (see {@code KvCache}). So compression bounds a request with a
+ * short prompt and a long answer, not one whose prompt fills the context.
+ */
+public final class KvDemand {
+    private KvDemand() {
+    }
+
+    /** Bytes a request of {@code promptTokens} that may write {@code maxNewTokens} holds at most. */
+    public static long ofRequest(Model model, KvCacheConfig kv, int promptTokens, int maxNewTokens) {
+        int ctx = model.contextLength();
+        int total = (int) Math.min(ctx, (long) promptTokens + maxNewTokens);
+        return bytes(model, kv, Math.min(promptTokens, total), total);
+    }
+
+    /**
+     * The most a request with a short prompt holds over the whole context: the full cache of the
+     * context, or a compressing policy's budget. The startup check multiplies it by the requests
+     * that run at once.
+     */
+    public static long steady(Model model, KvCacheConfig kv) {
+        return bytes(model, kv, 0, model.contextLength());
+    }
+
+    /** The most any one request holds: a prompt that fills the context is read over its full KV. */
+    public static long longest(Model model, KvCacheConfig kv) {
+        int ctx = model.contextLength();
+        return bytes(model, kv, ctx, ctx);
+    }
+
+    private static long bytes(Model model, KvCacheConfig kv, int promptTokens, int totalTokens) {
+        int layers = model.config().layers();
+        KvPolicy policy = KvPolicies.create(kv, layers);
+        int held = totalTokens;
+        if (policy.slack() >= 0) {
+            int budget = 0;
+            for (int l = 0; l < layers; l++) {
+                budget = Math.max(budget, policy.budget(l, totalTokens));
+            }
+            held = Math.min(totalTokens, Math.max(promptTokens, budget + policy.slack() + 1));
+        }
+        int slots = held + Math.max(0, policy.storeSpec().spareSlots());
+        Backend backend = model.backend();
+        int ctx = model.contextLength();
+        return backend.kvBytesFor(policy.storeSpec(), ctx, Math.max(1, slots)) + backend.scratchBytes(Math.min(ctx, backend.maxBatch()));
+    }
+}
