@@ -12,6 +12,9 @@
 #   newer than PTX 8.0 (dp4a, WMMA TF32, 16-bit floats: all PTX 7.0 and sm_80), so the header is set
 #   to 8.0, which 535+ drivers (CUDA 12.2+) and the nvPTXCompiler in JCuda 12.6 accept. ptxas then
 #   assembles the rewritten file for sm_80 and sm_90: a construct that needs PTX 9.0 fails there.
+#   nvcc 13 sometimes adds `.pragma "used_bytes_mask N";` to a kernel (a load hint of PTX 8.3, placed
+#   by its heuristics: adding the clustering kernels put one into an attention kernel); the lines
+#   are removed, since a pragma only hints and PTX 8.0 does not know this one.
 # - The first line records the SHA-256 of the sources (every *.cu and *.cuh here, concatenated in
 #   byte order of their names), so that a test can see that the PTX matches them. Nothing in the
 #   output depends on the time or on paths: two runs write identical files.
@@ -73,7 +76,7 @@ esac
 grep -q '^\.target sm_80$' nvcc.ptx || { echo "build-kernels: PTX target is not sm_80" >&2; exit 1; }
 {
     echo "// chelsea-sources-sha256: $sha"
-    sed -e 's/^\.version 9\.0$/.version 8.0/' nvcc.ptx
+    sed -e 's/^\.version 9\.0$/.version 8.0/' -e '/^[[:space:]]*\.pragma "used_bytes_mask [0-9]*";$/d' nvcc.ptx
 } > chelsea-kernels.ptx
 grep -q '^\.version 8\.0$' chelsea-kernels.ptx
 

@@ -165,7 +165,7 @@ final class CudaBackend implements Backend {
         throw new IllegalArgumentException("the sequence belongs to another model or backend");
     }
 
-    /** Full caches and eviction ({@code streaming}); Chelsea's merges on the device are the next step. */
+    /** Full caches, eviction ({@code streaming}) and Chelsea's merges; not the policies that read attention scores on the host. */
     @Override
     public Set<KvStore.Feature> kvFeatures() {
         return CudaKvStore.FEATURES;

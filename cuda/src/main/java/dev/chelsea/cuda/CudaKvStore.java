@@ -1,5 +1,6 @@
 package dev.chelsea.cuda;
 
+import dev.chelsea.engine.kv.ChunkedSoftMatching;
 import dev.chelsea.engine.kv.KvLayerImage;
 import dev.chelsea.engine.kv.KvLayout;
 import dev.chelsea.engine.kv.KvPlan;
@@ -40,8 +41,16 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
  * <p>Eviction ({@link KvPlan.Evict}: {@code streaming}) runs on the device: the moves of every
  * layer's plan ({@link KvPlan.Evict#runs}, the same the CPU store applies) are copied over in one
  * transfer and applied by {@code chelsea_kv_move}, one launch per layer, keys and values never
- * leaving the device. Chelsea's merges and ordered keeps are not here yet: the backend refuses the
- * policies that need them, with their names (see {@link #supports}).
+ * leaving the device.
+ *
+ * <p>Chelsea's merges ({@link KvPlan.Merge}) run on the device too, keys and values never copied to
+ * the host: each pass of the plan is four launches per layer ({@code cluster.cu}: cosines and best
+ * edges per chunk, the ranking across chunks when the policy asks for it, the size-weighted merge,
+ * the order-keeping compaction), the same merges as {@code ChunkedSoftMatching} and
+ * {@code CpuKvStore} make on the same keys. A slot's cluster size is not stored apart from its log
+ * (the attention bias): the kernels read it back as {@code exp(logSize)}, exact below a million
+ * tokens. Ordered keeps are not here yet: the backend refuses the policies that need them, with
+ * the names of those that run (see {@link #supports}).
  */
 final class CudaKvStore implements KvStore, DeviceKv {
     private final KvLayout layout;
@@ -59,6 +68,10 @@ final class CudaKvStore implements KvStore, DeviceKv {
     private DeviceMemory moveMemory;
     private DeviceBuffer moves;
     private PinnedBuffer movesPinned;
+    /** Scratch of a merge pass: each source's best edge (cosine, destination), {@code [kvHeads][edgeStride]}; made on the first merge. */
+    private DeviceMemory edgeMemory;
+    private DeviceBuffer edgeScore, edgeDest;
+    private final int edgeStride;
 
     CudaKvStore(KvLayout layout, KvStoreSpec spec, int capacity) {
         this.layout = layout;
@@ -85,6 +98,8 @@ final class CudaKvStore implements KvStore, DeviceKv {
             throw e;
         }
         this.used = new int[l];
+        // A pass has at most half of the region as sources, and the region fits the capacity.
+        this.edgeStride = Math.max(1, capacity / 2);
     }
 
     /** Device bytes of a store of {@code capacity} slots per head. */
@@ -123,10 +138,16 @@ final class CudaKvStore implements KvStore, DeviceKv {
         return positions[layer].ptr();
     }
 
-    /** The log-size bias of a layer, or null (no bias) when the policy does not merge. */
+    /** The log of each slot's cluster size, or null when the policy does not merge. */
     @Override
     public CUdeviceptr logSizes(int layer) {
         return logSizes[layer] == null ? null : logSizes[layer].ptr();
+    }
+
+    /** The log sizes when the policy adds them to the logits (its size bias may be off, for ablation). */
+    @Override
+    public CUdeviceptr sizeBias(int layer) {
+        return spec.sizeBias() ? logSizes(layer) : null;
     }
 
     /** Where the next token of {@code layer} goes. */
@@ -152,14 +173,33 @@ final class CudaKvStore implements KvStore, DeviceKv {
         return used[layer];
     }
 
-    /** Positions are read back from the device; eviction runs there; merges and ordered keeps arrive with Chelsea on the GPU. */
+    /** Positions are read back from the device; eviction and merges run there (merges in a store made with sizes); ordered keeps do not yet. */
     @Override
     public boolean supports(Feature feature) {
-        return FEATURES.contains(feature);
+        return feature == Feature.MERGE ? spec.sizes() : FEATURES.contains(feature);
     }
 
-    /** What this store does (the backend's {@code kvFeatures}). */
-    static final Set<Feature> FEATURES = Collections.unmodifiableSet(EnumSet.of(Feature.POSITIONS, Feature.EVICT));
+    /** What this backend's stores do (its {@code kvFeatures}). */
+    static final Set<Feature> FEATURES = Collections.unmodifiableSet(EnumSet.of(Feature.POSITIONS, Feature.EVICT, Feature.MERGE));
+
+    /**
+     * The cluster size of each slot of one head ({@code [slots(layer)]}), read back from the device:
+     * 1 for a token, the number of tokens a centroid stands for; null when the policy does not merge.
+     */
+    float[] sizes(int layer, int head) {
+        if (logSizes[layer] == null) {
+            return null;
+        }
+        float[] out = new float[used[layer]];
+        if (out.length > 0) {
+            cuMemcpyDtoHAsync(Pointer.to(out), logSizes[layer].at(4L * head * capacity), 4L * out.length, stream);
+            cuStreamSynchronize(stream);
+        }
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) Math.rint(Math.exp(out[i]));
+        }
+        return out;
+    }
 
     @Override
     public int[] positions(int layer, int head) {
@@ -194,7 +234,7 @@ final class CudaKvStore implements KvStore, DeviceKv {
                     }
                     total += runs[l].length;
                 }
-                case KvPlan.Merge m -> throw new UnsupportedOperationException("the CUDA KV store does not merge slots yet ('chelsea' runs on the CPU)");
+                case KvPlan.Merge m -> merge(l, m);
                 case KvPlan.Keep k -> throw new UnsupportedOperationException("the CUDA KV store does not keep slots in order yet");
             }
         }
@@ -221,6 +261,59 @@ final class CudaKvStore implements KvStore, DeviceKv {
         }
         // The staged moves must not be overwritten by the next plan before the copy ran.
         cuStreamSynchronize(stream);
+    }
+
+    /**
+     * The passes of a Chelsea plan on one layer, every KV head at once: per pass the four launches
+     * of {@code cluster.cu} on this store's stream, in order with its other work. Nothing comes back
+     * to the host: how many slots merge is fixed by the plan.
+     */
+    private void merge(int layer, KvPlan.Merge plan) {
+        if (logSizes[layer] == null) {
+            throw new IllegalStateException("this KV store was not made to merge (its policy keeps no cluster sizes)");
+        }
+        int chunk = plan.chunk();
+        if (chunk > KernelCalls.CLUSTER_MAX_CHUNK) {
+            throw new IllegalArgumentException("the CUDA backend merges in chunks of at most " + KernelCalls.CLUSTER_MAX_CHUNK
+                    + " slots, asked " + chunk);
+        }
+        int n = used[layer], from = plan.from(), count = plan.count();
+        if (from < 0 || count < 0 || from + count > n) {
+            throw new IllegalArgumentException("merge region [" + from + ", " + (from + count) + ") is outside the " + n + " slots of layer " + layer);
+        }
+        int sourcesPerChunk = chunk / 2;
+        reserveEdges();
+        for (ChunkedSoftMatching.Pass pass : plan.passes()) {
+            int chunks = count / chunk;
+            if (chunks != pass.chunks()) {
+                throw new IllegalArgumentException("pass planned for " + pass.chunks() + " chunks, region of " + count
+                        + " slots has " + chunks);
+            }
+            if (pass.perChunk() > sourcesPerChunk || pass.merges() > chunks * sourcesPerChunk) {
+                throw new IllegalArgumentException("a pass merges at most " + sourcesPerChunk + " slots per chunk of " + chunk + ", asked " + pass);
+            }
+            if (chunks > 0) {
+                launcher.launch(calls.clusterScore(this, layer, edgeScore.ptr(), edgeDest.ptr(), edgeStride, from, chunk, chunks, pass.perChunk()));
+                if (pass.perChunk() < 0) {
+                    launcher.launch(calls.clusterSelect(layout.kvHeads(), edgeScore.ptr(), edgeDest.ptr(), edgeStride,
+                            chunks * sourcesPerChunk, pass.merges()));
+                }
+                launcher.launch(calls.clusterMerge(this, layer, edgeDest.ptr(), edgeStride, from, chunk, chunks));
+                launcher.launch(calls.clusterCompact(this, layer, edgeDest.ptr(), edgeStride, from, count, n, chunk));
+            }
+            n -= pass.merges();
+            count -= pass.merges();
+        }
+        used[layer] = n;
+    }
+
+    private void reserveEdges() {
+        if (edgeMemory == null) {
+            edgeMemory = new DeviceMemory("Chelsea merge edges");
+            long bytes = 4L * layout.kvHeads() * edgeStride;
+            edgeScore = edgeMemory.allocate(bytes, "edge scores");
+            edgeDest = edgeMemory.allocate(bytes, "edge destinations");
+        }
     }
 
     private void reserveMoves(long ints) {
@@ -422,6 +515,9 @@ final class CudaKvStore implements KvStore, DeviceKv {
     public void close() {
         cuCtxSetCurrent(context);
         releaseMoves();
+        if (edgeMemory != null) {
+            edgeMemory.close();
+        }
         memory.close();
     }
 }

@@ -16,6 +16,11 @@ interface DeviceKv {
 
     CUdeviceptr positions(int layer);
 
-    /** The log-size bias of a layer, or null when the policy does not merge. */
+    /** The log of each slot's cluster size in a layer, or null when the policy does not merge. */
     CUdeviceptr logSizes(int layer);
+
+    /** What attention adds to each slot's logit: the log sizes, or null (no bias) when the policy turned the bias off. */
+    default CUdeviceptr sizeBias(int layer) {
+        return logSizes(layer);
+    }
 }

@@ -21,6 +21,12 @@ final class KernelCalls {
     static final int ROWS_THREADS = 128, ROWS_VALUES = ROWS_THREADS * 8;
     static final int NORM_THREADS = 256, ELEM_THREADS = 256, ATTN_THREADS = 128, ATTN_WARPS = ATTN_THREADS / 32;
     static final int ARGMAX_THREADS = 1024;
+    static final int CLUSTER_THREADS = 128, SELECT_THREADS = 256;
+    /** Chelsea's chunk size on the device: a chunk's inverse key norms sit in shared memory. */
+    static final int CLUSTER_MAX_CHUNK = 1024;
+    /** The kernels of one merge pass (cluster.cu), loaded with every model. */
+    static final Set<String> CLUSTER_KERNELS = Set.of("chelsea_cluster_score", "chelsea_cluster_select",
+            "chelsea_cluster_merge", "chelsea_cluster_compact");
     /** Grid-stride kernels run at most this many blocks: enough to fill any GPU, few enough to stay cheap for small arrays. */
     static final int MAX_STRIDE_BLOCKS = 1024;
 
@@ -63,6 +69,7 @@ final class KernelCalls {
         names.add("chelsea_argmax");
         names.add("chelsea_kv_append");
         names.add("chelsea_kv_move");
+        names.addAll(CLUSTER_KERNELS);
         names.add("chelsea_attn_combine");
         names.add(attentionKernel("decode", c.headDim(), c.heads() / c.kvHeads()));
         names.add(attentionKernel("prefill", c.headDim(), c.heads() / c.kvHeads()));
@@ -175,6 +182,43 @@ final class KernelCalls {
     }
 
     /**
+     * Chelsea, one merge pass, step 1: per (chunk, KV head) of the region from {@code from}, each
+     * source's best destination and its cosine into the edge arrays ({@code [kvHeads][stride]}
+     * floats and ints); the best {@code perChunk} edges of each chunk are taken, or none when it is
+     * negative (the plan ranks them across chunks: {@link #clusterSelect}).
+     */
+    Launch clusterScore(DeviceKv store, int layer, CUdeviceptr edgeScore, CUdeviceptr edgeDest, int stride, int from,
+                        int chunk, int chunks, int perChunk) {
+        var layout = store.layout();
+        return new Launch("chelsea_cluster_score", chunks, layout.kvHeads(), 1, CLUSTER_THREADS, 0, new KernelArgs()
+                .ptr(store.keys(layer)).ptr(edgeScore).ptr(edgeDest).i32(from).i32(chunk).i32(Math.max(perChunk, 0))
+                .i32(layout.kvHeads()).i32(layout.headDim()).i32(store.capacity()).i32(stride));
+    }
+
+    /** Step 2 when edges are ranked across chunks: takes the best {@code merges} of {@code sources} edges in every head. */
+    Launch clusterSelect(int kvHeads, CUdeviceptr edgeScore, CUdeviceptr edgeDest, int stride, int sources, int merges) {
+        return Launch.of("chelsea_cluster_select", kvHeads, SELECT_THREADS, new KernelArgs().ptr(edgeScore).ptr(edgeDest)
+                .i32(sources).i32(merges).i32(stride));
+    }
+
+    /** Step 3: the taken sources of each chunk folded into their destinations (size-weighted, sizes and logs updated). */
+    Launch clusterMerge(DeviceKv store, int layer, CUdeviceptr edgeDest, int stride, int from, int chunk, int chunks) {
+        var layout = store.layout();
+        return new Launch("chelsea_cluster_merge", chunks, layout.kvHeads(), 1, CLUSTER_THREADS, 0, new KernelArgs()
+                .ptr(store.keys(layer)).ptr(store.values(layer)).ptr(store.logSizes(layer)).ptr(edgeDest).i32(from)
+                .i32(chunk).i32(layout.kvHeads()).i32(layout.headDim()).i32(store.capacity()).i32(stride));
+    }
+
+    /** Step 4: the merged sources dropped from the region {@code [from, from + count)}, later slots moved down in order. */
+    Launch clusterCompact(DeviceKv store, int layer, CUdeviceptr edgeDest, int stride, int from, int count, int used, int chunk) {
+        var layout = store.layout();
+        return Launch.of("chelsea_cluster_compact", layout.kvHeads(), CLUSTER_THREADS, new KernelArgs()
+                .ptr(store.keys(layer)).ptr(store.values(layer)).ptr(store.positions(layer)).ptr(store.logSizes(layer))
+                .ptr(edgeDest).i32(from).i32(count).i32(used).i32(chunk).i32(layout.kvHeads()).i32(layout.headDim())
+                .i32(store.capacity()).i32(stride));
+    }
+
+    /**
      * Splits of the context for decode attention: one per 256 slots of the capacity, at most 256
      * (the kernels' README; to tune on a GPU). A graph's grid is fixed, so the split count follows
      * the capacity, and each split takes its share of the slots in use at run time (an empty share
@@ -193,7 +237,7 @@ final class KernelCalls {
         var layout = store.layout();
         String name = attentionKernel("decode", layout.headDim(), heads / layout.kvHeads());
         return new Launch(name, layout.kvHeads(), splits, 1, ATTN_THREADS, 0, new KernelArgs().ptr(q).ptr(store.keys(layer))
-                .ptr(store.values(layer)).ptr(store.logSizes(layer)).ptr(slotBase).ptr(partial).i32(heads).i32(layout.kvHeads())
+                .ptr(store.values(layer)).ptr(store.sizeBias(layer)).ptr(slotBase).ptr(partial).i32(heads).i32(layout.kvHeads())
                 .i32(layout.headDim()).i32(store.capacity()).i32(splits).f32((float) (1.0 / Math.sqrt(layout.headDim()))));
     }
 
@@ -205,7 +249,7 @@ final class KernelCalls {
         var layout = store.layout();
         String name = attentionKernel("prefill", layout.headDim(), heads / layout.kvHeads());
         return new Launch(name, ceil(t, ATTN_WARPS), layout.kvHeads(), 1, ATTN_THREADS, 0, new KernelArgs().ptr(q).ptr(store.keys(layer))
-                .ptr(store.values(layer)).ptr(store.logSizes(layer)).ptr(slotBase).ptr(out).i32(t).i32(heads).i32(layout.kvHeads())
+                .ptr(store.values(layer)).ptr(store.sizeBias(layer)).ptr(slotBase).ptr(out).i32(t).i32(heads).i32(layout.kvHeads())
                 .i32(layout.headDim()).i32(store.capacity()).f32((float) (1.0 / Math.sqrt(layout.headDim()))));
     }
 }

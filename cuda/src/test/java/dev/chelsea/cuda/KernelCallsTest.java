@@ -134,6 +134,20 @@ class KernelCallsTest {
                 compact.launch(forward.calls().kvMove(kv, c.layers() - 1, new CUdeviceptr(), 3));
                 assertEquals(c.kvHeads(), compact.launches.get(0).gridX(), "one block per KV head");
                 assertEquals(1, compact.countUsing(kv.keys(c.layers() - 1)));
+
+                // A Chelsea merge pass: scores per (chunk, KV head), the ranking across chunks per
+                // head, the merge per (chunk, KV head), the compaction per head.
+                RecordingLauncher merge = new RecordingLauncher();
+                CUdeviceptr scores = new CUdeviceptr(), dest = new CUdeviceptr();
+                int last = c.layers() - 1;
+                merge.launch(forward.calls().clusterScore(kv, last, scores, dest, 2048, 4, 64, 60, -1));
+                merge.launch(forward.calls().clusterSelect(c.kvHeads(), scores, dest, 2048, 60 * 32, 1000));
+                merge.launch(forward.calls().clusterMerge(kv, last, dest, 2048, 4, 64, 60));
+                merge.launch(forward.calls().clusterCompact(kv, last, dest, 2048, 4, 3840, 3900, 64));
+                assertEquals(60, merge.launches.get(0).gridX(), "one block per chunk");
+                assertEquals(c.kvHeads(), merge.launches.get(0).gridY(), "and per KV head");
+                assertEquals(c.kvHeads(), merge.launches.get(3).gridX(), "compaction: one block per KV head");
+                assertEquals(3, merge.countUsing(kv.keys(last)), "scores, merge and compaction read the layer's keys");
             }
         }
     }
