@@ -2,16 +2,23 @@ package dev.chelsea.engine.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 /**
  * The vector species and memory layouts the weight kernels share.
  *
- * <p>The kernels have no helper methods that take or return vectors, on purpose: a vector crossing a
+ * <p>The kernels have no helper methods that take or return vectors, on purpose (except the small
+ * loader {@link #halves}): a vector crossing a
  * call that C2 declines to inline (too big, or the caller over its node budget) is boxed, and a
  * kernel that boxes runs ten or more times slower. The Vector API's own methods are force-inlined,
  * so everything is written out with them. The same goes for accessing vectors through the
@@ -40,12 +47,32 @@ final class Simd {
     /** Ints, one per float lane. */
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
+    /**
+     * The integer kernels ({@link InterleavedMatrix}) read one byte pair per int lane: a load of
+     * {@code 2 * F_LANES} bytes, zero-extended to as many shorts (one float vector's width), read
+     * as {@code F_LANES} ints whose low and high halves hold the two bytes.
+     */
+    static final VectorSpecies<Byte> PAIR_BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(F_LANES * 16));
+    static final VectorSpecies<Short> PAIR_SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(F_LANES * 32));
+
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private Simd() {
+    }
+
+    /**
+     * {@code F_LANES} little-endian fp16 values at {@code offset} as floats, exactly (subnormals
+     * included; infinities and NaN are not expected in scales): the magnitude's bits shifted into a
+     * float's and rescaled by {@code 2^112}, the difference of the two exponent biases. Small
+     * enough to be inlined into every kernel that calls it (checked with {@code -XX:+PrintInlining}).
+     */
+    static FloatVector halves(MemorySegment s, long offset) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(H, s, offset, LE).convertShape(S2I, I, 0);
+        return h.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                .reinterpretAsInts().or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
     }
 
     private static VectorSpecies<Float> floatSpecies() {

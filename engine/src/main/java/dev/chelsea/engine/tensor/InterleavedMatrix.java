@@ -1,0 +1,185 @@
+package dev.chelsea.engine.tensor;
+
+import dev.chelsea.engine.gguf.GgmlType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A 4-, 5- or 6-bit matrix multiplied with integer kernels on 8-bit activations
+ * ({@link QuantizedActivations}), from a copy of its blocks in which {@link #G} rows are interleaved
+ * so that one vector lane holds one row.
+ *
+ * <p><b>Why rows in lanes.</b> With the values of one row in the lanes, every block ends in a
+ * horizontal sum before its scale can be applied; for 32-value blocks that costs as much as the
+ * products. With one row per lane, a block of {@code G} rows is a handful of vector operations and
+ * its scales are one more vector. The copy is made once, when the matrix is wrapped; the file's
+ * pages are then released ({@link MemorySegment#unload}), so the memory used stays that of one copy.
+ *
+ * <p><b>Integer products.</b> The Vector API has no 8-bit dot product instruction, so two products
+ * share one 32-bit multiply: a lane holding the weights {@code a + 65536 b} times the activations
+ * {@code c + 65536 d} is {@code a c + 65536 (a d + b c)} modulo 2^32. The high half is the
+ * two-term dot product, provided the low half {@code a c} stays within {@code +-2^15} and the
+ * high half within {@code +-2^15} too, summed over all the products of an accumulator. Each
+ * accumulator therefore starts at {@code 2^15} and is read as {@code acc >> 16} (rounding away the
+ * low half) after at most as many products as keep both within range: with weights centred on zero
+ * ({@code |w| <= 8, 16, 32} for 4, 5 and 6 bits) and {@code |q| <= 127}, 32, 16 and 8 values. A
+ * byte pair loaded into an int lane ({@code b0 + 65536 b1}, see {@link Simd#PAIR_BYTES}) gives
+ * the weights of values {@code 2k, 2k + 1} of every row by masks and shifts, so every format is
+ * interleaved as pairs of bytes: field by field, two bytes of row 0, two of row 1, and so on.
+ *
+ * <p>Decoding one vector ({@link #gemv}) multiplies such pairs by one broadcast activation pair;
+ * a batch ({@link QuantizedPanelMatMul}) has each format decode pairs into a small int panel
+ * ({@link #fillPanel}) that a shared kernel multiplies by many vectors at once.
+ */
+abstract class InterleavedMatrix extends WeightMatrix {
+    /** Rows per group: one per int lane. */
+    static final int G = Simd.F_LANES;
+    /** The accumulators' start: half of the low 16 bits, so that {@code >> 16} rounds the low half away. */
+    static final int ROUND = 1 << 15;
+
+    /** The interleaved copy: groups of {@link #G} rows, each a sequence of interleaved blocks. */
+    final MemorySegment packed;
+    final int groups;
+    /** Bytes of one block of all {@link #G} rows of a group. */
+    final long groupBlockBytes;
+    /** Bytes of one group. */
+    final long groupBytes;
+
+    InterleavedMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
+        super(type, data, rows, cols);
+        this.groups = (rows + G - 1) / G;
+        this.groupBlockBytes = (long) G * type.bytesPerBlock;
+        this.groupBytes = G * rowBytes;
+        this.packed = Arena.ofAuto().allocate(groups * groupBytes, 64);
+        interleave();
+        if (data.isMapped()) {
+            data.unload();
+        }
+    }
+
+    /**
+     * Rearranges the blocks of {@link #G} rows, {@code src} holding them back to back (rows past the
+     * matrix are zero, which every format decodes to zero), into one interleaved block at
+     * {@code dst[0 ..]}.
+     */
+    abstract void interleaveBlock(byte[] src, byte[] dst);
+
+    /**
+     * Copies a field of each row's block as words of {@code word} bytes, word by word and row by
+     * row: word {@code i} of row {@code r} goes to {@code dst[at + (i G + r) word]}. Returns the
+     * offset after the field.
+     */
+    final int interleaveField(byte[] src, int from, int length, int word, byte[] dst, int at) {
+        int bytesPerBlock = type().bytesPerBlock;
+        for (int i = 0; i < length / word; i++) {
+            for (int r = 0; r < G; r++) {
+                System.arraycopy(src, r * bytesPerBlock + from + i * word, dst, at + (i * G + r) * word, word);
+            }
+        }
+        return at + length * G;
+    }
+
+    private void interleave() {
+        int bpb = type().bytesPerBlock;
+        int blocksPerRow = (int) (rowBytes / bpb);
+        // A few kilobytes of each row at a time: bulk copies in and out, the shuffling in arrays.
+        int chunk = Math.max(1, Math.min(blocksPerRow, 4096 / bpb));
+        byte[] rowsIn = new byte[G * chunk * bpb];
+        byte[] src = new byte[G * bpb];
+        byte[] dst = new byte[G * bpb];
+        byte[] out = new byte[G * chunk * bpb];
+        for (int g = 0; g < groups; g++) {
+            for (int b0 = 0; b0 < blocksPerRow; b0 += chunk) {
+                int n = Math.min(chunk, blocksPerRow - b0);
+                for (int r = 0; r < G; r++) {
+                    int row = g * G + r;
+                    if (row < rows) {
+                        MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, row * rowBytes + (long) b0 * bpb,
+                                rowsIn, r * n * bpb, n * bpb);
+                    } else {
+                        java.util.Arrays.fill(rowsIn, r * n * bpb, (r + 1) * n * bpb, (byte) 0);
+                    }
+                }
+                for (int b = 0; b < n; b++) {
+                    for (int r = 0; r < G; r++) {
+                        System.arraycopy(rowsIn, (r * n + b) * bpb, src, r * bpb, bpb);
+                    }
+                    interleaveBlock(src, dst);
+                    System.arraycopy(dst, 0, out, b * G * bpb, G * bpb);
+                }
+                MemorySegment.copy(out, 0, packed, java.lang.foreign.ValueLayout.JAVA_BYTE,
+                        g * groupBytes + b0 * groupBlockBytes, n * G * bpb);
+            }
+        }
+    }
+
+    /**
+     * The products of the {@link #G} rows of group {@code group} with vector {@code t} of {@code a}
+     * (by-vector layout), into {@code lanes[0 .. G)}.
+     */
+    abstract void gemv(int group, QuantizedActivations a, int t, float[] lanes);
+
+    /**
+     * Decodes pairs {@code [pair0, pair0 + pairs)} of the rows of group {@code group} for the batch
+     * kernel: the weight pair {@code k} of row {@code r} (values {@code 2k, 2k + 1}, centred and
+     * packed as {@code w[2k] + 65536 w[2k + 1]}) into {@code w[(k - pair0) G + r]}; for each unit
+     * {@code u} of {@link #unitPairs} pairs, the factor of the unit's integer sum into
+     * {@code scale[u G + r]} and, if {@link #hasOffsets}, the factor of the activations' sum
+     * ({@link QuantizedActivations#sums}) into {@code offset[u G + r]}. {@code pair0} and
+     * {@code pairs} are multiples of the block's pairs.
+     */
+    abstract void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset);
+
+    /** Pairs summed in one accumulator: 16, 8 or 4 for 4-, 5- and 6-bit weights. */
+    abstract int unitPairs();
+
+    /** Whether the values carry an offset, applied to the sums of the activations. */
+    abstract boolean hasOffsets();
+
+    @Override
+    public void matMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
+        checkMatMul(x, n, out, outStride, r0, r1);
+        QuantizedActivations a = SCRATCH.get();
+        for (int b0 = 0; b0 < n; b0 += QuantizedActivations.MAX_VECTORS) {
+            int count = Math.min(QuantizedActivations.MAX_VECTORS, n - b0);
+            float[] part = b0 == 0 && count == n ? x : java.util.Arrays.copyOfRange(x, b0 * cols, (b0 + count) * cols);
+            a.reset(count, cols);
+            a.quantize(part, 0, count);
+            multiply(a, out, b0 * outStride, outStride, r0, r1);
+        }
+    }
+
+    @Override
+    public void matMul(QuantizedActivations a, float[] out, int outStride, int r0, int r1) {
+        if (a.cols() != cols) {
+            throw new IllegalArgumentException("activations of " + a.cols() + " values for a matrix of " + cols + " columns");
+        }
+        checkRows(a.count(), out, outStride, r0, r1);
+        multiply(a, out, 0, outStride, r0, r1);
+    }
+
+    @Override
+    public final boolean integerKernels() {
+        return true;
+    }
+
+    private void multiply(QuantizedActivations a, float[] out, int outOff, int outStride, int r0, int r1) {
+        if (a.transposed) {
+            QuantizedPanelMatMul.multiply(this, a, out, outOff, outStride, r0, r1);
+            return;
+        }
+        float[] lanes = LANES.get();
+        for (int g = r0 / G; g * G < r1; g++) {
+            int from = Math.max(r0, g * G);
+            int to = Math.min(r1, g * G + G);
+            for (int t = 0; t < a.count; t++) {
+                gemv(g, a, t, lanes);
+                System.arraycopy(lanes, from - g * G, out, outOff + t * outStride + from, to - from);
+            }
+        }
+    }
+
+    private static final ThreadLocal<QuantizedActivations> SCRATCH = ThreadLocal.withInitial(QuantizedActivations::new);
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[G]);
+}
