@@ -13,6 +13,7 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
@@ -22,7 +23,9 @@ import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
@@ -75,31 +78,43 @@ final class Q4_0Matrix extends InterleavedMatrix {
      * accumulator (see {@link InterleavedMatrix}).
      */
     @Override
-    void gemv(int group, QuantizedActivations a, int t, float[] lanes) {
-        long o = group * groupBytes;
-        int[] xp = a.pairs;
-        int xk = t * (cols / 2);
-        int xb = t * (cols / BLOCK);
-        FloatVector acc = FloatVector.zero(F);
-        IntVector round = IntVector.broadcast(I, ROUND);
-        IntVector s = round;
-        // One loop over all pair steps of the row, with the block's end as a branch: a nested loop
-        // per block costs C2's loop set-up every 8 steps.
-        for (int k = 0, steps = cols / 4; k < steps; k++) {
-            int p = k & 7;
-            IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 1), LE)
-                    .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-            int x = xk + (k >> 3) * 16 + p;
-            s = v.and(0x000F000F).sub(0x00080008).mul(xp[x]).add(s);
-            s = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 8]).add(s);
-            if (p == 7) {
-                FloatVector d = Simd.halves(packed, o).mul(a.scales[xb + (k >> 3)]);
-                acc = ((FloatVector) s.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d, acc);
-                s = round;
-                o += groupBlockBytes;
+    void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        for (int g = r0 / G; g * G < r1; g++) {
+            for (int t = 0; t < a.count; t++) {
+                long o = g * groupBytes;
+                int[] xp = a.pairs;
+                int xk = t * (cols / 2);
+                int xb = t * (cols / BLOCK);
+                FloatVector acc = FloatVector.zero(F);
+                IntVector round = IntVector.broadcast(I, ROUND);
+                IntVector s = round;
+                // One loop over all pair steps of the row, with the block's end as a branch: a nested loop
+                // per block costs C2's loop set-up every 8 steps.
+                for (int k = 0, steps = cols / 4; k < steps; k++) {
+                    int p = k & 7;
+                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 1), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    int x = xk + (k >> 3) * 16 + p;
+                    s = v.and(0x000F000F).sub(0x00080008).mul(xp[x]).add(s);
+                    s = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 8]).add(s);
+                    if (p == 7) {
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        acc = ((FloatVector) s.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[xb + (k >> 3)]), acc);
+                        s = round;
+                        o += groupBlockBytes;
+                    }
+                }
+                int row = g * G;
+                int at = outOffset + t * outStride + row;
+                if (row >= r0 && row + G <= r1) {
+                    acc.intoArray(out, at);
+                } else {
+                    acc.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
+                }
             }
         }
-        acc.intoArray(lanes, 0);
     }
 
     @Override

@@ -13,6 +13,7 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
@@ -25,6 +26,7 @@ import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
@@ -103,63 +105,79 @@ final class Q5_KMatrix extends InterleavedMatrix {
      * is {@code 16 d sc - dmin m}.
      */
     @Override
-    void gemv(int group, QuantizedActivations a, int t, float[] lanes) {
-        long o = group * groupBytes;
-        int[] xp = a.pairs;
-        int xk = t * (cols / 2);
-        int xb = t * (cols / 32);
-        FloatVector acc = FloatVector.zero(F);
-        IntVector round = IntVector.broadcast(I, ROUND);
-        IntVector zero = IntVector.zero(I);
-        IntVector sLo = round;
-        IntVector sHi = round;
-        IntVector halfLo = zero;
-        IntVector halfHi = zero;
-        for (int k = 0, steps = cols / 4; k < steps; k++) {
-            int step = k & 63;
-            int p = k & 15;
-            int c = step >> 4;
-            IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (24 + step), LE)
-                    .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-            IntVector h = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + p), LE)
-                    .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts().lanewise(LSHR, 2 * c);
-            int x = xk + (k >> 4) * 32 + p;
-            sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).mul(xp[x]).add(sLo);
-            sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).mul(xp[x + 16]).add(sHi);
-            if (p == 7) {
-                halfLo = sLo.lanewise(ASHR, 16);
-                halfHi = sHi.lanewise(ASHR, 16);
-                sLo = round;
-                sHi = round;
-            } else if (p == 15) {
-                int half = 16 * (c & 1);
-                boolean top = c >= 2;
-                int highShift = top ? half + 2 : half;
-                IntVector scBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 4) * G, LE).lanewise(LSHR, half);
-                IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
-                IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
-                IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
-                FloatVector d = Simd.halves(packed, o);
-                FloatVector dmin = Simd.halves(packed, o + 2 * G);
-                int j = xb + 2 * (k >> 4);
-                FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
-                FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
-                IntVector qLo = sLo.lanewise(ASHR, 16).add(halfLo);
-                acc = ((FloatVector) qLo.convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc);
-                acc = dLo.mul(16f).sub(mLo).fma(FloatVector.broadcast(F, a.sums[2 * j] + a.sums[2 * j + 1]), acc);
-                FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).and(15).or(scHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
-                FloatVector mHi = dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).and(15).or(mnHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
-                IntVector qHi = sHi.lanewise(ASHR, 16).add(halfHi);
-                acc = ((FloatVector) qHi.convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc);
-                acc = dHi.mul(16f).sub(mHi).fma(FloatVector.broadcast(F, a.sums[2 * j + 2] + a.sums[2 * j + 3]), acc);
-                sLo = round;
-                sHi = round;
-                if (step == 63) {
-                    o += groupBlockBytes;
+    void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        for (int g = r0 / G; g * G < r1; g++) {
+            for (int t = 0; t < a.count; t++) {
+                long o = g * groupBytes;
+                int[] xp = a.pairs;
+                int xk = t * (cols / 2);
+                int xb = t * (cols / 32);
+                FloatVector acc = FloatVector.zero(F);
+                IntVector round = IntVector.broadcast(I, ROUND);
+                IntVector zero = IntVector.zero(I);
+                IntVector sLo = round;
+                IntVector sHi = round;
+                IntVector halfLo = zero;
+                IntVector halfHi = zero;
+                for (int k = 0, steps = cols / 4; k < steps; k++) {
+                    int step = k & 63;
+                    int p = k & 15;
+                    int c = step >> 4;
+                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (24 + step), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    IntVector h = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + p), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts().lanewise(LSHR, 2 * c);
+                    int x = xk + (k >> 4) * 32 + p;
+                    sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).mul(xp[x]).add(sLo);
+                    sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).mul(xp[x + 16]).add(sHi);
+                    if (p == 7) {
+                        halfLo = sLo.lanewise(ASHR, 16);
+                        halfHi = sHi.lanewise(ASHR, 16);
+                        sLo = round;
+                        sHi = round;
+                    } else if (p == 15) {
+                        int half = 16 * (c & 1);
+                        boolean top = c >= 2;
+                        int highShift = top ? half + 2 : half;
+                        IntVector scBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 4) * G, LE).lanewise(LSHR, half);
+                        IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
+                        IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
+                        IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
+                        // d and dmin are converted at every chunk: a vector kept from one iteration to
+                        // a later one only in some branches gets boxed by C2 (measured).
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
+                        FloatVector dmin = dminBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dminBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        int j = xb + 2 * (k >> 4);
+                        FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
+                        FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
+                        IntVector qLo = sLo.lanewise(ASHR, 16).add(halfLo);
+                        acc = ((FloatVector) qLo.convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc);
+                        acc = dLo.mul(16f).sub(mLo).fma(FloatVector.broadcast(F, a.sums[2 * j] + a.sums[2 * j + 1]), acc);
+                        FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).and(15).or(scHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
+                        FloatVector mHi = dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).and(15).or(mnHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
+                        IntVector qHi = sHi.lanewise(ASHR, 16).add(halfHi);
+                        acc = ((FloatVector) qHi.convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc);
+                        acc = dHi.mul(16f).sub(mHi).fma(FloatVector.broadcast(F, a.sums[2 * j + 2] + a.sums[2 * j + 3]), acc);
+                        sLo = round;
+                        sHi = round;
+                        if (step == 63) {
+                            o += groupBlockBytes;
+                        }
+                    }
+                }
+                int row = g * G;
+                int at = outOffset + t * outStride + row;
+                if (row >= r0 && row + G <= r1) {
+                    acc.intoArray(out, at);
+                } else {
+                    acc.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
                 }
             }
         }
-        acc.intoArray(lanes, 0);
     }
 
     @Override

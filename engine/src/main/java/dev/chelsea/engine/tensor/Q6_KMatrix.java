@@ -13,6 +13,7 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
@@ -26,6 +27,7 @@ import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
@@ -110,53 +112,65 @@ final class Q6_KMatrix extends InterleavedMatrix {
      * {@code 8h + 2i + p / 8}) times the activations' scale of its block of 32 ({@code 4h + i}).
      */
     @Override
-    void gemv(int group, QuantizedActivations a, int t, float[] lanes) {
-        long o = group * groupBytes;
-        int[] xp = a.pairs;
-        int xk = t * (cols / 2);
-        int xb = t * (cols / 32);
-        FloatVector acc = FloatVector.zero(F);
-        IntVector round = IntVector.broadcast(I, ROUND);
-        IntVector s0 = round, s1 = round, s2 = round, s3 = round;
-        for (int k = 0, steps = cols / 8; k < steps; k++) {
-            int step = k & 31;
-            int h = step >> 4;
-            int p = k & 15;
-            IntVector qa = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + p), LE)
-                    .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-            IntVector qb = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + 16 + p), LE)
-                    .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-            IntVector u = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QH_AT + 2 * G * step, LE)
-                    .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-            int x = xk + (k >> 4) * 64 + p;
-            s0 = qa.and(0x000F000F).or(u.and(0x00030003).lanewise(LSHL, 4)).sub(0x00200020).mul(xp[x]).add(s0);
-            s1 = qb.and(0x000F000F).or(u.and(0x000C000C).lanewise(LSHL, 2)).sub(0x00200020).mul(xp[x + 16]).add(s1);
-            s2 = qa.lanewise(LSHR, 4).and(0x000F000F).or(u.and(0x00300030)).sub(0x00200020).mul(xp[x + 32]).add(s2);
-            s3 = qb.lanewise(LSHR, 4).and(0x000F000F).or(u.lanewise(LSHR, 2).and(0x00300030)).sub(0x00200020).mul(xp[x + 48]).add(s3);
-            if ((p & 3) == 3) {
-                int shift = 24 - 8 * (p >> 3);
-                IntVector sc01 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h, LE);
-                IntVector sc23 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h + 4 * G, LE);
-                FloatVector d = Simd.halves(packed, o);
-                int j = xb + (k >> 4) * 4;
-                acc = ((FloatVector) s0.lanewise(ASHR, 16).convertShape(I2F, F, 0))
-                        .fma(d.mul((FloatVector) sc01.lanewise(LSHL, shift).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j]), acc);
-                acc = ((FloatVector) s1.lanewise(ASHR, 16).convertShape(I2F, F, 0))
-                        .fma(d.mul((FloatVector) sc01.lanewise(LSHL, shift - 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 1]), acc);
-                acc = ((FloatVector) s2.lanewise(ASHR, 16).convertShape(I2F, F, 0))
-                        .fma(d.mul((FloatVector) sc23.lanewise(LSHL, shift).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 2]), acc);
-                acc = ((FloatVector) s3.lanewise(ASHR, 16).convertShape(I2F, F, 0))
-                        .fma(d.mul((FloatVector) sc23.lanewise(LSHL, shift - 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 3]), acc);
-                s0 = round;
-                s1 = round;
-                s2 = round;
-                s3 = round;
-                if (step == 31) {
-                    o += groupBlockBytes;
+    void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        for (int g = r0 / G; g * G < r1; g++) {
+            for (int t = 0; t < a.count; t++) {
+                long o = g * groupBytes;
+                int[] xp = a.pairs;
+                int xk = t * (cols / 2);
+                int xb = t * (cols / 32);
+                FloatVector acc = FloatVector.zero(F);
+                IntVector round = IntVector.broadcast(I, ROUND);
+                IntVector s0 = round, s1 = round, s2 = round, s3 = round;
+                for (int k = 0, steps = cols / 8; k < steps; k++) {
+                    int step = k & 31;
+                    int h = step >> 4;
+                    int p = k & 15;
+                    IntVector qa = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + p), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    IntVector qb = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + 16 + p), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    IntVector u = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QH_AT + 2 * G * step, LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    int x = xk + (k >> 4) * 64 + p;
+                    s0 = qa.and(0x000F000F).or(u.and(0x00030003).lanewise(LSHL, 4)).sub(0x00200020).mul(xp[x]).add(s0);
+                    s1 = qb.and(0x000F000F).or(u.and(0x000C000C).lanewise(LSHL, 2)).sub(0x00200020).mul(xp[x + 16]).add(s1);
+                    s2 = qa.lanewise(LSHR, 4).and(0x000F000F).or(u.and(0x00300030)).sub(0x00200020).mul(xp[x + 32]).add(s2);
+                    s3 = qb.lanewise(LSHR, 4).and(0x000F000F).or(u.lanewise(LSHR, 2).and(0x00300030)).sub(0x00200020).mul(xp[x + 48]).add(s3);
+                    if ((p & 3) == 3) {
+                        int shift = 24 - 8 * (p >> 3);
+                        IntVector sc01 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h, LE);
+                        IntVector sc23 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h + 4 * G, LE);
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        int j = xb + (k >> 4) * 4;
+                        acc = ((FloatVector) s0.lanewise(ASHR, 16).convertShape(I2F, F, 0))
+                                .fma(d.mul((FloatVector) sc01.lanewise(LSHL, shift).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j]), acc);
+                        acc = ((FloatVector) s1.lanewise(ASHR, 16).convertShape(I2F, F, 0))
+                                .fma(d.mul((FloatVector) sc01.lanewise(LSHL, shift - 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 1]), acc);
+                        acc = ((FloatVector) s2.lanewise(ASHR, 16).convertShape(I2F, F, 0))
+                                .fma(d.mul((FloatVector) sc23.lanewise(LSHL, shift).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 2]), acc);
+                        acc = ((FloatVector) s3.lanewise(ASHR, 16).convertShape(I2F, F, 0))
+                                .fma(d.mul((FloatVector) sc23.lanewise(LSHL, shift - 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 3]), acc);
+                        s0 = round;
+                        s1 = round;
+                        s2 = round;
+                        s3 = round;
+                        if (step == 31) {
+                            o += groupBlockBytes;
+                        }
+                    }
+                }
+                int row = g * G;
+                int at = outOffset + t * outStride + row;
+                if (row >= r0 && row + G <= r1) {
+                    acc.intoArray(out, at);
+                } else {
+                    acc.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
                 }
             }
         }
-        acc.intoArray(lanes, 0);
     }
 
     @Override

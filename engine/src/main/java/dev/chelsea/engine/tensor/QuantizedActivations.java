@@ -1,11 +1,20 @@
 package dev.chelsea.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
+import static dev.chelsea.engine.tensor.Simd.I;
 import static jdk.incubator.vector.VectorOperators.ABS;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.F2I;
+import static jdk.incubator.vector.VectorOperators.I2S;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.MAX;
+import static jdk.incubator.vector.VectorOperators.ROL;
 
 /**
  * Activation vectors quantized to 8 bits for the integer kernels of {@link InterleavedMatrix}, as
@@ -25,6 +34,8 @@ import static jdk.incubator.vector.VectorOperators.MAX;
  */
 public final class QuantizedActivations {
     static final int BLOCK = 32;
+    /** {@code 1.5 * 2^23}: added and subtracted, rounds a float of magnitude below {@code 2^22} to an integer. */
+    private static final float RINT = 0x1.8p23f;
     /** Vectors per quantization (one pass of the batch kernel). */
     public static final int MAX_VECTORS = PanelMatMul.MAX_VECTORS;
 
@@ -82,9 +93,9 @@ public final class QuantizedActivations {
         if ((long) count * cols > x.length) {
             throw new IllegalArgumentException(count + " vectors of " + cols + " values do not fit in x (length " + x.length + ")");
         }
-        int[] q = new int[BLOCK];
+        int[] scratch = transposed ? new int[cols / 2] : null;
         for (int t = t0; t < t1; t++) {
-            quantizeVector(x, t, q);
+            quantizeVector(x, t, scratch);
         }
     }
 
@@ -98,34 +109,49 @@ public final class QuantizedActivations {
 
     /**
      * Where value {@code i} (pair, block or half-block index) of vector {@code t} lives in an array
-     * holding {@code perVector} of them per vector.
+     * holding {@code perVector} of them per vector: {@code at(t, perVector) + i * stride(t)}.
      */
-    private int index(int t, int i, int perVector) {
+    private int at(int t, int perVector) {
         if (!transposed) {
-            return t * perVector + i;
+            return t * perVector;
         }
         int b = QuantizedPanelMatMul.tileStart(t, width);
-        int bw = QuantizedPanelMatMul.tileWidth(b, width);
-        return b * perVector + i * bw + (t - b);
+        return b * perVector + (t - b);
+    }
+
+    private int stride(int t) {
+        return transposed ? QuantizedPanelMatMul.tileWidth(QuantizedPanelMatMul.tileStart(t, width), width) : 1;
     }
 
     private void clear(int t) {
+        int stride = stride(t);
         for (int k = 0; k < cols / 2; k++) {
-            pairs[index(t, k, cols / 2)] = 0;
+            pairs[at(t, cols / 2) + k * stride] = 0;
         }
         for (int b = 0; b < cols / BLOCK; b++) {
-            scales[index(t, b, cols / BLOCK)] = 0;
+            scales[at(t, cols / BLOCK) + b * stride] = 0;
         }
         for (int h = 0; h < cols / 16; h++) {
-            sums[index(t, h, cols / 16)] = 0;
+            sums[at(t, cols / 16) + h * stride] = 0;
         }
     }
 
-    /** {@code |x d^-1| <= 127} holds after rounding {@code 127 / amax}, so no value needs clamping. */
-    private void quantizeVector(float[] x, int t, int[] q) {
-        int base = t * cols;
+    /**
+     * Rounds with the float trick {@code (y + 1.5 * 2^23) - 1.5 * 2^23}, which is {@code rint(y)}
+     * for {@code |y| < 2^22}; {@code |x / d| <= 127} holds after rounding {@code 127 / amax}, so no
+     * value needs clamping. Pairs are formed lane-wise: the ints narrowed to shorts and read back
+     * as ints hold {@code q[2k] | q[2k + 1] << 16}; rotated by 16 and corrected for the sign of the
+     * low half, {@code q[2k + 1] + 65536 q[2k]}.
+     */
+    private void quantizeVector(float[] x, int t, int[] scratch) {
+        int stride = stride(t);
+        int pairAt = at(t, cols / 2);
+        int blockAt = at(t, cols / BLOCK);
+        int halfAt = at(t, cols / 16);
+        int[] dst = stride == 1 ? pairs : scratch;
+        int dstAt = stride == 1 ? pairAt : 0;
         for (int b = 0; b < cols / BLOCK; b++) {
-            int o = base + b * BLOCK;
+            int o = t * cols + b * BLOCK;
             FloatVector m = FloatVector.fromArray(F, x, o).lanewise(ABS);
             for (int i = F_LANES; i < BLOCK; i += F_LANES) {
                 m = FloatVector.fromArray(F, x, o + i).lanewise(ABS).max(m);
@@ -135,19 +161,25 @@ public final class QuantizedActivations {
             float id = amax > 0 ? 127f / amax : 0f;
             int s0 = 0;
             int s1 = 0;
-            for (int i = 0; i < BLOCK; i++) {
-                q[i] = (int) Math.rint(x[o + i] * id);
+            for (int i = 0; i < BLOCK; i += F_LANES) {
+                FloatVector y = FloatVector.fromArray(F, x, o + i).mul(id).add(RINT).sub(RINT);
+                IntVector q = (IntVector) y.convertShape(F2I, I, 0);
+                if (i < 16) {
+                    s0 += q.reduceLanes(ADD);
+                } else {
+                    s1 += q.reduceLanes(ADD);
+                }
+                IntVector p = ((ShortVector) q.convertShape(I2S, H, 0)).reinterpretAsInts().lanewise(ROL, 16);
+                p.sub(p.and(0x8000).lanewise(LSHL, 1)).intoArray(dst, dstAt + (b * BLOCK + i) / 2);
             }
-            for (int i = 0; i < 16; i++) {
-                s0 += q[i];
-                s1 += q[16 + i];
+            scales[blockAt + b * stride] = d;
+            sums[halfAt + 2 * b * stride] = d * s0;
+            sums[halfAt + (2 * b + 1) * stride] = d * s1;
+        }
+        if (stride != 1) {
+            for (int k = 0; k < cols / 2; k++) {
+                pairs[pairAt + k * stride] = scratch[k];
             }
-            for (int k = 0; k < 16; k++) {
-                pairs[index(t, b * 16 + k, cols / 2)] = q[2 * k + 1] + 65536 * q[2 * k];
-            }
-            scales[index(t, b, cols / BLOCK)] = d;
-            sums[index(t, 2 * b, cols / 16)] = d * s0;
-            sums[index(t, 2 * b + 1, cols / 16)] = d * s1;
         }
     }
 }

@@ -17,8 +17,8 @@ import static jdk.incubator.vector.VectorOperators.I2F;
  * pairs into an int panel ({@link InterleavedMatrix#fillPanel}). For each unit of pairs (those
  * summed in one accumulator), a register-blocked kernel broadcasts the weight pair of each of
  * {@link #ROWS} rows and multiplies it into up to four vectors of activation pairs, each multiply
- * two products per lane (see {@link InterleavedMatrix}); {@link #scaleUnit} then adds the scaled
- * integer sums to float sums kept per group. Decoding is paid once per weight whatever the batch;
+ * two products per lane (see {@link InterleavedMatrix}), then adds the scaled integer sums to
+ * float sums kept per group. Decoding is paid once per weight whatever the batch;
  * a multiply and an add do 32 products per 16 lanes, where a float FMA does 16 (and only two FMAs
  * issue per cycle, against four integer operations).
  */
@@ -43,7 +43,6 @@ final class QuantizedPanelMatMul {
         final int[] panel = new int[CHUNK_PAIRS * G];
         final float[] scale = new float[CHUNK_PAIRS * G];
         final float[] offset = new float[CHUNK_PAIRS * G];
-        final int[] acc = new int[ROWS * 4 * L];
         float[] sums = new float[0];
 
         float[] sums(int size) {
@@ -94,16 +93,16 @@ final class QuantizedPanelMatMul {
                 for (int r = first; r < last; r += ROWS) {
                     for (int b = 0; b < width; ) {
                         int bw = tileWidth(b, width);
-                        for (int u0 = 0; u0 < len; u0 += unitPairs) {
-                            int xk = b * pairs + (k0 + u0) * bw;
-                            if (bw == 4 * L) {
-                                kernel4(s.panel, r, u0, unitPairs, a.pairs, xk, s.acc);
-                            } else if (bw == 2 * L) {
-                                kernel2(s.panel, r, u0, unitPairs, a.pairs, xk, s.acc);
-                            } else {
-                                kernel1(s.panel, r, u0, unitPairs, a.pairs, xk, s.acc);
-                            }
-                            scaleUnit(s, r, u0 / unitPairs, offsets, unitPairs, a, b, bw, k0 + u0, sums, r * width + b, width);
+                        int xk = b * pairs + k0 * bw;
+                        int dk = b * (pairs / 16) + k0 / 16 * bw;
+                        int hk = b * (pairs / 8) + k0 / 8 * bw;
+                        int sOff = r * width + b;
+                        if (bw == 4 * L) {
+                            kernel4(s.panel, s.scale, s.offset, r, len, unitPairs, offsets, a, xk, dk, hk, sums, sOff, width);
+                        } else if (bw == 2 * L) {
+                            kernel2(s.panel, s.scale, s.offset, r, len, unitPairs, offsets, a, xk, dk, hk, sums, sOff, width);
+                        } else {
+                            kernel1(s.panel, s.scale, s.offset, r, len, unitPairs, offsets, a, xk, dk, hk, sums, sOff, width);
                         }
                         b += bw;
                     }
@@ -119,143 +118,209 @@ final class QuantizedPanelMatMul {
     }
 
     /**
-     * One unit of panel rows {@code [r, r + 4)} (pairs {@code [u0, u0 + unitPairs)} of the panel)
-     * times the tile of {@code 4L} vectors whose pair {@code u0} starts at {@code xp[xk]}; the
-     * accumulators go to {@code acc[(4 i + v) L ..]} for row {@code i} and lane vector {@code v}.
+     * Panel rows {@code [r, r + 4)}, pairs {@code [0, len)}, times the tile of {@code 4L} vectors
+     * whose pairs start at {@code a.pairs[xk]} (block scales at {@code a.scales[dk]}, half-block
+     * sums at {@code a.sums[hk]}), added to {@code sums[sOff + i * width + lane]}. For each unit the
+     * int accumulators start at {@link InterleavedMatrix#ROUND}; after it, row {@code i}'s sum
+     * gains {@code (acc >> 16) * scale * d + offset * sum} (see {@link InterleavedMatrix#fillPanel}).
+     * Everything is written out: a vector passed to a method C2 declines to inline gets boxed.
      */
-    private static void kernel4(int[] wp, int r, int u0, int unitPairs, int[] xp, int xk, int[] acc) {
+    private static void kernel4(int[] wp, float[] scale, float[] offset, int r, int len, int unitPairs, boolean offsets,
+                                QuantizedActivations a, int xk, int dk, int hk, float[] sums, int sOff, int width) {
         final int bw = 4 * L;
-        IntVector c00 = IntVector.broadcast(I, InterleavedMatrix.ROUND), c01 = c00, c02 = c00, c03 = c00;
-        IntVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        IntVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
-        IntVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        for (int k = 0; k < unitPairs; k++) {
-            int xo = xk + k * bw;
-            IntVector x0 = IntVector.fromArray(I, xp, xo);
-            IntVector x1 = IntVector.fromArray(I, xp, xo + L);
-            IntVector x2 = IntVector.fromArray(I, xp, xo + 2 * L);
-            IntVector x3 = IntVector.fromArray(I, xp, xo + 3 * L);
-            int wk = (u0 + k) * G + r;
-            IntVector w = IntVector.broadcast(I, wp[wk]);
-            c00 = w.mul(x0).add(c00);
-            c01 = w.mul(x1).add(c01);
-            c02 = w.mul(x2).add(c02);
-            c03 = w.mul(x3).add(c03);
-            w = IntVector.broadcast(I, wp[wk + 1]);
-            c10 = w.mul(x0).add(c10);
-            c11 = w.mul(x1).add(c11);
-            c12 = w.mul(x2).add(c12);
-            c13 = w.mul(x3).add(c13);
-            w = IntVector.broadcast(I, wp[wk + 2]);
-            c20 = w.mul(x0).add(c20);
-            c21 = w.mul(x1).add(c21);
-            c22 = w.mul(x2).add(c22);
-            c23 = w.mul(x3).add(c23);
-            w = IntVector.broadcast(I, wp[wk + 3]);
-            c30 = w.mul(x0).add(c30);
-            c31 = w.mul(x1).add(c31);
-            c32 = w.mul(x2).add(c32);
-            c33 = w.mul(x3).add(c33);
-        }
-        // Written out here: a vector passed to a method C2 declines to inline gets boxed.
-        c00.intoArray(acc, 0);
-        c01.intoArray(acc, L);
-        c02.intoArray(acc, 2 * L);
-        c03.intoArray(acc, 3 * L);
-        c10.intoArray(acc, 4 * L);
-        c11.intoArray(acc, 5 * L);
-        c12.intoArray(acc, 6 * L);
-        c13.intoArray(acc, 7 * L);
-        c20.intoArray(acc, 8 * L);
-        c21.intoArray(acc, 9 * L);
-        c22.intoArray(acc, 10 * L);
-        c23.intoArray(acc, 11 * L);
-        c30.intoArray(acc, 12 * L);
-        c31.intoArray(acc, 13 * L);
-        c32.intoArray(acc, 14 * L);
-        c33.intoArray(acc, 15 * L);
-    }
-
-    /** {@link #kernel4} for a tile of {@code 2L} vectors; accumulators at {@code acc[(2 i + v) L ..]}. */
-    private static void kernel2(int[] wp, int r, int u0, int unitPairs, int[] xp, int xk, int[] acc) {
-        final int bw = 2 * L;
-        IntVector c00 = IntVector.broadcast(I, InterleavedMatrix.ROUND), c01 = c00;
-        IntVector c10 = c00, c11 = c00;
-        IntVector c20 = c00, c21 = c00;
-        IntVector c30 = c00, c31 = c00;
-        for (int k = 0; k < unitPairs; k++) {
-            int xo = xk + k * bw;
-            IntVector x0 = IntVector.fromArray(I, xp, xo);
-            IntVector x1 = IntVector.fromArray(I, xp, xo + L);
-            int wk = (u0 + k) * G + r;
-            IntVector w = IntVector.broadcast(I, wp[wk]);
-            c00 = w.mul(x0).add(c00);
-            c01 = w.mul(x1).add(c01);
-            w = IntVector.broadcast(I, wp[wk + 1]);
-            c10 = w.mul(x0).add(c10);
-            c11 = w.mul(x1).add(c11);
-            w = IntVector.broadcast(I, wp[wk + 2]);
-            c20 = w.mul(x0).add(c20);
-            c21 = w.mul(x1).add(c21);
-            w = IntVector.broadcast(I, wp[wk + 3]);
-            c30 = w.mul(x0).add(c30);
-            c31 = w.mul(x1).add(c31);
-        }
-        c00.intoArray(acc, 0);
-        c01.intoArray(acc, L);
-        c10.intoArray(acc, 2 * L);
-        c11.intoArray(acc, 3 * L);
-        c20.intoArray(acc, 4 * L);
-        c21.intoArray(acc, 5 * L);
-        c30.intoArray(acc, 6 * L);
-        c31.intoArray(acc, 7 * L);
-    }
-
-    /** {@link #kernel4} for a tile of {@code L} vectors; accumulators at {@code acc[i L ..]}. */
-    private static void kernel1(int[] wp, int r, int u0, int unitPairs, int[] xp, int xk, int[] acc) {
-        IntVector c0 = IntVector.broadcast(I, InterleavedMatrix.ROUND), c1 = c0, c2 = c0, c3 = c0;
-        for (int k = 0; k < unitPairs; k++) {
-            IntVector x0 = IntVector.fromArray(I, xp, xk + k * L);
-            int wk = (u0 + k) * G + r;
-            c0 = IntVector.broadcast(I, wp[wk]).mul(x0).add(c0);
-            c1 = IntVector.broadcast(I, wp[wk + 1]).mul(x0).add(c1);
-            c2 = IntVector.broadcast(I, wp[wk + 2]).mul(x0).add(c2);
-            c3 = IntVector.broadcast(I, wp[wk + 3]).mul(x0).add(c3);
-        }
-        c0.intoArray(acc, 0);
-        c1.intoArray(acc, L);
-        c2.intoArray(acc, 2 * L);
-        c3.intoArray(acc, 3 * L);
-    }
-
-    /**
-     * Adds the unit's integer sums ({@code acc}, {@code bw / L} lane vectors per row) to the float
-     * sums of rows {@code [r, r + 4)}: {@code (acc >> 16) * scale * d + offset * sum}, with the
-     * activations' scale {@code d} of the unit's block and the sum of its values (pair {@code k} is
-     * the unit's first).
-     */
-    private static void scaleUnit(Scratch s, int r, int unit, boolean offsets, int unitPairs, QuantizedActivations a,
-                                  int b, int bw, int k, float[] sums, int sOff, int width) {
-        int vectors = bw / L;
-        int dOff = b * (a.cols / QuantizedActivations.BLOCK) + k / 16 * bw;
-        int hOff = b * (a.cols / 16) + k / 8 * bw;
-        for (int i = 0; i < ROWS; i++) {
-            FloatVector sc = FloatVector.broadcast(F, s.scale[unit * G + r + i]);
-            FloatVector of = FloatVector.broadcast(F, s.offset[unit * G + r + i]);
-            for (int v = 0; v < vectors; v++) {
-                int o = sOff + i * width + v * L;
-                IntVector q = IntVector.fromArray(I, s.acc, (i * vectors + v) * L);
-                FloatVector f = ((FloatVector) q.lanewise(ASHR, 16).convertShape(I2F, F, 0))
-                        .mul(sc.mul(FloatVector.fromArray(F, a.scales, dOff + v * L)));
-                if (offsets) {
-                    FloatVector e = FloatVector.fromArray(F, a.sums, hOff + v * L);
-                    if (unitPairs == 16) {
-                        e = FloatVector.fromArray(F, a.sums, hOff + bw + v * L).add(e);
-                    }
-                    f = of.fma(e, f);
-                }
-                f.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+        int[] xp = a.pairs;
+        IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
+        for (int u0 = 0; u0 < len; u0 += unitPairs) {
+            IntVector c00 = round, c01 = round, c02 = round, c03 = round;
+            IntVector c10 = round, c11 = round, c12 = round, c13 = round;
+            IntVector c20 = round, c21 = round, c22 = round, c23 = round;
+            IntVector c30 = round, c31 = round, c32 = round, c33 = round;
+            for (int k = u0; k < u0 + unitPairs; k++) {
+                int xo = xk + k * bw;
+                IntVector x0 = IntVector.fromArray(I, xp, xo);
+                IntVector x1 = IntVector.fromArray(I, xp, xo + L);
+                IntVector x2 = IntVector.fromArray(I, xp, xo + 2 * L);
+                IntVector x3 = IntVector.fromArray(I, xp, xo + 3 * L);
+                int wk = k * G + r;
+                IntVector w = IntVector.broadcast(I, wp[wk]);
+                c00 = w.mul(x0).add(c00);
+                c01 = w.mul(x1).add(c01);
+                c02 = w.mul(x2).add(c02);
+                c03 = w.mul(x3).add(c03);
+                w = IntVector.broadcast(I, wp[wk + 1]);
+                c10 = w.mul(x0).add(c10);
+                c11 = w.mul(x1).add(c11);
+                c12 = w.mul(x2).add(c12);
+                c13 = w.mul(x3).add(c13);
+                w = IntVector.broadcast(I, wp[wk + 2]);
+                c20 = w.mul(x0).add(c20);
+                c21 = w.mul(x1).add(c21);
+                c22 = w.mul(x2).add(c22);
+                c23 = w.mul(x3).add(c23);
+                w = IntVector.broadcast(I, wp[wk + 3]);
+                c30 = w.mul(x0).add(c30);
+                c31 = w.mul(x1).add(c31);
+                c32 = w.mul(x2).add(c32);
+                c33 = w.mul(x3).add(c33);
             }
+            int dOff = dk + u0 / 16 * bw;
+            FloatVector d0 = FloatVector.fromArray(F, a.scales, dOff);
+            FloatVector d1 = FloatVector.fromArray(F, a.scales, dOff + L);
+            FloatVector d2 = FloatVector.fromArray(F, a.scales, dOff + 2 * L);
+            FloatVector d3 = FloatVector.fromArray(F, a.scales, dOff + 3 * L);
+            int su = u0 / unitPairs * G + r;
+            if (offsets) {
+                // The offset term first, so that the scaled sums below add to it.
+                int hOff = hk + u0 / 8 * bw;
+                FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
+                FloatVector e1 = FloatVector.fromArray(F, a.sums, hOff + L);
+                FloatVector e2 = FloatVector.fromArray(F, a.sums, hOff + 2 * L);
+                FloatVector e3 = FloatVector.fromArray(F, a.sums, hOff + 3 * L);
+                if (unitPairs == 16) {
+                    e0 = FloatVector.fromArray(F, a.sums, hOff + bw).add(e0);
+                    e1 = FloatVector.fromArray(F, a.sums, hOff + bw + L).add(e1);
+                    e2 = FloatVector.fromArray(F, a.sums, hOff + bw + 2 * L).add(e2);
+                    e3 = FloatVector.fromArray(F, a.sums, hOff + bw + 3 * L).add(e3);
+                }
+                for (int i = 0; i < ROWS; i++) {
+                    FloatVector f = FloatVector.broadcast(F, offset[su + i]);
+                    int o = sOff + i * width;
+                    f.fma(e0, FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+                    f.fma(e1, FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+                    f.fma(e2, FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+                    f.fma(e3, FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+                }
+            }
+            FloatVector f = FloatVector.broadcast(F, scale[su]);
+            int o = sOff;
+            ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            ((FloatVector) c02.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+            ((FloatVector) c03.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+            f = FloatVector.broadcast(F, scale[su + 1]);
+            o += width;
+            ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            ((FloatVector) c12.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+            ((FloatVector) c13.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+            f = FloatVector.broadcast(F, scale[su + 2]);
+            o += width;
+            ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            ((FloatVector) c22.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+            ((FloatVector) c23.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+            f = FloatVector.broadcast(F, scale[su + 3]);
+            o += width;
+            ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            ((FloatVector) c32.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
+            ((FloatVector) c33.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+        }
+    }
+
+    /** {@link #kernel4} for a tile of {@code 2L} vectors. */
+    private static void kernel2(int[] wp, float[] scale, float[] offset, int r, int len, int unitPairs, boolean offsets,
+                                QuantizedActivations a, int xk, int dk, int hk, float[] sums, int sOff, int width) {
+        final int bw = 2 * L;
+        int[] xp = a.pairs;
+        IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
+        for (int u0 = 0; u0 < len; u0 += unitPairs) {
+            IntVector c00 = round, c01 = round;
+            IntVector c10 = round, c11 = round;
+            IntVector c20 = round, c21 = round;
+            IntVector c30 = round, c31 = round;
+            for (int k = u0; k < u0 + unitPairs; k++) {
+                int xo = xk + k * bw;
+                IntVector x0 = IntVector.fromArray(I, xp, xo);
+                IntVector x1 = IntVector.fromArray(I, xp, xo + L);
+                int wk = k * G + r;
+                IntVector w = IntVector.broadcast(I, wp[wk]);
+                c00 = w.mul(x0).add(c00);
+                c01 = w.mul(x1).add(c01);
+                w = IntVector.broadcast(I, wp[wk + 1]);
+                c10 = w.mul(x0).add(c10);
+                c11 = w.mul(x1).add(c11);
+                w = IntVector.broadcast(I, wp[wk + 2]);
+                c20 = w.mul(x0).add(c20);
+                c21 = w.mul(x1).add(c21);
+                w = IntVector.broadcast(I, wp[wk + 3]);
+                c30 = w.mul(x0).add(c30);
+                c31 = w.mul(x1).add(c31);
+            }
+            int dOff = dk + u0 / 16 * bw;
+            FloatVector d0 = FloatVector.fromArray(F, a.scales, dOff);
+            FloatVector d1 = FloatVector.fromArray(F, a.scales, dOff + L);
+            int su = u0 / unitPairs * G + r;
+            if (offsets) {
+                int hOff = hk + u0 / 8 * bw;
+                FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
+                FloatVector e1 = FloatVector.fromArray(F, a.sums, hOff + L);
+                if (unitPairs == 16) {
+                    e0 = FloatVector.fromArray(F, a.sums, hOff + bw).add(e0);
+                    e1 = FloatVector.fromArray(F, a.sums, hOff + bw + L).add(e1);
+                }
+                for (int i = 0; i < ROWS; i++) {
+                    FloatVector f = FloatVector.broadcast(F, offset[su + i]);
+                    int o = sOff + i * width;
+                    f.fma(e0, FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+                    f.fma(e1, FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+                }
+            }
+            FloatVector f = FloatVector.broadcast(F, scale[su]);
+            int o = sOff;
+            ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            f = FloatVector.broadcast(F, scale[su + 1]);
+            o += width;
+            ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            f = FloatVector.broadcast(F, scale[su + 2]);
+            o += width;
+            ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            f = FloatVector.broadcast(F, scale[su + 3]);
+            o += width;
+            ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        }
+    }
+
+    /** {@link #kernel4} for a tile of {@code L} vectors. */
+    private static void kernel1(int[] wp, float[] scale, float[] offset, int r, int len, int unitPairs, boolean offsets,
+                                QuantizedActivations a, int xk, int dk, int hk, float[] sums, int sOff, int width) {
+        int[] xp = a.pairs;
+        IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
+        for (int u0 = 0; u0 < len; u0 += unitPairs) {
+            IntVector c0 = round, c1 = round, c2 = round, c3 = round;
+            for (int k = u0; k < u0 + unitPairs; k++) {
+                IntVector x0 = IntVector.fromArray(I, xp, xk + k * L);
+                int wk = k * G + r;
+                c0 = IntVector.broadcast(I, wp[wk]).mul(x0).add(c0);
+                c1 = IntVector.broadcast(I, wp[wk + 1]).mul(x0).add(c1);
+                c2 = IntVector.broadcast(I, wp[wk + 2]).mul(x0).add(c2);
+                c3 = IntVector.broadcast(I, wp[wk + 3]).mul(x0).add(c3);
+            }
+            FloatVector d0 = FloatVector.fromArray(F, a.scales, dk + u0 / 16 * L);
+            int su = u0 / unitPairs * G + r;
+            if (offsets) {
+                int hOff = hk + u0 / 8 * L;
+                FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
+                if (unitPairs == 16) {
+                    e0 = FloatVector.fromArray(F, a.sums, hOff + L).add(e0);
+                }
+                for (int i = 0; i < ROWS; i++) {
+                    int o = sOff + i * width;
+                    FloatVector.broadcast(F, offset[su + i]).fma(e0, FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+                }
+            }
+            int o = sOff;
+            ((FloatVector) c0.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su]), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            o += width;
+            ((FloatVector) c1.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 1]), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            o += width;
+            ((FloatVector) c2.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 2]), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            o += width;
+            ((FloatVector) c3.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 3]), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
         }
     }
 }

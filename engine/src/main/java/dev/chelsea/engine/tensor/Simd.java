@@ -2,23 +2,17 @@ package dev.chelsea.engine.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
-import static jdk.incubator.vector.VectorOperators.LSHL;
-import static jdk.incubator.vector.VectorOperators.S2I;
 
 /**
  * The vector species and memory layouts the weight kernels share.
  *
- * <p>The kernels have no helper methods that take or return vectors, on purpose (except the small
- * loader {@link #halves}): a vector crossing a
+ * <p>The kernels have no helper methods that take or return vectors, on purpose: a vector crossing a
  * call that C2 declines to inline (too big, or the caller over its node budget) is boxed, and a
  * kernel that boxes runs ten or more times slower. The Vector API's own methods are force-inlined,
  * so everything is written out with them. The same goes for accessing vectors through the
@@ -29,6 +23,12 @@ import static jdk.incubator.vector.VectorOperators.S2I;
  * would otherwise put one block in half a vector). Byte and short species carry at least as many
  * lanes as the float species, and whole multiples of it, so one load feeds {@link #BYTE_PARTS}
  * (or one) float vectors.
+ *
+ * <p>The integer kernels convert {@code F_LANES} fp16 scales at once, written out where needed:
+ * the magnitude's bits shifted into a float's ({@code (h & 0x7FFF) << 13}) are the value times
+ * {@code 2^-112}, exactly, subnormal halves included; a multiply by {@code 2^112} and the sign bit
+ * finish it. (That multiply has a float subnormal operand for subnormal halves: no slower on this
+ * AMD machine, measured; processors with slow subnormals lose some speed on such rare scales.)
  */
 final class Simd {
     static final VectorSpecies<Float> F = floatSpecies();
@@ -61,18 +61,6 @@ final class Simd {
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private Simd() {
-    }
-
-    /**
-     * {@code F_LANES} little-endian fp16 values at {@code offset} as floats, exactly (subnormals
-     * included; infinities and NaN are not expected in scales): the magnitude's bits shifted into a
-     * float's and rescaled by {@code 2^112}, the difference of the two exponent biases. Small
-     * enough to be inlined into every kernel that calls it (checked with {@code -XX:+PrintInlining}).
-     */
-    static FloatVector halves(MemorySegment s, long offset) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(H, s, offset, LE).convertShape(S2I, I, 0);
-        return h.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                .reinterpretAsInts().or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
     }
 
     private static VectorSpecies<Float> floatSpecies() {
