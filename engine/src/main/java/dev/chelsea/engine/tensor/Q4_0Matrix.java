@@ -66,9 +66,9 @@ final class Q4_0Matrix extends InterleavedMatrix {
 
     /** {@code d} of the {@link #G} rows, then their {@code qs} as 8 interleaved byte pairs. */
     @Override
-    void interleaveBlock(byte[] src, byte[] dst) {
-        int at = interleaveField(src, 0, 2, 2, dst, 0);
-        interleaveField(src, 2, 16, 2, dst, at);
+    void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
+        int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
+        interleaveField(src, rowStride, at, 2, 16, 2, dst, to);
     }
 
     /**

@@ -65,10 +65,10 @@ final class Q4_1Matrix extends InterleavedMatrix {
 
     /** {@code d}, then {@code m} of the {@link #G} rows, then their {@code qs} as in {@code Q4_0Matrix}. */
     @Override
-    void interleaveBlock(byte[] src, byte[] dst) {
-        int at = interleaveField(src, 0, 2, 2, dst, 0);
-        at = interleaveField(src, 2, 2, 2, dst, at);
-        interleaveField(src, 4, 16, 2, dst, at);
+    void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
+        int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
+        to = interleaveField(src, rowStride, at, 2, 2, 2, dst, to);
+        interleaveField(src, rowStride, at, 4, 16, 2, dst, to);
     }
 
     /**

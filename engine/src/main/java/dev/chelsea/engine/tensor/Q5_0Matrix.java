@@ -79,23 +79,18 @@ final class Q5_0Matrix extends InterleavedMatrix {
      * at bits 0, 16, 8 and 24, one mask and shift from bit 4 of each half.
      */
     @Override
-    void interleaveBlock(byte[] src, byte[] dst) {
-        byte[] block = src.clone();
+    void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
+        int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
         for (int r = 0; r < G; r++) {
-            int at = r * BLOCK_BYTES + 2;
-            int qh = (block[at] & 0xFF) | (block[at + 1] & 0xFF) << 8 | (block[at + 2] & 0xFF) << 16 | (block[at + 3] & 0xFF) << 24;
+            int qh = (int) INTS.get(src, at + r * rowStride + 2);
             int moved = 0;
             for (int p = 0; p < 8; p++) {
                 moved |= ((qh >>> (2 * p)) & 1) << p | ((qh >>> (2 * p + 1)) & 1) << (16 + p)
                         | ((qh >>> (16 + 2 * p)) & 1) << (8 + p) | ((qh >>> (17 + 2 * p)) & 1) << (24 + p);
             }
-            for (int i = 0; i < 4; i++) {
-                block[at + i] = (byte) (moved >>> (8 * i));
-            }
+            INTS.set(dst, to + 4 * r, moved);
         }
-        int at = interleaveField(block, 0, 2, 2, dst, 0);
-        at = interleaveField(block, 2, 4, 4, dst, at);
-        interleaveField(block, 6, 16, 2, dst, at);
+        interleaveField(src, rowStride, at, 6, 16, 2, dst, to + 4 * G);
     }
 
     /**

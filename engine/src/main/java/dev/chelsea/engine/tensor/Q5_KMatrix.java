@@ -89,12 +89,12 @@ final class Q5_KMatrix extends InterleavedMatrix {
 
     /** {@code d}, {@code dmin}, the scales as three ints, {@code qh} as 16 byte pairs, {@code qs} as 64, of the {@link #G} rows. */
     @Override
-    void interleaveBlock(byte[] src, byte[] dst) {
-        int at = interleaveField(src, 0, 2, 2, dst, 0);
-        at = interleaveField(src, 2, 2, 2, dst, at);
-        at = interleaveField(src, SCALES, 12, 4, dst, at);
-        at = interleaveField(src, QH, 32, 2, dst, at);
-        interleaveField(src, QS, 128, 2, dst, at);
+    void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
+        int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
+        to = interleaveField(src, rowStride, at, 2, 2, 2, dst, to);
+        to = interleaveField(src, rowStride, at, SCALES, 12, 4, dst, to);
+        to = interleaveField(src, rowStride, at, QH, 32, 2, dst, to);
+        interleaveField(src, rowStride, at, QS, 128, 2, dst, to);
     }
 
     /**

@@ -91,11 +91,11 @@ final class Q6_KMatrix extends InterleavedMatrix {
 
     /** {@code d}, the 16 scale bytes as four ints, {@code ql} as 64 byte pairs and {@code qh} as 32, of the {@link #G} rows. */
     @Override
-    void interleaveBlock(byte[] src, byte[] dst) {
-        int at = interleaveField(src, D, 2, 2, dst, 0);
-        at = interleaveField(src, SCALES, 16, 4, dst, at);
-        at = interleaveField(src, 0, 128, 2, dst, at);
-        interleaveField(src, QH, 64, 2, dst, at);
+    void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
+        int to = interleaveField(src, rowStride, at, D, 2, 2, dst, 0);
+        to = interleaveField(src, rowStride, at, SCALES, 16, 4, dst, to);
+        to = interleaveField(src, rowStride, at, 0, 128, 2, dst, to);
+        interleaveField(src, rowStride, at, QH, 64, 2, dst, to);
     }
 
     /** Where the interleaved fields start in a super-block of {@link #G} rows. */

@@ -93,9 +93,32 @@ public final class QuantizedActivations {
         if ((long) count * cols > x.length) {
             throw new IllegalArgumentException(count + " vectors of " + cols + " values do not fit in x (length " + x.length + ")");
         }
-        int[] scratch = transposed ? new int[cols / 2] : null;
-        for (int t = t0; t < t1; t++) {
-            quantizeVector(x, t, scratch);
+        if (!transposed) {
+            for (int t = t0; t < t1; t++) {
+                for (int b = 0; b < cols / BLOCK; b++) {
+                    quantizeBlock(x, t, b, pairs, t * (cols / 2) + b * 16, t * (cols / BLOCK) + b, t * (cols / 16) + 2 * b, 1);
+                }
+            }
+            return;
+        }
+        // Block by block across the vectors of a tile, so that the tile rows written (16 pairs of
+        // every vector) stay in L1; vector by vector, every pair went to another line.
+        int[] block = new int[16];
+        for (int t = t0; t < t1; ) {
+            int tile = QuantizedPanelMatMul.tileStart(t, width);
+            int bw = QuantizedPanelMatMul.tileWidth(tile, width);
+            int end = Math.min(t1, tile + bw);
+            for (int b = 0; b < cols / BLOCK; b++) {
+                for (int v = t; v < end; v++) {
+                    int lane = v - tile;
+                    quantizeBlock(x, v, b, block, 0, tile * (cols / BLOCK) + b * bw + lane, tile * (cols / 16) + 2 * b * bw + lane, bw);
+                    int at = tile * (cols / 2) + b * 16 * bw + lane;
+                    for (int k = 0; k < 16; k++) {
+                        pairs[at + k * bw] = block[k];
+                    }
+                }
+            }
+            t = end;
         }
     }
 
@@ -137,49 +160,39 @@ public final class QuantizedActivations {
     }
 
     /**
-     * Rounds with the float trick {@code (y + 1.5 * 2^23) - 1.5 * 2^23}, which is {@code rint(y)}
-     * for {@code |y| < 2^22}; {@code |x / d| <= 127} holds after rounding {@code 127 / amax}, so no
-     * value needs clamping. Pairs are formed lane-wise: the ints narrowed to shorts and read back
-     * as ints hold {@code q[2k] | q[2k + 1] << 16}; rotated by 16 and corrected for the sign of the
-     * low half, {@code q[2k + 1] + 65536 q[2k]}.
+     * Quantizes block {@code b} of vector {@code t}: its 16 pairs to {@code dst[dstAt ..]}, its
+     * scale to {@code scales[scaleAt]}, its two sums to {@code sums[sumAt]} and
+     * {@code sums[sumAt + stride]}. Rounds with the float trick
+     * {@code (y + 1.5 * 2^23) - 1.5 * 2^23}, which is {@code rint(y)} for {@code |y| < 2^22};
+     * {@code |x / d| <= 127} holds after rounding {@code 127 / amax}, so no value needs clamping.
+     * Pairs are formed lane-wise: the ints narrowed to shorts and read back as ints hold
+     * {@code q[2k] | q[2k + 1] << 16}; rotated by 16 and corrected for the sign of the low half,
+     * {@code q[2k + 1] + 65536 q[2k]}.
      */
-    private void quantizeVector(float[] x, int t, int[] scratch) {
-        int stride = stride(t);
-        int pairAt = at(t, cols / 2);
-        int blockAt = at(t, cols / BLOCK);
-        int halfAt = at(t, cols / 16);
-        int[] dst = stride == 1 ? pairs : scratch;
-        int dstAt = stride == 1 ? pairAt : 0;
-        for (int b = 0; b < cols / BLOCK; b++) {
-            int o = t * cols + b * BLOCK;
-            FloatVector m = FloatVector.fromArray(F, x, o).lanewise(ABS);
-            for (int i = F_LANES; i < BLOCK; i += F_LANES) {
-                m = FloatVector.fromArray(F, x, o + i).lanewise(ABS).max(m);
-            }
-            float amax = m.reduceLanes(MAX);
-            float d = amax / 127f;
-            float id = amax > 0 ? 127f / amax : 0f;
-            int s0 = 0;
-            int s1 = 0;
-            for (int i = 0; i < BLOCK; i += F_LANES) {
-                FloatVector y = FloatVector.fromArray(F, x, o + i).mul(id).add(RINT).sub(RINT);
-                IntVector q = (IntVector) y.convertShape(F2I, I, 0);
-                if (i < 16) {
-                    s0 += q.reduceLanes(ADD);
-                } else {
-                    s1 += q.reduceLanes(ADD);
-                }
-                IntVector p = ((ShortVector) q.convertShape(I2S, H, 0)).reinterpretAsInts().lanewise(ROL, 16);
-                p.sub(p.and(0x8000).lanewise(LSHL, 1)).intoArray(dst, dstAt + (b * BLOCK + i) / 2);
-            }
-            scales[blockAt + b * stride] = d;
-            sums[halfAt + 2 * b * stride] = d * s0;
-            sums[halfAt + (2 * b + 1) * stride] = d * s1;
+    private void quantizeBlock(float[] x, int t, int b, int[] dst, int dstAt, int scaleAt, int sumAt, int stride) {
+        int o = t * cols + b * BLOCK;
+        FloatVector m = FloatVector.fromArray(F, x, o).lanewise(ABS);
+        for (int i = F_LANES; i < BLOCK; i += F_LANES) {
+            m = FloatVector.fromArray(F, x, o + i).lanewise(ABS).max(m);
         }
-        if (stride != 1) {
-            for (int k = 0; k < cols / 2; k++) {
-                pairs[pairAt + k * stride] = scratch[k];
+        float amax = m.reduceLanes(MAX);
+        float d = amax / 127f;
+        float id = amax > 0 ? 127f / amax : 0f;
+        int s0 = 0;
+        int s1 = 0;
+        for (int i = 0; i < BLOCK; i += F_LANES) {
+            FloatVector y = FloatVector.fromArray(F, x, o + i).mul(id).add(RINT).sub(RINT);
+            IntVector q = (IntVector) y.convertShape(F2I, I, 0);
+            if (i < 16) {
+                s0 += q.reduceLanes(ADD);
+            } else {
+                s1 += q.reduceLanes(ADD);
             }
+            IntVector p = ((ShortVector) q.convertShape(I2S, H, 0)).reinterpretAsInts().lanewise(ROL, 16);
+            p.sub(p.and(0x8000).lanewise(LSHL, 1)).intoArray(dst, dstAt + i / 2);
         }
+        scales[scaleAt] = d;
+        sums[sumAt] = d * s0;
+        sums[sumAt + stride] = d * s1;
     }
 }
