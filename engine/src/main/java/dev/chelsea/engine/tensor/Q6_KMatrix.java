@@ -192,14 +192,15 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 qa.lanewise(LSHR, 4).and(0x000F000F).or(u.and(0x00300030)).sub(0x00200020).intoArray(w, (k + 32) * G);
                 qb.lanewise(LSHR, 4).and(0x000F000F).or(u.lanewise(LSHR, 2).and(0x00300030)).sub(0x00200020).intoArray(w, (k + 48) * G);
             }
-            for (int r = 0; r < G; r++) {
-                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r));
-                // Units of 4 pairs: two per sub-block of 16 values.
-                for (int u = 0; u < 32; u++) {
-                    int sub = u / 2;
-                    int bytes = packed.get(INT_LE, o + SCALES_AT + 4L * ((sub / 4) * G + r));
-                    scale[(sb * 32 + u) * G + r] = d * (byte) (bytes >>> (8 * (sub % 4)));
-                }
+            IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+            FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+            // Units of 4 pairs: two per sub-block of 16 values, whose int8 scale is byte sub % 4 of int sub / 4.
+            for (int sub = 0; sub < 16; sub++) {
+                IntVector bytes = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 4L * G * (sub / 4), LE);
+                FloatVector f = d.mul((FloatVector) bytes.lanewise(LSHL, 24 - 8 * (sub % 4)).lanewise(ASHR, 24).convertShape(I2F, F, 0));
+                f.intoArray(scale, (sb * 32 + 2 * sub) * G);
+                f.intoArray(scale, (sb * 32 + 2 * sub + 1) * G);
             }
         }
     }

@@ -173,52 +173,50 @@ final class QuantizedPanelMatMul {
             FloatVector d2 = FloatVector.fromArray(F, a.scales, dOff + 2 * L);
             FloatVector d3 = FloatVector.fromArray(F, a.scales, dOff + 3 * L);
             int su = u0 / unitPairs * G + r;
+            // The activations' sums (each vector's, over the unit), for the values' offsets.
+            FloatVector e0 = d0.mul(0f), e1 = e0, e2 = e0, e3 = e0;
             if (offsets) {
-                // The offset term first, so that the scaled sums below add to it.
                 int hOff = hk + u0 / 8 * bw;
-                FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
-                FloatVector e1 = FloatVector.fromArray(F, a.sums, hOff + L);
-                FloatVector e2 = FloatVector.fromArray(F, a.sums, hOff + 2 * L);
-                FloatVector e3 = FloatVector.fromArray(F, a.sums, hOff + 3 * L);
+                e0 = FloatVector.fromArray(F, a.sums, hOff);
+                e1 = FloatVector.fromArray(F, a.sums, hOff + L);
+                e2 = FloatVector.fromArray(F, a.sums, hOff + 2 * L);
+                e3 = FloatVector.fromArray(F, a.sums, hOff + 3 * L);
                 if (unitPairs == 16) {
                     e0 = FloatVector.fromArray(F, a.sums, hOff + bw).add(e0);
                     e1 = FloatVector.fromArray(F, a.sums, hOff + bw + L).add(e1);
                     e2 = FloatVector.fromArray(F, a.sums, hOff + bw + 2 * L).add(e2);
                     e3 = FloatVector.fromArray(F, a.sums, hOff + bw + 3 * L).add(e3);
                 }
-                for (int i = 0; i < ROWS; i++) {
-                    FloatVector f = FloatVector.broadcast(F, offset[su + i]);
-                    int o = sOff + i * width;
-                    f.fma(e0, FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-                    f.fma(e1, FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
-                    f.fma(e2, FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
-                    f.fma(e3, FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
-                }
             }
+            // Row by row: sums += (acc >> 16) * scale * d + offset * e
             FloatVector f = FloatVector.broadcast(F, scale[su]);
+            FloatVector m = FloatVector.broadcast(F, offsets ? offset[su] : 0f);
             int o = sOff;
-            ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-            ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
-            ((FloatVector) c02.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
-            ((FloatVector) c03.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+            ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
+            ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
+            ((FloatVector) c02.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), m.fma(e2, FloatVector.fromArray(F, sums, o + 2 * L))).intoArray(sums, o + 2 * L);
+            ((FloatVector) c03.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), m.fma(e3, FloatVector.fromArray(F, sums, o + 3 * L))).intoArray(sums, o + 3 * L);
             f = FloatVector.broadcast(F, scale[su + 1]);
+            m = FloatVector.broadcast(F, offsets ? offset[su + 1] : 0f);
             o += width;
-            ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-            ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
-            ((FloatVector) c12.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
-            ((FloatVector) c13.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+            ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
+            ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
+            ((FloatVector) c12.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), m.fma(e2, FloatVector.fromArray(F, sums, o + 2 * L))).intoArray(sums, o + 2 * L);
+            ((FloatVector) c13.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), m.fma(e3, FloatVector.fromArray(F, sums, o + 3 * L))).intoArray(sums, o + 3 * L);
             f = FloatVector.broadcast(F, scale[su + 2]);
+            m = FloatVector.broadcast(F, offsets ? offset[su + 2] : 0f);
             o += width;
-            ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-            ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
-            ((FloatVector) c22.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
-            ((FloatVector) c23.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+            ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
+            ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
+            ((FloatVector) c22.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), m.fma(e2, FloatVector.fromArray(F, sums, o + 2 * L))).intoArray(sums, o + 2 * L);
+            ((FloatVector) c23.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), m.fma(e3, FloatVector.fromArray(F, sums, o + 3 * L))).intoArray(sums, o + 3 * L);
             f = FloatVector.broadcast(F, scale[su + 3]);
+            m = FloatVector.broadcast(F, offsets ? offset[su + 3] : 0f);
             o += width;
-            ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-            ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
-            ((FloatVector) c32.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), FloatVector.fromArray(F, sums, o + 2 * L)).intoArray(sums, o + 2 * L);
-            ((FloatVector) c33.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), FloatVector.fromArray(F, sums, o + 3 * L)).intoArray(sums, o + 3 * L);
+            ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
+            ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
+            ((FloatVector) c32.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), m.fma(e2, FloatVector.fromArray(F, sums, o + 2 * L))).intoArray(sums, o + 2 * L);
+            ((FloatVector) c33.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), m.fma(e3, FloatVector.fromArray(F, sums, o + 3 * L))).intoArray(sums, o + 3 * L);
         }
     }
 
@@ -255,37 +253,36 @@ final class QuantizedPanelMatMul {
             FloatVector d0 = FloatVector.fromArray(F, a.scales, dOff);
             FloatVector d1 = FloatVector.fromArray(F, a.scales, dOff + L);
             int su = u0 / unitPairs * G + r;
+            FloatVector e0 = d0.mul(0f), e1 = e0;
             if (offsets) {
                 int hOff = hk + u0 / 8 * bw;
-                FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
-                FloatVector e1 = FloatVector.fromArray(F, a.sums, hOff + L);
+                e0 = FloatVector.fromArray(F, a.sums, hOff);
+                e1 = FloatVector.fromArray(F, a.sums, hOff + L);
                 if (unitPairs == 16) {
                     e0 = FloatVector.fromArray(F, a.sums, hOff + bw).add(e0);
                     e1 = FloatVector.fromArray(F, a.sums, hOff + bw + L).add(e1);
                 }
-                for (int i = 0; i < ROWS; i++) {
-                    FloatVector f = FloatVector.broadcast(F, offset[su + i]);
-                    int o = sOff + i * width;
-                    f.fma(e0, FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-                    f.fma(e1, FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
-                }
             }
             FloatVector f = FloatVector.broadcast(F, scale[su]);
+            FloatVector m = FloatVector.broadcast(F, offsets ? offset[su] : 0f);
             int o = sOff;
-            ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-            ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
+            ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
             f = FloatVector.broadcast(F, scale[su + 1]);
+            m = FloatVector.broadcast(F, offsets ? offset[su + 1] : 0f);
             o += width;
-            ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-            ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
+            ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
             f = FloatVector.broadcast(F, scale[su + 2]);
+            m = FloatVector.broadcast(F, offsets ? offset[su + 2] : 0f);
             o += width;
-            ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-            ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
+            ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
             f = FloatVector.broadcast(F, scale[su + 3]);
+            m = FloatVector.broadcast(F, offsets ? offset[su + 3] : 0f);
             o += width;
-            ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-            ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
+            ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
         }
     }
 
@@ -306,25 +303,26 @@ final class QuantizedPanelMatMul {
             }
             FloatVector d0 = FloatVector.fromArray(F, a.scales, dk + u0 / 16 * L);
             int su = u0 / unitPairs * G + r;
+            FloatVector e0 = d0.mul(0f);
             if (offsets) {
                 int hOff = hk + u0 / 8 * L;
-                FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
+                e0 = FloatVector.fromArray(F, a.sums, hOff);
                 if (unitPairs == 16) {
                     e0 = FloatVector.fromArray(F, a.sums, hOff + L).add(e0);
                 }
-                for (int i = 0; i < ROWS; i++) {
-                    int o = sOff + i * width;
-                    FloatVector.broadcast(F, offset[su + i]).fma(e0, FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-                }
             }
             int o = sOff;
-            ((FloatVector) c0.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su]), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c0.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su]),
+                    e0.mul(offsets ? offset[su] : 0f).add(FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
             o += width;
-            ((FloatVector) c1.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 1]), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c1.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 1]),
+                    e0.mul(offsets ? offset[su + 1] : 0f).add(FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
             o += width;
-            ((FloatVector) c2.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 2]), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c2.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 2]),
+                    e0.mul(offsets ? offset[su + 2] : 0f).add(FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
             o += width;
-            ((FloatVector) c3.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 3]), FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            ((FloatVector) c3.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 3]),
+                    e0.mul(offsets ? offset[su + 3] : 0f).add(FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
         }
     }
 }
