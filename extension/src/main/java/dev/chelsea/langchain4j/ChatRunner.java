@@ -9,7 +9,6 @@ import dev.chelsea.engine.generate.TokenListener;
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.tokenizer.ChatTemplate;
-import dev.chelsea.engine.tokenizer.Tokenizer;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.Content;
@@ -19,7 +18,6 @@ import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.LangChain4jException;
-import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ResponseFormatType;
@@ -90,15 +88,14 @@ final class ChatRunner implements AutoCloseable {
         return lease.queue();
     }
 
-    /** Fails now, rather than on the first request, when the default sampling settings are invalid. */
+    /** Fails now, rather than on the first request, when the default request parameters are invalid. */
     void checkDefaults() {
         try {
             sampling(defaults);
+            check(ChelseaSettings.generation(RequestParameter.MAX_OUTPUT_TOKENS, defaults.maxOutputTokens(),
+                    RequestParameter.STOP_SEQUENCES, defaults.stopSequences()));
         } catch (InvalidRequestException e) {
-            throw new IllegalArgumentException("invalid default sampling settings: " + e.getMessage(), e);
-        }
-        if (defaults.maxOutputTokens() != null && defaults.maxOutputTokens() < 1) {
-            throw new IllegalArgumentException("max tokens must be at least 1, got " + defaults.maxOutputTokens());
+            throw new IllegalArgumentException("invalid default request parameters: " + e.getMessage(), e);
         }
     }
 
@@ -107,30 +104,40 @@ final class ChatRunner implements AutoCloseable {
         ChatRequestParameters p = chatRequest.parameters();
         rejectUnsupported(p);
         List<dev.chelsea.engine.tokenizer.ChatMessage> messages = convert(chatRequest.messages());
+        SamplingParams sampling = sampling(p);
+        List<String> requestedStops = p.stopSequences() != null ? p.stopSequences() : defaults.stopSequences();
+        check(ChelseaSettings.generation(RequestParameter.MAX_OUTPUT_TOKENS, p.maxOutputTokens(), RequestParameter.STOP_SEQUENCES,
+                requestedStops));
         Model model = lease.loaded().model();
-        int[] tokens = encode(model, template.render(messages, true));
+        int[] tokens = model.encodeChat(template, messages);
+        if (tokens.length == 0) {
+            throw new ChelseaInvalidRequestException(RequestParameter.MESSAGES, "the conversation has no text");
+        }
         int ctx = model.contextLength();
         if (tokens.length >= ctx) {
             throw new ChelseaPromptTooLongException(tokens.length, ctx);
         }
-        Integer requested = p.maxOutputTokens() != null ? p.maxOutputTokens() : defaults.maxOutputTokens();
-        if (requested != null && requested < 1) {
-            throw new InvalidRequestException("max output tokens must be at least 1, got " + requested);
-        }
+        // The configured value is a ceiling: a request may ask for fewer tokens, never for more.
+        Integer ceiling = defaults.maxOutputTokens();
+        Integer requested = p.maxOutputTokens() == null ? ceiling
+                : ceiling == null ? p.maxOutputTokens() : Math.min(p.maxOutputTokens(), ceiling);
         int room = ctx - tokens.length;
         int maxTokens = requested == null ? room : Math.min(requested, room);
-        List<String> stops = new ArrayList<>(new LinkedHashSet<>(concat(
-                p.stopSequences() != null ? p.stopSequences() : defaults.stopSequences(), template.endOfTurnMarkers())));
-        if (stops.contains("")) {
-            throw new InvalidRequestException("stop sequences must not be empty strings");
-        }
+        List<String> stops = new ArrayList<>(new LinkedHashSet<>(concat(requestedStops, template.endOfTurnMarkers())));
         String id = "chelsea-" + UUID.randomUUID();
-        GenerationRequest request = new GenerationRequest(tokens, sampling(p), maxTokens, stops, kvCache);
+        GenerationRequest request = new GenerationRequest(tokens, sampling, maxTokens, stops, kvCache);
         if (logRequests) {
             LOG.log(Level.INFO, () -> "Request " + id + " to '" + name + "': " + tokens.length + " prompt tokens, at most "
                     + maxTokens + " new, " + request.sampling() + ", stop " + stops + ", messages " + chatRequest.messages());
         }
         return new Prepared(id, request);
+    }
+
+    private static void check(List<SettingProblem> problems) {
+        if (!problems.isEmpty()) {
+            SettingProblem first = problems.getFirst();
+            throw new ChelseaInvalidRequestException(first.setting(), first.message());
+        }
     }
 
     /** Runs a prepared request on this thread. */
@@ -216,69 +223,80 @@ final class ChatRunner implements AutoCloseable {
         double topP = first(p.topP(), defaults.topP(), 1.0);
         double minP = first(c.minP(), defaults.minP(), 0.0);
         double penalty = first(c.repetitionPenalty(), defaults.repetitionPenalty(), 1.0);
+        check(ChelseaSettings.sampling(temperature, topK, topP, minP, penalty));
         Long seed = c.seed() != null ? c.seed() : defaults.seed();
-        try {
-            return new SamplingParams((float) temperature, topK, (float) topP, (float) minP, (float) penalty,
-                    SamplingParams.GREEDY.repetitionWindow(), seed != null ? seed : ThreadLocalRandom.current().nextLong());
-        } catch (IllegalArgumentException e) {
-            throw new InvalidRequestException(e.getMessage(), e);
-        }
+        return new SamplingParams((float) temperature, topK, (float) topP, (float) minP, (float) penalty,
+                SamplingParams.GREEDY.repetitionWindow(), seed != null ? seed : ThreadLocalRandom.current().nextLong());
     }
 
     private static double first(Double a, Double b, double fallback) {
         return a != null ? a : b != null ? b : fallback;
     }
 
+    /**
+     * The one check of what Chelsea models cannot do. Servers translate their requests into
+     * LangChain4j's and let this refuse them, naming the parameter.
+     */
     private static void rejectUnsupported(ChatRequestParameters p) {
         if (p.toolSpecifications() != null && !p.toolSpecifications().isEmpty()) {
-            throw new UnsupportedFeatureException("tools are not supported by Chelsea models (the request has "
-                    + p.toolSpecifications().size() + " tool specifications)");
+            throw new ChelseaUnsupportedFeatureException(RequestParameter.TOOL_SPECIFICATIONS,
+                    "tools are not supported by Chelsea models (the request has " + p.toolSpecifications().size()
+                            + " tool specifications)");
         }
         if (p.toolChoice() == ToolChoice.REQUIRED) {
-            throw new UnsupportedFeatureException("tool choice REQUIRED is not supported by Chelsea models: they cannot call tools");
+            throw new ChelseaUnsupportedFeatureException(RequestParameter.TOOL_CHOICE,
+                    "tool choice REQUIRED is not supported by Chelsea models: they cannot call tools");
         }
         if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
-            throw new UnsupportedFeatureException("JSON response format is not supported by Chelsea models");
+            throw new ChelseaUnsupportedFeatureException(RequestParameter.RESPONSE_FORMAT,
+                    "JSON response format is not supported by Chelsea models: only text");
         }
         if (p.frequencyPenalty() != null && p.frequencyPenalty() != 0) {
-            throw new UnsupportedFeatureException("frequency penalty is not supported by Chelsea models; "
-                    + "use ChelseaChatRequestParameters.repetitionPenalty instead");
+            throw new ChelseaUnsupportedFeatureException(RequestParameter.FREQUENCY_PENALTY,
+                    "frequency penalty is not supported by Chelsea models; use the repetition penalty "
+                            + "(ChelseaChatRequestParameters.repetitionPenalty) instead");
         }
         if (p.presencePenalty() != null && p.presencePenalty() != 0) {
-            throw new UnsupportedFeatureException("presence penalty is not supported by Chelsea models; "
-                    + "use ChelseaChatRequestParameters.repetitionPenalty instead");
+            throw new ChelseaUnsupportedFeatureException(RequestParameter.PRESENCE_PENALTY,
+                    "presence penalty is not supported by Chelsea models; use the repetition penalty "
+                            + "(ChelseaChatRequestParameters.repetitionPenalty) instead");
         }
     }
 
     private static List<dev.chelsea.engine.tokenizer.ChatMessage> convert(List<ChatMessage> messages) {
         List<dev.chelsea.engine.tokenizer.ChatMessage> out = new ArrayList<>(messages.size());
-        for (ChatMessage m : messages) {
+        for (int i = 0; i < messages.size(); i++) {
+            ChatMessage m = messages.get(i);
+            int index = i;
             out.add(switch (m) {
                 case SystemMessage s -> dev.chelsea.engine.tokenizer.ChatMessage.system(s.text());
-                case UserMessage u -> dev.chelsea.engine.tokenizer.ChatMessage.user(userText(u));
+                case UserMessage u -> dev.chelsea.engine.tokenizer.ChatMessage.user(userText(u, index));
                 case AiMessage a -> {
                     if (a.hasToolExecutionRequests()) {
-                        throw new UnsupportedFeatureException("tool execution requests are not supported by Chelsea models");
+                        throw new ChelseaUnsupportedFeatureException(RequestParameter.message(index, null),
+                                "tool execution requests are not supported by Chelsea models");
                     }
-                    yield dev.chelsea.engine.tokenizer.ChatMessage.assistant(a.text());
+                    yield dev.chelsea.engine.tokenizer.ChatMessage.assistant(a.text() == null ? "" : a.text());
                 }
-                case ToolExecutionResultMessage t ->
-                        throw new UnsupportedFeatureException("tool execution results are not supported by Chelsea models");
-                default -> throw new UnsupportedFeatureException("messages of type " + m.type() + " are not supported by Chelsea models");
+                case ToolExecutionResultMessage t -> throw new ChelseaUnsupportedFeatureException(RequestParameter.message(index, null),
+                        "tool execution results are not supported by Chelsea models");
+                default -> throw new ChelseaUnsupportedFeatureException(RequestParameter.message(index, null),
+                        "messages of type " + m.type() + " are not supported by Chelsea models");
             });
         }
         if (out.stream().allMatch(m -> m.content().isBlank())) {
-            throw new InvalidRequestException("the conversation has no text: every message is empty");
+            throw new ChelseaInvalidRequestException(RequestParameter.MESSAGES, "the conversation has no text: every message is empty");
         }
         return out;
     }
 
-    private static String userText(UserMessage u) {
+    private static String userText(UserMessage u, int index) {
         StringBuilder sb = new StringBuilder();
         for (Content c : u.contents()) {
             if (!(c instanceof TextContent t)) {
-                throw new UnsupportedFeatureException("Chelsea models read text only; a user message has " + c.type()
-                        + " content (images, audio, video and PDF files are not supported)");
+                throw new ChelseaUnsupportedFeatureException(RequestParameter.message(index, "content"),
+                        "Chelsea models read text only; a user message has " + c.type()
+                                + " content (images, audio, video and PDF files are not supported)");
             }
             if (!sb.isEmpty()) {
                 sb.append('\n');
@@ -286,19 +304,6 @@ final class ChatRunner implements AutoCloseable {
             sb.append(t.text());
         }
         return sb.toString();
-    }
-
-    private int[] encode(Model model, String text) {
-        Tokenizer tk = model.tokenizer();
-        int bos = tk.bosId();
-        boolean rendered = bos >= 0 && text.startsWith(tk.tokenText(bos));
-        // The plain fallback carries user text only: control tokens written in it stay text.
-        boolean parseSpecial = !(template instanceof PlainChatTemplate);
-        int[] tokens = tk.encode(text, tk.addsBos() && !rendered && !template.rendersBos(), parseSpecial);
-        if (tokens.length == 0) {
-            throw new InvalidRequestException("the conversation has no text");
-        }
-        return tokens;
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

@@ -1,5 +1,6 @@
 package dev.chelsea.langchain4j;
 
+import dev.chelsea.engine.backend.BackendChoice;
 import dev.chelsea.engine.kernel.Parallel;
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.model.Model;
@@ -21,14 +22,17 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
     public static final double DEFAULT_TOP_P = 0.9;
     public static final int DEFAULT_TOP_K = 40;
     public static final double DEFAULT_MIN_P = 0.05;
+    public static final double DEFAULT_REPETITION_PENALTY = 1.0;
     public static final int DEFAULT_MAX_TOKENS = 512;
+    public static final String DEFAULT_BACKEND = "auto";
 
     private static final System.Logger LOG = System.getLogger("dev.chelsea.langchain4j");
 
     Path modelPath;
     Integer threads;
     int contextLength;
-    String backend = "auto";
+    String backend = DEFAULT_BACKEND;
+    int device;
     QueueOptions queue = QueueOptions.defaults();
     String queueName = LoadedModel.SHARED_QUEUE;
     ChelseaModelRegistry registry = ChelseaModelRegistry.shared();
@@ -72,9 +76,21 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         return self();
     }
 
-    /** {@code auto}, {@code cpu} or {@code cuda}. */
+    /** {@code auto} (the default: a GPU when one is usable, else the CPU), {@code cpu} or {@code cuda}; checked at build. */
     public B backend(String backend) {
         this.backend = backend;
+        return self();
+    }
+
+    /** Where the model runs: {@link BackendChoice#AUTO} (the default), CPU or CUDA. */
+    public B backend(BackendChoice backend) {
+        this.backend = backend == null ? DEFAULT_BACKEND : backend.id();
+        return self();
+    }
+
+    /** GPU index for the CUDA backend (default 0); checked at build. */
+    public B device(int device) {
+        this.device = device;
         return self();
     }
 
@@ -145,7 +161,10 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         return self();
     }
 
-    /** Most tokens in an answer (further limited by the room left in the context). */
+    /**
+     * Most tokens in an answer: a ceiling. A request may ask for fewer ({@code maxOutputTokens}),
+     * never for more; the room left in the context may leave fewer.
+     */
     public B maxTokens(Integer maxTokens) {
         this.maxTokens = maxTokens;
         return self();
@@ -189,15 +208,37 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         return self();
     }
 
+    /**
+     * Every problem with the settings, each under its setting's name, found without loading
+     * anything (the model path aside: whether the file loads is known only by loading it).
+     */
+    public List<SettingProblem> validateSettings() {
+        List<SettingProblem> p = new java.util.ArrayList<>();
+        p.addAll(ChelseaSettings.sampling(temperature, topK, topP, minP, repetitionPenalty));
+        p.addAll(ChelseaSettings.generation("maxTokens", maxTokens, "stopSequences", stopSequences));
+        p.addAll(ChelseaSettings.loading(threads, contextLength, backend, device));
+        p.addAll(ChelseaSettings.chatTemplate(chatTemplate));
+        if (kvCache == null) {
+            p.add(new SettingProblem("kvCache", "must not be null"));
+        }
+        if (queue == null) {
+            p.add(new SettingProblem("queue", "must not be null"));
+        }
+        return p;
+    }
+
     /** Loads (or reuses) the model and checks every setting; the lease is released if a check fails. */
     ChatRunner buildRunner() {
         if (modelPath == null) {
             throw new IllegalArgumentException("modelPath is required: the GGUF file to run");
         }
-        if (maxTokens != null && maxTokens < 1) {
-            throw new IllegalArgumentException("maxTokens must be at least 1, got " + maxTokens);
+        List<SettingProblem> problems = validateSettings();
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("invalid settings: " + problems.stream().map(SettingProblem::toString)
+                    .collect(java.util.stream.Collectors.joining("; ")));
         }
-        ModelOptions options = new ModelOptions(threads != null ? threads : Parallel.defaultThreads(), contextLength, backend);
+        ModelOptions options = new ModelOptions(threads != null ? threads : Parallel.defaultThreads(), contextLength,
+                BackendChoice.parse(backend), device);
         ChelseaChatRequestParameters defaults = ChelseaChatRequestParameters.builder()
                 .temperature(temperature).topP(topP).topK(topK).minP(minP).repetitionPenalty(repetitionPenalty).seed(seed)
                 .maxOutputTokens(maxTokens).stopSequences(stopSequences)

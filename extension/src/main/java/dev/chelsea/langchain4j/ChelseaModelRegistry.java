@@ -56,7 +56,7 @@ public final class ChelseaModelRegistry {
             loaded = new LoadedModel(key, model, nanos);
             models.put(key, loaded);
             LOG.log(Level.INFO, () -> String.format("Loaded model '%s' (%s, %s of weights, context %d, %d threads) from %s in %d ms",
-                    model.name(), model.architecture(), dev.chelsea.engine.generate.GenerationStats.humanBytes(model.weightBytes()),
+                    model.name(), model.architecture(), dev.chelsea.engine.model.Bytes.human(model.weightBytes()),
                     model.contextLength(), options.threads(), key.file(), nanos / 1_000_000));
         }
         GenerationQueue q = loaded.queue(queueName, queue);

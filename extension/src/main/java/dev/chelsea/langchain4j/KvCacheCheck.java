@@ -1,7 +1,6 @@
 package dev.chelsea.langchain4j;
 
 import dev.chelsea.engine.kv.KvCacheConfig;
-import dev.chelsea.engine.kv.KvCaches;
 import dev.chelsea.engine.model.Model;
 
 /** Fails at build time, not on the first request, when a KV cache policy cannot run with a model. */
@@ -14,8 +13,7 @@ final class KvCacheCheck {
             throw new IllegalArgumentException("kvCache must not be null");
         }
         try {
-            // Caches grow on demand, so creating one for the whole context costs almost nothing.
-            KvCaches.create(kv, model.kvLayout(), model.contextLength()).clear();
+            model.checkKvCache(kv);
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             throw new IllegalArgumentException("KV cache policy '" + kv.policy() + "' cannot be used with model '"
                     + model.name() + "': " + e.getMessage(), e);

@@ -41,4 +41,10 @@ public final class PlainChatTemplate implements ChatTemplate {
     public List<String> endOfTurnMarkers() {
         return List.of();
     }
+
+    /** The text is the users' own: a control token typed by a user stays text. */
+    @Override
+    public boolean parsesSpecialTokens() {
+        return false;
+    }
 }

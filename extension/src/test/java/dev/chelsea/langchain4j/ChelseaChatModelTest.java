@@ -128,7 +128,7 @@ class ChelseaChatModelTest {
         ask("Once upon a time", 2);
         assertThrows(UnsupportedFeatureException.class, () -> model.chat(ChatRequest.builder().messages(UserMessage.from("hi"))
                 .toolSpecifications(ToolSpecification.builder().name("clock").description("time").build()).build()));
-        assertEquals(List.of("request 1", "response LENGTH", "request 1", "error UnsupportedFeatureException"), events);
+        assertEquals(List.of("request 1", "response LENGTH", "request 1", "error ChelseaUnsupportedFeatureException"), events);
         assertEquals(1, generations.size(), "a refused request generates nothing");
         assertEquals("stories", generations.getFirst().model());
         assertEquals(2, generations.getFirst().stats().generatedTokens());
@@ -164,11 +164,25 @@ class ChelseaChatModelTest {
     }
 
     @Test
+    void theConfiguredMaxTokensIsACeilingForRequests() {
+        assertEquals(40, ask("Once upon a time", 200).tokenUsage().outputTokenCount());
+        assertEquals(40, ask("Once upon a time", 1_000_000_000).tokenUsage().outputTokenCount());
+        var tool = assertThrows(ChelseaUnsupportedFeatureException.class, () -> model.chat(ChatRequest.builder()
+                .messages(UserMessage.from("hi")).presencePenalty(0.5).build()));
+        assertEquals(RequestParameter.PRESENCE_PENALTY, tool.parameter());
+        var topP = assertThrows(ChelseaInvalidRequestException.class, () -> model.chat(ChatRequest.builder()
+                .messages(UserMessage.from("hi")).topP(1.5).build()));
+        assertEquals(RequestParameter.TOP_P, topP.parameter());
+        assertTrue(topP.getMessage().contains("top-p must be in (0, 1], got 1.5"), topP.getMessage());
+    }
+
+    @Test
     void theAnswerRoomIsLimitedByTheContext() {
-        // 500 prompt tokens leave 12 for the answer whatever max tokens says.
-        String text = "Once upon a time ".repeat(100);
+        // About 490 prompt tokens leave fewer than the 40 max tokens for the answer.
+        String text = "Once upon a time ".repeat(122);
         int prompt = model.loadedModel().model().encodeText(text).length;
         ChatResponse r = ask(text, 200);
+        assertTrue(512 - prompt < 40, "prompt " + prompt);
         assertEquals(512 - prompt, r.tokenUsage().outputTokenCount());
         assertEquals(FinishReason.LENGTH, r.finishReason());
     }

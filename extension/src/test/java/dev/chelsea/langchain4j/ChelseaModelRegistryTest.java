@@ -200,6 +200,6 @@ class ChelseaModelRegistryTest {
         var sampling = assertThrows(IllegalArgumentException.class, () -> chat().topP(0.0).build());
         assertTrue(sampling.getMessage().contains("top-p"), sampling.getMessage());
         assertTrue(registry.loaded().isEmpty(), "a failed build keeps no lease");
-        assertThrows(IllegalArgumentException.class, () -> new ModelOptions(0, 0, "cpu"));
+        assertThrows(IllegalArgumentException.class, () -> new ModelOptions(0, 0, dev.chelsea.engine.backend.BackendChoice.CPU));
     }
 }

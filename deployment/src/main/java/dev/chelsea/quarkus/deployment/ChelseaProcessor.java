@@ -5,6 +5,7 @@ import dev.chelsea.quarkus.runtime.ChelseaModels;
 import dev.chelsea.quarkus.runtime.ChelseaReadinessCheck;
 import dev.chelsea.quarkus.runtime.ChelseaRecorder;
 import dev.chelsea.quarkus.runtime.ModelName;
+import dev.chelsea.quarkus.runtime.config.ChelseaBuildConfig;
 import dev.chelsea.quarkus.runtime.config.ChelseaConfig;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
@@ -23,6 +24,7 @@ import io.quarkus.deployment.builditem.ShutdownContextBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.NativeImageEnableModule;
 import io.quarkus.deployment.builditem.nativeimage.ReflectiveClassBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.RuntimeInitializedPackageBuildItem;
+import io.quarkus.deployment.builditem.nativeimage.ServiceProviderBuildItem;
 import io.quarkus.deployment.metrics.MetricsCapabilityBuildItem;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.metrics.MetricsFactory;
@@ -174,11 +176,16 @@ class ChelseaProcessor {
      */
     @BuildStep
     void nativeImage(BuildProducer<NativeImageEnableModule> modules, BuildProducer<RuntimeInitializedPackageBuildItem> runtimeInit,
-                     BuildProducer<ReflectiveClassBuildItem> reflection) {
+                     BuildProducer<ReflectiveClassBuildItem> reflection, BuildProducer<ServiceProviderBuildItem> services) {
         modules.produce(new NativeImageEnableModule("jdk.incubator.vector"));
+        // The backends are found through ServiceLoader; in a native image the CUDA one reports itself
+        // unavailable (JCuda's JNI binding needs the JVM) and the CPU runs the models.
+        services.produce(ServiceProviderBuildItem.allProvidersFromClassPath("dev.chelsea.engine.backend.BackendProvider"));
         for (String p : List.of("dev.chelsea.engine.gguf", "dev.chelsea.engine.tensor", "dev.chelsea.engine.kernel",
+                "dev.chelsea.engine.arch", "dev.chelsea.engine.backend", "dev.chelsea.engine.backend.cpu",
                 "dev.chelsea.engine.model", "dev.chelsea.engine.kv", "dev.chelsea.engine.generate", "dev.chelsea.engine.tokenizer",
-                "dev.chelsea.langchain4j", "dev.chelsea.langchain4j.download")) {
+                "dev.chelsea.cuda", "jcuda", "jcuda.driver",
+                "dev.chelsea.langchain4j", "dev.chelsea.langchain4j.download", "dev.chelsea.quarkus.runtime.openai")) {
             runtimeInit.produce(new RuntimeInitializedPackageBuildItem(p));
         }
         reflection.produce(ReflectiveClassBuildItem.builder(

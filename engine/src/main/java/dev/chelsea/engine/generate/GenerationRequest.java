@@ -10,9 +10,21 @@ import java.util.List;
  *
  * @param maxTokens   most tokens to generate (at least 1)
  * @param stopStrings strings that end generation; they are not part of the result
+ * @param constraint  which tokens may be generated (a JSON grammar, say), or null for any
  */
 public record GenerationRequest(int[] promptTokens, SamplingParams sampling, int maxTokens, List<String> stopStrings,
-                                KvCacheConfig kvCache) {
+                                KvCacheConfig kvCache, TokenConstraint constraint) {
+
+    public GenerationRequest(int[] promptTokens, SamplingParams sampling, int maxTokens, List<String> stopStrings,
+                             KvCacheConfig kvCache) {
+        this(promptTokens, sampling, maxTokens, stopStrings, kvCache, null);
+    }
+
+    /** This request with output restricted by {@code newConstraint} (null: unrestricted). */
+    public GenerationRequest withConstraint(TokenConstraint newConstraint) {
+        return new GenerationRequest(promptTokens, sampling, maxTokens, stopStrings, kvCache, newConstraint);
+    }
+
     public GenerationRequest {
         if (promptTokens == null || promptTokens.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");

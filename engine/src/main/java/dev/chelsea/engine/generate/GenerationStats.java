@@ -1,6 +1,7 @@
 package dev.chelsea.engine.generate;
 
 import dev.chelsea.engine.kv.KvStats;
+import dev.chelsea.engine.model.Bytes;
 
 /** Per-request figures: token counts, prefill and decode speed, and what the KV cache held. */
 public record GenerationStats(int promptTokens, int generatedTokens, long prefillNanos, long decodeNanos, KvStats kv) {
@@ -18,21 +19,8 @@ public record GenerationStats(int promptTokens, int generatedTokens, long prefil
     @Override
     public String toString() {
         String cache = kv == null ? "" : String.format("; KV cache %s for %d tokens (%.0f%% below a full cache)",
-                humanBytes(kv.totalBytes()), kv.tokens(), 100 * kv.savedFraction());
+                Bytes.human(kv.totalBytes()), kv.tokens(), 100 * kv.savedFraction());
         return String.format(java.util.Locale.ROOT, "prompt %d tokens, %.1f tokens/s prefill; generated %d tokens, %.1f tokens/s decode%s",
                 promptTokens, prefillTokensPerSecond(), generatedTokens, decodeTokensPerSecond(), cache);
-    }
-
-    public static String humanBytes(long b) {
-        if (b < 1024) {
-            return b + " B";
-        }
-        if (b < 1024 * 1024) {
-            return String.format("%.1f KiB", b / 1024.0);
-        }
-        if (b < 1024L * 1024 * 1024) {
-            return String.format("%.1f MiB", b / (1024.0 * 1024));
-        }
-        return String.format("%.2f GiB", b / (1024.0 * 1024 * 1024));
     }
 }

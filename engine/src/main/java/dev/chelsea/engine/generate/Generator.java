@@ -1,7 +1,9 @@
 package dev.chelsea.engine.generate;
 
 import dev.chelsea.engine.kv.KvStats;
+import dev.chelsea.engine.model.ContextOverflowException;
 import dev.chelsea.engine.model.Model;
+import dev.chelsea.engine.model.Session;
 import dev.chelsea.engine.tokenizer.Tokenizer;
 
 import java.util.Arrays;
@@ -9,8 +11,9 @@ import java.util.Arrays;
 /**
  * Runs requests on a model: the prompt is prefilled in batches, then tokens are sampled one by one
  * until an end-of-generation token, a stop string, the token limit, the context length or a
- * cancellation. Each call has its own session, so one generator may serve several threads (they
- * share the model's worker threads).
+ * cancellation. A request's {@link TokenConstraint} masks the logits before each sample and ends
+ * generation (as {@link StopReason#STOP_TOKEN}) once its output is finished. Each call has its own
+ * session, so one generator may serve several threads (they share the model's worker threads).
  */
 public final class Generator {
     private final Model model;
@@ -26,9 +29,16 @@ public final class Generator {
         if (prompt.length >= ctx) {
             throw new ContextOverflowException(0, prompt.length, ctx);
         }
+        try (Session session = model.newSession(request.kvCache())) {
+            return generate(session, request, listener, cancel);
+        }
+    }
+
+    private GenerationResult generate(Session session, GenerationRequest request, TokenListener listener, CancellationToken cancel) {
+        int[] prompt = request.promptTokens();
+        int ctx = model.contextLength();
         Tokenizer tokenizer = model.tokenizer();
         int[] eog = tokenizer.endOfGenerationTokens();
-        Session session = model.newSession(request.kvCache());
         Sampler sampler = new Sampler(request.sampling());
         for (int t : prompt) {
             sampler.accept(t);
@@ -36,11 +46,17 @@ public final class Generator {
         Tokenizer.StreamingDecoder decoder = tokenizer.streamingDecoder();
         StopStringMatcher stops = new StopStringMatcher(request.stopStrings());
         StringBuilder text = new StringBuilder();
+        TokenConstraint constraint = request.constraint();
+        TokenConstraint.State constrained = constraint == null ? null : constraint.start();
+        // Plain greedy choice needs no logits on the host: the backend picks the token where the
+        // logits are (on a GPU that saves copying the whole vocabulary back every step).
+        boolean greedy = request.sampling().temperature() == 0f && request.sampling().repetitionPenalty() == 1f && constrained == null;
         int[] out = new int[Math.min(request.maxTokens(), ctx)];
         int generated = 0;
 
         long t0 = System.nanoTime();
         float[] logits = session.prefill(prompt);
+        int next = -1;
         long prefillNanos = System.nanoTime() - t0;
         long decodeStart = System.nanoTime();
         StopReason reason;
@@ -49,17 +65,32 @@ public final class Generator {
                 reason = StopReason.CANCELLED;
                 break;
             }
-            int token = sampler.sample(logits);
+            if (constrained != null) {
+                // tokens still allowed, this one included: the limit, and the context (the last
+                // token sampled when the context is full is never fed back)
+                constrained.mask(logits, Math.min(request.maxTokens() - generated, ctx - session.position() + 1));
+            }
+            int token = next >= 0 ? next : sampler.sample(logits);
             if (contains(eog, token)) {
                 reason = StopReason.STOP_TOKEN;
                 break;
             }
             out[generated++] = token;
             sampler.accept(token);
-            String piece = stops.push(decoder.next(token));
-            emit(piece, text, listener);
+            String piece;
+            if (constrained != null) {
+                constrained.accept(token);
+                piece = constraint.rendersAsText(token) ? decoder.flush() + tokenizer.tokenText(token) : decoder.next(token);
+            } else {
+                piece = decoder.next(token);
+            }
+            emit(stops.push(piece), text, listener);
             if (stops.stopped()) {
                 reason = StopReason.STOP_STRING;
+                break;
+            }
+            if (constrained != null && constrained.isFinished()) {
+                reason = StopReason.STOP_TOKEN;
                 break;
             }
             if (generated >= request.maxTokens()) {
@@ -74,7 +105,11 @@ public final class Generator {
                 reason = StopReason.CANCELLED;
                 break;
             }
-            logits = session.decode(token);
+            if (greedy) {
+                next = session.decodeGreedy(token);
+            } else {
+                logits = session.decode(token);
+            }
         }
         long decodeNanos = generated > 1 ? System.nanoTime() - decodeStart : 0;
         if (reason != StopReason.STOP_STRING) {

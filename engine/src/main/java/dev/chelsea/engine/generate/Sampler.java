@@ -1,5 +1,7 @@
 package dev.chelsea.engine.generate;
 
+import dev.chelsea.engine.kernel.Ops;
+
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -37,7 +39,7 @@ public final class Sampler {
             applyPenalty(logits);
         }
         if (p.temperature() == 0f) {
-            return argmax(logits);
+            return Ops.argmax(logits, 0, logits.length);
         }
         int n = logits.length;
         int[] idx = new int[n];
@@ -106,21 +108,6 @@ public final class Sampler {
     }
 
     /** The greedy choice: index of the largest logit, the lowest on ties. */
-    public static int argmax(float[] logits) {
-        return argmax(logits, 0, logits.length);
-    }
-
-    /** Index (relative to {@code off}) of the largest of {@code x[off .. off + n)}, the lowest on ties. */
-    public static int argmax(float[] x, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (x[off + i] > x[off + best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
     /** The {@code k} highest-logit ids in descending order (ties by lower id first). */
     private static int[] sortDescending(float[] logits, int[] idx, int k) {
         long[] keys = new long[idx.length];

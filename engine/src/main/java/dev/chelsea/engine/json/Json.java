@@ -61,6 +61,60 @@ public final class Json {
         return b.append('"').toString();
     }
 
+    /**
+     * Compact JSON for values as {@link #parse} returns them (maps, lists, strings, numbers,
+     * booleans, null), keys in the map's order; integral numbers as integers, other numbers as
+     * Java writes doubles (valid JSON, though not always the shortest spelling).
+     */
+    public static String write(Object value) {
+        StringBuilder b = new StringBuilder();
+        write(value, b);
+        return b.toString();
+    }
+
+    private static void write(Object v, StringBuilder b) {
+        switch (v) {
+            case null -> b.append("null");
+            case String s -> b.append(quote(s));
+            case Boolean x -> b.append(x);
+            case Long x -> b.append(x);
+            case Integer x -> b.append(x);
+            case Short x -> b.append(x);
+            case Byte x -> b.append(x);
+            case Number x -> {
+                double d = x.doubleValue();
+                if (Double.isNaN(d) || Double.isInfinite(d)) {
+                    throw new IllegalArgumentException("JSON has no spelling for " + d);
+                }
+                b.append(d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d));
+            }
+            case Map<?, ?> m -> {
+                b.append('{');
+                boolean first = true;
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    if (!first) {
+                        b.append(',');
+                    }
+                    first = false;
+                    b.append(quote(String.valueOf(e.getKey()))).append(':');
+                    write(e.getValue(), b);
+                }
+                b.append('}');
+            }
+            case List<?> l -> {
+                b.append('[');
+                for (int k = 0; k < l.size(); k++) {
+                    if (k > 0) {
+                        b.append(',');
+                    }
+                    write(l.get(k), b);
+                }
+                b.append(']');
+            }
+            default -> throw new IllegalArgumentException("not a JSON value: " + v.getClass().getName());
+        }
+    }
+
     private IllegalArgumentException error(String what) {
         return new IllegalArgumentException("invalid JSON at character " + i + ": " + what);
     }

@@ -95,4 +95,15 @@ public final class Ops {
             }
         }
     }
+
+    /** Index (relative to {@code off}) of the largest of {@code x[off .. off + n)}, the lowest on ties: the greedy choice. */
+    public static int argmax(float[] x, int off, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) {
+            if (x[off + i] > x[off + best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
 }

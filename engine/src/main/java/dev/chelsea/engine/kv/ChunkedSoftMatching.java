@@ -92,6 +92,11 @@ public final class ChunkedSoftMatching {
         return new Pass(chunks, r, chunks * r);
     }
 
+    /** Slots per chunk. */
+    public int chunk() {
+        return chunk;
+    }
+
     /** Local index (within its chunk) of source {@code a}. */
     public int sourceSlot(int a) {
         return 2 * a;

@@ -22,7 +22,7 @@ import java.util.List;
  */
 public record KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
                             int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK) {
-    public static final List<String> POLICIES = List.of("full", "chelsea", "streaming", "h2o", "snapkv");
+    public static final List<String> POLICIES = KvPolicies.names();
     public static final List<String> LAYER_BUDGETS = List.of("uniform", "pyramid");
     public static final String DEFAULT_POLICY = "chelsea";
     public static final double DEFAULT_KEPT_RATIO = 0.5;

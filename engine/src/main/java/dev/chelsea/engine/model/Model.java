@@ -1,44 +1,55 @@
 package dev.chelsea.engine.model;
 
-import dev.chelsea.engine.generate.Session;
+import dev.chelsea.engine.arch.ModelConfig;
+import dev.chelsea.engine.arch.ModelLoadException;
+import dev.chelsea.engine.arch.ModelWeights;
+import dev.chelsea.engine.backend.Backend;
+import dev.chelsea.engine.backend.BackendOptions;
+import dev.chelsea.engine.backend.BackendProvider;
+import dev.chelsea.engine.backend.BackendType;
+import dev.chelsea.engine.backend.Backends;
 import dev.chelsea.engine.gguf.GgufFile;
-import dev.chelsea.engine.kernel.Parallel;
-import dev.chelsea.engine.kv.KvCache;
 import dev.chelsea.engine.kv.KvCacheConfig;
-import dev.chelsea.engine.kv.KvCaches;
 import dev.chelsea.engine.kv.KvLayout;
+import dev.chelsea.engine.kv.KvPolicies;
+import dev.chelsea.engine.kv.KvPolicy;
+import dev.chelsea.engine.kv.KvStore;
+import dev.chelsea.engine.tokenizer.ChatMessage;
 import dev.chelsea.engine.tokenizer.ChatTemplate;
 import dev.chelsea.engine.tokenizer.ChatTemplates;
 import dev.chelsea.engine.tokenizer.Tokenizer;
 import dev.chelsea.engine.tokenizer.Tokenizers;
 
 import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
- * A loaded model: mapped weights, tokenizer, chat template, worker threads. Thread-safe: sessions
- * created from it are independent (each has its own KV cache and scratch) but share the threads.
+ * A loaded model: the mapped file, its tokenizer and chat template, and the backend that runs it
+ * (chosen at load: CPU or CUDA). Thread-safe: sessions created from it are independent (each has
+ * its own KV cache and working memory) but share the weights and the backend's threads.
  */
 public final class Model implements AutoCloseable {
-    /** Prompt tokens processed per forward step during prefill. */
-    public static final int PREFILL_BATCH = 128;
     /** Context used when neither the caller nor a smaller trained context says otherwise. */
     public static final int DEFAULT_CONTEXT = 4096;
 
     private final GgufFile file;
     private final ModelConfig config;
-    private final Parallel parallel;
-    private final Transformer transformer;
+    private final ModelOptions options;
+    private final Backend backend;
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final RuntimeException chatTemplateProblem;
     private final int contextLength;
 
-    private Model(GgufFile file, ModelConfig config, Parallel parallel, Transformer transformer, Tokenizer tokenizer,
+    private Model(GgufFile file, ModelConfig config, ModelOptions options, Backend backend, Tokenizer tokenizer,
                   ChatTemplate chatTemplate, RuntimeException chatTemplateProblem, int contextLength) {
         this.file = file;
         this.config = config;
-        this.parallel = parallel;
-        this.transformer = transformer;
+        this.options = options;
+        this.backend = backend;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         this.chatTemplateProblem = chatTemplateProblem;
@@ -46,16 +57,14 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Maps and checks a GGUF model. Fails with {@code GgufFormatException} for a malformed file and
-     * {@link ModelLoadException} for one that cannot run here (architecture, tensors, memory).
+     * Maps and checks a GGUF model and loads it on the chosen backend. Fails with
+     * {@code GgufFormatException} for a malformed file and {@link ModelLoadException} for one that
+     * cannot run here (architecture, tensors, memory, a backend that is not available).
      */
     public static Model load(Path path, ModelOptions options) {
-        String backend = options.backend();
-        if (backend.equals("cuda")) {
-            throw new ModelLoadException("backend 'cuda' is not available in this build yet; use 'cpu' or 'auto'");
-        }
+        BackendProvider provider = Backends.select(options.backend(), options.device());
         GgufFile file = GgufFile.open(path);
-        Parallel parallel = null;
+        Backend backend = null;
         try {
             if (file.tensors().isEmpty()) {
                 throw new ModelLoadException(path, "the file has no tensors (a vocabulary-only file?): it cannot be run as a model");
@@ -74,15 +83,14 @@ public final class Model implements AutoCloseable {
             } catch (RuntimeException e) {
                 templateProblem = e;
             }
-            Weights weights = new Weights(file, config);
-            parallel = new Parallel(options.threads());
-            Transformer transformer = new Transformer(config, weights, parallel);
-            Model model = new Model(file, config, parallel, transformer, tokenizer, template, templateProblem, ctx);
+            ModelWeights weights = new ModelWeights(file, config);
+            backend = provider.load(weights, new BackendOptions(options.threads(), options.device()));
+            Model model = new Model(file, config, options, backend, tokenizer, template, templateProblem, ctx);
             model.checkMemory(ctx);
             return model;
         } catch (RuntimeException e) {
-            if (parallel != null) {
-                parallel.close();
+            if (backend != null) {
+                backend.close();
             }
             file.close();
             throw e;
@@ -91,19 +99,18 @@ public final class Model implements AutoCloseable {
 
     private void checkMemory(int ctx) {
         MemoryEstimate m = memoryEstimate(ctx);
-        Runtime rt = Runtime.getRuntime();
-        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (m.heapBytesPerSequence() > available) {
-            throw new ModelLoadException(file.path(), "a context of " + ctx + " tokens needs " + m
-                    + ", but the JVM has only " + dev.chelsea.engine.generate.GenerationStats.humanBytes(available)
-                    + " of heap available: lower the context length or raise -Xmx");
+        Backend.MemoryPool pool = backend.memory();
+        if (m.bytesPerSequence() > pool.freeBytes()) {
+            String fix = pool.name().equals("heap") ? "lower the context length or raise -Xmx" : "lower the context length";
+            throw new ModelLoadException(ModelLoadException.Reason.CONTEXT, file.path(), "a context of " + ctx + " tokens needs " + m + ", but only "
+                    + Bytes.human(pool.freeBytes()) + " of " + pool.name() + " is available: " + fix);
         }
     }
 
-    /** What this model costs with a context of {@code ctx} tokens. */
+    /** What this model costs with a context of {@code ctx} tokens, on its backend. */
     public MemoryEstimate memoryEstimate(int ctx) {
-        return new MemoryEstimate(weightBytes(), (long) ctx * kvLayout().bytesPerToken(),
-                transformer.scratchBytes(Math.min(ctx, PREFILL_BATCH)) + 4L * config.vocabSize() * 2);
+        return new MemoryEstimate(backend.weightBytes(), (long) ctx * backend.kvBytesPerToken(),
+                backend.scratchBytes(Math.min(ctx, backend.maxBatch())), backend.memory().name());
     }
 
     public Path path() {
@@ -125,6 +132,15 @@ public final class Model implements AutoCloseable {
 
     public GgufFile file() {
         return file;
+    }
+
+    /** The backend running this model. */
+    public Backend backend() {
+        return backend;
+    }
+
+    public BackendType backendType() {
+        return backend.type();
     }
 
     public Tokenizer tokenizer() {
@@ -151,14 +167,24 @@ public final class Model implements AutoCloseable {
         return tokenizer.encode(text, tokenizer.addsBos(), true);
     }
 
+    /** Tokens for a conversation rendered with this model's own chat template; see {@link #encodeChat(ChatTemplate, java.util.List)}. */
+    public int[] encodeChat(List<ChatMessage> messages) {
+        return encodeChat(chatTemplate(), messages);
+    }
+
     /**
-     * Tokens for a conversation rendered with the chat template, ending with the header of the
-     * assistant's turn. BOS is added unless the template already wrote it.
+     * Tokens for a conversation rendered with {@code template}, ending with the header of the
+     * assistant's turn: the one way a conversation becomes a prompt (the CLI and the LangChain4j
+     * models both come here). BOS is added as the vocabulary asks, unless the rendered text
+     * already starts with it; control tokens are parsed only if the template says so.
      */
-    public int[] encodeChat(java.util.List<dev.chelsea.engine.tokenizer.ChatMessage> messages) {
-        ChatTemplate template = chatTemplate();
+    public int[] encodeChat(ChatTemplate template, List<ChatMessage> messages) {
         String text = template.render(messages, true);
-        return tokenizer.encode(text, tokenizer.addsBos() && !template.rendersBos(), true);
+        boolean special = template.parsesSpecialTokens();
+        int bos = tokenizer.bosId();
+        // Templates that write {{ bos_token }} say so; a text that starts with the BOS text carries it too.
+        boolean hasBos = template.rendersBos() || special && bos >= 0 && text.startsWith(tokenizer.tokenText(bos));
+        return tokenizer.encode(text, tokenizer.addsBos() && !hasBos, special);
     }
 
     public int contextLength() {
@@ -169,44 +195,51 @@ public final class Model implements AutoCloseable {
         return new KvLayout(config.layers(), config.kvHeads(), config.headDim());
     }
 
+    /** Bytes of the weights on the backend. */
     public long weightBytes() {
-        long b = 0;
-        for (var t : file.tensors().values()) {
-            b += t.byteSize();
-        }
-        return b;
+        return backend.weightBytes();
     }
 
+    /** Host worker threads this model was loaded with. */
     public int threads() {
-        return parallel.threads();
-    }
-
-    Transformer transformer() {
-        return transformer;
-    }
-
-    /** A new conversation state with its own KV cache. */
-    public Session newSession(KvCacheConfig kv) {
-        return new Session(transformer, KvCaches.create(kv, kvLayout(), contextLength), PREFILL_BATCH, contextLength);
+        return options.threads();
     }
 
     /**
-     * A new conversation state over a cache the caller built, for instance one wrapped to measure
-     * it ({@code AttentionErrorProbe}). The cache must be empty and have this model's layout.
+     * Fails with a clear message when {@code kv} names a policy this model's backend cannot run
+     * (its KV store lacks what the policy needs), naming the policies that do run there.
      */
-    public Session newSession(KvCache cache) {
-        if (!cache.layout().equals(kvLayout())) {
-            throw new IllegalArgumentException("the cache's layout " + cache.layout() + " does not match the model's " + kvLayout());
+    public void checkKvCache(KvCacheConfig kv) {
+        Set<KvStore.Feature> has = backend.kvFeatures();
+        KvPolicy policy = KvPolicies.create(kv, config.layers());
+        Set<KvStore.Feature> missing = EnumSet.noneOf(KvStore.Feature.class);
+        missing.addAll(policy.requires());
+        missing.removeAll(has);
+        if (!missing.isEmpty()) {
+            List<String> runnable = KvPolicies.names().stream()
+                    .filter(n -> has.containsAll(KvPolicies.create(kv.withPolicy(n), config.layers()).requires())).toList();
+            throw new IllegalArgumentException("KV cache policy '" + kv.policy() + "' cannot run on the " + backend.type().id()
+                    + " backend (its KV store lacks " + missing + "); policies that run there: " + String.join(", ", runnable));
         }
-        if (cache.position() != 0) {
-            throw new IllegalArgumentException("the cache already holds " + cache.position() + " tokens");
-        }
-        return new Session(transformer, cache, PREFILL_BATCH, contextLength);
+    }
+
+    /** A new conversation state with its own KV cache. Close it to free its memory (device memory on a GPU). */
+    public Session newSession(KvCacheConfig kv) {
+        return newSession(kv, null);
+    }
+
+    /**
+     * A new conversation state whose KV store is decorated by {@code wrapStore} (a measurement
+     * probe, for instance); backends that cannot wrap their store refuse it.
+     */
+    public Session newSession(KvCacheConfig kv, UnaryOperator<KvStore> wrapStore) {
+        checkKvCache(kv);
+        return new Session(backend, backend.newSequence(kv, contextLength, Math.min(contextLength, backend.maxBatch()), wrapStore), contextLength, config.vocabSize());
     }
 
     @Override
     public void close() {
-        parallel.close();
+        backend.close();
         file.close();
     }
 }

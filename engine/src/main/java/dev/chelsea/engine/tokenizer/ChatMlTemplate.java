@@ -7,11 +7,10 @@ import static dev.chelsea.engine.tokenizer.TemplateStrings.role;
 
 /**
  * ChatML ({@code <|im_start|>role\n text<|im_end|>\n}), contents as given. When the template has
- * a default system message (Qwen2.5: "You are Qwen, created by Alibaba Cloud. ...", SmolLM2, ...)
- * it opens conversations that do not start with a system message.
+ * a default system message (SmolLM2, ...) it opens conversations that do not start with a system
+ * message. Qwen2.5, ChatML with a default system message and a tool format, is {@link Qwen25Template}.
  */
 record ChatMlTemplate(String family, String defaultSystem) implements ChatTemplate {
-    static final String QWEN25_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
 
     @Override
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {

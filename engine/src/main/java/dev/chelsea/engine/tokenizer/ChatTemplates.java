@@ -10,7 +10,10 @@ import java.util.Map;
  * Chat templates by family. A GGUF file's {@code tokenizer.chat_template} is Jinja; rather than
  * run Jinja, the family is recognised from marker strings in the text and rendered by a Java
  * implementation that matches, character for character, what the Jinja template produces for
- * plain system/user/assistant conversations (no tools, no documents).
+ * system/user/assistant conversations, and for tool definitions, tool calls and tool results in
+ * the families whose templates have a tool format (Llama 3.1+, Qwen2.5, Qwen3, Mistral Nemo,
+ * Mistral Small); the others write tools in a generic format (see
+ * {@link ChatTemplate#render(List, List, boolean)}). Documents are not supported.
  *
  * <p>Families ({@link #families()}):
  * <ul>
@@ -78,7 +81,7 @@ public final class ChatTemplates {
             case "llama3.1" -> new Llama3Template(Llama3Template.BOS, true, o.date());
             case "chatml" -> new ChatMlTemplate("chatml", null);
             case "qwen2" -> new Qwen2Template();
-            case "qwen2.5" -> new ChatMlTemplate("qwen2.5", ChatMlTemplate.QWEN25_SYSTEM);
+            case "qwen2.5" -> new Qwen25Template();
             case "qwen3" -> new Qwen3Template(o.thinking());
             case "smollm3" -> new SmolLm3Template(o.thinking());
             case "mistral-nemo" -> new MistralNemoTemplate(MISTRAL_BOS, MISTRAL_EOS);
@@ -189,8 +192,8 @@ public final class ChatTemplates {
             if (t.contains("<think>") && t.contains("reasoning_content")) {
                 return new Qwen3Template(o.thinking());
             }
-            if (t.contains(ChatMlTemplate.QWEN25_SYSTEM)) {
-                return new ChatMlTemplate("qwen2.5", ChatMlTemplate.QWEN25_SYSTEM);
+            if (t.contains(Qwen25Template.DEFAULT_SYSTEM)) {
+                return new Qwen25Template();
             }
             if (t.contains("'" + Qwen2Template.DEFAULT_SYSTEM + "'") && t.contains("<|im_end|>\n<|im_start|>assistant\n")) {
                 return new Qwen2Template();

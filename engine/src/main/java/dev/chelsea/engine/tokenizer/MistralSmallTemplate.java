@@ -3,7 +3,7 @@ package dev.chelsea.engine.tokenizer;
 import java.time.LocalDate;
 import java.util.List;
 
-import static dev.chelsea.engine.tokenizer.TemplateStrings.requireConversation;
+import static dev.chelsea.engine.tokenizer.TemplateStrings.requireToolConversation;
 import static dev.chelsea.engine.tokenizer.TemplateStrings.strftime;
 
 /**
@@ -11,7 +11,12 @@ import static dev.chelsea.engine.tokenizer.TemplateStrings.strftime;
  * assistant</s>...}. The system prompt is always written: the leading system message, or the
  * template's default, whose {@code today} (as {@code %Y-%m-%d}) is the configured date. Later
  * system messages are written in place. Non-system turns must alternate user/assistant, counting
- * from the first message after the leading system message; the generation prompt is implicit.
+ * from the first message after the leading system message (tool calls and results not counted);
+ * the generation prompt is implicit.
+ *
+ * <p>Tools: {@code [AVAILABLE_TOOLS][...][/AVAILABLE_TOOLS]} (the tools as JSON) before the last user
+ * message; calls as {@code [TOOL_CALLS]name[CALL_ID]id[ARGS]{..}} each, then {@code </s>}; results
+ * as {@code [TOOL_RESULTS]id[TOOL_CONTENT]result[/TOOL_RESULTS]}; call ids must be 9 characters.
  *
  * @param defaultSystem the default system prompt with {@link #TODAY} where the date goes, or
  *                      null if the template has none
@@ -57,18 +62,20 @@ record MistralSmallTemplate(String bos, String eos, String defaultSystem, LocalD
 
     @Override
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        requireConversation(messages);
+        return render(messages, List.of(), addGenerationPrompt);
+    }
+
+    @Override
+    public String render(List<ChatMessage> messages, List<ToolDefinition> tools, boolean addGenerationPrompt) {
+        requireToolConversation(messages);
         String system = defaultSystem == null ? null : defaultSystem.replace(TODAY, strftime(date, "%Y-%m-%d"));
         List<ChatMessage> turns = messages;
         if (messages.getFirst().role() == ChatMessage.Role.SYSTEM) {
             system = messages.getFirst().content();
             turns = messages.subList(1, messages.size());
         }
-        for (int i = 0; i < turns.size(); i++) {
-            if ((turns.get(i).role() == ChatMessage.Role.USER) != (i % 2 == 0)) {
-                throw new IllegalArgumentException(MistralNemoTemplate.ALTERNATION);
-            }
-        }
+        MistralNemoTemplate.requireAlternation(turns);
+        ChatMessage lastUser = MistralNemoTemplate.lastUser(turns);
         StringBuilder sb = new StringBuilder(bos);
         if (system != null) {
             sb.append("[SYSTEM_PROMPT]").append(system).append("[/SYSTEM_PROMPT]");
@@ -76,11 +83,30 @@ record MistralSmallTemplate(String bos, String eos, String defaultSystem, LocalD
         for (ChatMessage m : turns) {
             switch (m.role()) {
                 case SYSTEM -> sb.append("[SYSTEM_PROMPT]").append(m.content()).append("[/SYSTEM_PROMPT]");
-                case USER -> sb.append("[INST]").append(m.content()).append("[/INST]");
-                case ASSISTANT -> sb.append(m.content()).append(eos);
+                case USER -> {
+                    if (tools != null && !tools.isEmpty() && m.equals(lastUser)) {
+                        sb.append("[AVAILABLE_TOOLS]").append(TemplateJson.dumps(tools.stream().map(ToolDefinition::asTemplateValue).toList()))
+                                .append("[/AVAILABLE_TOOLS]");
+                    }
+                    sb.append("[INST]").append(m.content()).append("[/INST]");
+                }
+                case ASSISTANT -> {
+                    for (ToolCall c : m.toolCalls()) {
+                        sb.append("[TOOL_CALLS]").append(c.name()).append("[CALL_ID]").append(MistralNemoTemplate.callId(c.id()))
+                                .append("[ARGS]").append(TemplateJson.arguments(c.arguments()));
+                    }
+                    sb.append(m.hasToolCalls() ? "" : m.content()).append(eos);
+                }
+                case TOOL -> sb.append("[TOOL_RESULTS]").append(MistralNemoTemplate.callId(m.toolCallId())).append("[TOOL_CONTENT]")
+                        .append(m.content()).append("[/TOOL_RESULTS]");
             }
         }
         return sb.toString();
+    }
+
+    @Override
+    public ToolCallFormat toolCallFormat() {
+        return ToolCallFormat.MISTRAL_SMALL;
     }
 
     @Override

@@ -5,7 +5,7 @@ import java.util.List;
 import static dev.chelsea.engine.tokenizer.TemplateStrings.afterLast;
 import static dev.chelsea.engine.tokenizer.TemplateStrings.beforeFirst;
 import static dev.chelsea.engine.tokenizer.TemplateStrings.lstripNewlines;
-import static dev.chelsea.engine.tokenizer.TemplateStrings.requireConversation;
+import static dev.chelsea.engine.tokenizer.TemplateStrings.requireToolConversation;
 import static dev.chelsea.engine.tokenizer.TemplateStrings.role;
 import static dev.chelsea.engine.tokenizer.TemplateStrings.rstripNewlines;
 import static dev.chelsea.engine.tokenizer.TemplateStrings.stripNewlines;
@@ -15,7 +15,8 @@ import static dev.chelsea.engine.tokenizer.TemplateStrings.stripNewlines;
  * message written as {@code <think>reasoning</think>answer} is split; the reasoning is dropped
  * from turns before the last user query and kept, in a {@code <think>} block, after it (the
  * last message always gets one, empty if need be). {@code thinking = false} ends the
- * generation prompt with an empty think block, as {@code enable_thinking=false} does.
+ * generation prompt with an empty think block, as {@code enable_thinking=false} does. Tools as
+ * in Qwen2.5 (the Hermes format), except that no default system message precedes them.
  */
 record Qwen3Template(Boolean thinking) implements ChatTemplate {
 
@@ -26,9 +27,21 @@ record Qwen3Template(Boolean thinking) implements ChatTemplate {
 
     @Override
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        requireConversation(messages);
+        return render(messages, List.of(), addGenerationPrompt);
+    }
+
+    @Override
+    public String render(List<ChatMessage> messages, List<ToolDefinition> tools, boolean addGenerationPrompt) {
+        requireToolConversation(messages);
         StringBuilder sb = new StringBuilder();
-        if (messages.getFirst().role() == ChatMessage.Role.SYSTEM) {
+        boolean leadingSystem = messages.getFirst().role() == ChatMessage.Role.SYSTEM;
+        if (tools != null && !tools.isEmpty()) {
+            sb.append("<|im_start|>system\n");
+            if (leadingSystem) {
+                sb.append(messages.getFirst().content()).append("\n\n");
+            }
+            sb.append(GenericToolFormat.toolsBlock(tools)).append("<|im_end|>\n");
+        } else if (leadingSystem) {
             sb.append("<|im_start|>system\n").append(messages.getFirst().content()).append("<|im_end|>\n");
         }
         int lastQuery = messages.size() - 1;
@@ -65,8 +78,15 @@ record Qwen3Template(Boolean thinking) implements ChatTemplate {
                     } else {
                         sb.append(content);
                     }
+                    for (int k = 0; k < m.toolCalls().size(); k++) {
+                        if (k > 0 || !content.isEmpty()) {
+                            sb.append('\n');
+                        }
+                        sb.append(GenericToolFormat.callBlock(m.toolCalls().get(k)));
+                    }
                     sb.append("<|im_end|>\n");
                 }
+                case TOOL -> Qwen25Template.HermesTurns.toolResult(sb, messages, i);
             }
         }
         if (addGenerationPrompt) {
@@ -76,6 +96,11 @@ record Qwen3Template(Boolean thinking) implements ChatTemplate {
             }
         }
         return sb.toString();
+    }
+
+    @Override
+    public ToolCallFormat toolCallFormat() {
+        return ToolCallFormat.HERMES;
     }
 
     @Override

@@ -18,10 +18,22 @@ final class TemplateStrings {
             case SYSTEM -> "system";
             case USER -> "user";
             case ASSISTANT -> "assistant";
+            case TOOL -> "tool";
         };
     }
 
+    /** A non-empty conversation of system, user and assistant text (templates that render tools themselves use {@link #requireToolConversation}). */
     static void requireConversation(List<ChatMessage> messages) {
+        requireToolConversation(messages);
+        for (ChatMessage m : messages) {
+            if (m.role() == ChatMessage.Role.TOOL || m.hasToolCalls()) {
+                throw new IllegalArgumentException("this template has no tool format of its own: render conversations with tool calls "
+                        + "or tool results through render(messages, tools, addGenerationPrompt), which writes them in the generic format");
+            }
+        }
+    }
+
+    static void requireToolConversation(List<ChatMessage> messages) {
         if (messages == null || messages.isEmpty()) {
             throw new IllegalArgumentException("a conversation needs at least one message");
         }

@@ -1,7 +1,9 @@
 package dev.chelsea.engine.generate;
 
+import dev.chelsea.engine.backend.BackendChoice;
 import dev.chelsea.engine.json.Json;
 import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.model.ContextOverflowException;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.model.ModelOptions;
 import dev.chelsea.engine.testing.Shared;
@@ -28,7 +30,7 @@ class StoriesGenerationTest {
 
     @BeforeAll
     static void load() {
-        model = Model.load(Shared.stories(), new ModelOptions(2, 512, "cpu"));
+        model = Model.load(Shared.stories(), new ModelOptions(2, 512, BackendChoice.CPU));
     }
 
     @AfterAll
@@ -121,7 +123,7 @@ class StoriesGenerationTest {
 
     @Test
     void promptLongerThanTheContextIsRefused() {
-        try (Model small = Model.load(Shared.stories(), new ModelOptions(1, 16, "cpu"))) {
+        try (Model small = Model.load(Shared.stories(), new ModelOptions(1, 16, BackendChoice.CPU))) {
             int[] prompt = new int[20];
             java.util.Arrays.fill(prompt, 300);
             prompt[0] = 1;

@@ -1,11 +1,13 @@
 package dev.chelsea.engine.kv;
 
+import dev.chelsea.engine.backend.cpu.CpuKvStore;
+
 import dev.chelsea.engine.kernel.Parallel;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 
-import static dev.chelsea.engine.kv.KvTestSupport.SERIAL;
+import static dev.chelsea.engine.kv.KvTestSupport.newCache;
 import static dev.chelsea.engine.kv.KvTestSupport.config;
 import static dev.chelsea.engine.kv.KvTestSupport.feed;
 import static dev.chelsea.engine.kv.KvTestSupport.layout;
@@ -20,17 +22,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ChelseaKvCacheTest {
 
-    private static ChelseaKvCache prefilled(KvCacheConfig cfg, KvLayout layout, int n, long seed) {
-        ChelseaKvCache cache = new ChelseaKvCache(cfg, layout, 1 << 16);
+    private static KvCache<CpuKvStore> prefilled(KvCacheConfig cfg, KvLayout layout, int n, long seed) {
+        KvCache<CpuKvStore> cache = newCache(cfg, layout, 1 << 16);
         feed(cache, randomTokens(layout, n, seed));
         cache.endPrefill();
         return cache;
     }
 
-    private static float sizeSum(ChelseaKvCache cache, int layer, int head) {
+    private static float sizeSum(KvCache<CpuKvStore> cache, int layer, int head) {
         float s = 0;
         for (int j = 0; j < cache.slots(layer); j++) {
-            s += cache.sizes[layer][head][j];
+            s += cache.store().sizes(layer, head)[j];
         }
         return s;
     }
@@ -38,7 +40,7 @@ class ChelseaKvCacheTest {
     @Test
     void sizesSumToTheTokensSeenInEveryHeadThroughPrefillAndDecoding() {
         KvLayout layout = layout(2, 3, 8);
-        ChelseaKvCache cache = prefilled(ratio("chelsea", 0.25, 16, 4, 16), layout, 700, 1);
+        KvCache<CpuKvStore> cache = prefilled(ratio("chelsea", 0.25, 16, 4, 16), layout, 700, 1);
         KvTestSupport.Tokens more = randomTokens(layout, 300, 2);
         for (int i = 0; i < 300; i++) {
             feed(cache, more.slice(layout, i, 1));
@@ -56,7 +58,7 @@ class ChelseaKvCacheTest {
     void centroidsAreSizeWeightedMeansOfKeysAndValues() {
         KvLayout layout = layout(1, 2, 8);
         KvTestSupport.Tokens t = randomTokens(layout, 1500, 3);
-        ChelseaKvCache cache = new ChelseaKvCache(ratio("chelsea", 0.2, 16, 4, 16), layout, 4096);
+        KvCache<CpuKvStore> cache = newCache(ratio("chelsea", 0.2, 16, 4, 16), layout, 4096);
         feed(cache, t.slice(layout, 0, 1000));
         cache.endPrefill();
         for (int i = 1000; i <= 1500; i++) {
@@ -65,8 +67,8 @@ class ChelseaKvCacheTest {
                     for (int c = 0; c < 8; c++) {
                         double k = 0, v = 0, kRef = 0, vRef = 0;
                         for (int j = 0; j < cache.slots(0); j++) {
-                            k += (double) cache.sizes[0][h][j] * cache.keys[0][h][j * 8 + c];
-                            v += (double) cache.sizes[0][h][j] * cache.values[0][h][j * 8 + c];
+                            k += (double) cache.store().sizes(0, h)[j] * cache.store().keys(0, h)[j * 8 + c];
+                            v += (double) cache.store().sizes(0, h)[j] * cache.store().values(0, h)[j * 8 + c];
                         }
                         for (int p = 0; p < i; p++) {
                             kRef += t.k()[0][p * 16 + h * 8 + c];
@@ -88,7 +90,7 @@ class ChelseaKvCacheTest {
         KvLayout layout = layout(1, 2, 8);
         int sinks = 4, window = 24, n = 600;
         KvTestSupport.Tokens t = randomTokens(layout, n, 5);
-        ChelseaKvCache cache = new ChelseaKvCache(ratio("chelsea", 0.2, 32, sinks, window), layout, 4096);
+        KvCache<CpuKvStore> cache = newCache(ratio("chelsea", 0.2, 32, sinks, window), layout, 4096);
         feed(cache, t);
         cache.endPrefill();
         int slots = cache.slots(0);
@@ -103,14 +105,14 @@ class ChelseaKvCacheTest {
         }
     }
 
-    private static void assertSlotIs(ChelseaKvCache cache, KvTestSupport.Tokens t, int head, int slot, int token) {
+    private static void assertSlotIs(KvCache<CpuKvStore> cache, KvTestSupport.Tokens t, int head, int slot, int token) {
         int d = cache.layout().headDim(), row = cache.layout().rowFloats();
-        float[] k = Arrays.copyOfRange(cache.keys[0][head], slot * d, slot * d + d);
-        float[] v = Arrays.copyOfRange(cache.values[0][head], slot * d, slot * d + d);
+        float[] k = Arrays.copyOfRange(cache.store().keys(0, head), slot * d, slot * d + d);
+        float[] v = Arrays.copyOfRange(cache.store().values(0, head), slot * d, slot * d + d);
         assertArrayEquals(Arrays.copyOfRange(t.k()[0], token * row + head * d, token * row + head * d + d), k);
         assertArrayEquals(Arrays.copyOfRange(t.v()[0], token * row + head * d, token * row + head * d + d), v);
-        assertEquals(1f, cache.sizes[0][head][slot]);
-        assertEquals(token, cache.positions[0][head][slot]);
+        assertEquals(1f, cache.store().sizes(0, head)[slot]);
+        assertEquals(token, cache.store().positions(0, head)[slot]);
     }
 
     /** Sinks, then every middle (k, v) twice in a row, then a window: merging to half is exact with the size bias. */
@@ -130,25 +132,25 @@ class ChelseaKvCacheTest {
         KvTestSupport.Tokens next = randomTokens(layout, 1, 10);
         float[] q = randomQueries(1, heads, d, 2.0, 11);
 
-        FullKvCache full = new FullKvCache(layout, 1024);
+        KvCache<CpuKvStore> full = newCache(KvCacheConfig.full(), layout, 1024);
         feed(full, prompt);
         float[] expected = new float[heads * d];
-        full.append(0, next.k()[0], next.v()[0], 1);
-        full.attend(0, q, 1, heads, expected, SERIAL);
+        full.store().append(0, next.k()[0], next.v()[0], 1);
+        full.store().attend(0, q, 1, heads, expected);
 
         for (boolean bias : new boolean[] {true, false}) {
-            ChelseaKvCache cache = new ChelseaKvCache(config("chelsea", sinks + pairs + window, 8, sinks, window).withSizeBias(bias), layout, 1024);
+            KvCache<CpuKvStore> cache = newCache(config("chelsea", sinks + pairs + window, 8, sinks, window).withSizeBias(bias), layout, 1024);
             feed(cache, prompt);
             cache.endPrefill();
             assertEquals(sinks + pairs + window, cache.slots(0));
             for (int h = 0; h < 2; h++) {
                 for (int j = sinks; j < sinks + pairs; j++) {
-                    assertEquals(2f, cache.sizes[0][h][j], "every twin pair became one centroid of size 2");
+                    assertEquals(2f, cache.store().sizes(0, h)[j], "every twin pair became one centroid of size 2");
                 }
             }
             float[] out = new float[heads * d];
-            cache.append(0, next.k()[0], next.v()[0], 1);
-            cache.attend(0, q, 1, heads, out, SERIAL);
+            cache.store().append(0, next.k()[0], next.v()[0], 1);
+            cache.store().attend(0, q, 1, heads, out);
             double maxDiff = 0;
             for (int i = 0; i < out.length; i++) {
                 maxDiff = Math.max(maxDiff, Math.abs(out[i] - expected[i]));
@@ -165,19 +167,19 @@ class ChelseaKvCacheTest {
     void queryHeadsOfAGroupUseTheirKvHeadsLogSizes() {
         int d = 8, heads = 4;
         KvLayout layout = layout(1, 2, d);
-        ChelseaKvCache cache = prefilled(config("chelsea", 40, 8, 2, 6), layout, 200, 21);
+        KvCache<CpuKvStore> cache = prefilled(config("chelsea", 40, 8, 2, 6), layout, 200, 21);
         KvTestSupport.Tokens next = randomTokens(layout, 1, 22);
-        cache.append(0, next.k()[0], next.v()[0], 1);
+        cache.store().append(0, next.k()[0], next.v()[0], 1);
         int slots = cache.slots(0);
-        assertFalse(Arrays.equals(Arrays.copyOf(cache.sizes[0][0], slots), Arrays.copyOf(cache.sizes[0][1], slots)),
+        assertFalse(Arrays.equals(Arrays.copyOf(cache.store().sizes(0, 0), slots), Arrays.copyOf(cache.store().sizes(0, 1), slots)),
                 "the two KV heads merged differently, so using the wrong head's sizes would show");
         float[] q = randomQueries(1, heads, d, 3.0, 23);
         float[] out = new float[heads * d];
-        cache.attend(0, q, 1, heads, out, SERIAL);
+        cache.store().attend(0, q, 1, heads, out);
         for (int g = 0; g < heads; g++) {
             int kv = g / 2;
-            double[] ref = referenceAttention(q, g * d, cache.keys[0][kv], cache.values[0][kv], cache.logSizes[0][kv], slots, d);
-            double[] wrong = referenceAttention(q, g * d, cache.keys[0][kv], cache.values[0][kv], cache.logSizes[0][1 - kv], slots, d);
+            double[] ref = referenceAttention(q, g * d, cache.store().keys(0, kv), cache.store().values(0, kv), cache.store().logSizes(0, kv), slots, d);
+            double[] wrong = referenceAttention(q, g * d, cache.store().keys(0, kv), cache.store().values(0, kv), cache.store().logSizes(0, 1 - kv), slots, d);
             double err = 0, wrongErr = 0;
             for (int c = 0; c < d; c++) {
                 err = Math.max(err, Math.abs(out[g * d + c] - ref[c]));
@@ -193,30 +195,30 @@ class ChelseaKvCacheTest {
         KvLayout layout = layout(3, 4, 16);
         KvTestSupport.Tokens t = randomTokens(layout, 900, 31);
         float[] q = randomQueries(900, 4, 16, 1, 32);
-        ChelseaKvCache a = new ChelseaKvCache(ratio("chelsea", 0.3, 64, 4, 64), layout, 4096);
-        ChelseaKvCache b = new ChelseaKvCache(ratio("chelsea", 0.3, 64, 4, 64), layout, 4096);
-        // Attention hands the cache the model's worker threads, which compression then uses.
+        // The store attends and compresses on the threads it was made with.
         try (Parallel threads = new Parallel(3)) {
+            KvCache<CpuKvStore> a = newCache(ratio("chelsea", 0.3, 64, 4, 64), layout, 4096);
+            KvCache<CpuKvStore> b = newCache(ratio("chelsea", 0.3, 64, 4, 64), layout, 4096, threads);
             for (int from = 0; from < 900; from += 100) {
                 KvTestSupport.Tokens batch = t.slice(layout, from, 100);
                 float[] qb = Arrays.copyOfRange(q, from * 64, (from + 100) * 64);
-                KvTestSupport.feedAttending(a, batch, qb, 4, SERIAL);
-                KvTestSupport.feedAttending(b, batch, qb, 4, threads);
+                KvTestSupport.feedAttending(a, batch, qb, 4);
+                KvTestSupport.feedAttending(b, batch, qb, 4);
                 if (from == 500) {
                     a.endPrefill();
                     b.endPrefill();
                 }
             }
-        }
-        assertTrue(a.stats().compressions() > 2);
-        for (int l = 0; l < 3; l++) {
-            int n = a.slots(l);
-            assertEquals(n, b.slots(l));
-            for (int h = 0; h < 4; h++) {
-                assertArrayEquals(Arrays.copyOf(a.keys[l][h], n * 16), Arrays.copyOf(b.keys[l][h], n * 16));
-                assertArrayEquals(Arrays.copyOf(a.values[l][h], n * 16), Arrays.copyOf(b.values[l][h], n * 16));
-                assertArrayEquals(Arrays.copyOf(a.sizes[l][h], n), Arrays.copyOf(b.sizes[l][h], n));
-                assertArrayEquals(Arrays.copyOf(a.positions[l][h], n), Arrays.copyOf(b.positions[l][h], n));
+            assertTrue(a.stats().compressions() > 2);
+            for (int l = 0; l < 3; l++) {
+                int n = a.slots(l);
+                assertEquals(n, b.slots(l));
+                for (int h = 0; h < 4; h++) {
+                    assertArrayEquals(Arrays.copyOf(a.store().keys(l, h), n * 16), Arrays.copyOf(b.store().keys(l, h), n * 16));
+                    assertArrayEquals(Arrays.copyOf(a.store().values(l, h), n * 16), Arrays.copyOf(b.store().values(l, h), n * 16));
+                    assertArrayEquals(Arrays.copyOf(a.store().sizes(l, h), n), Arrays.copyOf(b.store().sizes(l, h), n));
+                    assertArrayEquals(Arrays.copyOf(a.store().positions(l, h), n), Arrays.copyOf(b.store().positions(l, h), n));
+                }
             }
         }
     }
@@ -228,15 +230,15 @@ class ChelseaKvCacheTest {
         int[] expected = {512, 256, 204};
         double[] ratios = {0.5, 0.25, 0.2};
         for (int i = 0; i < 3; i++) {
-            ChelseaKvCache cache = prefilled(ratio("chelsea", ratios[i], 64, 0, 0), layout, 1024, 41);
+            KvCache<CpuKvStore> cache = prefilled(ratio("chelsea", ratios[i], 64, 0, 0), layout, 1024, 41);
             assertEquals(expected[i], cache.slots(0), "kept ratio " + ratios[i]);
             assertEquals(i + 1, ChunkedSoftMatching.schedule(1024, cache.budget(0), 64, false).size());
         }
         // With the default protected regions, the budget counts them too.
-        ChelseaKvCache cache = prefilled(ratio("chelsea", 0.2, 64, 4, 64), layout, 4000, 42);
+        KvCache<CpuKvStore> cache = prefilled(ratio("chelsea", 0.2, 64, 4, 64), layout, 4000, 42);
         assertEquals(800, cache.budget(0));
         assertTrue(cache.slots(0) <= 800 && cache.slots(0) > 800 - 64, "slots " + cache.slots(0));
-        ChelseaKvCache exact = prefilled(ratio("chelsea", 0.2, 64, 4, 64).withGlobalTopK(true), layout, 4000, 42);
+        KvCache<CpuKvStore> exact = prefilled(ratio("chelsea", 0.2, 64, 4, 64).withGlobalTopK(true), layout, 4000, 42);
         assertEquals(800, exact.slots(0), "global ranking hits the budget exactly");
     }
 
@@ -244,7 +246,7 @@ class ChelseaKvCacheTest {
     void decodingCompressesOnlyOnceTheBudgetIsExceededByMoreThanAChunk() {
         KvLayout layout = layout(2, 2, 8);
         int chunk = 16;
-        ChelseaKvCache cache = prefilled(ratio("chelsea", 0.5, chunk, 4, 16), layout, 400, 51);
+        KvCache<CpuKvStore> cache = prefilled(ratio("chelsea", 0.5, chunk, 4, 16), layout, 400, 51);
         assertEquals(1, cache.stats().compressions());
         KvTestSupport.Tokens more = randomTokens(layout, 500, 52);
         int triggers = 0;
@@ -269,7 +271,7 @@ class ChelseaKvCacheTest {
     @Test
     void noDecodeTimeCompressionBeforeThePromptEnds() {
         KvLayout layout = layout(1, 1, 8);
-        ChelseaKvCache cache = new ChelseaKvCache(ratio("chelsea", 0.2, 16, 4, 16), layout, 4096);
+        KvCache<CpuKvStore> cache = newCache(ratio("chelsea", 0.2, 16, 4, 16), layout, 4096);
         for (int i = 0; i < 10; i++) {
             feed(cache, randomTokens(layout, 100, 60 + i));
         }
@@ -282,17 +284,17 @@ class ChelseaKvCacheTest {
     @Test
     void newTokensKeepTheirAbsolutePositions() {
         KvLayout layout = layout(1, 2, 8);
-        ChelseaKvCache cache = prefilled(ratio("chelsea", 0.25, 16, 4, 16), layout, 300, 71);
+        KvCache<CpuKvStore> cache = prefilled(ratio("chelsea", 0.25, 16, 4, 16), layout, 300, 71);
         KvTestSupport.Tokens more = randomTokens(layout, 200, 72);
         for (int i = 0; i < 200; i++) {
             assertEquals(300 + i, cache.position());
-            cache.append(0, more.slice(layout, i, 1).k()[0], more.slice(layout, i, 1).v()[0], 1);
+            cache.store().append(0, more.slice(layout, i, 1).k()[0], more.slice(layout, i, 1).v()[0], 1);
             int last = cache.slots(0) - 1;
-            assertEquals(300 + i, cache.positions[0][0][last]);
-            assertEquals(300 + i, cache.positions[0][1][last]);
+            assertEquals(300 + i, cache.store().positions(0, 0)[last]);
+            assertEquals(300 + i, cache.store().positions(0, 1)[last]);
             cache.commit(1);
             for (int j = 1; j < cache.slots(0); j++) {
-                assertTrue(cache.positions[0][0][j] > cache.positions[0][0][j - 1], "temporal order kept");
+                assertTrue(cache.store().positions(0, 0)[j] > cache.store().positions(0, 0)[j - 1], "temporal order kept");
             }
         }
     }
@@ -300,10 +302,10 @@ class ChelseaKvCacheTest {
     @Test
     void bytesAndStorageShrinkAfterCompression() {
         KvLayout layout = layout(2, 2, 32);
-        ChelseaKvCache cache = new ChelseaKvCache(ratio("chelsea", 0.2, 64, 4, 64), layout, 8192);
+        KvCache<CpuKvStore> cache = newCache(ratio("chelsea", 0.2, 64, 4, 64), layout, 8192);
         feed(cache, randomTokens(layout, 4000, 81));
         KvStats before = cache.stats();
-        int capacityBefore = cache.capacity(0);
+        int capacityBefore = cache.store().capacity(0);
         cache.endPrefill();
         KvStats after = cache.stats();
         assertEquals(4000, after.tokens());
@@ -313,19 +315,19 @@ class ChelseaKvCacheTest {
         assertEquals(before.totalBytes(), after.peakBytes(), "the peak remembers the prompt");
         assertTrue(after.savedFraction() > 0.79, "saved " + after.savedFraction());
         assertTrue(after.compressionNanos() > 0);
-        assertTrue(cache.capacity(0) < capacityBefore / 3, "storage released: capacity " + cache.capacity(0));
-        assertTrue(cache.capacity(0) <= cache.budget(0) + 2 * 64, "capacity " + cache.capacity(0) + " near budget " + cache.budget(0));
+        assertTrue(cache.store().capacity(0) < capacityBefore / 3, "storage released: capacity " + cache.store().capacity(0));
+        assertTrue(cache.store().capacity(0) <= cache.budget(0) + 2 * 64, "capacity " + cache.store().capacity(0) + " near budget " + cache.budget(0));
         KvTestSupport.Tokens more = randomTokens(layout, 2000, 82);
         for (int i = 0; i < 2000; i++) {
             feed(cache, more.slice(layout, i, 1));
-            assertTrue(cache.capacity(0) <= cache.budget(0) + 3 * 64 + 1, "capacity " + cache.capacity(0) + " at budget " + cache.budget(0));
+            assertTrue(cache.store().capacity(0) <= cache.budget(0) + 3 * 64 + 1, "capacity " + cache.store().capacity(0) + " at budget " + cache.budget(0));
         }
     }
 
     @Test
     void pyramidBudgetsGiveLowerLayersMoreAndKeepTheTotal() {
         KvLayout layout = layout(4, 1, 8);
-        ChelseaKvCache cache = prefilled(ratio("chelsea", 0.25, 16, 4, 16).withLayerBudgets("pyramid"), layout, 2000, 91);
+        KvCache<CpuKvStore> cache = prefilled(ratio("chelsea", 0.25, 16, 4, 16).withLayerBudgets("pyramid"), layout, 2000, 91);
         int total = 0;
         for (int l = 0; l < 4; l++) {
             assertTrue(cache.slots(l) <= cache.budget(l));
@@ -340,10 +342,10 @@ class ChelseaKvCacheTest {
     @Test
     void clearForgetsMergesAndPositions() {
         KvLayout layout = layout(1, 1, 8);
-        ChelseaKvCache cache = prefilled(ratio("chelsea", 0.5, 16, 2, 8), layout, 200, 101);
-        assertTrue(cache.hasMerged(0));
+        KvCache<CpuKvStore> cache = prefilled(ratio("chelsea", 0.5, 16, 2, 8), layout, 200, 101);
+        assertTrue(cache.store().attendsWithSizeBias(0));
         cache.clear();
-        assertFalse(cache.hasMerged(0));
+        assertFalse(cache.store().attendsWithSizeBias(0));
         assertEquals(0, cache.position());
         assertEquals(0, cache.slots(0));
         feed(cache, randomTokens(layout, 10, 102));

@@ -1,7 +1,10 @@
 package dev.chelsea.engine.kv;
 
+import dev.chelsea.engine.backend.cpu.CpuKvStore;
+
 import org.junit.jupiter.api.Test;
 
+import static dev.chelsea.engine.kv.KvTestSupport.newCache;
 import static dev.chelsea.engine.kv.KvTestSupport.SERIAL;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,11 +17,11 @@ class FullKvCacheCopyTest {
     @Test
     void aCopiedPromptCompressesExactlyLikeAReadOne() {
         KvTestSupport.Tokens prompt = KvTestSupport.randomTokens(LAYOUT, 700, 3);
-        FullKvCache source = new FullKvCache(LAYOUT, 800);
+        KvCache<CpuKvStore> source = newCache(KvCacheConfig.full(), LAYOUT, 800);
         KvTestSupport.feed(source, prompt.slice(LAYOUT, 0, 300));
         KvTestSupport.feed(source, prompt.slice(LAYOUT, 300, 400));
         KvCacheConfig kv = KvCacheConfig.defaults().withKeptRatio(0.25).withChunkSize(16).withRecentWindow(16);
-        KvCache read = KvCaches.create(kv, LAYOUT, 800), copied = KvCaches.create(kv, LAYOUT, 800);
+        KvCache<CpuKvStore> read = newCache(kv, LAYOUT, 800), copied = newCache(kv, LAYOUT, 800);
         KvTestSupport.feed(read, prompt);
         source.copyPromptTo(copied);
         assertEquals(700, copied.position());
@@ -31,21 +34,21 @@ class FullKvCacheCopyTest {
         for (int l = 0; l < LAYOUT.layers(); l++) {
             float[] a = new float[4 * 8], b = new float[4 * 8];
             KvTestSupport.Tokens next = KvTestSupport.randomTokens(LAYOUT, 1, 9 + l);
-            read.append(l, next.k()[l], next.v()[l], 1);
-            copied.append(l, next.k()[l], next.v()[l], 1);
-            read.attend(l, q, 1, 4, a, SERIAL);
-            copied.attend(l, q, 1, 4, b, SERIAL);
+            read.store().append(l, next.k()[l], next.v()[l], 1);
+            copied.store().append(l, next.k()[l], next.v()[l], 1);
+            read.store().attend(l, q, 1, 4, a);
+            copied.store().attend(l, q, 1, 4, b);
             assertArrayEquals(a, b, "layer " + l);
         }
     }
 
     @Test
     void refusesATargetThatIsNotEmptyOrHasAnotherShape() {
-        FullKvCache source = new FullKvCache(LAYOUT, 64);
+        KvCache<CpuKvStore> source = newCache(KvCacheConfig.full(), LAYOUT, 64);
         KvTestSupport.feed(source, KvTestSupport.randomTokens(LAYOUT, 8, 1));
-        FullKvCache busy = new FullKvCache(LAYOUT, 64);
+        KvCache<CpuKvStore> busy = newCache(KvCacheConfig.full(), LAYOUT, 64);
         KvTestSupport.feed(busy, KvTestSupport.randomTokens(LAYOUT, 1, 2));
         assertThrows(IllegalArgumentException.class, () -> source.copyPromptTo(busy));
-        assertThrows(IllegalArgumentException.class, () -> source.copyPromptTo(new FullKvCache(new KvLayout(2, 1, 8), 64)));
+        assertThrows(IllegalArgumentException.class, () -> source.copyPromptTo(newCache(KvCacheConfig.full(), new KvLayout(2, 1, 8), 64)));
     }
 }

@@ -1,10 +1,13 @@
 package dev.chelsea.engine.kv;
 
+import dev.chelsea.engine.backend.cpu.CpuKvStore;
+
 import dev.chelsea.engine.kernel.Parallel;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 
+import static dev.chelsea.engine.kv.KvTestSupport.newCache;
 import static dev.chelsea.engine.kv.KvTestSupport.layout;
 import static dev.chelsea.engine.kv.KvTestSupport.randomQueries;
 import static dev.chelsea.engine.kv.KvTestSupport.randomTokens;
@@ -24,15 +27,15 @@ class KvAttentionReferenceTest {
         int qRow = HEADS * D;
         try (Parallel threads = new Parallel(2)) {
             for (String policy : KvCacheConfig.POLICIES) {
-                DenseKvCache cache = (DenseKvCache) KvCaches.create(ratio(policy, 0.3, 16, 4, 16), layout, 1024);
+                KvCache<CpuKvStore> cache = newCache(ratio(policy, 0.3, 16, 4, 16), layout, 1024, threads);
                 for (int from = 0; from < PROMPT + STEPS; ) {
                     int n = from < PROMPT ? 80 : 1;
                     KvTestSupport.Tokens batch = t.slice(layout, from, n);
                     float[] qb = Arrays.copyOfRange(q, from * qRow, (from + n) * qRow);
                     for (int l = 0; l < 2; l++) {
-                        cache.append(l, batch.k()[l], batch.v()[l], n);
+                        cache.store().append(l, batch.k()[l], batch.v()[l], n);
                         float[] out = new float[n * qRow];
-                        cache.attend(l, qb, n, HEADS, out, threads);
+                        cache.store().attend(l, qb, n, HEADS, out);
                         assertMatchesReference(policy, cache, l, qb, n, out);
                     }
                     cache.commit(n);
@@ -48,15 +51,15 @@ class KvAttentionReferenceTest {
         }
     }
 
-    private static void assertMatchesReference(String policy, DenseKvCache cache, int layer, float[] q, int n, float[] out) {
+    private static void assertMatchesReference(String policy, KvCache<CpuKvStore> cache, int layer, float[] q, int n, float[] out) {
         int total = cache.slots(layer);
-        boolean bias = cache.sizeBias && cache.hasMerged(layer);
+        boolean bias = cache.store().attendsWithSizeBias(layer);
         for (int i = 0; i < n; i++) {
             for (int g = 0; g < HEADS; g++) {
                 int h = g / (HEADS / KV_HEADS);
                 int off = i * HEADS * D + g * D;
-                double[] ref = referenceAttention(q, off, cache.keys[layer][h], cache.values[layer][h],
-                        bias ? cache.logSizes[layer][h] : null, total - n + i + 1, D);
+                double[] ref = referenceAttention(q, off, cache.store().keys(layer, h), cache.store().values(layer, h),
+                        bias ? cache.store().logSizes(layer, h) : null, total - n + i + 1, D);
                 for (int c = 0; c < D; c++) {
                     double err = Math.abs(out[off + c] - ref[c]);
                     assertTrue(err < 2e-5 * (1 + Math.abs(ref[c])), policy + " at position " + cache.position()

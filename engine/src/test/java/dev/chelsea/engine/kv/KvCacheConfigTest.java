@@ -1,5 +1,7 @@
 package dev.chelsea.engine.kv;
 
+import dev.chelsea.engine.backend.cpu.CpuKvStore;
+
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,10 +51,10 @@ class KvCacheConfigTest {
     void factoryCreatesEveryPolicy() {
         KvLayout layout = new KvLayout(2, 2, 8);
         for (String p : KvCacheConfig.POLICIES) {
-            KvCache cache = KvCaches.create(KvCacheConfig.defaults().withPolicy(p), layout, 128);
+            KvCache<CpuKvStore> cache = KvTestSupport.newCache(KvCacheConfig.defaults().withPolicy(p), layout, 128);
             assertEquals(p, cache.policy());
         }
-        assertInstanceOf(ChelseaKvCache.class, KvCaches.create(KvCacheConfig.defaults(), layout, 128));
+        assertEquals("chelsea", KvTestSupport.newCache(KvCacheConfig.defaults(), layout, 128).policy());
     }
 
     @Test

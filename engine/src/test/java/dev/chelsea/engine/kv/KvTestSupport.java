@@ -1,8 +1,9 @@
 package dev.chelsea.engine.kv;
 
-import dev.chelsea.engine.testing.ReferenceAttention;
-
+import dev.chelsea.engine.backend.cpu.CpuBackend;
+import dev.chelsea.engine.backend.cpu.CpuKvStore;
 import dev.chelsea.engine.kernel.Parallel;
+import dev.chelsea.engine.testing.ReferenceAttention;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -55,31 +56,27 @@ final class KvTestSupport {
     }
 
     /** Appends to every layer and commits, without attention (enough for policies that do not score). */
-    static void feed(KvCache cache, Tokens t) {
+    static void feed(KvCache<CpuKvStore> cache, Tokens t) {
         for (int l = 0; l < t.k().length; l++) {
-            cache.append(l, t.k()[l], t.v()[l], t.n());
+            cache.store().append(l, t.k()[l], t.v()[l], t.n());
         }
         cache.commit(t.n());
     }
 
     /** Feeds {@code t} one batch at a time, attending with {@code q} ({@code [n][heads * headDim]}, the same for every layer). */
-    static float[][] feedAttending(KvCache cache, Tokens t, float[] q, int heads) {
-        return feedAttending(cache, t, q, heads, SERIAL);
-    }
-
-    static float[][] feedAttending(KvCache cache, Tokens t, float[] q, int heads, Parallel parallel) {
+    static float[][] feedAttending(KvCache<CpuKvStore> cache, Tokens t, float[] q, int heads) {
         KvLayout layout = cache.layout();
         float[][] out = new float[layout.layers()][t.n() * heads * layout.headDim()];
         for (int l = 0; l < layout.layers(); l++) {
-            cache.append(l, t.k()[l], t.v()[l], t.n());
-            cache.attend(l, q, t.n(), heads, out[l], parallel);
+            cache.store().append(l, t.k()[l], t.v()[l], t.n());
+            cache.store().attend(l, q, t.n(), heads, out[l]);
         }
         cache.commit(t.n());
         return out;
     }
 
     /** Feeds the tokens one by one (a decode loop), attending with the matching query rows. */
-    static void decode(KvCache cache, Tokens t, float[] q, int heads) {
+    static void decode(KvCache<CpuKvStore> cache, Tokens t, float[] q, int heads) {
         int qRow = heads * cache.layout().headDim();
         for (int i = 0; i < t.n(); i++) {
             feedAttending(cache, t.slice(cache.layout(), i, 1), Arrays.copyOfRange(q, i * qRow, (i + 1) * qRow), heads);
@@ -92,6 +89,15 @@ final class KvTestSupport {
      */
     static double[] referenceAttention(float[] q, int qOff, float[] keys, float[] values, float[] logSizes, int slots, int d) {
         return ReferenceAttention.output(q, qOff, keys, values, logSizes, slots, d);
+    }
+
+    /** A CPU cache that attends and compresses on one thread. */
+    static KvCache<CpuKvStore> newCache(KvCacheConfig config, KvLayout layout, int maxTokens) {
+        return CpuBackend.newCache(config, layout, maxTokens, SERIAL);
+    }
+
+    static KvCache<CpuKvStore> newCache(KvCacheConfig config, KvLayout layout, int maxTokens, Parallel parallel) {
+        return CpuBackend.newCache(config, layout, maxTokens, parallel);
     }
 
     static KvLayout layout(int layers, int kvHeads, int headDim) {

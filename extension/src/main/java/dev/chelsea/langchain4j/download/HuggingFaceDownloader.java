@@ -348,7 +348,7 @@ public final class HuggingFaceDownloader {
     }
 
     static String human(long bytes) {
-        return dev.chelsea.engine.generate.GenerationStats.humanBytes(bytes);
+        return dev.chelsea.engine.model.Bytes.human(bytes);
     }
 
     public static final class Builder {

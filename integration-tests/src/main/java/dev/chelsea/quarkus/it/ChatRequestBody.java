@@ -8,7 +8,7 @@ import java.util.List;
 public record ChatRequestBody(
         @Schema(required = true) List<Message> messages,
         @Schema(description = "A named model; default: the default model") String model,
-        @Schema(description = "Most tokens in the answer") Integer maxTokens,
+        @Schema(description = "Most tokens in the answer; the model's configured max-tokens is the ceiling") Integer maxTokens,
         Double temperature,
         Double topP,
         Integer topK,

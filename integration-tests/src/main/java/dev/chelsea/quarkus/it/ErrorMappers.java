@@ -1,7 +1,9 @@
 package dev.chelsea.quarkus.it;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.chelsea.langchain4j.ChelseaInvalidRequestException;
 import dev.chelsea.langchain4j.ChelseaPromptTooLongException;
+import dev.chelsea.langchain4j.ChelseaUnsupportedFeatureException;
 import dev.chelsea.langchain4j.ChelseaQueueFullException;
 import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
@@ -21,6 +23,16 @@ public class ErrorMappers {
     @ServerExceptionMapper
     public Response promptTooLong(ChelseaPromptTooLongException e) {
         return json(400, ApiError.of(e.getMessage(), "invalid_request_error", "messages"));
+    }
+
+    @ServerExceptionMapper
+    public Response invalidParameter(ChelseaInvalidRequestException e) {
+        return json(400, ApiError.of(e.getMessage(), "invalid_request_error", Conversations.field(e.parameter())));
+    }
+
+    @ServerExceptionMapper
+    public Response unsupportedParameter(ChelseaUnsupportedFeatureException e) {
+        return json(400, ApiError.of(e.getMessage(), "invalid_request_error", Conversations.field(e.parameter())));
     }
 
     @ServerExceptionMapper
@@ -66,14 +78,22 @@ public class ErrorMappers {
         if (r.hasEntity()) {
             return r;
         }
+        if (e instanceof jakarta.ws.rs.NotSupportedException) {
+            return json(415, ApiError.of("the body must be JSON: send 'Content-Type: application/json'", "invalid_request_error", null));
+        }
         String type = r.getStatus() < 500 ? "invalid_request_error" : "server_error";
         return json(r.getStatus(), ApiError.of(e.getMessage(), type, null));
     }
 
     @ServerExceptionMapper
     public Response unreadable(JsonProcessingException e) {
-        return json(400, ApiError.of("the request body is not valid JSON for this endpoint: " + e.getOriginalMessage(),
-                "invalid_request_error", null));
+        boolean truncated = String.valueOf(e.getOriginalMessage()).contains("end-of-input");
+        String field = !truncated && e instanceof com.fasterxml.jackson.databind.JsonMappingException m && !m.getPath().isEmpty()
+                ? m.getPath().getLast().getFieldName() : null;
+        // Jackson's own message names Java types; the field and the JSON location are what a client can act on.
+        return json(400, ApiError.of(field != null ? "the field '" + field + "' has the wrong type for this endpoint"
+                : "the request body is not valid JSON for this endpoint (line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
+                + ")", "invalid_request_error", field));
     }
 
     private static Response json(int status, ApiError error) {

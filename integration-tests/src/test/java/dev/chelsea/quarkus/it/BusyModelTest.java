@@ -31,7 +31,8 @@ class BusyModelTest {
             // A longer context keeps the first request generating for a few seconds (and loads the file a second time).
             return Map.of("quarkus.langchain4j.chelsea.\"story\".chat-model.max-concurrent-requests", "1",
                     "quarkus.langchain4j.chelsea.\"story\".chat-model.max-queued-requests", "0",
-                    "quarkus.langchain4j.chelsea.\"story\".chat-model.context-length", "2048");
+                    "quarkus.langchain4j.chelsea.\"story\".chat-model.context-length", "2048",
+                    "quarkus.langchain4j.chelsea.\"story\".chat-model.max-tokens", "2000");
         }
     }
 

@@ -59,7 +59,7 @@ class ChatResourceTest {
                 .when().post("/chat")
                 .then().statusCode(400)
                 .body("error.message", containsString("max tokens must be at least 1, got -5"))
-                .body("error.param", equalTo("max_tokens"));
+                .body("error.param", equalTo("maxTokens"));
     }
 
     @Test
@@ -87,6 +87,16 @@ class ChatResourceTest {
                 .when().post("/chat")
                 .then().statusCode(400)
                 .body("error.message", containsString("not valid JSON"));
+    }
+
+    @Test
+    void wrongTypesAreNamedWithoutJavaTypes() {
+        String m = given().contentType(ContentType.JSON).body("{\"messages\":\"hello\"}")
+                .when().post("/chat")
+                .then().statusCode(400)
+                .body("error.param", equalTo("messages"))
+                .extract().path("error.message");
+        org.junit.jupiter.api.Assertions.assertFalse(m.contains("java.") || m.contains("dev.chelsea"), m);
     }
 
     @Test

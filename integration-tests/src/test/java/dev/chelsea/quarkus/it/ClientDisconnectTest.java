@@ -2,6 +2,8 @@ package dev.chelsea.quarkus.it;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -13,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,8 +26,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * its 480 tokens, on both streaming endpoints.
  */
 @QuarkusTest
+@TestProfile(ClientDisconnectTest.LongAnswers.class)
 class ClientDisconnectTest {
-    private static final String CANCELLED = "chelsea_requests_total{model=\"story\",outcome=\"success\",stop_reason=\"cancelled\"}";
+    private static final String CANCELLED = "chelsea_requests_total{model=\"story\",outcome=\"cancelled\",stop_reason=\"cancelled\"}";
+
+    /** Answers long enough to leave in the middle of (max-tokens is a ceiling for requests). */
+    public static class LongAnswers implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("quarkus.langchain4j.chelsea.\"story\".chat-model.max-tokens", "480");
+        }
+    }
 
     @TestHTTPResource("/")
     URI root;

@@ -1,6 +1,7 @@
 package dev.chelsea.quarkus.runtime;
 
 import dev.chelsea.engine.generate.GenerationStats;
+import dev.chelsea.engine.generate.StopReason;
 import dev.chelsea.engine.kv.KvStats;
 import dev.chelsea.langchain4j.GenerationEvent;
 import dev.chelsea.langchain4j.GenerationQueue;
@@ -42,21 +43,32 @@ public class ChelseaMetrics {
                     .description("Generations running now").register(registry);
             Gauge.builder("chelsea.queue.waiting", queue, GenerationQueue::waiting).tags(tags)
                     .description("Requests waiting for a free slot").register(registry);
+            try {
+                var backend = e.loaded().model().backend();
+                // An info gauge: which backend and device run the model (cpu / cuda and the device in words).
+                Gauge.builder("chelsea.backend", () -> 1).tags(tags.and("backend", backend.type().id(), "device", backend.description()))
+                        .description("The backend a model runs on (always 1; the tags say which)").register(registry);
+            } catch (RuntimeException notLoaded) {
+                // Readiness reports a model that failed to load; it has no backend to describe.
+            }
             double[] saving = lastSaving.computeIfAbsent(e.name(), k -> new double[1]);
             Gauge.builder("chelsea.kv.saved.ratio", saving, s -> s[0]).tags(tags)
                     .description("Fraction of the full KV cache that the last request's policy saved").register(registry);
         }
     }
 
-    void record(GenerationEvent event) {
-        Tags tags = Tags.of("model", event.model());
+    /** Records one generation of the model configured as {@code model} (the tag of all its meters). */
+    void record(String model, GenerationEvent event) {
+        Tags tags = Tags.of("model", model);
         if (event.failed()) {
             registry.counter("chelsea.requests", tags.and("outcome", "failure", "stop_reason", "none")).increment();
             return;
         }
         GenerationStats s = event.stats();
-        registry.counter("chelsea.requests", tags.and("outcome", "success", "stop_reason", event.reason().name().toLowerCase()))
-                .increment();
+        // A client that left is not a success: its answer was never finished.
+        String outcome = event.reason() == StopReason.CANCELLED ? "cancelled" : "success";
+        registry.counter("chelsea.requests", tags.and("outcome", outcome, "stop_reason",
+                event.reason().name().toLowerCase(java.util.Locale.ROOT))).increment();
         registry.counter("chelsea.tokens.prompt", tags).increment(s.promptTokens());
         registry.counter("chelsea.tokens.generated", tags).increment(s.generatedTokens());
         DistributionSummary.builder("chelsea.prefill.tokens.per.second").tags(tags)
@@ -72,7 +84,7 @@ public class ChelseaMetrics {
             long saved = Math.max(0, kv.uncompressedBytes() - kv.keyBytes() - kv.valueBytes());
             DistributionSummary.builder("chelsea.kv.saved.bytes").baseUnit("bytes").tags(tags)
                     .description("KV cache bytes saved by compression compared with the full cache").register(registry).record(saved);
-            lastSaving.computeIfAbsent(event.model(), k -> new double[1])[0] = kv.savedFraction();
+            lastSaving.computeIfAbsent(model, k -> new double[1])[0] = kv.savedFraction();
         }
     }
 }

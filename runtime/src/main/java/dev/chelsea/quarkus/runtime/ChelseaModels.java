@@ -58,7 +58,7 @@ public final class ChelseaModels {
         Set<String> keys = new LinkedHashSet<>();
         List<ModelSetup> setups = new ArrayList<>();
         for (String name : names) {
-            ModelSetup setup = new ModelSetup(name, ModelSetup.modelConfig(config, name), config, new MetricsBridge());
+            ModelSetup setup = new ModelSetup(name, ModelSetup.modelConfig(config, name), config, new MetricsBridge(name));
             setups.add(setup);
             if (setup.config().enableIntegration()) {
                 List<String> found = setup.validate();
@@ -113,6 +113,30 @@ public final class ChelseaModels {
 
     public Set<String> names() {
         return entries.keySet();
+    }
+
+    /** What clients call the default model ({@code <default>} in configuration). */
+    public static final String DEFAULT_PUBLIC_NAME = "default";
+
+    /** The name clients use for a configured model: its own, or {@code default} for the default model. */
+    public static String publicName(String configured) {
+        return ChelseaConfig.DEFAULT_NAME.equals(configured) ? DEFAULT_PUBLIC_NAME : configured;
+    }
+
+    /** The public names of the models, in configuration order. */
+    public List<String> publicNames() {
+        return entries.keySet().stream().map(ChelseaModels::publicName).toList();
+    }
+
+    /**
+     * The model a client names: a named model by its name; the default model by {@code default},
+     * {@code <default>}, or no name at all. Empty when there is no such model.
+     */
+    public Optional<Entry> find(String publicName) {
+        if (publicName == null || publicName.isBlank() || publicName.equals(DEFAULT_PUBLIC_NAME)) {
+            return entry(ChelseaConfig.DEFAULT_NAME);
+        }
+        return entry(publicName);
     }
 
     public Collection<Entry> entries() {

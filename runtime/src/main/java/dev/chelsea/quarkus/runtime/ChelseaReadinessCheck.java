@@ -28,9 +28,10 @@ public class ChelseaReadinessCheck implements HealthCheck {
             }
             try {
                 Model m = e.loaded().model();
-                b.withData(e.name(), String.format("%s (%s, %s, context %d, %s of weights); %d running, %d waiting",
+                b.withData(e.name(), String.format("%s (%s, %s, context %d, %s of weights) on %s; %d running, %d waiting",
                         m.name(), m.architecture(), m.path().getFileName(), m.contextLength(),
-                        GenerationStats.humanBytes(m.weightBytes()), e.queue().running(), e.queue().waiting()));
+                        dev.chelsea.engine.model.Bytes.human(m.weightBytes()), m.backend().description(),
+                        e.queue().running(), e.queue().waiting()));
             } catch (RuntimeException ex) {
                 up = false;
                 b.withData(e.name(), "not available: " + ex.getMessage());

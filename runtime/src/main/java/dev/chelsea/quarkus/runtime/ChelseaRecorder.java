@@ -1,6 +1,10 @@
 package dev.chelsea.quarkus.runtime;
 
 import dev.chelsea.quarkus.runtime.config.ChelseaConfig;
+import dev.chelsea.quarkus.runtime.config.OpenAiServerConfig;
+import dev.chelsea.quarkus.runtime.openai.OpenAiServerFilter;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import io.quarkus.arc.SyntheticCreationalContext;
@@ -21,9 +25,17 @@ public class ChelseaRecorder {
 
     /** Loads every configured model at startup, so that bad configuration fails the boot. */
     public RuntimeValue<ChelseaModels> initialize(List<String> names, boolean devMode, ShutdownContext shutdown) {
+        VectorApiCheck.require(ModuleLayer.boot());
         ChelseaModels models = ChelseaModels.create(config.getValue(), names, devMode);
         shutdown.addShutdownTask(models::close);
         return new RuntimeValue<>(models);
+    }
+
+    /** The HTTP filter of the OpenAI server at {@code path} (absolute), with the run-time keys and size limit. */
+    public Handler<RoutingContext> openAiServerFilter(String path) {
+        OpenAiServerConfig c = config.getValue().openaiServer();
+        List<String> keys = c.apiKeys().orElse(List.of()).stream().map(String::trim).filter(k -> !k.isEmpty()).toList();
+        return new OpenAiServerFilter(path, keys, c.maxRequestSize().asLongValue());
     }
 
     public Function<SyntheticCreationalContext<ChatModel>, ChatModel> chatModel(RuntimeValue<ChelseaModels> models, String name) {

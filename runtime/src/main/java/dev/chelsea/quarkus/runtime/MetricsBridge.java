@@ -11,7 +11,13 @@ import io.quarkus.arc.InjectableInstance;
  * exists only then). Models are built before the CDI beans that observe them, so the lookup is lazy.
  */
 final class MetricsBridge implements GenerationObserver {
+    /** The configured name: every meter of a model carries the same tag, whatever name the model file gives itself. */
+    private final String model;
     private volatile InjectableInstance<ChelseaMetrics> metrics;
+
+    MetricsBridge(String model) {
+        this.model = model;
+    }
 
     @Override
     public void onGeneration(GenerationEvent event) {
@@ -24,7 +30,7 @@ final class MetricsBridge implements GenerationObserver {
             m = metrics = arc.select(ChelseaMetrics.class);
         }
         if (m.isResolvable()) {
-            m.get().record(event);
+            m.get().record(model, event);
         }
     }
 }

@@ -1,9 +1,11 @@
 package dev.chelsea.quarkus.runtime;
 
 import dev.chelsea.engine.gguf.GgufFormatException;
-import dev.chelsea.engine.model.ModelLoadException;
+import dev.chelsea.engine.arch.ModelLoadException;
 import dev.chelsea.langchain4j.ChelseaChatModel;
 import dev.chelsea.langchain4j.ChelseaModelBuilder;
+import dev.chelsea.langchain4j.ChelseaSettings;
+import dev.chelsea.langchain4j.SettingProblem;
 import dev.chelsea.langchain4j.ChelseaStreamingChatModel;
 import dev.chelsea.langchain4j.GenerationObserver;
 import dev.chelsea.langchain4j.QueueOptions;
@@ -85,7 +87,7 @@ final class ModelSetup {
         return ChelseaConfig.DEFAULT_NAME.equals(name) ? "(default)" : "'" + name + "'";
     }
 
-    /** Every problem with the settings that can be seen without loading the model. */
+    /** Every problem with the settings that can be seen without loading the model, each under its own property. */
     List<String> validate() {
         List<String> p = new ArrayList<>();
         ChatModelConfig c = config.chatModel();
@@ -96,80 +98,43 @@ final class ModelSetup {
             p.add(cm + "model-path: no model configured for " + label() + ": set " + cm + "model-path to a local GGUF file, or "
                     + cm + "model-name to a Hugging Face repository with " + cm + "quantization");
         } else if (c.modelPath().isPresent()) {
-            Path f = c.modelPath().get();
-            if (!Files.isRegularFile(f)) {
-                p.add(cm + "model-path: model file not found: " + f.toAbsolutePath().normalize());
+            Path f = c.modelPath().get().toAbsolutePath().normalize();
+            if (Files.isDirectory(f)) {
+                p.add(cm + "model-path: " + f + " is a directory: name the GGUF file in it");
+            } else if (!Files.exists(f)) {
+                p.add(cm + "model-path: model file not found: " + f);
             } else if (!Files.isReadable(f)) {
-                p.add(cm + "model-path: model file is not readable: " + f.toAbsolutePath().normalize());
+                p.add(cm + "model-path: model file is not readable: " + f);
             }
         } else if (c.quantization().isEmpty() || c.quantization().get().isBlank()) {
             p.add(cm + "quantization: required with model-name, to choose the GGUF file (such as Q4_K_M)");
         }
-        if (!(c.temperature() >= 0) || Double.isInfinite(c.temperature())) {
-            p.add(cm + "temperature: must be a number >= 0, got " + c.temperature());
+        // The rules are the engine's, applied one setting at a time (ChelseaSettings): no check is written twice.
+        List<SettingProblem> found = new ArrayList<>(configure(ChelseaChatModel.builder()).validateSettings());
+        found.addAll(ChelseaSettings.queue(c.maxConcurrentRequests(), c.maxQueuedRequests()));
+        KvCacheConfig kv = config.kvCache();
+        found.addAll(ChelseaSettings.kvCache(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(), kv.sinkTokens(),
+                kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()));
+        for (SettingProblem problem : found) {
+            p.add(prefix() + property(problem.setting()) + ": " + problem.message());
         }
-        if (!(c.topP() > 0 && c.topP() <= 1)) {
-            p.add(cm + "top-p: must be in (0, 1], got " + c.topP());
-        }
-        if (c.topK() < 0) {
-            p.add(cm + "top-k: must be >= 0 (0 = off), got " + c.topK());
-        }
-        if (!(c.minP() >= 0 && c.minP() <= 1)) {
-            p.add(cm + "min-p: must be in [0, 1], got " + c.minP());
-        }
-        if (!(c.repetitionPenalty() > 0) || Double.isInfinite(c.repetitionPenalty())) {
-            p.add(cm + "repetition-penalty: must be a number > 0 (1 = off), got " + c.repetitionPenalty());
-        }
-        if (c.maxTokens() < 1) {
-            p.add(cm + "max-tokens: must be at least 1, got " + c.maxTokens());
-        }
-        if (c.contextLength() < 0) {
-            p.add(cm + "context-length: must be >= 0 (0 = the model's own), got " + c.contextLength());
-        }
-        if (c.threads().isPresent() && c.threads().getAsInt() < 1) {
-            p.add(cm + "threads: must be at least 1, got " + c.threads().getAsInt());
-        }
-        if (!List.of("auto", "cpu", "cuda").contains(c.backend())) {
-            p.add(cm + "backend: unknown backend '" + c.backend() + "' (known: auto, cpu, cuda)");
-        }
-        if (c.maxConcurrentRequests() < 1) {
-            p.add(cm + "max-concurrent-requests: must be at least 1, got " + c.maxConcurrentRequests());
-        }
-        if (c.maxQueuedRequests() < 0) {
-            p.add(cm + "max-queued-requests: must be >= 0, got " + c.maxQueuedRequests());
-        }
-        if (c.stop().isPresent() && c.stop().get().stream().anyMatch(String::isEmpty)) {
-            p.add(cm + "stop: stop strings must not be empty");
-        }
-        validateKv(p);
         return p;
     }
 
-    private void validateKv(List<String> p) {
-        KvCacheConfig kv = config.kvCache();
-        String k = prefix() + "kv-cache.";
-        if (!dev.chelsea.engine.kv.KvCacheConfig.POLICIES.contains(kv.policy())) {
-            p.add(k + "policy: unknown KV cache policy '" + kv.policy() + "' (known: "
-                    + String.join(", ", dev.chelsea.engine.kv.KvCacheConfig.POLICIES) + ")");
-        }
-        if (!(kv.keptRatio() > 0 && kv.keptRatio() <= 1)) {
-            p.add(k + "kept-ratio: must be in (0, 1], got " + kv.keptRatio());
-        }
-        if (kv.budget() < 0) {
-            p.add(k + "budget: must be 0 (use kept-ratio) or positive, got " + kv.budget());
-        } else if (kv.budget() > 0 && kv.budget() < kv.sinkTokens() + kv.recentWindow()) {
-            p.add(k + "budget: " + kv.budget() + " is smaller than sink-tokens + recent-window (" + kv.sinkTokens() + " + "
-                    + kv.recentWindow() + ")");
-        }
-        if (kv.chunkSize() < 2) {
-            p.add(k + "chunk-size: must be at least 2, got " + kv.chunkSize());
-        }
-        if (kv.sinkTokens() < 0) {
-            p.add(k + "sink-tokens: must be >= 0, got " + kv.sinkTokens());
-        }
-        if (kv.recentWindow() < 0) {
-            p.add(k + "recent-window: must be >= 0, got " + kv.recentWindow());
-        }
+    /** The property (after the model prefix) of a builder setting. */
+    static String property(String setting) {
+        return switch (setting) {
+            case "stopSequences" -> "chat-model.stop";
+            case "queue.maxConcurrent" -> "chat-model.max-concurrent-requests";
+            case "queue.maxQueued" -> "chat-model.max-queued-requests";
+            case "kvCache.globalTopK" -> "kv-cache.global-topk";
+            default -> setting.startsWith("kvCache.") ? "kv-cache." + kebab(setting.substring("kvCache.".length()))
+                    : "chat-model." + kebab(setting);
+        };
+    }
+
+    private static String kebab(String camel) {
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
     }
 
     /** The property names that {@code problems} (from {@link #validate()}) start with. */
@@ -182,23 +147,23 @@ final class ModelSetup {
     }
 
     ChelseaChatModel chatModel() {
-        return attributed(() -> build(ChelseaChatModel.builder()).build());
+        return attributed(() -> configure(ChelseaChatModel.builder()).modelPath(file()).build());
     }
 
     ChelseaStreamingChatModel streamingChatModel() {
-        return attributed(() -> build(ChelseaStreamingChatModel.builder()).build());
+        return attributed(() -> configure(ChelseaStreamingChatModel.builder()).modelPath(file()).build());
     }
 
-    private <B extends ChelseaModelBuilder<B>> B build(B b) {
+    /** Every setting but the file. */
+    private <B extends ChelseaModelBuilder<B>> B configure(B b) {
         ChatModelConfig c = config.chatModel();
         KvCacheConfig kv = config.kvCache();
-        b.modelPath(file())
-                .modelName(ChelseaConfig.DEFAULT_NAME.equals(name) ? null : name)
+        b.modelName(ChelseaConfig.DEFAULT_NAME.equals(name) ? null : name)
                 .threads(c.threads().isPresent() ? c.threads().getAsInt() : null)
                 .contextLength(c.contextLength())
                 .backend(c.backend())
+                .device(c.device())
                 .queueName(ChelseaConfig.DEFAULT_NAME.equals(name) ? "default" : name)
-                .queue(new QueueOptions(c.maxConcurrentRequests(), c.maxQueuedRequests()))
                 .chatTemplate(c.chatTemplate().orElse(null))
                 .temperature(c.temperature())
                 .topP(c.topP())
@@ -208,21 +173,37 @@ final class ModelSetup {
                 .seed(c.seed().isPresent() ? c.seed().getAsLong() : null)
                 .maxTokens(c.maxTokens())
                 .stopSequences(c.stop().orElse(null))
-                .kvCache(new dev.chelsea.engine.kv.KvCacheConfig(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(),
-                        kv.sinkTokens(), kv.recentWindow(), kv.sizeBias()))
                 .logRequests(c.logRequests())
                 .logResponses(c.logResponses())
                 .observer(observer);
+        if (ChelseaSettings.queue(c.maxConcurrentRequests(), c.maxQueuedRequests()).isEmpty()) {
+            b.queue(new QueueOptions(c.maxConcurrentRequests(), c.maxQueuedRequests()));
+        }
+        if (ChelseaSettings.kvCache(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(), kv.sinkTokens(), kv.recentWindow(),
+                kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()).isEmpty()) {
+            b.kvCache(new dev.chelsea.engine.kv.KvCacheConfig(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(),
+                    kv.sinkTokens(), kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk()));
+        }
         return b;
     }
 
-    /** Wraps a builder failure with the property most likely at fault. */
+    /**
+     * Wraps a load failure with the property at fault. Loading is where the file, the backend, the
+     * memory for the context and the KV policy meet the model; the message says which one failed.
+     */
     private <T> T attributed(java.util.function.Supplier<T> build) {
         try {
             return build.get();
         } catch (GgufFormatException | ModelLoadException e) {
-            throw new SetupException(prefix() + "chat-model." + (config.chatModel().modelPath().isPresent() ? "model-path" : "model-name"),
-                    "cannot load " + file() + ": " + e.getMessage(), e);
+            String m = String.valueOf(e.getMessage());
+            ModelLoadException.Reason reason = e instanceof ModelLoadException l ? l.reason() : ModelLoadException.Reason.FILE;
+            String property = switch (reason) {
+                case BACKEND -> "chat-model.backend";
+                case CONTEXT -> "chat-model.context-length";
+                case FILE -> config.chatModel().modelPath().isPresent() ? "chat-model.model-path" : "chat-model.model-name";
+            };
+            String what = property.endsWith("model-path") || property.endsWith("model-name") ? "cannot load " + file() + ": " + m : m;
+            throw new SetupException(prefix() + property, what, e);
         } catch (IllegalArgumentException e) {
             String m = String.valueOf(e.getMessage());
             String property = m.contains("KV cache policy") ? "kv-cache.policy"
@@ -239,7 +220,7 @@ final class ModelSetup {
         }
         ChatModelConfig c = config.chatModel();
         if (c.modelPath().isPresent()) {
-            resolvedFile = c.modelPath().get();
+            resolvedFile = c.modelPath().get().toAbsolutePath().normalize();
             return resolvedFile;
         }
         HuggingFaceDownloader downloader = HuggingFaceDownloader.builder()

@@ -1,5 +1,7 @@
 package dev.chelsea.quarkus.runtime.config;
 
+import dev.chelsea.langchain4j.ChelseaModelBuilder;
+import dev.chelsea.langchain4j.QueueOptions;
 import io.quarkus.runtime.annotations.ConfigDocDefault;
 import io.quarkus.runtime.annotations.ConfigGroup;
 import io.smallrye.config.WithDefault;
@@ -26,37 +28,40 @@ public interface ChatModelConfig {
     Optional<String> quantization();
 
     /** Sampling temperature; 0 is greedy and deterministic. */
-    @WithDefault("0.7")
+    @WithDefault("" + ChelseaModelBuilder.DEFAULT_TEMPERATURE)
     double temperature();
 
     /** Nucleus sampling: keep the most likely tokens whose probabilities reach this sum (1 = off). */
-    @WithDefault("0.9")
+    @WithDefault("" + ChelseaModelBuilder.DEFAULT_TOP_P)
     double topP();
 
     /** Keep only this many most likely tokens (0 = off). */
-    @WithDefault("40")
+    @WithDefault("" + ChelseaModelBuilder.DEFAULT_TOP_K)
     int topK();
 
     /** Drop tokens less likely than this fraction of the most likely one (0 = off). */
-    @WithDefault("0.05")
+    @WithDefault("" + ChelseaModelBuilder.DEFAULT_MIN_P)
     double minP();
 
     /** Penalty for repeating recent tokens (1 = off). */
-    @WithDefault("1.0")
+    @WithDefault("" + ChelseaModelBuilder.DEFAULT_REPETITION_PENALTY)
     double repetitionPenalty();
 
     /** A fixed seed makes sampled answers repeatable; default: a new random seed per request. */
     @ConfigDocDefault("random per request")
     OptionalLong seed();
 
-    /** Most tokens in an answer (a request may ask for fewer). */
-    @WithDefault("512")
+    /**
+     * Most tokens in an answer, and the ceiling for every request: a request may ask for fewer,
+     * never for more (a larger {@code max_tokens} is lowered to this). The context may leave fewer.
+     */
+    @WithDefault("" + ChelseaModelBuilder.DEFAULT_MAX_TOKENS)
     int maxTokens();
 
     /** Strings that end an answer (they are not part of it). */
     Optional<List<String>> stop();
 
-    /** Tokens of context; 0 uses the model's trained context length, capped at 4096. */
+    /** Tokens of context; 0 uses the model's trained context length, capped at 4096. A longer context needs more heap. */
     @WithDefault("0")
     int contextLength();
 
@@ -64,9 +69,16 @@ public interface ChatModelConfig {
     @ConfigDocDefault("number of cores")
     OptionalInt threads();
 
-    /** {@code auto}, {@code cpu} or {@code cuda}. */
-    @WithDefault("auto")
+    /**
+     * Where the model runs: {@code auto} (a GPU when the CUDA backend finds a usable one, else the
+     * CPU; the log says which and why), {@code cpu} or {@code cuda} (fails at startup without a GPU).
+     */
+    @WithDefault(ChelseaModelBuilder.DEFAULT_BACKEND)
     String backend();
+
+    /** Index of the GPU for the CUDA backend (0 = the first, as {@code nvidia-smi} lists them). */
+    @WithDefault("0")
+    int device();
 
     /**
      * The chat template family. Default: the template in the model file; a base model without one
@@ -76,11 +88,11 @@ public interface ChatModelConfig {
     Optional<String> chatTemplate();
 
     /** Generations running at once on this model (they share its worker threads). */
-    @WithDefault("2")
+    @WithDefault("" + QueueOptions.DEFAULT_MAX_CONCURRENT)
     int maxConcurrentRequests();
 
     /** Requests that may wait for a free slot; more are refused at once. */
-    @WithDefault("32")
+    @WithDefault("" + QueueOptions.DEFAULT_MAX_QUEUED)
     int maxQueuedRequests();
 
     /** Log each request. */

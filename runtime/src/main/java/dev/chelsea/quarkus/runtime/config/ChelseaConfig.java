@@ -33,6 +33,9 @@ public interface ChelseaConfig {
     /** Access to the Hugging Face hub for downloads. */
     HuggingFaceConfig huggingFace();
 
+    /** The OpenAI-compatible server, when it is enabled (build time: {@code openai-server.enabled}). */
+    OpenAiServerConfig openaiServer();
+
     /** The default model. */
     @WithParentName
     ModelConfig defaultConfig();

@@ -34,6 +34,7 @@ class ConfigDocumentationTest {
     void sharedPropertiesAreDocumentedWithTheirDefaults() throws IOException {
         Map<String, String> code = new TreeMap<>();
         collect(ChelseaConfig.class, "quarkus.langchain4j.chelsea.", code);
+        collect(ChelseaBuildConfig.class, "quarkus.langchain4j.chelsea.", code);
         Map<String, String> docs = tableRows();
         code.forEach((property, value) -> {
             if (!property.startsWith("quarkus.langchain4j.chelsea.default-config") && !property.contains("named-config")) {

@@ -9,6 +9,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import org.jboss.resteasy.reactive.RestStreamElementType;
 
 @Path("/story")
 @Consumes(MediaType.TEXT_PLAIN)
@@ -27,7 +28,8 @@ public class StoryResource {
     @Path("/stream")
     @Blocking
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    public Multi<String> stream(String beginning) {
+    @RestStreamElementType(MediaType.APPLICATION_JSON)
+    public Multi<StoryEvent> stream(String beginning) {
         return teller.streamStory(check(beginning));
     }
 

@@ -1,14 +1,11 @@
 package dev.chelsea.samples.chat;
 
+import dev.chelsea.quarkus.runtime.ChatStreams;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
-import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.langchain4j.model.chat.response.PartialResponse;
-import dev.langchain4j.model.chat.response.PartialResponseContext;
-import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import io.smallrye.mutiny.Multi;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -26,28 +23,12 @@ public class StoryTeller {
         return model.chat(request(beginning)).aiMessage().text();
     }
 
-    /** The story as it is written; cancelling the subscription stops the model. */
-    public Multi<String> streamStory(String beginning) {
-        return Multi.createFrom().emitter(emitter -> streamingModel.chat(request(beginning), new StreamingChatResponseHandler() {
-            @Override
-            public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
-                if (emitter.isCancelled()) {
-                    context.streamingHandle().cancel();
-                } else {
-                    emitter.emit(partial.text());
-                }
-            }
-
-            @Override
-            public void onCompleteResponse(ChatResponse response) {
-                emitter.complete();
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                emitter.fail(error);
-            }
-        }));
+    /** The story as it is written; a slow reader slows the model, cancelling the subscription stops it. */
+    public Multi<StoryEvent> streamStory(String beginning) {
+        return ChatStreams.start(streamingModel, request(beginning)).map(event -> switch (event) {
+            case ChatStreams.Text t -> new StoryEvent(t.text(), null);
+            case ChatStreams.Done d -> new StoryEvent(null, d.response().finishReason().name().toLowerCase(java.util.Locale.ROOT));
+        });
     }
 
     private static ChatRequest request(String beginning) {

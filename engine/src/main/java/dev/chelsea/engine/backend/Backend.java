@@ -1,0 +1,70 @@
+package dev.chelsea.engine.backend;
+
+import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.kv.KvStore;
+
+import java.util.List;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * One model running on one device: its weights bound or uploaded there, and the forward pass
+ * over them. Thread-safe: any number of sequences may step at once, each from one thread (the
+ * weights are shared, everything a step writes belongs to its sequence).
+ *
+ * <p>The forward pass takes a batch of sequences, each with its own tokens, positions and KV
+ * cache, so that serving several users in one step needs no other interface; a backend may run
+ * the entries one after another.
+ */
+public interface Backend extends AutoCloseable {
+
+    BackendType type();
+
+    /** The device in words, for logs, readiness and metrics: {@code CPU, 8 threads}, {@code CUDA device 0: NVIDIA H200}. */
+    String description();
+
+    /**
+     * A new sequence with an empty KV cache under {@code kv}'s policy, for up to {@code maxTokens}
+     * tokens, stepping at most {@code maxBatch} tokens at a time. {@code wrapStore}, if not null,
+     * decorates the backend's store (measurement probes); backends that cannot wrap their store
+     * refuse it. Fails with a clear message for a policy this backend's store cannot run.
+     */
+    Sequence newSequence(KvCacheConfig kv, int maxTokens, int maxBatch, UnaryOperator<KvStore> wrapStore);
+
+    /** Runs each step's tokens through the model, appending them to the step's sequence and writing its outputs. */
+    void forward(List<SequenceStep> steps);
+
+    /** What this backend's KV stores can do: a policy that needs more is refused (see {@code Model.checkKvCache}). */
+    Set<KvStore.Feature> kvFeatures();
+
+    /** Most tokens one forward step of a sequence should take (prompts are fed in batches of this size). */
+    int maxBatch();
+
+    /** Bytes of keys and values of one uncompressed token in this backend's KV store. */
+    long kvBytesPerToken();
+
+    /** Working memory of one sequence stepping {@code maxBatch} tokens at a time. */
+    long scratchBytes(int maxBatch);
+
+    /** Bytes of weights this backend holds (device memory on a GPU, the mapped file on the CPU). */
+    long weightBytes();
+
+    /**
+     * Memory a sequence's KV cache and scratch come from, and how much is free there now: the
+     * JVM heap on the CPU, device memory on a GPU.
+     */
+    MemoryPool memory();
+
+    /** Frees the weights and the device; sequences of this backend must not be used afterwards. */
+    @Override
+    void close();
+
+    /**
+     * A memory a backend allocates sequences from.
+     *
+     * @param name      {@code heap} or {@code device memory}
+     * @param freeBytes available now
+     */
+    record MemoryPool(String name, long freeBytes) {
+    }
+}

@@ -1,0 +1,567 @@
+package dev.chelsea.engine.backend.cpu;
+
+import dev.chelsea.engine.kernel.Attention;
+import dev.chelsea.engine.kernel.BlockAttention;
+import dev.chelsea.engine.kernel.Parallel;
+import dev.chelsea.engine.kv.ChunkedSoftMatching;
+import dev.chelsea.engine.kv.HostKvStore;
+import dev.chelsea.engine.kv.KvLayout;
+import dev.chelsea.engine.kv.KvPlan;
+import dev.chelsea.engine.kv.KvStore;
+import dev.chelsea.engine.kv.KvStoreSpec;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
+
+/**
+ * The CPU backend's KV store: per layer and KV head, contiguous float32 arrays of keys and values,
+ * the original position of each slot, and as the spec asks the cluster size of each slot and its
+ * log (which attention adds to the logits of merged slots), the attention each slot received, and
+ * the last queries of each layer. Attention runs here, over the slots held, with the kernels of
+ * {@code kernel/}; plans are applied in place, one (layer, head) per task on the model's threads.
+ */
+public final class CpuKvStore implements HostKvStore {
+    private static final int INITIAL_SLOTS = 256;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private final KvLayout layout;
+    private final KvStoreSpec spec;
+    private final Parallel parallel;
+    private final float[][][] keys;     // [layer][kvHead][slot * headDim + d]
+    private final float[][][] values;
+    private final float[][][] sizes;    // [layer][kvHead][slot], null unless spec.sizes()
+    private final float[][][] logSizes;
+    private final float[][][] scores;   // [layer][kvHead][slot], null unless spec.scores()
+    private final int[][][] positions;  // [layer][kvHead][slot]: original position (a cluster keeps its destination's)
+    private final int[] used;           // slots per layer
+    private final int[] tokens;         // tokens appended per layer: the position of the next one
+    private final boolean[] merged;     // per layer: whether any slot stands for more than one token
+    private final Object[] headLocks;
+    private final float[][] observed;   // [layer][window * heads * headDim]: the last queries, a ring
+    private final int[][] observedPositions;
+    private final int[] observedTotal;
+    private int queryHeads;
+    private boolean inPrompt = true;
+    private boolean scoring;
+    private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<BlockAttention.Scratch> blockScratch = ThreadLocal.withInitial(BlockAttention.Scratch::new);
+    private final ThreadLocal<ChunkedSoftMatching> matching = new ThreadLocal<>();
+
+    public CpuKvStore(KvLayout layout, KvStoreSpec spec, Parallel parallel) {
+        this.layout = layout;
+        this.spec = spec;
+        this.parallel = parallel;
+        int l = layout.layers(), h = layout.kvHeads();
+        keys = new float[l][h][0];
+        values = new float[l][h][0];
+        positions = new int[l][h][0];
+        sizes = spec.sizes() ? new float[l][h][0] : null;
+        logSizes = spec.sizes() ? new float[l][h][0] : null;
+        scores = spec.scores() ? new float[l][h][0] : null;
+        used = new int[l];
+        tokens = new int[l];
+        merged = new boolean[l];
+        headLocks = new Object[h];
+        for (int i = 0; i < h; i++) {
+            headLocks[i] = new Object();
+        }
+        observed = new float[l][0];
+        observedPositions = new int[l][spec.queryWindow()];
+        observedTotal = new int[l];
+    }
+
+    @Override
+    public KvLayout layout() {
+        return layout;
+    }
+
+    @Override
+    public int slots(int layer) {
+        return used[layer];
+    }
+
+    @Override
+    public boolean supports(Feature feature) {
+        return switch (feature) {
+            case MERGE -> spec.sizes();
+            case ATTENTION_SCORES -> spec.scores();
+            case KEEP, EVICT, POSITIONS, HOST_READ -> true;
+        };
+    }
+
+    @Override
+    public Parallel parallel() {
+        return parallel;
+    }
+
+    @Override
+    public void setScoring(boolean on) {
+        if (on && scores == null) {
+            throw new IllegalStateException("this store was not created to score attention");
+        }
+        scoring = on;
+    }
+
+    @Override
+    public void setPromptPhase(boolean inPrompt) {
+        this.inPrompt = inPrompt;
+    }
+
+    /** Slots {@code layer} has room for before it must grow. */
+    public int capacity(int layer) {
+        return positions[layer][0].length;
+    }
+
+    /** Whether attention over {@code layer} adds {@code log(size)} to the logits (merged slots, bias on). */
+    public boolean attendsWithSizeBias(int layer) {
+        return spec.sizeBias() && merged[layer];
+    }
+
+    /** Makes room for {@code slots} entries in {@code layer}. */
+    private void ensureCapacity(int layer, int slots) {
+        int cap = capacity(layer);
+        if (slots <= cap) {
+            return;
+        }
+        int spare = spec.spareSlots();
+        // A long prompt arrives in batches before any compression: grow geometrically then, or
+        // every batch would copy the whole cache.
+        int newCap = spare < 0 || inPrompt
+                ? Math.max(slots + Math.max(spare, 0), Math.max(INITIAL_SLOTS, cap + (cap >> 1)))
+                : slots + spare;
+        resize(layer, newCap);
+    }
+
+    /** Reallocates {@code layer} to exactly {@code newCap} slots (at least the slots in use). */
+    private void resize(int layer, int newCap) {
+        int d = layout.headDim();
+        if (newCap < used[layer]) {
+            throw new IllegalArgumentException("cannot shrink layer " + layer + " to " + newCap + " slots, " + used[layer] + " in use");
+        }
+        for (int h = 0; h < layout.kvHeads(); h++) {
+            keys[layer][h] = Arrays.copyOf(keys[layer][h], newCap * d);
+            values[layer][h] = Arrays.copyOf(values[layer][h], newCap * d);
+            positions[layer][h] = Arrays.copyOf(positions[layer][h], newCap);
+            if (sizes != null) {
+                sizes[layer][h] = Arrays.copyOf(sizes[layer][h], newCap);
+                logSizes[layer][h] = Arrays.copyOf(logSizes[layer][h], newCap);
+            }
+            if (scores != null) {
+                scores[layer][h] = Arrays.copyOf(scores[layer][h], newCap);
+            }
+        }
+    }
+
+    /** Releases storage beyond the spare slots (hysteresis: only when twice that is free). */
+    @Override
+    public void trim() {
+        int spare = Math.max(spec.spareSlots(), 0);
+        for (int l = 0; l < layout.layers(); l++) {
+            if (capacity(l) > used[l] + 2 * spare + 16) {
+                resize(l, used[l] + spare);
+            }
+        }
+    }
+
+    @Override
+    public void append(int layer, float[] k, float[] v, int n) {
+        int base = used[layer];
+        int firstPos = tokens[layer];
+        ensureCapacity(layer, base + n);
+        int d = layout.headDim();
+        int row = layout.rowFloats();
+        for (int h = 0; h < layout.kvHeads(); h++) {
+            float[] kd = keys[layer][h], vd = values[layer][h];
+            int[] pd = positions[layer][h];
+            for (int t = 0; t < n; t++) {
+                System.arraycopy(k, t * row + h * d, kd, (base + t) * d, d);
+                System.arraycopy(v, t * row + h * d, vd, (base + t) * d, d);
+                pd[base + t] = firstPos + t;
+            }
+            if (sizes != null) {
+                Arrays.fill(sizes[layer][h], base, base + n, 1f);
+                Arrays.fill(logSizes[layer][h], base, base + n, 0f);
+            }
+            if (scores != null) {
+                Arrays.fill(scores[layer][h], base, base + n, 0f);
+            }
+        }
+        used[layer] = base + n;
+        tokens[layer] = firstPos + n;
+    }
+
+    @Override
+    public void attend(int layer, float[] q, int n, int heads, float[] out) {
+        observe(layer, q, n, heads);
+        int kvHeads = layout.kvHeads();
+        int d = layout.headDim();
+        int group = heads / kvHeads;
+        int total = used[layer];
+        int before = total - n;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        boolean bias = attendsWithSizeBias(layer);
+        boolean weights = scoring;
+        // Decoding reads the whole cache for one query, bound by memory, which attendGroup reads once
+        // per group; a batch of few rows would be mostly padding in the tiled kernel.
+        if (n == 1 || !BlockAttention.pays(n, group)) {
+            parallel.forEach(kvHeads * n, task -> {
+                int h = task % kvHeads;
+                int i = task / kvHeads;
+                int visible = before + i + 1;
+                float[] s = scratch(group * visible);
+                int off = i * heads * d + h * group * d;
+                Attention.attendGroup(q, off, group, keys[layer][h], values[layer][h], bias ? logSizes[layer][h] : null,
+                        visible, d, scale, s, out, off);
+                if (weights) {
+                    accumulateScores(layer, h, n, s, group, visible);
+                }
+            });
+            return;
+        }
+        // A prompt batch: blocks of queries read each key and value once for all their query heads.
+        int perBlock = BlockAttention.queriesPerBlock(group);
+        int blocks = (n + perBlock - 1) / perBlock;
+        // Head-major, so that each thread's contiguous range of tasks spans whole heads, early and late queries alike.
+        parallel.forEach(kvHeads * blocks, task -> {
+            int h = task / blocks;
+            int first = task % blocks * perBlock;
+            int count = Math.min(perBlock, n - first);
+            BlockAttention.Scratch s = blockScratch.get();
+            BlockAttention.attend(q, heads, h, group, first, count, before, keys[layer][h], values[layer][h],
+                    bias ? logSizes[layer][h] : null, d, scale, out, s, weights);
+            for (int i = 0; weights && i < count; i++) {
+                accumulateScores(layer, h, n, s.weights(i), group, before + first + i + 1);
+            }
+        });
+    }
+
+    private float[] scratch(int n) {
+        float[] s = scratch.get();
+        if (s.length < n) {
+            s = new float[Math.max(n, s.length + (s.length >> 1))];
+            scratch.set(s);
+        }
+        return s;
+    }
+
+    /** Keeps the last {@code window} queries of each layer, for policies that vote with them. */
+    private void observe(int layer, float[] q, int n, int heads) {
+        int window = spec.queryWindow();
+        if (window == 0) {
+            return;
+        }
+        int row = heads * layout.headDim();
+        if (heads != queryHeads) {
+            queryHeads = heads;
+            for (int l = 0; l < observed.length; l++) {
+                observed[l] = new float[window * row];
+            }
+            Arrays.fill(observedTotal, 0);
+        }
+        int firstPos = tokens[layer] - n;
+        for (int i = Math.max(0, n - window); i < n; i++) {
+            int r = observedTotal[layer] % window;
+            System.arraycopy(q, i * row, observed[layer], r * row, row);
+            observedPositions[layer][r] = firstPos + i;
+            observedTotal[layer]++;
+        }
+    }
+
+    /**
+     * Adds the attention a query gave each slot, summed over the query heads of the group, to the
+     * slots' scores. A prompt batch reports several queries of the same head from different
+     * threads, so those updates are serialised per head.
+     */
+    private void accumulateScores(int layer, int head, int n, float[] weights, int group, int visible) {
+        float[] acc = scores[layer][head];
+        if (n == 1) {
+            addWeights(acc, weights, group, visible);
+        } else {
+            synchronized (headLocks[head]) {
+                addWeights(acc, weights, group, visible);
+            }
+        }
+    }
+
+    private static void addWeights(float[] acc, float[] weights, int group, int visible) {
+        for (int g = 0; g < group; g++) {
+            Attention.axpy(1f, weights, g * visible, acc, 0, visible);
+        }
+    }
+
+    @Override
+    public void apply(KvPlan plan) {
+        KvPlan.Layer[] layers = plan.layers();
+        int kvHeads = layout.kvHeads();
+        int[] after = new int[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            after[l] = layers[l] == null ? used[l] : layers[l].slotsAfter(used[l]);
+        }
+        parallel.forEach(layers.length * kvHeads, task -> {
+            int l = task / kvHeads, h = task % kvHeads;
+            switch (layers[l]) {
+                case null -> { }
+                case KvPlan.Merge m -> merge(l, h, m);
+                case KvPlan.Keep k -> retain(l, h, k.kept()[h], k.kept()[h].length);
+                case KvPlan.Evict e -> evictUnordered(l, h, e.victims()[h], e.victims()[h].length, e.end());
+            }
+            if (plan.resetScores() && scores != null && layers[l] != null) {
+                Arrays.fill(scores[l][h], 0, after[l], 0f);
+            }
+        });
+        for (int l = 0; l < layers.length; l++) {
+            if (layers[l] instanceof KvPlan.Merge m && m.merges() > 0) {
+                merged[l] = true;
+            }
+            used[l] = after[l];
+        }
+    }
+
+    /** The merge passes of a plan on one head: plan with chunked soft matching, fold sources into destinations, compact. */
+    private void merge(int layer, int head, KvPlan.Merge plan) {
+        ChunkedSoftMatching csm = matching.get();
+        if (csm == null || csm.chunk() != plan.chunk()) {
+            csm = new ChunkedSoftMatching(plan.chunk(), layout.headDim());
+            matching.set(csm);
+        }
+        int n = used[layer];
+        int from = plan.from();
+        int m = plan.count();
+        int[] dest = new int[m];
+        int[] kept = new int[n];
+        for (ChunkedSoftMatching.Pass pass : plan.passes()) {
+            int merges = csm.plan(keys[layer][head], from, m, pass, dest);
+            mergeInto(layer, head, from, m, dest);
+            int k = 0;
+            for (int s = 0; s < from; s++) {
+                kept[k++] = s;
+            }
+            for (int i = 0; i < m; i++) {
+                if (dest[i] < 0) {
+                    kept[k++] = from + i;
+                }
+            }
+            for (int s = from + m; s < n; s++) {
+                kept[k++] = s;
+            }
+            retain(layer, head, kept, k);
+            n -= merges;
+            m -= merges;
+        }
+    }
+
+    /**
+     * Folds every source into its destination as a running size-weighted mean, sources in slot
+     * order: the result is the weighted centroid, and identical entries leave it bitwise unchanged.
+     * Destinations are never sources, so the order of the updates cannot read a half-merged slot.
+     */
+    private void mergeInto(int layer, int head, int from, int count, int[] dest) {
+        int d = layout.headDim();
+        float[] k = keys[layer][head], v = values[layer][head], s = sizes[layer][head], ls = logSizes[layer][head];
+        for (int i = 0; i < count; i++) {
+            if (dest[i] < 0) {
+                continue;
+            }
+            int a = from + i, b = from + dest[i];
+            float total = s[a] + s[b];
+            float w = s[a] / total;
+            lerp(k, a * d, b * d, w, d);
+            lerp(v, a * d, b * d, w, d);
+            s[b] = total;
+            ls[b] = (float) Math.log(total);
+        }
+    }
+
+    /** {@code y += (x - y) * w} over {@code n} floats of the same array. */
+    private static void lerp(float[] arr, int xOff, int yOff, float w, int n) {
+        int i = 0;
+        int upper = F.loopBound(n);
+        for (; i < upper; i += F.length()) {
+            FloatVector y = FloatVector.fromArray(F, arr, yOff + i);
+            FloatVector.fromArray(F, arr, xOff + i).sub(y).fma(FloatVector.broadcast(F, w), y).intoArray(arr, yOff + i);
+        }
+        for (; i < n; i++) {
+            arr[yOff + i] += (arr[xOff + i] - arr[yOff + i]) * w;
+        }
+    }
+
+    /** Moves {@code count} consecutive slots of one head (everything a slot carries), like {@code System.arraycopy}. */
+    private void moveSlots(int layer, int head, int from, int to, int count) {
+        if (from == to || count == 0) {
+            return;
+        }
+        int d = layout.headDim();
+        System.arraycopy(keys[layer][head], from * d, keys[layer][head], to * d, count * d);
+        System.arraycopy(values[layer][head], from * d, values[layer][head], to * d, count * d);
+        System.arraycopy(positions[layer][head], from, positions[layer][head], to, count);
+        if (sizes != null) {
+            System.arraycopy(sizes[layer][head], from, sizes[layer][head], to, count);
+            System.arraycopy(logSizes[layer][head], from, logSizes[layer][head], to, count);
+        }
+        if (scores != null) {
+            System.arraycopy(scores[layer][head], from, scores[layer][head], to, count);
+        }
+    }
+
+    /**
+     * Keeps slots {@code kept[0..k)} (strictly ascending) of one head, in temporal order, in slots
+     * {@code 0..k)}. Runs of consecutive slots move as one block.
+     */
+    private void retain(int layer, int head, int[] kept, int k) {
+        int to = 0;
+        for (int i = 0; i < k; ) {
+            int from = kept[i];
+            int run = 1;
+            while (i + run < k && kept[i + run] == from + run) {
+                run++;
+            }
+            moveSlots(layer, head, from, to, run);
+            to += run;
+            i += run;
+        }
+    }
+
+    /**
+     * Removes {@code victims[0..k)} (strictly ascending, all below {@code end}) of one head: each
+     * hole is filled with a survivor from the end of that region, then slots {@code [end, used)}
+     * (the recent window, which stays in order) shift down by {@code k}. Costs
+     * {@code O((k + window) * headDim)} instead of moving the whole cache, which matters for
+     * policies that evict every step.
+     */
+    private void evictUnordered(int layer, int head, int[] victims, int k, int end) {
+        int newEnd = end - k;
+        int holes = k;
+        while (holes > 0 && victims[holes - 1] >= newEnd) {
+            holes--;
+        }
+        int v = holes;
+        int filler = newEnd;
+        for (int i = 0; i < holes; i++) {
+            while (v < k && victims[v] == filler) {
+                v++;
+                filler++;
+            }
+            moveSlots(layer, head, filler, victims[i], 1);
+            filler++;
+        }
+        moveSlots(layer, head, end, newEnd, used[layer] - end);
+    }
+
+    @Override
+    public int[] positions(int layer, int head) {
+        return positions[layer][head];
+    }
+
+    @Override
+    public float[] keys(int layer, int head) {
+        return keys[layer][head];
+    }
+
+    @Override
+    public float[] values(int layer, int head) {
+        return values[layer][head];
+    }
+
+    @Override
+    public float[] sizes(int layer, int head) {
+        return sizes == null ? null : sizes[layer][head];
+    }
+
+    /** Logs of the cluster sizes of one head (the attention bias), or null. */
+    public float[] logSizes(int layer, int head) {
+        return logSizes == null ? null : logSizes[layer][head];
+    }
+
+    @Override
+    public float[] scores(int layer, int head) {
+        return scores == null ? null : scores[layer][head];
+    }
+
+    @Override
+    public int queryHeads() {
+        return queryHeads;
+    }
+
+    @Override
+    public int queriesSeen(int layer) {
+        return observedTotal[layer];
+    }
+
+    @Override
+    public float[] queries(int layer) {
+        return observed[layer];
+    }
+
+    @Override
+    public int[] queryPositions(int layer) {
+        return observedPositions[layer];
+    }
+
+    @Override
+    public Footprint footprint() {
+        long slots = 0;
+        for (int u : used) {
+            slots += u;
+        }
+        long kb = slots * layout.kvHeads() * layout.headDim() * Float.BYTES;
+        long metaPerSlot = Integer.BYTES + (sizes != null ? 2L * Float.BYTES : 0L) + (scores != null ? Float.BYTES : 0L);
+        return new Footprint(kb, kb, slots * layout.kvHeads() * metaPerSlot);
+    }
+
+    @Override
+    public long bytesPerToken() {
+        return 2L * layout.layers() * layout.kvHeads() * layout.headDim() * Float.BYTES;
+    }
+
+    @Override
+    public void copyTo(KvStore target) {
+        if (!(target instanceof CpuKvStore t)) {
+            throw new IllegalArgumentException("a CPU KV store copies only into another CPU store, not " + target.getClass().getSimpleName());
+        }
+        if (!t.layout.equals(layout)) {
+            throw new IllegalArgumentException("layouts differ: " + layout + " and " + t.layout);
+        }
+        int d = layout.headDim();
+        for (int l = 0; l < layout.layers(); l++) {
+            if (t.used[l] != 0) {
+                throw new IllegalArgumentException("the target store already holds slots");
+            }
+            int n = used[l];
+            t.ensureCapacity(l, n);
+            for (int h = 0; h < layout.kvHeads(); h++) {
+                System.arraycopy(keys[l][h], 0, t.keys[l][h], 0, n * d);
+                System.arraycopy(values[l][h], 0, t.values[l][h], 0, n * d);
+                System.arraycopy(positions[l][h], 0, t.positions[l][h], 0, n);
+                if (t.sizes != null) {
+                    if (sizes != null) {
+                        System.arraycopy(sizes[l][h], 0, t.sizes[l][h], 0, n);
+                        System.arraycopy(logSizes[l][h], 0, t.logSizes[l][h], 0, n);
+                    } else {
+                        Arrays.fill(t.sizes[l][h], 0, n, 1f);
+                        Arrays.fill(t.logSizes[l][h], 0, n, 0f);
+                    }
+                }
+                if (t.scores != null) {
+                    Arrays.fill(t.scores[l][h], 0, n, 0f);
+                }
+            }
+            t.used[l] = n;
+            t.tokens[l] = tokens[l];
+            t.merged[l] = merged[l] && t.sizes != null;
+        }
+    }
+
+    @Override
+    public void clear() {
+        Arrays.fill(used, 0);
+        Arrays.fill(tokens, 0);
+        Arrays.fill(merged, false);
+        Arrays.fill(observedTotal, 0);
+    }
+
+    @Override
+    public void close() {
+        // Heap arrays: the garbage collector frees them.
+    }
+}

@@ -1,8 +1,0 @@
-package dev.chelsea.engine.cli;
-
-/** A bad command line: the message says what is wrong; the usage is printed after it. */
-final class UsageException extends RuntimeException {
-    UsageException(String message) {
-        super(message);
-    }
-}

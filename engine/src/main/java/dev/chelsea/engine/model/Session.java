@@ -1,0 +1,118 @@
+package dev.chelsea.engine.model;
+
+import dev.chelsea.engine.backend.Backend;
+import dev.chelsea.engine.backend.Sequence;
+import dev.chelsea.engine.backend.SequenceStep;
+import dev.chelsea.engine.kv.KvCache;
+
+import java.util.List;
+
+/**
+ * One conversation: a sequence on the model's backend (its own KV cache and working memory) and
+ * its position. Not thread-safe; create one per conversation or request from
+ * {@link Model#newSession}, and close it when done.
+ */
+public final class Session implements AutoCloseable {
+    private final Backend backend;
+    private final Sequence sequence;
+    private final int contextLength;
+    private final int vocab;
+
+    Session(Backend backend, Sequence sequence, int contextLength, int vocab) {
+        this.backend = backend;
+        this.sequence = sequence;
+        this.contextLength = contextLength;
+        this.vocab = vocab;
+    }
+
+    public int position() {
+        return sequence.cache().position();
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public KvCache<?> cache() {
+        return sequence.cache();
+    }
+
+    public int vocabularySize() {
+        return vocab;
+    }
+
+    private void checkRoom(int n) {
+        if (position() + n > contextLength) {
+            throw new ContextOverflowException(position(), n, contextLength);
+        }
+    }
+
+    /**
+     * Processes a prompt in batches and tells the cache the prompt is complete (its policy may
+     * compress now). Returns the logits of the last token.
+     */
+    public float[] prefill(int[] tokens) {
+        float[] logits = feed(tokens, 0, tokens.length);
+        sequence.cache().endPrefill();
+        return logits;
+    }
+
+    /** Processes tokens in batches without ending the prompt; returns the logits of the last one. */
+    public float[] feed(int[] tokens, int off, int n) {
+        checkRoom(n);
+        float[] logits = new float[vocab];
+        int batch = sequence.maxBatch();
+        for (int i = 0; i < n; i += batch) {
+            int m = Math.min(batch, n - i);
+            boolean last = i + m == n;
+            step(SequenceStep.of(sequence, tokens, off + i, m, last ? logits : null));
+        }
+        return logits;
+    }
+
+    /**
+     * Processes tokens in batches and returns the logits at every position ({@code [n][vocab]}).
+     * The cache commits after each batch, so a compressing policy works online as it grows.
+     */
+    public float[] feedAllLogits(int[] tokens, int off, int n, int batchSize) {
+        checkRoom(n);
+        int b = Math.min(batchSize, sequence.maxBatch());
+        float[] logits = new float[n * vocab];
+        float[] part = new float[b * vocab];
+        for (int i = 0; i < n; i += b) {
+            int m = Math.min(b, n - i);
+            step(new SequenceStep(sequence, tokens, off + i, m, part, m, null));
+            System.arraycopy(part, 0, logits, i * vocab, m * vocab);
+        }
+        return logits;
+    }
+
+    /** Processes one generated token; returns the logits for the next. */
+    public float[] decode(int token) {
+        checkRoom(1);
+        float[] logits = new float[vocab];
+        step(SequenceStep.of(sequence, new int[]{token}, 0, 1, logits));
+        return logits;
+    }
+
+    /**
+     * Processes one generated token and returns the most likely next one (lowest id on ties),
+     * chosen on the backend's device: greedy decoding without copying the logits back.
+     */
+    public int decodeGreedy(int token) {
+        checkRoom(1);
+        int[] next = new int[1];
+        step(new SequenceStep(sequence, new int[]{token}, 0, 1, null, 0, next));
+        return next[0];
+    }
+
+    private void step(SequenceStep step) {
+        backend.forward(List.of(step));
+    }
+
+    /** Frees the sequence's KV cache and working memory. */
+    @Override
+    public void close() {
+        sequence.close();
+    }
+}
