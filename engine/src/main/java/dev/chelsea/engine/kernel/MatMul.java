@@ -1,6 +1,7 @@
 package dev.chelsea.engine.kernel;
 
 import dev.chelsea.engine.tensor.PackedActivations;
+import dev.chelsea.engine.tensor.QuantizedActivations;
 import dev.chelsea.engine.tensor.WeightMatrix;
 
 /** Multi-threaded products of weight matrices with activation vectors. */
@@ -17,6 +18,8 @@ public final class MatMul {
 
     /** Each calling thread packs into its own buffer, which the workers read during the call. */
     private static final ThreadLocal<PackedActivations> PACKED = ThreadLocal.withInitial(PackedActivations::new);
+    /** Likewise for the 8-bit activations of the integer kernels. */
+    private static final ThreadLocal<QuantizedActivations> QUANTIZED = ThreadLocal.withInitial(QuantizedActivations::new);
 
     private MatMul() {
     }
@@ -47,8 +50,27 @@ public final class MatMul {
         }
         int total = start[ws.length];
         boolean serial = (long) total * cols * n < MIN_PARALLEL_WORK;
+        boolean integer = false;
+        boolean floats = false;
+        for (WeightMatrix w : ws) {
+            integer |= w.integerKernels();
+            floats |= !w.integerKernels();
+        }
         PackedActivations packed = null;
-        if (PackedActivations.worthPacking(n)) {
+        QuantizedActivations quantized = null;
+        if (integer && n <= QuantizedActivations.MAX_VECTORS) {
+            // Quantized once per product, before the rows are split: every row range reads the
+            // same 8-bit values, so results do not depend on the number of threads.
+            QuantizedActivations q = QUANTIZED.get();
+            q.reset(n, cols);
+            if (serial || n == 1) {
+                q.quantize(x, 0, n);
+            } else {
+                parallel.forRange(n, 1, (t0, t1) -> q.quantize(x, t0, t1));
+            }
+            quantized = q;
+        }
+        if (floats && PackedActivations.worthPacking(n)) {
             PackedActivations p = PACKED.get();
             p.reset(n, cols);
             if (serial) {
@@ -59,13 +81,16 @@ public final class MatMul {
             packed = p;
         }
         PackedActivations a = packed;
+        QuantizedActivations q = quantized;
         Parallel.RangeTask task = (r0, r1) -> {
             for (int i = 0; i < ws.length; i++) {
                 int lo = Math.max(r0, start[i]) - start[i];
                 int hi = Math.min(r1, start[i + 1]) - start[i];
                 if (lo < hi) {
                     WeightMatrix w = ws[i];
-                    if (a != null) {
+                    if (q != null && w.integerKernels()) {
+                        w.matMul(q, outs[i], w.rows(), lo, hi);
+                    } else if (a != null && !w.integerKernels()) {
                         w.matMul(a, outs[i], w.rows(), lo, hi);
                     } else {
                         w.matMul(x, n, outs[i], w.rows(), lo, hi);

@@ -105,10 +105,11 @@ final class PanelMatMul {
                     multiplyPanel(s.panel, len, xt, cols, k0, width, sums, p * PANEL_ROWS * width);
                 }
             }
-            for (int r = g0; r < g1; r++) {
-                int src = (r - g0) * width;
-                for (int j = 0; j < count; j++) {
-                    out[outOff + j * outStride + r] = sums[src + j];
+            // Vector by vector, so that the writes to out are adjacent (see QuantizedPanelMatMul).
+            for (int j = 0; j < count; j++) {
+                int dst = outOff + j * outStride;
+                for (int r = g0; r < g1; r++) {
+                    out[dst + r] = sums[(r - g0) * width + j];
                 }
             }
         }

@@ -4,6 +4,7 @@ import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -12,20 +13,26 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.LE;
+import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
+import static dev.chelsea.engine.tensor.Simd.PAIR_SHORTS;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
-import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
  * Q4_0: blocks of 32 values, {@code block_q4_0 { fp16 d; uint8 qs[16]; }}. Byte {@code j} holds value
  * {@code j} in its low nibble and value {@code j + 16} in its high nibble; value = d * (q - 8).
  */
-final class Q4_0Matrix extends WeightMatrix {
+final class Q4_0Matrix extends InterleavedMatrix {
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 18;
 
@@ -57,52 +64,83 @@ final class Q4_0Matrix extends WeightMatrix {
         return acc.reduceLanes(ADD);
     }
 
+    /** {@code d} of the {@link #G} rows, then their {@code qs} as 8 interleaved byte pairs. */
+    @Override
+    void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
+        int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
+        interleaveField(src, rowStride, at, 2, 16, 2, dst, to);
+    }
+
     /**
-     * Unlike {@link #dot}, the nibbles are widened to ints before they are split (fewer and cheaper
-     * instructions than splitting bytes), and the {@code -8} offset is applied once per block, as
-     * {@code sum(q * x) - 8 * sum(x)}, with the block sum of {@code x} shared by the four rows.
+     * Pair step {@code p} of a block holds bytes {@code 2p, 2p + 1} of each row: their low nibbles
+     * are values {@code 2p, 2p + 1} (pair {@code p}), their high nibbles values {@code 16 + 2p,
+     * 17 + 2p} (pair {@code 8 + p}). Centred to {@code q - 8}, a block's 16 pairs fit one
+     * accumulator (see {@link InterleavedMatrix}).
      */
     @Override
-    void dot4(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
-        long step = stride * rowBytes;
-        long b0 = row * rowBytes, b1 = b0 + step, b2 = b1 + step, b3 = b2 + step;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int i = 0; i < cols; i += BLOCK, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
-            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, xSum = s0;
-            for (int j = 0; j < BLOCK / 2; j += B_LANES) {
-                ByteVector q0 = ByteVector.fromMemorySegment(B, data, b0 + 2 + j, LE);
-                ByteVector q1 = ByteVector.fromMemorySegment(B, data, b1 + 2 + j, LE);
-                ByteVector q2 = ByteVector.fromMemorySegment(B, data, b2 + 2 + j, LE);
-                ByteVector q3 = ByteVector.fromMemorySegment(B, data, b3 + 2 + j, LE);
-                for (int p = 0; p < BYTE_PARTS; p++) {
-                    int xo = xOffset + i + j + p * F_LANES;
-                    FloatVector xLo = FloatVector.fromArray(F, x, xo);
-                    FloatVector xHi = FloatVector.fromArray(F, x, xo + BLOCK / 2);
-                    xSum = xSum.add(xLo).add(xHi);
-                    IntVector v0 = (IntVector) q0.convertShape(B2I, I, p);
-                    IntVector v1 = (IntVector) q1.convertShape(B2I, I, p);
-                    IntVector v2 = (IntVector) q2.convertShape(B2I, I, p);
-                    IntVector v3 = (IntVector) q3.convertShape(B2I, I, p);
-                    s0 = ((FloatVector) v0.and(0x0F).convertShape(I2F, F, 0)).fma(xLo, s0);
-                    s1 = ((FloatVector) v1.and(0x0F).convertShape(I2F, F, 0)).fma(xLo, s1);
-                    s2 = ((FloatVector) v2.and(0x0F).convertShape(I2F, F, 0)).fma(xLo, s2);
-                    s3 = ((FloatVector) v3.and(0x0F).convertShape(I2F, F, 0)).fma(xLo, s3);
-                    s0 = ((FloatVector) v0.lanewise(LSHR, 4).and(0x0F).convertShape(I2F, F, 0)).fma(xHi, s0);
-                    s1 = ((FloatVector) v1.lanewise(LSHR, 4).and(0x0F).convertShape(I2F, F, 0)).fma(xHi, s1);
-                    s2 = ((FloatVector) v2.lanewise(LSHR, 4).and(0x0F).convertShape(I2F, F, 0)).fma(xHi, s2);
-                    s3 = ((FloatVector) v3.lanewise(LSHR, 4).and(0x0F).convertShape(I2F, F, 0)).fma(xHi, s3);
+    void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        for (int g = r0 / G; g * G < r1; g++) {
+            for (int t = 0; t < a.count; t++) {
+                long o = g * groupBytes;
+                int[] xp = a.pairs;
+                int xk = t * (cols / 2);
+                int xb = t * (cols / BLOCK);
+                FloatVector acc = FloatVector.zero(F);
+                IntVector round = IntVector.broadcast(I, ROUND);
+                IntVector s = round;
+                // One loop over all pair steps of the row, with the block's end as a branch: a nested loop
+                // per block costs C2's loop set-up every 8 steps.
+                for (int k = 0, steps = cols / 4; k < steps; k++) {
+                    int p = k & 7;
+                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 1), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    int x = xk + (k >> 3) * 16 + p;
+                    s = v.and(0x000F000F).sub(0x00080008).mul(xp[x]).add(s);
+                    s = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 8]).add(s);
+                    if (p == 7) {
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        acc = ((FloatVector) s.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[xb + (k >> 3)]), acc);
+                        s = round;
+                        o += groupBlockBytes;
+                    }
+                }
+                int row = g * G;
+                int at = outOffset + t * outStride + row;
+                if (row >= r0 && row + G <= r1) {
+                    acc.intoArray(out, at);
+                } else {
+                    acc.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
                 }
             }
-            FloatVector offset = xSum.mul(-8f);
-            a0 = s0.add(offset).fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b0))), a0);
-            a1 = s1.add(offset).fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b1))), a1);
-            a2 = s2.add(offset).fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b2))), a2);
-            a3 = s3.add(offset).fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b3))), a3);
         }
-        out[outOffset + row] = a0.reduceLanes(ADD);
-        out[outOffset + row + stride] = a1.reduceLanes(ADD);
-        out[outOffset + row + 2 * stride] = a2.reduceLanes(ADD);
-        out[outOffset + row + 3 * stride] = a3.reduceLanes(ADD);
+    }
+
+    @Override
+    void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
+        long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
+        for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
+            for (int p = 0; p < 8; p++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 1), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                v.and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + p) * G);
+                v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + 8 + p) * G);
+            }
+            for (int r = 0; r < G; r++) {
+                scale[blk * G + r] = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r));
+            }
+        }
+    }
+
+    @Override
+    int unitPairs() {
+        return 16;
+    }
+
+    @Override
+    boolean hasOffsets() {
+        return false;
     }
 
     @Override

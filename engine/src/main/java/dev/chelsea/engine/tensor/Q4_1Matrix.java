@@ -3,6 +3,8 @@ package dev.chelsea.engine.tensor;
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -11,17 +13,26 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
+import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.LE;
+import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
+import static dev.chelsea.engine.tensor.Simd.PAIR_SHORTS;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
  * Q4_1: blocks of 32 values, {@code block_q4_1 { fp16 d; fp16 m; uint8 qs[16]; }}, nibbles as in
  * Q4_0; value = d * q + m.
  */
-final class Q4_1Matrix extends WeightMatrix {
+final class Q4_1Matrix extends InterleavedMatrix {
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 20;
 
@@ -50,6 +61,90 @@ final class Q4_1Matrix extends WeightMatrix {
             }
         }
         return acc.reduceLanes(ADD);
+    }
+
+    /** {@code d}, then {@code m} of the {@link #G} rows, then their {@code qs} as in {@code Q4_0Matrix}. */
+    @Override
+    void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
+        int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
+        to = interleaveField(src, rowStride, at, 2, 2, 2, dst, to);
+        interleaveField(src, rowStride, at, 4, 16, 2, dst, to);
+    }
+
+    /**
+     * As {@code Q4_0Matrix.gemv}, the values centred to {@code d (q - 8)}; the rest of each value,
+     * {@code 8d + m}, multiplies the block's sum of activations.
+     */
+    @Override
+    void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        for (int g = r0 / G; g * G < r1; g++) {
+            for (int t = 0; t < a.count; t++) {
+                long o = g * groupBytes;
+                int[] xp = a.pairs;
+                int xk = t * (cols / 2);
+                int xb = t * (cols / BLOCK);
+                FloatVector acc = FloatVector.zero(F);
+                IntVector round = IntVector.broadcast(I, ROUND);
+                IntVector s = round;
+                for (int k = 0, steps = cols / 4; k < steps; k++) {
+                    int p = k & 7;
+                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 2), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    int x = xk + (k >> 3) * 16 + p;
+                    s = v.and(0x000F000F).sub(0x00080008).mul(xp[x]).add(s);
+                    s = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 8]).add(s);
+                    if (p == 7) {
+                        int b = k >> 3;
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        IntVector mBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
+                        FloatVector m = mBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(mBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        float sum = a.sums[2 * (xb + b)] + a.sums[2 * (xb + b) + 1];
+                        acc = ((FloatVector) s.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[xb + b]), acc);
+                        acc = d.mul(8f).add(m).fma(FloatVector.broadcast(F, sum), acc);
+                        s = round;
+                        o += groupBlockBytes;
+                    }
+                }
+                int row = g * G;
+                int at = outOffset + t * outStride + row;
+                if (row >= r0 && row + G <= r1) {
+                    acc.intoArray(out, at);
+                } else {
+                    acc.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
+                }
+            }
+        }
+    }
+
+    @Override
+    void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
+        long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
+        for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
+            for (int p = 0; p < 8; p++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 2), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                v.and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + p) * G);
+                v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + 8 + p) * G);
+            }
+            for (int r = 0; r < G; r++) {
+                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r));
+                scale[blk * G + r] = d;
+                offset[blk * G + r] = 8 * d + Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * (G + r)));
+            }
+        }
+    }
+
+    @Override
+    int unitPairs() {
+        return 16;
+    }
+
+    @Override
+    boolean hasOffsets() {
+        return true;
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -12,15 +13,21 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
+import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
+import static dev.chelsea.engine.tensor.Simd.PAIR_SHORTS;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
-import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
  * Q4_K: super-blocks of 256 values,
@@ -28,7 +35,7 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  * 32 bytes of qs: the low nibbles are sub-block {@code 2c}, the high nibbles sub-block {@code 2c + 1};
  * sub-block {@code j} has value = d * scale(j) * q - dmin * min(j) (see {@link PackedScales}).
  */
-final class Q4_KMatrix extends WeightMatrix {
+final class Q4_KMatrix extends InterleavedMatrix {
     private static final int BLOCK = 256;
     private static final int BLOCK_BYTES = 144;
     private static final int SCALES = 4;
@@ -75,70 +82,122 @@ final class Q4_KMatrix extends WeightMatrix {
         return accLo.add(accHi).reduceLanes(ADD);
     }
 
-    /**
-     * Four rows as two pairs (see {@link WeightMatrix#dot4}): one loop over four rows of this
-     * format is too large for C2 to compile without boxing its vectors.
-     */
+    /** {@code d}, {@code dmin}, the 12 bytes of scales as three ints, then {@code qs} as 64 byte pairs, of the {@link #G} rows. */
     @Override
-    void dot4(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
-        dot2(row, row + stride, x, xOffset, out, outOffset);
-        dot2(row + 2 * stride, row + 3 * stride, x, xOffset, out, outOffset);
+    void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
+        int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
+        to = interleaveField(src, rowStride, at, 2, 2, 2, dst, to);
+        to = interleaveField(src, rowStride, at, SCALES, 12, 4, dst, to);
+        interleaveField(src, rowStride, at, QS, 128, 2, dst, to);
     }
 
     /**
-     * Rows {@code r0} and {@code r1} at once. The mins are applied per sub-block to the sub-block's
-     * sum of {@code x}, which both rows share, instead of to every value; the nibbles are widened
-     * to ints before they are split, as in {@code Q4_0Matrix.dot4}.
+     * Pair step {@code k} (0 to 63) of a super-block holds bytes {@code 2k, 2k + 1} of {@code qs}:
+     * in chunk {@code c = k / 16}, step {@code p = k % 16}, the low nibbles are values
+     * {@code 64c + 2p, +1} of sub-block {@code 2c}, the high nibbles values {@code 64c + 32 + 2p, +1}
+     * of sub-block {@code 2c + 1}. Centred to {@code q - 8}, a sub-block fits one accumulator; at
+     * the end of a chunk both are scaled: {@code d sc (q - 8)} times the activations, and
+     * {@code 8 d sc - dmin m} times their sum. The 6-bit scales and mins are unpacked lane-wise
+     * (as {@link PackedScales} does for one row), with the choice between the low and high
+     * sub-blocks made by shift counts and offsets, not by selecting vectors.
      */
-    private void dot2(int r0, int r1, float[] x, int xOffset, float[] out, int outOffset) {
-        long b0 = r0 * rowBytes, b1 = r1 * rowBytes;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        FloatVector m0 = a0, m1 = a0;
-        for (int i = 0; i < cols; i += BLOCK, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
-            float d0 = Float.float16ToFloat(data.get(SHORT_LE, b0));
-            float n0 = Float.float16ToFloat(data.get(SHORT_LE, b0 + 2));
-            int e0 = data.get(INT_LE, b0 + SCALES + 8);
-            long sc0 = PackedScales.scales(data.get(INT_LE, b0 + SCALES), e0);
-            long mn0 = PackedScales.mins(data.get(INT_LE, b0 + SCALES + 4), e0);
-            float d1 = Float.float16ToFloat(data.get(SHORT_LE, b1));
-            float n1 = Float.float16ToFloat(data.get(SHORT_LE, b1 + 2));
-            int e1 = data.get(INT_LE, b1 + SCALES + 8);
-            long sc1 = PackedScales.scales(data.get(INT_LE, b1 + SCALES), e1);
-            long mn1 = PackedScales.mins(data.get(INT_LE, b1 + SCALES + 4), e1);
-            for (int c = 0; c < 4; c++) {
-                FloatVector lo0 = FloatVector.zero(F), lo1 = lo0;
-                FloatVector hi0 = lo0, hi1 = lo0;
-                FloatVector xsLo = lo0, xsHi = lo0;
-                for (int j = 0; j < 32; j += B_LANES) {
-                    ByteVector q0 = ByteVector.fromMemorySegment(B, data, b0 + QS + 32 * c + j, LE);
-                    ByteVector q1 = ByteVector.fromMemorySegment(B, data, b1 + QS + 32 * c + j, LE);
-                    for (int p = 0; p < BYTE_PARTS; p++) {
-                        int k = xOffset + i + 64 * c + j + p * F_LANES;
-                        FloatVector xLo = FloatVector.fromArray(F, x, k);
-                        FloatVector xHi = FloatVector.fromArray(F, x, k + 32);
-                        xsLo = xsLo.add(xLo);
-                        xsHi = xsHi.add(xHi);
-                        IntVector v0 = (IntVector) q0.convertShape(B2I, I, p);
-                        IntVector v1 = (IntVector) q1.convertShape(B2I, I, p);
-                        lo0 = ((FloatVector) v0.and(0x0F).convertShape(I2F, F, 0)).fma(xLo, lo0);
-                        lo1 = ((FloatVector) v1.and(0x0F).convertShape(I2F, F, 0)).fma(xLo, lo1);
-                        hi0 = ((FloatVector) v0.lanewise(LSHR, 4).and(0x0F).convertShape(I2F, F, 0)).fma(xHi, hi0);
-                        hi1 = ((FloatVector) v1.lanewise(LSHR, 4).and(0x0F).convertShape(I2F, F, 0)).fma(xHi, hi1);
+    @Override
+    void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        for (int g = r0 / G; g * G < r1; g++) {
+            for (int t = 0; t < a.count; t++) {
+                long o = g * groupBytes;
+                int[] xp = a.pairs;
+                int xk = t * (cols / 2);
+                int xb = t * (cols / 32);
+                FloatVector acc = FloatVector.zero(F);
+                IntVector round = IntVector.broadcast(I, ROUND);
+                IntVector sLo = round;
+                IntVector sHi = round;
+                for (int k = 0, steps = cols / 4; k < steps; k++) {
+                    int step = k & 63;
+                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + step), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    int x = xk + (k >> 4) * 32 + (k & 15);
+                    sLo = v.and(0x000F000F).sub(0x00080008).mul(xp[x]).add(sLo);
+                    sHi = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 16]).add(sHi);
+                    if ((k & 15) == 15) {
+                        int c = step >> 4;
+                        int half = 16 * (c & 1);
+                        boolean top = c >= 2;
+                        int highShift = top ? half + 2 : half;
+                        IntVector scBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 4) * G, LE).lanewise(LSHR, half);
+                        IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
+                        IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
+                        IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
+                        // d and dmin are converted at every chunk: a vector kept from one iteration to
+                        // a later one only in some branches gets boxed by C2 (measured).
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
+                        FloatVector dmin = dminBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dminBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        int j = xb + 2 * (k >> 4);
+                        FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
+                        FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
+                        acc = ((FloatVector) sLo.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc);
+                        acc = dLo.mul(8f).sub(mLo).fma(FloatVector.broadcast(F, a.sums[2 * j] + a.sums[2 * j + 1]), acc);
+                        FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).and(15).or(scHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
+                        FloatVector mHi = dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).and(15).or(mnHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
+                        acc = ((FloatVector) sHi.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc);
+                        acc = dHi.mul(8f).sub(mHi).fma(FloatVector.broadcast(F, a.sums[2 * j + 2] + a.sums[2 * j + 3]), acc);
+                        sLo = round;
+                        sHi = round;
+                        if (step == 63) {
+                            o += groupBlockBytes;
+                        }
                     }
                 }
-                int lo = 16 * c, hi = lo + 8;
-                a0 = lo0.fma(FloatVector.broadcast(F, d0 * (int) ((sc0 >>> lo) & 0xFF)), a0);
-                a0 = hi0.fma(FloatVector.broadcast(F, d0 * (int) ((sc0 >>> hi) & 0xFF)), a0);
-                m0 = xsLo.fma(FloatVector.broadcast(F, n0 * (int) ((mn0 >>> lo) & 0xFF)), m0);
-                m0 = xsHi.fma(FloatVector.broadcast(F, n0 * (int) ((mn0 >>> hi) & 0xFF)), m0);
-                a1 = lo1.fma(FloatVector.broadcast(F, d1 * (int) ((sc1 >>> lo) & 0xFF)), a1);
-                a1 = hi1.fma(FloatVector.broadcast(F, d1 * (int) ((sc1 >>> hi) & 0xFF)), a1);
-                m1 = xsLo.fma(FloatVector.broadcast(F, n1 * (int) ((mn1 >>> lo) & 0xFF)), m1);
-                m1 = xsHi.fma(FloatVector.broadcast(F, n1 * (int) ((mn1 >>> hi) & 0xFF)), m1);
+                int row = g * G;
+                int at = outOffset + t * outStride + row;
+                if (row >= r0 && row + G <= r1) {
+                    acc.intoArray(out, at);
+                } else {
+                    acc.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
+                }
             }
         }
-        out[outOffset + r0] = a0.sub(m0).reduceLanes(ADD);
-        out[outOffset + r1] = a1.sub(m1).reduceLanes(ADD);
+    }
+
+    @Override
+    void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
+        long o = group * groupBytes + (pair0 / 128) * groupBlockBytes;
+        for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
+            for (int step = 0; step < 64; step++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + step), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                int k = sb * 128 + (step >> 4) * 32 + (step & 15);
+                v.and(0x000F000F).sub(0x00080008).intoArray(w, k * G);
+                v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 16) * G);
+            }
+            for (int r = 0; r < G; r++) {
+                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r));
+                float dmin = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * (G + r)));
+                int e = packed.get(INT_LE, o + 4L * (3 * G + r));
+                long sc = PackedScales.scales(packed.get(INT_LE, o + 4L * (G + r)), e);
+                long mn = PackedScales.mins(packed.get(INT_LE, o + 4L * (2 * G + r)), e);
+                for (int j = 0; j < 8; j++, sc >>>= 8, mn >>>= 8) {
+                    float ds = d * (int) (sc & 0xFF);
+                    scale[(sb * 8 + j) * G + r] = ds;
+                    offset[(sb * 8 + j) * G + r] = 8 * ds - dmin * (int) (mn & 0xFF);
+                }
+            }
+        }
+    }
+
+    @Override
+    int unitPairs() {
+        return 16;
+    }
+
+    @Override
+    boolean hasOffsets() {
+        return true;
     }
 
     @Override

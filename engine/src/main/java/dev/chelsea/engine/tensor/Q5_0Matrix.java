@@ -3,6 +3,8 @@ package dev.chelsea.engine.tensor;
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 
 import java.lang.foreign.MemorySegment;
@@ -12,20 +14,29 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
+import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
+import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
+import static dev.chelsea.engine.tensor.Simd.PAIR_SHORTS;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.OR;
+import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
  * Q5_0: blocks of 32 values, {@code block_q5_0 { fp16 d; uint8 qh[4]; uint8 qs[16]; }}. The low four
  * bits are nibbles as in Q4_0; bit {@code i} of the little-endian uint32 {@code qh} is the fifth bit
  * of value {@code i}; value = d * (q - 16). The fifth bits become a lane mask directly.
  */
-final class Q5_0Matrix extends WeightMatrix {
+final class Q5_0Matrix extends InterleavedMatrix {
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 22;
     private static final long LANE_BITS = (1L << B_LANES) - 1;
@@ -59,6 +70,105 @@ final class Q5_0Matrix extends WeightMatrix {
             acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block))), acc);
         }
         return acc.reduceLanes(ADD);
+    }
+
+    /**
+     * {@code d}, then {@code qh} with its bits reordered, then {@code qs} as in {@code Q4_0Matrix}.
+     * Pair step {@code p} needs the fifth bits of values {@code 2p, 2p + 1, 16 + 2p, 17 + 2p};
+     * they are moved to bits {@code p, 16 + p, 8 + p, 24 + p}, so that {@code qh >>> p} has them
+     * at bits 0, 16, 8 and 24, one mask and shift from bit 4 of each half.
+     */
+    @Override
+    void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
+        int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
+        for (int r = 0; r < G; r++) {
+            int qh = (int) INTS.get(src, at + r * rowStride + 2);
+            int moved = 0;
+            for (int p = 0; p < 8; p++) {
+                moved |= ((qh >>> (2 * p)) & 1) << p | ((qh >>> (2 * p + 1)) & 1) << (16 + p)
+                        | ((qh >>> (16 + 2 * p)) & 1) << (8 + p) | ((qh >>> (17 + 2 * p)) & 1) << (24 + p);
+            }
+            INTS.set(dst, to + 4 * r, moved);
+        }
+        interleaveField(src, rowStride, at, 6, 16, 2, dst, to + 4 * G);
+    }
+
+    /**
+     * As {@code Q4_0Matrix.gemv}, with the fifth bits and the weights centred to {@code q - 16}.
+     * With 5-bit weights an accumulator holds 16 values: the low nibbles (values 0 to 15) and the
+     * high nibbles (16 to 31) get one each.
+     */
+    @Override
+    void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        for (int g = r0 / G; g * G < r1; g++) {
+            for (int t = 0; t < a.count; t++) {
+                long o = g * groupBytes;
+                int[] xp = a.pairs;
+                int xk = t * (cols / 2);
+                int xb = t * (cols / BLOCK);
+                FloatVector acc = FloatVector.zero(F);
+                IntVector round = IntVector.broadcast(I, ROUND);
+                IntVector sLo = round;
+                IntVector sHi = round;
+                for (int k = 0, steps = cols / 4; k < steps; k++) {
+                    int p = k & 7;
+                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 3), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    IntVector h = IntVector.fromMemorySegment(I, packed, o + 2 * G, LE).lanewise(LSHR, p);
+                    int x = xk + (k >> 3) * 16 + p;
+                    sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).mul(xp[x]).add(sLo);
+                    sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).sub(0x00100010).mul(xp[x + 8]).add(sHi);
+                    if (p == 7) {
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        d = d.mul(a.scales[xb + (k >> 3)]);
+                        IntVector sum = sLo.lanewise(ASHR, 16).add(sHi.lanewise(ASHR, 16));
+                        acc = ((FloatVector) sum.convertShape(I2F, F, 0)).fma(d, acc);
+                        sLo = round;
+                        sHi = round;
+                        o += groupBlockBytes;
+                    }
+                }
+                int row = g * G;
+                int at = outOffset + t * outStride + row;
+                if (row >= r0 && row + G <= r1) {
+                    acc.intoArray(out, at);
+                } else {
+                    acc.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
+                }
+            }
+        }
+    }
+
+    @Override
+    void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
+        long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
+        for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
+            for (int p = 0; p < 8; p++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 3), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                IntVector h = IntVector.fromMemorySegment(I, packed, o + 2 * G, LE).lanewise(LSHR, p);
+                v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).intoArray(w, (blk * 16 + p) * G);
+                v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).sub(0x00100010)
+                        .intoArray(w, (blk * 16 + 8 + p) * G);
+            }
+            for (int r = 0; r < G; r++) {
+                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r));
+                scale[2 * blk * G + r] = d;
+                scale[(2 * blk + 1) * G + r] = d;
+            }
+        }
+    }
+
+    @Override
+    int unitPairs() {
+        return 8;
+    }
+
+    @Override
+    boolean hasOffsets() {
+        return false;
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -12,13 +13,21 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
+import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
+import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
+import static dev.chelsea.engine.tensor.Simd.PAIR_SHORTS;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
  * Q5_K: super-blocks of 256 values,
@@ -26,7 +35,7 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  * bits as in Q4_K; the fifth bit of value {@code l} of sub-block {@code j} is bit {@code j} of
  * {@code qh[l]}; value = d * scale(j) * q - dmin * min(j).
  */
-final class Q5_KMatrix extends WeightMatrix {
+final class Q5_KMatrix extends InterleavedMatrix {
     private static final int BLOCK = 256;
     private static final int BLOCK_BYTES = 176;
     private static final int SCALES = 4;
@@ -76,6 +85,142 @@ final class Q5_KMatrix extends WeightMatrix {
             }
         }
         return accLo.add(accHi).reduceLanes(ADD);
+    }
+
+    /** {@code d}, {@code dmin}, the scales as three ints, {@code qh} as 16 byte pairs, {@code qs} as 64, of the {@link #G} rows. */
+    @Override
+    void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
+        int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
+        to = interleaveField(src, rowStride, at, 2, 2, 2, dst, to);
+        to = interleaveField(src, rowStride, at, SCALES, 12, 4, dst, to);
+        to = interleaveField(src, rowStride, at, QH, 32, 2, dst, to);
+        interleaveField(src, rowStride, at, QS, 128, 2, dst, to);
+    }
+
+    /**
+     * As {@code Q4_KMatrix.gemv}, with the fifth bits: in chunk {@code c}, bit {@code 2c} of
+     * {@code qh[l]} for the low nibbles and bit {@code 2c + 1} for the high ones, {@code qh} read as
+     * byte pairs {@code 2p, 2p + 1} like {@code qs}. Centred to {@code q - 16}, an accumulator holds
+     * half a sub-block, so each is read out at the middle and at the end of the chunk; the offset
+     * is {@code 16 d sc - dmin m}.
+     */
+    @Override
+    void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        for (int g = r0 / G; g * G < r1; g++) {
+            for (int t = 0; t < a.count; t++) {
+                long o = g * groupBytes;
+                int[] xp = a.pairs;
+                int xk = t * (cols / 2);
+                int xb = t * (cols / 32);
+                FloatVector acc = FloatVector.zero(F);
+                IntVector round = IntVector.broadcast(I, ROUND);
+                IntVector zero = IntVector.zero(I);
+                IntVector sLo = round;
+                IntVector sHi = round;
+                IntVector halfLo = zero;
+                IntVector halfHi = zero;
+                for (int k = 0, steps = cols / 4; k < steps; k++) {
+                    int step = k & 63;
+                    int p = k & 15;
+                    int c = step >> 4;
+                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (24 + step), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    IntVector h = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + p), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts().lanewise(LSHR, 2 * c);
+                    int x = xk + (k >> 4) * 32 + p;
+                    sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).mul(xp[x]).add(sLo);
+                    sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).mul(xp[x + 16]).add(sHi);
+                    if (p == 7) {
+                        halfLo = sLo.lanewise(ASHR, 16);
+                        halfHi = sHi.lanewise(ASHR, 16);
+                        sLo = round;
+                        sHi = round;
+                    } else if (p == 15) {
+                        int half = 16 * (c & 1);
+                        boolean top = c >= 2;
+                        int highShift = top ? half + 2 : half;
+                        IntVector scBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 4) * G, LE).lanewise(LSHR, half);
+                        IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
+                        IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
+                        IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
+                        // d and dmin are converted at every chunk: a vector kept from one iteration to
+                        // a later one only in some branches gets boxed by C2 (measured).
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
+                        FloatVector dmin = dminBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dminBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        int j = xb + 2 * (k >> 4);
+                        FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
+                        FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
+                        IntVector qLo = sLo.lanewise(ASHR, 16).add(halfLo);
+                        acc = ((FloatVector) qLo.convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc);
+                        acc = dLo.mul(16f).sub(mLo).fma(FloatVector.broadcast(F, a.sums[2 * j] + a.sums[2 * j + 1]), acc);
+                        FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).and(15).or(scHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
+                        FloatVector mHi = dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).and(15).or(mnHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
+                        IntVector qHi = sHi.lanewise(ASHR, 16).add(halfHi);
+                        acc = ((FloatVector) qHi.convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc);
+                        acc = dHi.mul(16f).sub(mHi).fma(FloatVector.broadcast(F, a.sums[2 * j + 2] + a.sums[2 * j + 3]), acc);
+                        sLo = round;
+                        sHi = round;
+                        if (step == 63) {
+                            o += groupBlockBytes;
+                        }
+                    }
+                }
+                int row = g * G;
+                int at = outOffset + t * outStride + row;
+                if (row >= r0 && row + G <= r1) {
+                    acc.intoArray(out, at);
+                } else {
+                    acc.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
+                }
+            }
+        }
+    }
+
+    @Override
+    void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
+        long o = group * groupBytes + (pair0 / 128) * groupBlockBytes;
+        for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
+            for (int step = 0; step < 64; step++) {
+                int c = step >> 4;
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (24 + step), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                IntVector h = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + (step & 15)), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts().lanewise(LSHR, 2 * c);
+                int k = sb * 128 + c * 32 + (step & 15);
+                v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).intoArray(w, k * G);
+                v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 16) * G);
+            }
+            for (int r = 0; r < G; r++) {
+                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r));
+                float dmin = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * (G + r)));
+                int e = packed.get(INT_LE, o + 4L * (3 * G + r));
+                long sc = PackedScales.scales(packed.get(INT_LE, o + 4L * (G + r)), e);
+                long mn = PackedScales.mins(packed.get(INT_LE, o + 4L * (2 * G + r)), e);
+                for (int j = 0; j < 8; j++, sc >>>= 8, mn >>>= 8) {
+                    float ds = d * (int) (sc & 0xFF);
+                    float off = 16 * ds - dmin * (int) (mn & 0xFF);
+                    // Two units of 8 pairs per sub-block.
+                    for (int u = 2 * (sb * 8 + j); u < 2 * (sb * 8 + j) + 2; u++) {
+                        scale[u * G + r] = ds;
+                        offset[u * G + r] = off;
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    int unitPairs() {
+        return 8;
+    }
+
+    @Override
+    boolean hasOffsets() {
+        return true;
     }
 
     @Override

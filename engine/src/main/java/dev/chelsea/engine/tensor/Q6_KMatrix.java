@@ -4,6 +4,7 @@ import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -12,13 +13,22 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
+import static dev.chelsea.engine.tensor.Simd.I;
+import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
+import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
+import static dev.chelsea.engine.tensor.Simd.PAIR_SHORTS;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
  * Q6_K: super-blocks of 256 values,
@@ -31,7 +41,7 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  * <p>The loop over {@code t} is kept as a loop (not written out twice) so that the loop body stays
  * under C2's inlining node budget; past it, helper calls stop being inlined and vectors get boxed.
  */
-final class Q6_KMatrix extends WeightMatrix {
+final class Q6_KMatrix extends InterleavedMatrix {
     private static final int BLOCK = 256;
     private static final int BLOCK_BYTES = 210;
     private static final int QH = 128;
@@ -77,6 +87,132 @@ final class Q6_KMatrix extends WeightMatrix {
             }
         }
         return acc0.add(acc1).reduceLanes(ADD);
+    }
+
+    /** {@code d}, the 16 scale bytes as four ints, {@code ql} as 64 byte pairs and {@code qh} as 32, of the {@link #G} rows. */
+    @Override
+    void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
+        int to = interleaveField(src, rowStride, at, D, 2, 2, dst, 0);
+        to = interleaveField(src, rowStride, at, SCALES, 16, 4, dst, to);
+        to = interleaveField(src, rowStride, at, 0, 128, 2, dst, to);
+        interleaveField(src, rowStride, at, QH, 64, 2, dst, to);
+    }
+
+    /** Where the interleaved fields start in a super-block of {@link #G} rows. */
+    private static final int SCALES_AT = 2 * G;
+    private static final int QL_AT = 18 * G;
+    private static final int QH_AT = 146 * G;
+
+    /**
+     * Step {@code p} of half {@code h} reads byte pairs {@code 2p, 2p + 1} of {@code ql} at
+     * {@code 64h} and {@code 64h + 32} and of {@code qh} at {@code 32h}: four pairs of 6-bit values,
+     * of values {@code 128h + 32i + 2p} for streams {@code i = 0..3}, centred to {@code q - 32}.
+     * With 6-bit weights an accumulator holds 8 values, so each stream is read out every four
+     * steps, scaled by {@code d} times the int8 scale of its 16 values (sub-block
+     * {@code 8h + 2i + p / 8}) times the activations' scale of its block of 32 ({@code 4h + i}).
+     */
+    @Override
+    void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        for (int g = r0 / G; g * G < r1; g++) {
+            for (int t = 0; t < a.count; t++) {
+                long o = g * groupBytes;
+                int[] xp = a.pairs;
+                int xk = t * (cols / 2);
+                int xb = t * (cols / 32);
+                FloatVector acc = FloatVector.zero(F);
+                IntVector round = IntVector.broadcast(I, ROUND);
+                IntVector s0 = round, s1 = round, s2 = round, s3 = round;
+                for (int k = 0, steps = cols / 8; k < steps; k++) {
+                    int step = k & 31;
+                    int h = step >> 4;
+                    int p = k & 15;
+                    IntVector qa = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + p), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    IntVector qb = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + 16 + p), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    IntVector u = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QH_AT + 2 * G * step, LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    int x = xk + (k >> 4) * 64 + p;
+                    s0 = qa.and(0x000F000F).or(u.and(0x00030003).lanewise(LSHL, 4)).sub(0x00200020).mul(xp[x]).add(s0);
+                    s1 = qb.and(0x000F000F).or(u.and(0x000C000C).lanewise(LSHL, 2)).sub(0x00200020).mul(xp[x + 16]).add(s1);
+                    s2 = qa.lanewise(LSHR, 4).and(0x000F000F).or(u.and(0x00300030)).sub(0x00200020).mul(xp[x + 32]).add(s2);
+                    s3 = qb.lanewise(LSHR, 4).and(0x000F000F).or(u.lanewise(LSHR, 2).and(0x00300030)).sub(0x00200020).mul(xp[x + 48]).add(s3);
+                    if ((p & 3) == 3) {
+                        int shift = 24 - 8 * (p >> 3);
+                        IntVector sc01 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h, LE);
+                        IntVector sc23 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h + 4 * G, LE);
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        int j = xb + (k >> 4) * 4;
+                        acc = ((FloatVector) s0.lanewise(ASHR, 16).convertShape(I2F, F, 0))
+                                .fma(d.mul((FloatVector) sc01.lanewise(LSHL, shift).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j]), acc);
+                        acc = ((FloatVector) s1.lanewise(ASHR, 16).convertShape(I2F, F, 0))
+                                .fma(d.mul((FloatVector) sc01.lanewise(LSHL, shift - 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 1]), acc);
+                        acc = ((FloatVector) s2.lanewise(ASHR, 16).convertShape(I2F, F, 0))
+                                .fma(d.mul((FloatVector) sc23.lanewise(LSHL, shift).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 2]), acc);
+                        acc = ((FloatVector) s3.lanewise(ASHR, 16).convertShape(I2F, F, 0))
+                                .fma(d.mul((FloatVector) sc23.lanewise(LSHL, shift - 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 3]), acc);
+                        s0 = round;
+                        s1 = round;
+                        s2 = round;
+                        s3 = round;
+                        if (step == 31) {
+                            o += groupBlockBytes;
+                        }
+                    }
+                }
+                int row = g * G;
+                int at = outOffset + t * outStride + row;
+                if (row >= r0 && row + G <= r1) {
+                    acc.intoArray(out, at);
+                } else {
+                    acc.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
+                }
+            }
+        }
+    }
+
+    @Override
+    void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
+        long o = group * groupBytes + (pair0 / 128) * groupBlockBytes;
+        for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
+            for (int step = 0; step < 32; step++) {
+                int h = step >> 4;
+                int p = step & 15;
+                IntVector qa = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + p), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                IntVector qb = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + 16 + p), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                IntVector u = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QH_AT + 2 * G * step, LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                int k = sb * 128 + 64 * h + p;
+                qa.and(0x000F000F).or(u.and(0x00030003).lanewise(LSHL, 4)).sub(0x00200020).intoArray(w, k * G);
+                qb.and(0x000F000F).or(u.and(0x000C000C).lanewise(LSHL, 2)).sub(0x00200020).intoArray(w, (k + 16) * G);
+                qa.lanewise(LSHR, 4).and(0x000F000F).or(u.and(0x00300030)).sub(0x00200020).intoArray(w, (k + 32) * G);
+                qb.lanewise(LSHR, 4).and(0x000F000F).or(u.lanewise(LSHR, 2).and(0x00300030)).sub(0x00200020).intoArray(w, (k + 48) * G);
+            }
+            IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+            FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+            // Units of 4 pairs: two per sub-block of 16 values, whose int8 scale is byte sub % 4 of int sub / 4.
+            for (int sub = 0; sub < 16; sub++) {
+                IntVector bytes = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 4L * G * (sub / 4), LE);
+                FloatVector f = d.mul((FloatVector) bytes.lanewise(LSHL, 24 - 8 * (sub % 4)).lanewise(ASHR, 24).convertShape(I2F, F, 0));
+                f.intoArray(scale, (sb * 32 + 2 * sub) * G);
+                f.intoArray(scale, (sb * 32 + 2 * sub + 1) * G);
+            }
+        }
+    }
+
+    @Override
+    int unitPairs() {
+        return 4;
+    }
+
+    @Override
+    boolean hasOffsets() {
+        return false;
     }
 
     @Override

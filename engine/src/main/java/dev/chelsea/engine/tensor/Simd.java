@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
+
 /**
  * The vector species and memory layouts the weight kernels share.
  *
@@ -22,6 +23,12 @@ import java.nio.ByteOrder;
  * would otherwise put one block in half a vector). Byte and short species carry at least as many
  * lanes as the float species, and whole multiples of it, so one load feeds {@link #BYTE_PARTS}
  * (or one) float vectors.
+ *
+ * <p>The integer kernels convert {@code F_LANES} fp16 scales at once, written out where needed:
+ * the magnitude's bits shifted into a float's ({@code (h & 0x7FFF) << 13}) are the value times
+ * {@code 2^-112}, exactly, subnormal halves included; a multiply by {@code 2^112} and the sign bit
+ * finish it. (That multiply has a float subnormal operand for subnormal halves: no slower on this
+ * AMD machine, measured; processors with slow subnormals lose some speed on such rare scales.)
  */
 final class Simd {
     static final VectorSpecies<Float> F = floatSpecies();
@@ -39,6 +46,14 @@ final class Simd {
     static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(F_LANES * 16));
     /** Ints, one per float lane. */
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
+
+    /**
+     * The integer kernels ({@link InterleavedMatrix}) read one byte pair per int lane: a load of
+     * {@code 2 * F_LANES} bytes, zero-extended to as many shorts (one float vector's width), read
+     * as {@code F_LANES} ints whose low and high halves hold the two bytes.
+     */
+    static final VectorSpecies<Byte> PAIR_BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(F_LANES * 16));
+    static final VectorSpecies<Short> PAIR_SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(F_LANES * 32));
 
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -131,7 +131,23 @@ public abstract class WeightMatrix {
         PanelMatMul.multiply(this, a, out, 0, outStride, r0, r1);
     }
 
-    private void checkMatMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
+    /**
+     * Whether products run on 8-bit activations ({@link QuantizedActivations}, through
+     * {@link #matMul(QuantizedActivations, float[], int, int, int)}) rather than on floats.
+     */
+    public boolean integerKernels() {
+        return false;
+    }
+
+    /**
+     * The product on activations quantized once for several calls: {@code out[j * outStride + r]}
+     * for rows {@code [r0, r1)}, for the types with {@link #integerKernels}.
+     */
+    public void matMul(QuantizedActivations a, float[] out, int outStride, int r0, int r1) {
+        throw new UnsupportedOperationException(type + " products run on float activations");
+    }
+
+    final void checkMatMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
         if (n < 0 || (long) n * cols > x.length) {
             throw new IllegalArgumentException(n + " vectors of " + cols + " values do not fit in x (length "
                     + x.length + ")");
@@ -139,7 +155,7 @@ public abstract class WeightMatrix {
         checkRows(n, out, outStride, r0, r1);
     }
 
-    private void checkRows(int n, float[] out, int outStride, int r0, int r1) {
+    final void checkRows(int n, float[] out, int outStride, int r0, int r1) {
         if (r0 < 0 || r1 > rows || r0 > r1) {
             throw new IllegalArgumentException("row range [" + r0 + ", " + r1 + ") outside [0, " + rows + ")");
         }

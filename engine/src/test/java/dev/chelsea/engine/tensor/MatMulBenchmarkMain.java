@@ -17,8 +17,8 @@ import java.util.SplittableRandom;
  *     dev.chelsea.engine.tensor.MatMulBenchmarkMain [types=Q8_0,Q4_0] [threads=1,2] [n=1,64,128,256] [rows=8192] [cols=2048]
  * </pre>
  *
- * Each measurement warms up, then reports the best of eight rounds of about 60 ms; keep runs short on
- * shared machines.
+ * Each measurement warms up (1.5 s and 200 calls at least), then reports the best of eight rounds of
+ * about 60 ms; keep runs short on shared machines.
  */
 public final class MatMulBenchmarkMain {
     private MatMulBenchmarkMain() {
@@ -53,10 +53,11 @@ public final class MatMulBenchmarkMain {
     private static void measure(WeightMatrix w, Parallel parallel, int n) {
         float[] x = RandomWeights.activations(n * w.cols(), new SplittableRandom(7));
         float[] out = new float[n * w.rows()];
-        // Warm up until the kernels are compiled, then keep the best of several short rounds: on a
+        // Warm up until the kernels are compiled (on a busy machine the JIT's threads get little
+        // time: 1.5 s and 200 calls at least), then keep the best of several short rounds: on a
         // shared machine the best round is the one least disturbed by other processes.
-        long warmEnd = System.nanoTime() + 300_000_000L;
-        while (System.nanoTime() < warmEnd) {
+        long warmEnd = System.nanoTime() + 1_500_000_000L;
+        for (int calls = 0; calls < 200 || System.nanoTime() < warmEnd; calls++) {
             MatMul.matMul(parallel, w, x, n, out);
         }
         double seconds = Double.MAX_VALUE;

@@ -12,13 +12,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  * {@link MatMul#matMul} splits rows across threads. Every result must match the exact sums with one
  * thread and with three. From {@link PanelMatMul#MIN_VECTORS} vectors on, each row is computed by
  * the same lane-wise operations whichever thread gets it, so the two must agree bit for bit. (Below
- * that, the per-row dot products end in a lane reduction whose order differs between interpreted
- * and compiled code, so only the tolerance applies.)
+ * that, the per-row dot products of the float kernels end in a lane reduction whose order differs
+ * between interpreted and compiled code, so only the tolerance applies. The integer kernels have
+ * one row per lane and activations quantized once per product: bit for bit at every count.)
  */
 class ThreadedMatMulTest {
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F32", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"F32", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q4_K", "Q5_K", "Q6_K"})
     void oneAndThreeThreadsGiveTheSameResults(GgmlType type) {
         int rows = 301;
         // Big enough (301 x 512 x 1 multiply-adds) for MatMul to use the threads even for one vector.
@@ -33,11 +34,11 @@ class ThreadedMatMulTest {
                 MatMul.matMul(three, c.matrix(), x, n, threaded);
                 for (int b = 0; b < n; b++) {
                     for (int r = 0; r < rows; r++) {
-                        c.assertDot(single[b * rows + r], r, x, b * cols, "1 thread, n=" + n + " vector " + b);
-                        c.assertDot(threaded[b * rows + r], r, x, b * cols, "3 threads, n=" + n + " vector " + b);
+                        c.assertProduct(single[b * rows + r], r, x, b * cols, "1 thread, n=" + n + " vector " + b);
+                        c.assertProduct(threaded[b * rows + r], r, x, b * cols, "3 threads, n=" + n + " vector " + b);
                     }
                 }
-                if (n >= PanelMatMul.MIN_VECTORS) {
+                if (n >= PanelMatMul.MIN_VECTORS || c.matrix().integerKernels()) {
                     assertArrayEquals(single, threaded, "1 vs 3 threads, n=" + n + ", " + c.where());
                 }
             }
@@ -51,10 +52,20 @@ class ThreadedMatMulTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "Q8_0", "Q4_0", "Q6_K"})
     void fusedProductsEqualSeparateOnes(GgmlType type) {
+        fusedProductsEqualSeparateOnes(type, type, type);
+    }
+
+    /** A fused product whose matrices need float and 8-bit activations both (as in Q4_K_M files). */
+    @org.junit.jupiter.api.Test
+    void fusedProductsOfMixedTypesEqualSeparateOnes() {
+        fusedProductsEqualSeparateOnes(GgmlType.Q4_K, GgmlType.Q8_0, GgmlType.Q6_K);
+    }
+
+    private void fusedProductsEqualSeparateOnes(GgmlType ta, GgmlType tb, GgmlType tc) {
         int cols = 512;
-        WeightMatrixTest.Case a = WeightMatrixTest.Case.of(type, 150, cols);
-        WeightMatrixTest.Case b = WeightMatrixTest.Case.of(type, 37, cols);
-        WeightMatrixTest.Case c = WeightMatrixTest.Case.of(type, 64, cols);
+        WeightMatrixTest.Case a = WeightMatrixTest.Case.of(ta, 150, cols);
+        WeightMatrixTest.Case b = WeightMatrixTest.Case.of(tb, 37, cols);
+        WeightMatrixTest.Case c = WeightMatrixTest.Case.of(tc, 64, cols);
         WeightMatrix[] ws = {a.matrix(), b.matrix(), c.matrix()};
         try (Parallel one = new Parallel(1); Parallel three = new Parallel(3)) {
             for (int n : new int[]{1, 4, 17, 128, 300}) {
@@ -67,10 +78,10 @@ class ThreadedMatMulTest {
                     WeightMatrixTest.Case ci = i == 0 ? a : i == 1 ? b : c;
                     for (int v = 0; v < n; v++) {
                         for (int r = 0; r < ws[i].rows(); r++) {
-                            ci.assertDot(fused[i][v * ws[i].rows() + r], r, x, v * cols, "fused matrix " + i + ", n=" + n + " vector " + v);
+                            ci.assertProduct(fused[i][v * ws[i].rows() + r], r, x, v * cols, "fused matrix " + i + ", n=" + n + " vector " + v);
                         }
                     }
-                    if (n >= PanelMatMul.MIN_VECTORS) {
+                    if (n >= PanelMatMul.MIN_VECTORS || ws[i].integerKernels()) {
                         assertArrayEquals(separate, fused[i], "fused vs separate, matrix " + i + ", n=" + n + ", " + ci.where());
                     }
                 }

@@ -23,7 +23,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  *
  * <p>Dot products must be within {@value #TOLERANCE} of the sum of {@code |w * x|} of the exact
  * float64 result; dequantized values must be exactly the float nearest the exact value, as ggml
- * computes them.
+ * computes them. Products of the types with integer kernels ({@link WeightMatrix#integerKernels})
+ * run on activations rounded to 8 bits, each within half a step {@code d / 2} of its value
+ * ({@code d = max|x| / 127} of its block of 32): they may differ from the exact result by the sum
+ * of {@code |w| d / 2} more (the float arithmetic of that rounding adds a relative 1e-4 to the
+ * half step). {@link IntegerKernelTest} checks them against the rounded activations, tightly.
  */
 class WeightMatrixTest {
     private static final double TOLERANCE = 1e-5;
@@ -60,6 +64,35 @@ class WeightMatrixTest {
 
         String where() {
             return type + " " + matrix.rows() + "x" + matrix.cols() + " seed " + seed + " (replay with -Dchelsea.seed=" + seed + ")";
+        }
+
+        /** A product from {@code matMul}: {@link #assertDot}, plus the 8-bit rounding of the activations for integer kernels. */
+        void assertProduct(double got, int row, float[] x, int xOff, String what) {
+            if (!matrix.integerKernels()) {
+                assertDot(got, row, x, xOff, what);
+                return;
+            }
+            double[] w = exact[row];
+            double sum = 0;
+            double abs = 0;
+            double rounding = 0;
+            for (int b = 0; b < w.length; b += 32) {
+                double amax = 0;
+                for (int k = b; k < b + 32; k++) {
+                    amax = Math.max(amax, Math.abs(x[xOff + k]));
+                }
+                for (int k = b; k < b + 32; k++) {
+                    sum += w[k] * x[xOff + k];
+                    abs += Math.abs(w[k] * x[xOff + k]);
+                    rounding += Math.abs(w[k]) * 0.5001 * amax / 127;
+                }
+            }
+            double err = Math.abs(got - sum);
+            double allowed = rounding + TOLERANCE * abs + 1e-30;
+            if (!(err <= allowed)) {
+                fail(what + " row " + row + ": got " + got + ", expected " + sum + " (error " + err
+                        + ", allowed " + allowed + " of which 8-bit rounding " + rounding + "), " + where());
+            }
         }
 
         void assertDot(double got, int row, float[] x, int xOff, String what) {
@@ -120,7 +153,7 @@ class WeightMatrixTest {
             c.matrix.matMul(x, n, out, ROWS, 0, ROWS);
             for (int b = 0; b < n; b++) {
                 for (int r = 0; r < ROWS; r++) {
-                    c.assertDot(out[b * ROWS + r], r, x, b * cols, "matMul n=" + n + " vector " + b);
+                    c.assertProduct(out[b * ROWS + r], r, x, b * cols, "matMul n=" + n + " vector " + b);
                 }
             }
         }
@@ -143,7 +176,7 @@ class WeightMatrixTest {
                 for (int r = 0; r < stride; r++) {
                     float v = out[b * stride + r];
                     if (r >= r0 && r < r1) {
-                        c.assertDot(v, r, x, b * cols, "matMul rows [7, 90) n=" + n + " vector " + b);
+                        c.assertProduct(v, r, x, b * cols, "matMul rows [7, 90) n=" + n + " vector " + b);
                     } else {
                         assertTrue(Float.isNaN(v), "matMul rows [7, 90) wrote row " + r + " of vector " + b + ", " + c.where());
                     }
@@ -165,7 +198,7 @@ class WeightMatrixTest {
         c.matrix.matMul(x, n, out, rows, 0, rows);
         for (int b = 0; b < n; b++) {
             for (int r = 0; r < rows; r++) {
-                c.assertDot(out[b * rows + r], r, x, b * cols, "matMul n=" + n + " vector " + b);
+                c.assertProduct(out[b * rows + r], r, x, b * cols, "matMul n=" + n + " vector " + b);
             }
         }
     }
@@ -182,7 +215,7 @@ class WeightMatrixTest {
             c.matrix.matMul(x, 8, out, rows, 0, rows);
             for (int b = 0; b < 8; b++) {
                 for (int r = 0; r < rows; r++) {
-                    c.assertDot(out[b * rows + r], r, x, b * cols, "matMul n=8");
+                    c.assertProduct(out[b * rows + r], r, x, b * cols, "matMul n=8");
                     c.assertDot(c.matrix.dot(r, x, b * cols), r, x, b * cols, "dot");
                 }
             }

@@ -13,19 +13,22 @@ import java.util.Map;
  * <ul>
  * <li>One-dimensional tensors (norms, biases, {@code rope_freqs}) are always F32.</li>
  * <li>A plain type ({@code f32} ... {@code q6_k}) applies to every matrix, as {@code llama-quantize --pure}.</li>
- * <li>{@code q4_k_m} is llama.cpp's Q4_K_M recipe: Q4_K everywhere except {@code output.weight}
- *     (or {@code token_embd.weight} when the embeddings are tied), which is Q6_K, and
- *     {@code attn_v} and {@code ffn_down} in the layers where llama.cpp's {@code use_more_bits}
- *     holds (the first and last eighth of the layers and every third layer between), also Q6_K.</li>
+ * <li>{@code q4_k_m} and {@code q5_k_m} are llama.cpp's Q4_K_M and Q5_K_M recipes: Q4_K (Q5_K)
+ *     everywhere except {@code output.weight} (or {@code token_embd.weight} when the embeddings
+ *     are tied), which is Q6_K, and {@code attn_v} and {@code ffn_down} in the layers where
+ *     llama.cpp's {@code use_more_bits} holds (the first and last eighth of the layers and every
+ *     third layer between), also Q6_K. Checked against {@code llama-quantize} on a Llama-3.2-1B
+ *     shaped file (see {@code docs/performance.md}).</li>
  * <li>K-quant rows must be a multiple of 256 values; where they are not (e.g. a 576-wide model),
  *     llama.cpp's fallbacks apply: Q4_K becomes Q5_0, Q5_K becomes Q5_1, Q6_K becomes Q8_0.</li>
  * </ul>
  *
  * @param name     as given on the command line, e.g. {@code q8_0}, {@code q4_k_m}
  * @param base     the type of ordinary matrices
+ * @param kMix     whether the {@code _M} recipe's Q6_K tensors apply
  * @param fileType the {@code general.file_type} (llama.cpp's {@code llama_ftype}) to record
  */
-public record WeightTypes(String name, GgmlType base, boolean q4kmMix, int fileType) {
+public record WeightTypes(String name, GgmlType base, boolean kMix, int fileType) {
     private static final Map<String, WeightTypes> BY_NAME = new LinkedHashMap<>();
 
     static {
@@ -40,7 +43,8 @@ public record WeightTypes(String name, GgmlType base, boolean q4kmMix, int fileT
                 new WeightTypes("q4_k", GgmlType.Q4_K, false, 14),
                 new WeightTypes("q5_k", GgmlType.Q5_K, false, 16),
                 new WeightTypes("q6_k", GgmlType.Q6_K, false, 18),
-                new WeightTypes("q4_k_m", GgmlType.Q4_K, true, 15))) {
+                new WeightTypes("q4_k_m", GgmlType.Q4_K, true, 15),
+                new WeightTypes("q5_k_m", GgmlType.Q5_K, true, 17))) {
             BY_NAME.put(t.name, t);
         }
     }
@@ -65,7 +69,7 @@ public record WeightTypes(String name, GgmlType base, boolean q4kmMix, int fileT
      * @param layer  its block index, or -1 outside the blocks
      */
     public GgmlType intendedType(String kind, int layer, int layerCount, boolean tiedEmbeddings) {
-        if (q4kmMix) {
+        if (kMix) {
             boolean outputLike = kind.equals("output") || (tiedEmbeddings && kind.equals("token_embd"));
             if (outputLike || ((kind.equals("attn_v") || kind.equals("ffn_down")) && useMoreBits(layer, layerCount))) {
                 return GgmlType.Q6_K;

@@ -114,7 +114,7 @@ class SyntheticModelTest {
                         assertEquals(GgmlType.F32, t.type(), t.name());
                         continue;
                     }
-                    if (!types.q4kmMix()) {
+                    if (!types.kMix()) {
                         assertEquals(types.base(), t.type(), typeName + " " + t.name());
                     }
                     double sum = 0;
@@ -138,24 +138,29 @@ class SyntheticModelTest {
         }
     }
 
-    @Test
-    void q4KmFollowsLlamaCppsRecipe() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"q4_k_m", "q5_k_m"})
+    void kMixesFollowLlamaCppsRecipe(String name) {
+        GgmlType base = name.equals("q4_k_m") ? GgmlType.Q4_K : GgmlType.Q5_K;
         ModelShape eightLayers = new ModelShape("eight", "llama", 256, 8, 4, 4, 64, 512, 512, 1024, 10000f, 1e-5f, false, null);
-        Path out = tmp.resolve("q4km.gguf");
-        SyntheticModel.write(eightLayers, WeightTypes.byName("q4_k_m"), stories(), out, 1, 2);
+        Path out = tmp.resolve(name + ".gguf");
+        SyntheticModel.write(eightLayers, WeightTypes.byName(name), stories(), out, 1, 2);
         try (GgufFile f = GgufFile.open(out)) {
             assertEquals(GgmlType.Q6_K, f.tensor("output.weight").type());
-            assertEquals(GgmlType.Q4_K, f.tensor("token_embd.weight").type());
+            assertEquals(base, f.tensor("token_embd.weight").type());
             for (int i = 0; i < 8; i++) {
                 // use_more_bits(i, 8): the first and last eighth, and every third layer between
-                GgmlType more = List.of(0, 3, 6, 7).contains(i) ? GgmlType.Q6_K : GgmlType.Q4_K;
+                GgmlType more = List.of(0, 3, 6, 7).contains(i) ? GgmlType.Q6_K : base;
                 assertEquals(more, f.tensor("blk." + i + ".attn_v.weight").type(), "attn_v " + i);
                 assertEquals(more, f.tensor("blk." + i + ".ffn_down.weight").type(), "ffn_down " + i);
-                assertEquals(GgmlType.Q4_K, f.tensor("blk." + i + ".attn_q.weight").type());
-                assertEquals(GgmlType.Q4_K, f.tensor("blk." + i + ".ffn_up.weight").type());
+                assertEquals(base, f.tensor("blk." + i + ".attn_q.weight").type());
+                assertEquals(base, f.tensor("blk." + i + ".ffn_up.weight").type());
             }
         }
+    }
 
+    @Test
+    void q4KmFallsBackWhereRowsDoNotFitKQuants() {
         // tied embeddings: token_embd plays the output's part; rows of 320 values take the fallbacks
         ModelShape tiedNarrow = new ModelShape("narrow", "llama", 320, 2, 5, 5, 64, 512, 512, 1024, 10000f, 1e-5f, true, null);
         Path narrow = tmp.resolve("narrow.gguf");

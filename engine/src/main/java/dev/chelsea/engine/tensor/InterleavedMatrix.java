@@ -1,0 +1,192 @@
+package dev.chelsea.engine.tensor;
+
+import dev.chelsea.engine.gguf.GgmlType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+/**
+ * A 4-, 5- or 6-bit matrix multiplied with integer kernels on 8-bit activations
+ * ({@link QuantizedActivations}), from a copy of its blocks in which {@link #G} rows are interleaved
+ * so that one vector lane holds one row.
+ *
+ * <p><b>Why rows in lanes.</b> With the values of one row in the lanes, every block ends in a
+ * horizontal sum before its scale can be applied; for 32-value blocks that costs as much as the
+ * products. With one row per lane, a block of {@code G} rows is a handful of vector operations and
+ * its scales are one more vector. The copy is made once, when the matrix is wrapped; the file's
+ * pages are then released ({@link MemorySegment#unload}), so the memory used stays that of one copy.
+ *
+ * <p><b>Integer products.</b> The Vector API has no 8-bit dot product instruction, so two products
+ * share one 32-bit multiply: a lane holding the weights {@code a + 65536 b} times the activations
+ * {@code c + 65536 d} is {@code a c + 65536 (a d + b c)} modulo 2^32. The high half is the
+ * two-term dot product, provided the low half {@code a c} stays within {@code +-2^15} and the
+ * high half within {@code +-2^15} too, summed over all the products of an accumulator. Each
+ * accumulator therefore starts at {@code 2^15} and is read as {@code acc >> 16} (rounding away the
+ * low half) after at most as many products as keep both within range: with weights centred on zero
+ * ({@code |w| <= 8, 16, 32} for 4, 5 and 6 bits) and {@code |q| <= 127}, 32, 16 and 8 values. A
+ * byte pair loaded into an int lane ({@code b0 + 65536 b1}, see {@link Simd#PAIR_BYTES}) gives
+ * the weights of values {@code 2k, 2k + 1} of every row by masks and shifts, so every format is
+ * interleaved as pairs of bytes: field by field, two bytes of row 0, two of row 1, and so on.
+ *
+ * <p>Decoding one vector ({@link #gemv}) multiplies such pairs by one broadcast activation pair;
+ * a batch ({@link QuantizedPanelMatMul}) has each format decode pairs into a small int panel
+ * ({@link #fillPanel}) that a shared kernel multiplies by many vectors at once.
+ */
+abstract class InterleavedMatrix extends WeightMatrix {
+    /** Rows per group: one per int lane. */
+    static final int G = Simd.F_LANES;
+    /** The accumulators' start: half of the low 16 bits, so that {@code >> 16} rounds the low half away. */
+    static final int ROUND = 1 << 15;
+
+    /** The interleaved copy: groups of {@link #G} rows, each a sequence of interleaved blocks. */
+    final MemorySegment packed;
+    final int groups;
+    /** Bytes of one block of all {@link #G} rows of a group. */
+    final long groupBlockBytes;
+    /** Bytes of one group. */
+    final long groupBytes;
+
+    InterleavedMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
+        super(type, data, rows, cols);
+        this.groups = (rows + G - 1) / G;
+        this.groupBlockBytes = (long) G * type.bytesPerBlock;
+        this.groupBytes = G * rowBytes;
+        this.packed = Arena.ofAuto().allocate(groups * groupBytes, 64);
+        interleave();
+        if (data.isMapped()) {
+            data.unload();
+        }
+    }
+
+    /**
+     * Rearranges one block of each of the {@link #G} rows into one interleaved block at
+     * {@code dst[0 ..]}: row {@code r}'s block starts at {@code src[at + r * rowStride]} (rows past
+     * the matrix are zero, which every format decodes to zero).
+     */
+    abstract void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst);
+
+    /**
+     * Copies a field of each row's block ({@code length} bytes from offset {@code from} of the
+     * block at {@code src[at + r * rowStride]}) as words of {@code word} (2 or 4) bytes, word by
+     * word and row by row: word {@code i} of row {@code r} goes to {@code dst[to + (i G + r) word]}.
+     * Returns the offset after the field.
+     */
+    static int interleaveField(byte[] src, int rowStride, int at, int from, int length, int word, byte[] dst, int to) {
+        for (int r = 0; r < G; r++) {
+            int s = at + r * rowStride + from;
+            int d = to + r * word;
+            for (int i = 0; i < length; i += word, d += G * word) {
+                for (int b = 0; b < word; b++) {
+                    dst[d + b] = src[s + i + b];
+                }
+            }
+        }
+        return to + length * G;
+    }
+
+    static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Fills {@link #packed}, groups in parallel (on the common pool: this runs once, when a model
+     * is loaded). The time goes mostly to the first writes to the fresh memory: 2.6 s for the
+     * 700 MB of a Llama-3.2-1B Q4_0 file on one core of this project's VM, whose page faults are
+     * slow; the shuffling itself is a fraction of that.
+     */
+    private void interleave() {
+        int bpb = type().bytesPerBlock;
+        int blocksPerRow = (int) (rowBytes / bpb);
+        // A few kilobytes of each row at a time: bulk copies in and out, the shuffling in arrays.
+        int chunk = Math.max(1, Math.min(blocksPerRow, 4096 / bpb));
+        IntStream.range(0, groups).parallel().forEach(g -> {
+            byte[] rowsIn = new byte[G * chunk * bpb];
+            byte[] out = new byte[G * chunk * bpb];
+            byte[] dst = new byte[G * bpb];
+            for (int b0 = 0; b0 < blocksPerRow; b0 += chunk) {
+                int n = Math.min(chunk, blocksPerRow - b0);
+                for (int r = 0; r < G; r++) {
+                    int row = g * G + r;
+                    if (row < rows) {
+                        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, row * rowBytes + (long) b0 * bpb, rowsIn, r * n * bpb, n * bpb);
+                    } else {
+                        Arrays.fill(rowsIn, r * n * bpb, (r + 1) * n * bpb, (byte) 0);
+                    }
+                }
+                for (int b = 0; b < n; b++) {
+                    interleaveBlock(rowsIn, n * bpb, b * bpb, dst);
+                    System.arraycopy(dst, 0, out, b * G * bpb, G * bpb);
+                }
+                MemorySegment.copy(out, 0, packed, ValueLayout.JAVA_BYTE, g * groupBytes + b0 * groupBlockBytes, n * G * bpb);
+            }
+        });
+    }
+
+    /**
+     * {@code out[outOffset + t * outStride + r] = W[r] . vector t} for the rows {@code r} in
+     * {@code [r0, r1)} and the vectors of {@code a} (by-vector layout). Group by group, and each
+     * group for every vector while its rows are in cache. The loops over groups and vectors are
+     * in each format's own method: with the group loop outside, C2 inlined the kernel into it and
+     * then reloaded its constant vectors from memory on every step (half the speed, measured).
+     */
+    abstract void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1);
+
+    /**
+     * Decodes pairs {@code [pair0, pair0 + pairs)} of the rows of group {@code group} for the batch
+     * kernel: the weight pair {@code k} of row {@code r} (values {@code 2k, 2k + 1}, centred and
+     * packed as {@code w[2k] + 65536 w[2k + 1]}) into {@code w[(k - pair0) G + r]}; for each unit
+     * {@code u} of {@link #unitPairs} pairs, the factor of the unit's integer sum into
+     * {@code scale[u G + r]} and, if {@link #hasOffsets}, the factor of the activations' sum
+     * ({@link QuantizedActivations#sums}) into {@code offset[u G + r]}. {@code pair0} and
+     * {@code pairs} are multiples of the block's pairs.
+     */
+    abstract void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset);
+
+    /** Pairs summed in one accumulator: 16, 8 or 4 for 4-, 5- and 6-bit weights. */
+    abstract int unitPairs();
+
+    /** Whether the values carry an offset, applied to the sums of the activations. */
+    abstract boolean hasOffsets();
+
+    @Override
+    public void matMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
+        checkMatMul(x, n, out, outStride, r0, r1);
+        QuantizedActivations a = SCRATCH.get();
+        for (int b0 = 0; b0 < n; b0 += QuantizedActivations.MAX_VECTORS) {
+            int count = Math.min(QuantizedActivations.MAX_VECTORS, n - b0);
+            float[] part = b0 == 0 && count == n ? x : java.util.Arrays.copyOfRange(x, b0 * cols, (b0 + count) * cols);
+            a.reset(count, cols);
+            a.quantize(part, 0, count);
+            multiply(a, out, b0 * outStride, outStride, r0, r1);
+        }
+    }
+
+    @Override
+    public void matMul(QuantizedActivations a, float[] out, int outStride, int r0, int r1) {
+        if (a.cols() != cols) {
+            throw new IllegalArgumentException("activations of " + a.cols() + " values for a matrix of " + cols + " columns");
+        }
+        checkRows(a.count(), out, outStride, r0, r1);
+        multiply(a, out, 0, outStride, r0, r1);
+    }
+
+    @Override
+    public final boolean integerKernels() {
+        return true;
+    }
+
+    private void multiply(QuantizedActivations a, float[] out, int outOff, int outStride, int r0, int r1) {
+        if (a.transposed) {
+            QuantizedPanelMatMul.multiply(this, a, out, outOff, outStride, r0, r1);
+            return;
+        }
+        gemv(a, out, outOff, outStride, r0, r1);
+    }
+
+    private static final ThreadLocal<QuantizedActivations> SCRATCH = ThreadLocal.withInitial(QuantizedActivations::new);
+
+}

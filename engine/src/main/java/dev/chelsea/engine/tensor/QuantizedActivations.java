@@ -1,0 +1,198 @@
+package dev.chelsea.engine.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+
+import static dev.chelsea.engine.tensor.Simd.F;
+import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
+import static dev.chelsea.engine.tensor.Simd.I;
+import static jdk.incubator.vector.VectorOperators.ABS;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.F2I;
+import static jdk.incubator.vector.VectorOperators.I2S;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.MAX;
+import static jdk.incubator.vector.VectorOperators.ROL;
+
+/**
+ * Activation vectors quantized to 8 bits for the integer kernels of {@link InterleavedMatrix}, as
+ * llama.cpp quantizes them for its quantized products: each block of 32 values gets the scale
+ * {@code d = max|x| / 127} and the values {@code q = round(x / d)}, in {@code [-127, 127]}, so that
+ * {@code |x - d q| <= d / 2}. Values {@code 2k} and {@code 2k + 1} are packed in one int as
+ * {@code q[2k + 1] + 65536 q[2k]}: multiplied by a pair of weights packed as
+ * {@code w[2k] + 65536 w[2k + 1]}, the high half of the product is their two-term dot product
+ * (see {@link InterleavedMatrix}). Per 16 values, {@code d} times the sum of the {@code q} is kept
+ * for the formats whose values carry an offset.
+ *
+ * <p>Two layouts. For a few vectors (decode), vector by vector: {@code pairs[t][cols / 2]}, and the
+ * kernels broadcast one pair to all rows. For a batch ({@link #transposes}), transposed in the tiles
+ * the batch kernel reads ({@link QuantizedPanelMatMul}): one vector load holds the same pair of
+ * {@code L} vectors. Quantizing is done once per input and shared by every thread and every product
+ * that reads it. Instances are reused buffers, valid until they are quantized again.
+ */
+public final class QuantizedActivations {
+    static final int BLOCK = 32;
+    /** {@code 1.5 * 2^23}: added and subtracted, rounds a float of magnitude below {@code 2^22} to an integer. */
+    private static final float RINT = 0x1.8p23f;
+    /** Vectors per quantization (one pass of the batch kernel). */
+    public static final int MAX_VECTORS = PanelMatMul.MAX_VECTORS;
+
+    int count;
+    int cols;
+    /** Whether the layout is the batch one; {@link #width} is then the count padded to whole tiles. */
+    boolean transposed;
+    int width;
+    int[] pairs = new int[0];
+    /** The scale of each block of 32 values. */
+    float[] scales = new float[0];
+    /** The scale times the sum of the quantized values, per 16 values. */
+    float[] sums = new float[0];
+
+    /** Whether {@code n} vectors are quantized in the batch layout (and multiplied by the batch kernel). */
+    public static boolean transposes(int n) {
+        return PanelMatMul.packs(n);
+    }
+
+    /** Sizes this buffer for {@code n} vectors of {@code cols} values; the contents are undefined until quantized. */
+    public void reset(int n, int cols) {
+        if (n < 1 || cols < 1 || cols % BLOCK != 0) {
+            throw new IllegalArgumentException("cannot quantize " + n + " vectors of " + cols
+                    + " values (whole blocks of " + BLOCK + " needed)");
+        }
+        if (n > MAX_VECTORS) {
+            throw new IllegalArgumentException(n + " vectors are more than one pass of " + MAX_VECTORS);
+        }
+        this.count = n;
+        this.cols = cols;
+        this.transposed = transposes(n);
+        this.width = transposed ? QuantizedPanelMatMul.paddedWidth(n) : n;
+        if (pairs.length < width * (cols / 2)) {
+            pairs = new int[width * (cols / 2)];
+        }
+        if (scales.length < width * (cols / BLOCK)) {
+            scales = new float[width * (cols / BLOCK)];
+        }
+        if (sums.length < width * (cols / 16)) {
+            sums = new float[width * (cols / 16)];
+        }
+        if (transposed && width > n) {
+            // Padding lanes stay zero: they contribute nothing and are never written out.
+            for (int t = n; t < width; t++) {
+                clear(t);
+            }
+        }
+    }
+
+    /** Quantizes vectors {@code [t0, t1)} of the {@link #count} vectors stored back to back in {@code x}. */
+    public void quantize(float[] x, int t0, int t1) {
+        if (t0 < 0 || t1 > count || t0 > t1) {
+            throw new IllegalArgumentException("vectors [" + t0 + ", " + t1 + ") of " + count);
+        }
+        if ((long) count * cols > x.length) {
+            throw new IllegalArgumentException(count + " vectors of " + cols + " values do not fit in x (length " + x.length + ")");
+        }
+        if (!transposed) {
+            for (int t = t0; t < t1; t++) {
+                for (int b = 0; b < cols / BLOCK; b++) {
+                    quantizeBlock(x, t, b, pairs, t * (cols / 2) + b * 16, t * (cols / BLOCK) + b, t * (cols / 16) + 2 * b, 1);
+                }
+            }
+            return;
+        }
+        // Block by block across the vectors of a tile, so that the tile rows written (16 pairs of
+        // every vector) stay in L1; vector by vector, every pair went to another line.
+        int[] block = new int[16];
+        for (int t = t0; t < t1; ) {
+            int tile = QuantizedPanelMatMul.tileStart(t, width);
+            int bw = QuantizedPanelMatMul.tileWidth(tile, width);
+            int end = Math.min(t1, tile + bw);
+            for (int b = 0; b < cols / BLOCK; b++) {
+                for (int v = t; v < end; v++) {
+                    int lane = v - tile;
+                    quantizeBlock(x, v, b, block, 0, tile * (cols / BLOCK) + b * bw + lane, tile * (cols / 16) + 2 * b * bw + lane, bw);
+                    int at = tile * (cols / 2) + b * 16 * bw + lane;
+                    for (int k = 0; k < 16; k++) {
+                        pairs[at + k * bw] = block[k];
+                    }
+                }
+            }
+            t = end;
+        }
+    }
+
+    public int count() {
+        return count;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /**
+     * Where value {@code i} (pair, block or half-block index) of vector {@code t} lives in an array
+     * holding {@code perVector} of them per vector: {@code at(t, perVector) + i * stride(t)}.
+     */
+    private int at(int t, int perVector) {
+        if (!transposed) {
+            return t * perVector;
+        }
+        int b = QuantizedPanelMatMul.tileStart(t, width);
+        return b * perVector + (t - b);
+    }
+
+    private int stride(int t) {
+        return transposed ? QuantizedPanelMatMul.tileWidth(QuantizedPanelMatMul.tileStart(t, width), width) : 1;
+    }
+
+    private void clear(int t) {
+        int stride = stride(t);
+        for (int k = 0; k < cols / 2; k++) {
+            pairs[at(t, cols / 2) + k * stride] = 0;
+        }
+        for (int b = 0; b < cols / BLOCK; b++) {
+            scales[at(t, cols / BLOCK) + b * stride] = 0;
+        }
+        for (int h = 0; h < cols / 16; h++) {
+            sums[at(t, cols / 16) + h * stride] = 0;
+        }
+    }
+
+    /**
+     * Quantizes block {@code b} of vector {@code t}: its 16 pairs to {@code dst[dstAt ..]}, its
+     * scale to {@code scales[scaleAt]}, its two sums to {@code sums[sumAt]} and
+     * {@code sums[sumAt + stride]}. Rounds with the float trick
+     * {@code (y + 1.5 * 2^23) - 1.5 * 2^23}, which is {@code rint(y)} for {@code |y| < 2^22};
+     * {@code |x / d| <= 127} holds after rounding {@code 127 / amax}, so no value needs clamping.
+     * Pairs are formed lane-wise: the ints narrowed to shorts and read back as ints hold
+     * {@code q[2k] | q[2k + 1] << 16}; rotated by 16 and corrected for the sign of the low half,
+     * {@code q[2k + 1] + 65536 q[2k]}.
+     */
+    private void quantizeBlock(float[] x, int t, int b, int[] dst, int dstAt, int scaleAt, int sumAt, int stride) {
+        int o = t * cols + b * BLOCK;
+        FloatVector m = FloatVector.fromArray(F, x, o).lanewise(ABS);
+        for (int i = F_LANES; i < BLOCK; i += F_LANES) {
+            m = FloatVector.fromArray(F, x, o + i).lanewise(ABS).max(m);
+        }
+        float amax = m.reduceLanes(MAX);
+        float d = amax / 127f;
+        float id = amax > 0 ? 127f / amax : 0f;
+        int s0 = 0;
+        int s1 = 0;
+        for (int i = 0; i < BLOCK; i += F_LANES) {
+            FloatVector y = FloatVector.fromArray(F, x, o + i).mul(id).add(RINT).sub(RINT);
+            IntVector q = (IntVector) y.convertShape(F2I, I, 0);
+            if (i < 16) {
+                s0 += q.reduceLanes(ADD);
+            } else {
+                s1 += q.reduceLanes(ADD);
+            }
+            IntVector p = ((ShortVector) q.convertShape(I2S, H, 0)).reinterpretAsInts().lanewise(ROL, 16);
+            p.sub(p.and(0x8000).lanewise(LSHL, 1)).intoArray(dst, dstAt + i / 2);
+        }
+        scales[scaleAt] = d;
+        sums[sumAt] = d * s0;
+        sums[sumAt + stride] = d * s1;
+    }
+}

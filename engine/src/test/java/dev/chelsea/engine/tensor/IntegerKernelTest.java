@@ -1,0 +1,183 @@
+package dev.chelsea.engine.tensor;
+
+import dev.chelsea.engine.gguf.GgmlType;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The integer kernels ({@link InterleavedMatrix}: one vector at a time, and batches through
+ * {@link QuantizedPanelMatMul}) against float64 sums of the exactly dequantized weights times the
+ * 8-bit activations, quantized here by the documented rule written out independently. Integer sums
+ * are exact, so the only error allowed is float rounding in the scales: {@value #TOLERANCE} of the
+ * sum of {@code |w q d|}. (How far that is from the float activations is checked in
+ * {@link WeightMatrixTest}.) Rows are not a multiple of the row group, batches not a multiple of
+ * the tiles; one test fills every accumulator to its documented limit.
+ */
+class IntegerKernelTest {
+    private static final double TOLERANCE = 1e-5;
+    private static final int ROWS = 101;
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    static Stream<GgmlType> types() {
+        return TensorTypes.SUPPORTED.stream().filter(t -> wrap(t, MemorySegment.ofArray(new byte[t.bytesPerBlock * 256]), 1, t.blockSize).integerKernels());
+    }
+
+    private static WeightMatrix wrap(GgmlType type, MemorySegment data, int rows, int cols) {
+        return TensorTypes.wrap(type, data, rows, cols, "test");
+    }
+
+    /** {@code d = max|x| / 127} per block of 32 and {@code q = rint(x * (127 / max|x|))}, as floats; returns {@code d q}. */
+    static double[] dequantizedActivations(float[] x, int off, int cols) {
+        double[] y = new double[cols];
+        for (int b = 0; b < cols; b += 32) {
+            float amax = 0;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(x[off + b + i]));
+            }
+            float d = amax / 127f;
+            float id = amax > 0 ? 127f / amax : 0f;
+            for (int i = 0; i < 32; i++) {
+                y[b + i] = (double) d * Math.rint(x[off + b + i] * id);
+            }
+        }
+        return y;
+    }
+
+    private static void assertMatches(double[][] w, float[] x, int n, float[] out, int outStride, String where) {
+        int cols = w[0].length;
+        for (int j = 0; j < n; j++) {
+            double[] xq = dequantizedActivations(x, j * cols, cols);
+            for (int r = 0; r < w.length; r++) {
+                double sum = 0;
+                double abs = 0;
+                for (int k = 0; k < cols; k++) {
+                    sum += w[r][k] * xq[k];
+                    abs += Math.abs(w[r][k] * xq[k]);
+                }
+                double got = out[j * outStride + r];
+                if (!(Math.abs(got - sum) <= TOLERANCE * abs + 1e-30)) {
+                    fail("vector " + j + " row " + r + ": got " + got + ", expected " + sum + " (allowed "
+                            + TOLERANCE * abs + "), " + where);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 70})
+    void quantizedValuesAreWithinHalfAStep(int n) {
+        long seed = RandomWeights.seed();
+        int cols = 96;
+        float[] x = RandomWeights.activations(n * cols, new SplittableRandom(seed));
+        x[5] = 0;
+        Arrays.fill(x, 32, 64, 0f); // a block of zeros: scale 0, values 0
+        QuantizedActivations a = new QuantizedActivations();
+        a.reset(n, cols);
+        a.quantize(x, 0, n);
+        for (int j = 0; j < n; j++) {
+            for (int b = 0; b < cols / 32; b++) {
+                float d = a.scales[index(a, j, b, cols / 32)];
+                double sum0 = 0;
+                double sum1 = 0;
+                for (int i = 0; i < 32; i++) {
+                    int k = b * 16 + i / 2;
+                    int pair = a.pairs[index(a, j, k, cols / 2)];
+                    // Pair k is q[2k + 1] + 65536 q[2k], both in [-127, 127].
+                    int hi = Math.round(pair / 65536f);
+                    int q = i % 2 == 0 ? hi : pair - 65536 * hi;
+                    assertTrue(Math.abs(q) <= 127, "q = " + q);
+                    double err = Math.abs(x[j * cols + b * 32 + i] - (double) d * q);
+                    assertTrue(err <= 0.5001 * d, "vector " + j + " value " + (b * 32 + i) + ": error " + err + " with scale " + d + ", seed " + seed);
+                    if (i < 16) {
+                        sum0 += d * q;
+                    } else {
+                        sum1 += d * q;
+                    }
+                }
+                assertEquals(sum0, a.sums[index(a, j, 2 * b, cols / 16)], 1e-5 * (1 + Math.abs(sum0)));
+                assertEquals(sum1, a.sums[index(a, j, 2 * b + 1, cols / 16)], 1e-5 * (1 + Math.abs(sum1)));
+            }
+        }
+    }
+
+    /** Where value {@code i} of vector {@code j} sits, for either layout (see {@link QuantizedActivations}). */
+    private static int index(QuantizedActivations a, int j, int i, int perVector) {
+        if (!a.transposed) {
+            return j * perVector + i;
+        }
+        int b = QuantizedPanelMatMul.tileStart(j, a.width);
+        return b * perVector + i * QuantizedPanelMatMul.tileWidth(b, a.width) + (j - b);
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void matchesTheSumsOfTheQuantizedActivations(GgmlType type) {
+        WeightMatrixTest.Case c = WeightMatrixTest.Case.of(type, ROWS, WeightMatrixTest.cols(type));
+        int cols = c.matrix().cols();
+        for (int n : new int[]{1, 2, 3, 4, 5, 7, 17, 70, 300}) {
+            float[] x = RandomWeights.activations(n * cols, c.rnd());
+            float[] out = new float[n * ROWS];
+            c.matrix().matMul(x, n, out, ROWS, 0, ROWS);
+            assertMatches(c.exact(), x, n, out, ROWS, "n=" + n + ", " + c.where());
+        }
+    }
+
+    /**
+     * Weights at both ends of their range (every quant bit 0, then every bit 1; scales 1) times
+     * activations all at their largest value: each accumulator reaches its documented limit
+     * ({@code 32512} for the centred weights at 0), which must come out exact.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void extremeValuesFillTheAccumulatorsExactly(GgmlType type) {
+        int rows = 37;
+        int cols = 2 * Math.max(type.blockSize, 256);
+        for (byte fill : new byte[]{0, (byte) 0xFF}) {
+            long bytes = (long) rows * (cols / type.blockSize) * type.bytesPerBlock;
+            MemorySegment data = Arena.ofAuto().allocate(bytes, 8);
+            data.fill(fill);
+            for (long at = 0; at < bytes; at += type.bytesPerBlock) {
+                for (long field : halfFields(type)) {
+                    data.set(SHORT_LE, at + field, Float.floatToFloat16(1f));
+                }
+            }
+            WeightMatrix w = wrap(type, data, rows, cols);
+            double[][] exact = new double[rows][];
+            for (int r = 0; r < rows; r++) {
+                exact[r] = ReferenceDecoder.row(type, data, cols, r);
+            }
+            for (int n : new int[]{1, 40}) {
+                for (float sign : new float[]{1f, -1f}) {
+                    float[] x = new float[n * cols];
+                    Arrays.fill(x, sign * 0.75f);
+                    float[] out = new float[n * rows];
+                    w.matMul(x, n, out, rows, 0, rows);
+                    assertMatches(exact, x, n, out, rows, type + " bytes " + fill + ", activations " + sign * 0.75f + ", n=" + n);
+                }
+            }
+        }
+    }
+
+    /** The offsets of the fp16 fields of a block. */
+    private static long[] halfFields(GgmlType type) {
+        return switch (type) {
+            case Q4_0, Q5_0 -> new long[]{0};
+            case Q4_1, Q4_K, Q5_K -> new long[]{0, 2};
+            case Q6_K -> new long[]{208};
+            default -> throw new IllegalArgumentException(type.toString());
+        };
+    }
+}
