@@ -19,9 +19,11 @@ import java.util.List;
  *                     get more, upper layers less, same total; PyramidKV's schedule)
  * @param globalTopK   Chelsea only: rank merge edges across all chunks of a pass instead of taking
  *                     the same number from every chunk (hits the budget exactly)
+ * @param kvType       how keys and values are stored ({@code f32} or {@code f16}); a backend that
+ *                     keeps one type only (CUDA: f16) ignores it
  */
 public record KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
-                            int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK) {
+                            int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK, KvType kvType) {
     public static final List<String> POLICIES = KvPolicies.names();
     public static final List<String> LAYER_BUDGETS = List.of("uniform", "pyramid");
     public static final String DEFAULT_POLICY = "chelsea";
@@ -30,6 +32,7 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
     public static final int DEFAULT_SINK_TOKENS = 4;
     public static final int DEFAULT_RECENT_WINDOW = 64;
     public static final String DEFAULT_LAYER_BUDGETS = "uniform";
+    public static final KvType DEFAULT_KV_TYPE = KvType.F32;
 
     public KvCacheConfig {
         if (policy == null || !POLICIES.contains(policy)) {
@@ -55,12 +58,21 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
             throw new IllegalArgumentException("unknown per-layer budget schedule '" + layerBudgets + "' (known: "
                     + String.join(", ", LAYER_BUDGETS) + ")");
         }
+        if (kvType == null) {
+            throw new IllegalArgumentException("KV type must be one of " + String.join(", ", KvType.names()) + ", got none");
+        }
+    }
+
+    /** The configuration with keys and values in the default type. */
+    public KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
+                         int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK) {
+        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, DEFAULT_KV_TYPE);
     }
 
     /** The configuration without the extensions (uniform layer budgets, per-chunk edge ranking). */
     public KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
                          int recentWindow, boolean sizeBias) {
-        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, DEFAULT_LAYER_BUDGETS, false);
+        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, DEFAULT_LAYER_BUDGETS, false, DEFAULT_KV_TYPE);
     }
 
     public static KvCacheConfig full() {
@@ -72,38 +84,42 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
     }
 
     public KvCacheConfig withPolicy(String p) {
-        return new KvCacheConfig(p, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(p, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, kvType);
     }
 
     public KvCacheConfig withKeptRatio(double r) {
-        return new KvCacheConfig(policy, r, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, r, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, kvType);
     }
 
     public KvCacheConfig withBudget(int b) {
-        return new KvCacheConfig(policy, keptRatio, b, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, b, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, kvType);
     }
 
     public KvCacheConfig withChunkSize(int c) {
-        return new KvCacheConfig(policy, keptRatio, budget, c, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, budget, c, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, kvType);
     }
 
     public KvCacheConfig withSinkTokens(int s) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, s, recentWindow, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, s, recentWindow, sizeBias, layerBudgets, globalTopK, kvType);
     }
 
     public KvCacheConfig withRecentWindow(int w) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, w, sizeBias, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, w, sizeBias, layerBudgets, globalTopK, kvType);
     }
 
     public KvCacheConfig withSizeBias(boolean on) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, on, layerBudgets, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, on, layerBudgets, globalTopK, kvType);
     }
 
     public KvCacheConfig withLayerBudgets(String schedule) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, schedule, globalTopK);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, schedule, globalTopK, kvType);
     }
 
     public KvCacheConfig withGlobalTopK(boolean on) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, on);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, on, kvType);
+    }
+
+    public KvCacheConfig withKvType(KvType t) {
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, t);
     }
 }

@@ -2,6 +2,7 @@ package dev.chelsea.engine.backend.cpu;
 
 import dev.chelsea.engine.kernel.Attention;
 import dev.chelsea.engine.kernel.BlockAttention;
+import dev.chelsea.engine.kernel.HalfAttention;
 import dev.chelsea.engine.kernel.Parallel;
 import dev.chelsea.engine.kv.ChunkedSoftMatching;
 import dev.chelsea.engine.kv.HostKvStore;
@@ -9,17 +10,24 @@ import dev.chelsea.engine.kv.KvLayout;
 import dev.chelsea.engine.kv.KvPlan;
 import dev.chelsea.engine.kv.KvStore;
 import dev.chelsea.engine.kv.KvStoreSpec;
+import dev.chelsea.engine.kv.KvType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
 /**
- * The CPU backend's KV store: per layer and KV head, contiguous float32 arrays of keys and values,
+ * The CPU backend's KV store: per layer and KV head, contiguous arrays of keys and values (float32,
+ * or half floats for {@link KvType#F16}: decode attention then reads half the bytes),
  * the original position of each slot, and as the spec asks the cluster size of each slot and its
  * log (which attention adds to the logits of merged slots), the attention each slot received, and
  * the last queries of each layer. Attention runs here, over the slots held, with the kernels of
  * {@code kernel/}; plans are applied in place, one (layer, head) per task on the model's threads.
+ *
+ * <p>A half-float store widens what a step needs into per-thread float buffers: a prompt batch's
+ * visible slots for the tiled kernel, a head's slots for a merge (which then rounds the result
+ * back; slots left alone round-trip exactly), and {@link #keys}/{@link #values} return widened
+ * copies.
  */
 public final class CpuKvStore implements HostKvStore {
     private static final int INITIAL_SLOTS = 256;
@@ -27,9 +35,12 @@ public final class CpuKvStore implements HostKvStore {
 
     private final KvLayout layout;
     private final KvStoreSpec spec;
+    private final KvType type;
     private final Parallel parallel;
-    private final float[][][] keys;     // [layer][kvHead][slot * headDim + d]
+    private final float[][][] keys;     // [layer][kvHead][slot * headDim + d], null for F16
     private final float[][][] values;
+    private final short[][][] halfKeys; // the same in half floats, null for F32
+    private final short[][][] halfValues;
     private final float[][][] sizes;    // [layer][kvHead][slot], null unless spec.sizes()
     private final float[][][] logSizes;
     private final float[][][] scores;   // [layer][kvHead][slot], null unless spec.scores()
@@ -47,14 +58,23 @@ public final class CpuKvStore implements HostKvStore {
     private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<BlockAttention.Scratch> blockScratch = ThreadLocal.withInitial(BlockAttention.Scratch::new);
     private final ThreadLocal<ChunkedSoftMatching> matching = new ThreadLocal<>();
+    private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
 
     public CpuKvStore(KvLayout layout, KvStoreSpec spec, Parallel parallel) {
+        this(layout, spec, KvType.F32, parallel);
+    }
+
+    public CpuKvStore(KvLayout layout, KvStoreSpec spec, KvType type, Parallel parallel) {
         this.layout = layout;
         this.spec = spec;
+        this.type = type;
         this.parallel = parallel;
         int l = layout.layers(), h = layout.kvHeads();
-        keys = new float[l][h][0];
-        values = new float[l][h][0];
+        boolean half = type == KvType.F16;
+        keys = half ? null : new float[l][h][0];
+        values = half ? null : new float[l][h][0];
+        halfKeys = half ? new short[l][h][0] : null;
+        halfValues = half ? new short[l][h][0] : null;
         positions = new int[l][h][0];
         sizes = spec.sizes() ? new float[l][h][0] : null;
         logSizes = spec.sizes() ? new float[l][h][0] : null;
@@ -74,6 +94,10 @@ public final class CpuKvStore implements HostKvStore {
     @Override
     public KvLayout layout() {
         return layout;
+    }
+
+    public KvType type() {
+        return type;
     }
 
     @Override
@@ -140,8 +164,13 @@ public final class CpuKvStore implements HostKvStore {
             throw new IllegalArgumentException("cannot shrink layer " + layer + " to " + newCap + " slots, " + used[layer] + " in use");
         }
         for (int h = 0; h < layout.kvHeads(); h++) {
-            keys[layer][h] = Arrays.copyOf(keys[layer][h], newCap * d);
-            values[layer][h] = Arrays.copyOf(values[layer][h], newCap * d);
+            if (keys != null) {
+                keys[layer][h] = Arrays.copyOf(keys[layer][h], newCap * d);
+                values[layer][h] = Arrays.copyOf(values[layer][h], newCap * d);
+            } else {
+                halfKeys[layer][h] = Arrays.copyOf(halfKeys[layer][h], newCap * d);
+                halfValues[layer][h] = Arrays.copyOf(halfValues[layer][h], newCap * d);
+            }
             positions[layer][h] = Arrays.copyOf(positions[layer][h], newCap);
             if (sizes != null) {
                 sizes[layer][h] = Arrays.copyOf(sizes[layer][h], newCap);
@@ -172,11 +201,15 @@ public final class CpuKvStore implements HostKvStore {
         int d = layout.headDim();
         int row = layout.rowFloats();
         for (int h = 0; h < layout.kvHeads(); h++) {
-            float[] kd = keys[layer][h], vd = values[layer][h];
             int[] pd = positions[layer][h];
             for (int t = 0; t < n; t++) {
-                System.arraycopy(k, t * row + h * d, kd, (base + t) * d, d);
-                System.arraycopy(v, t * row + h * d, vd, (base + t) * d, d);
+                if (keys != null) {
+                    System.arraycopy(k, t * row + h * d, keys[layer][h], (base + t) * d, d);
+                    System.arraycopy(v, t * row + h * d, values[layer][h], (base + t) * d, d);
+                } else {
+                    HalfAttention.narrow(k, t * row + h * d, halfKeys[layer][h], (base + t) * d, d);
+                    HalfAttention.narrow(v, t * row + h * d, halfValues[layer][h], (base + t) * d, d);
+                }
                 pd[base + t] = firstPos + t;
             }
             if (sizes != null) {
@@ -211,8 +244,13 @@ public final class CpuKvStore implements HostKvStore {
                 int visible = before + i + 1;
                 float[] s = scratch(group * visible);
                 int off = i * heads * d + h * group * d;
-                Attention.attendGroup(q, off, group, keys[layer][h], values[layer][h], bias ? logSizes[layer][h] : null,
-                        visible, d, scale, s, out, off);
+                float[] b = bias ? logSizes[layer][h] : null;
+                if (keys != null) {
+                    Attention.attendGroup(q, off, group, keys[layer][h], values[layer][h], b, visible, d, scale, s, out, off);
+                } else {
+                    float[] tile = widened(0, HalfAttention.TILE * d);
+                    HalfAttention.attendGroup(q, off, group, halfKeys[layer][h], halfValues[layer][h], b, visible, d, scale, s, tile, out, off);
+                }
                 if (weights) {
                     accumulateScores(layer, h, n, s, group, visible);
                 }
@@ -228,12 +266,40 @@ public final class CpuKvStore implements HostKvStore {
             int first = task % blocks * perBlock;
             int count = Math.min(perBlock, n - first);
             BlockAttention.Scratch s = blockScratch.get();
-            BlockAttention.attend(q, heads, h, group, first, count, before, keys[layer][h], values[layer][h],
+            // A half store widens the block's visible slots (a small cost next to attending to them for perBlock * group queries).
+            int visible = before + first + count;
+            float[] k = keys != null ? keys[layer][h] : widenKeys(layer, h, visible);
+            float[] v = keys != null ? values[layer][h] : widenValues(layer, h, visible);
+            BlockAttention.attend(q, heads, h, group, first, count, before, k, v,
                     bias ? logSizes[layer][h] : null, d, scale, out, s, weights);
             for (int i = 0; weights && i < count; i++) {
                 accumulateScores(layer, h, n, s.weights(i), group, before + first + i + 1);
             }
         });
+    }
+
+    /** Thread-local float buffer {@code which} (0: keys, 1: values) of at least {@code n} floats. */
+    private float[] widened(int which, int n) {
+        float[][] w = widened.get();
+        if (w[which].length < n) {
+            w[which] = new float[Math.max(n, w[which].length + (w[which].length >> 1))];
+        }
+        return w[which];
+    }
+
+    /** The first {@code slots} keys of a half store's head, widened into this thread's key buffer. */
+    private float[] widenKeys(int layer, int head, int slots) {
+        int n = slots * layout.headDim();
+        float[] k = widened(0, n);
+        HalfAttention.widen(halfKeys[layer][head], 0, k, 0, n);
+        return k;
+    }
+
+    private float[] widenValues(int layer, int head, int slots) {
+        int n = slots * layout.headDim();
+        float[] v = widened(1, n);
+        HalfAttention.widen(halfValues[layer][head], 0, v, 0, n);
+        return v;
     }
 
     private float[] scratch(int n) {
@@ -303,7 +369,7 @@ public final class CpuKvStore implements HostKvStore {
             switch (layers[l]) {
                 case null -> { }
                 case KvPlan.Merge m -> merge(l, h, m);
-                case KvPlan.Keep k -> retain(l, h, k.kept()[h], k.kept()[h].length);
+                case KvPlan.Keep k -> retain(l, h, k.kept()[h], k.kept()[h].length, null);
                 case KvPlan.Evict e -> evictUnordered(l, h, e.victims()[h], e.victims()[h].length, e.end());
             }
             if (plan.resetScores() && scores != null && layers[l] != null) {
@@ -330,24 +396,34 @@ public final class CpuKvStore implements HostKvStore {
         int m = plan.count();
         int[] dest = new int[m];
         int[] kept = new int[n];
+        // A half store merges in floats and rounds back: the merged centroids round once, the slots
+        // left alone come back exactly.
+        float[] k = keys != null ? keys[layer][head] : widenKeys(layer, head, n);
+        float[] v = keys != null ? values[layer][head] : widenValues(layer, head, n);
+        float[][] kv = keys != null ? null : new float[][] {k, v};
         for (ChunkedSoftMatching.Pass pass : plan.passes()) {
-            int merges = csm.plan(keys[layer][head], from, m, pass, dest);
-            mergeInto(layer, head, from, m, dest);
-            int k = 0;
+            int merges = csm.plan(k, from, m, pass, dest);
+            mergeInto(k, v, layer, head, from, m, dest);
+            int c = 0;
             for (int s = 0; s < from; s++) {
-                kept[k++] = s;
+                kept[c++] = s;
             }
             for (int i = 0; i < m; i++) {
                 if (dest[i] < 0) {
-                    kept[k++] = from + i;
+                    kept[c++] = from + i;
                 }
             }
             for (int s = from + m; s < n; s++) {
-                kept[k++] = s;
+                kept[c++] = s;
             }
-            retain(layer, head, kept, k);
+            retain(layer, head, kept, c, kv);
             n -= merges;
             m -= merges;
+        }
+        if (kv != null) {
+            int d = layout.headDim();
+            HalfAttention.narrow(k, 0, halfKeys[layer][head], 0, n * d);
+            HalfAttention.narrow(v, 0, halfValues[layer][head], 0, n * d);
         }
     }
 
@@ -356,9 +432,9 @@ public final class CpuKvStore implements HostKvStore {
      * order: the result is the weighted centroid, and identical entries leave it bitwise unchanged.
      * Destinations are never sources, so the order of the updates cannot read a half-merged slot.
      */
-    private void mergeInto(int layer, int head, int from, int count, int[] dest) {
+    private void mergeInto(float[] k, float[] v, int layer, int head, int from, int count, int[] dest) {
         int d = layout.headDim();
-        float[] k = keys[layer][head], v = values[layer][head], s = sizes[layer][head], ls = logSizes[layer][head];
+        float[] s = sizes[layer][head], ls = logSizes[layer][head];
         for (int i = 0; i < count; i++) {
             if (dest[i] < 0) {
                 continue;
@@ -386,14 +462,25 @@ public final class CpuKvStore implements HostKvStore {
         }
     }
 
-    /** Moves {@code count} consecutive slots of one head (everything a slot carries), like {@code System.arraycopy}. */
-    private void moveSlots(int layer, int head, int from, int to, int count) {
+    /**
+     * Moves {@code count} consecutive slots of one head (everything a slot carries), like
+     * {@code System.arraycopy}; keys and values move in {@code kv} (widened ones) when given.
+     */
+    private void moveSlots(int layer, int head, int from, int to, int count, float[][] kv) {
         if (from == to || count == 0) {
             return;
         }
         int d = layout.headDim();
-        System.arraycopy(keys[layer][head], from * d, keys[layer][head], to * d, count * d);
-        System.arraycopy(values[layer][head], from * d, values[layer][head], to * d, count * d);
+        if (kv != null) {
+            System.arraycopy(kv[0], from * d, kv[0], to * d, count * d);
+            System.arraycopy(kv[1], from * d, kv[1], to * d, count * d);
+        } else if (keys != null) {
+            System.arraycopy(keys[layer][head], from * d, keys[layer][head], to * d, count * d);
+            System.arraycopy(values[layer][head], from * d, values[layer][head], to * d, count * d);
+        } else {
+            System.arraycopy(halfKeys[layer][head], from * d, halfKeys[layer][head], to * d, count * d);
+            System.arraycopy(halfValues[layer][head], from * d, halfValues[layer][head], to * d, count * d);
+        }
         System.arraycopy(positions[layer][head], from, positions[layer][head], to, count);
         if (sizes != null) {
             System.arraycopy(sizes[layer][head], from, sizes[layer][head], to, count);
@@ -408,7 +495,7 @@ public final class CpuKvStore implements HostKvStore {
      * Keeps slots {@code kept[0..k)} (strictly ascending) of one head, in temporal order, in slots
      * {@code 0..k)}. Runs of consecutive slots move as one block.
      */
-    private void retain(int layer, int head, int[] kept, int k) {
+    private void retain(int layer, int head, int[] kept, int k, float[][] kv) {
         int to = 0;
         for (int i = 0; i < k; ) {
             int from = kept[i];
@@ -416,7 +503,7 @@ public final class CpuKvStore implements HostKvStore {
             while (i + run < k && kept[i + run] == from + run) {
                 run++;
             }
-            moveSlots(layer, head, from, to, run);
+            moveSlots(layer, head, from, to, run, kv);
             to += run;
             i += run;
         }
@@ -442,10 +529,10 @@ public final class CpuKvStore implements HostKvStore {
                 v++;
                 filler++;
             }
-            moveSlots(layer, head, filler, victims[i], 1);
+            moveSlots(layer, head, filler, victims[i], 1, null);
             filler++;
         }
-        moveSlots(layer, head, end, newEnd, used[layer] - end);
+        moveSlots(layer, head, end, newEnd, used[layer] - end, null);
     }
 
     @Override
@@ -453,14 +540,22 @@ public final class CpuKvStore implements HostKvStore {
         return positions[layer][head];
     }
 
+    /** The live array, or for a half store a widened copy of the slots in use. */
     @Override
     public float[] keys(int layer, int head) {
-        return keys[layer][head];
+        return keys != null ? keys[layer][head] : widenedCopy(halfKeys[layer][head], used[layer]);
     }
 
+    /** The live array, or for a half store a widened copy of the slots in use. */
     @Override
     public float[] values(int layer, int head) {
-        return values[layer][head];
+        return values != null ? values[layer][head] : widenedCopy(halfValues[layer][head], used[layer]);
+    }
+
+    private float[] widenedCopy(short[] half, int slots) {
+        float[] f = new float[slots * layout.headDim()];
+        HalfAttention.widen(half, 0, f, 0, f.length);
+        return f;
     }
 
     @Override
@@ -504,14 +599,14 @@ public final class CpuKvStore implements HostKvStore {
         for (int u : used) {
             slots += u;
         }
-        long kb = slots * layout.kvHeads() * layout.headDim() * Float.BYTES;
+        long kb = slots * layout.kvHeads() * layout.headDim() * type.bytes;
         long metaPerSlot = Integer.BYTES + (sizes != null ? 2L * Float.BYTES : 0L) + (scores != null ? Float.BYTES : 0L);
         return new Footprint(kb, kb, slots * layout.kvHeads() * metaPerSlot);
     }
 
     @Override
     public long bytesPerToken() {
-        return 2L * layout.layers() * layout.kvHeads() * layout.headDim() * Float.BYTES;
+        return 2L * layout.layers() * layout.kvHeads() * layout.headDim() * type.bytes;
     }
 
     @Override
@@ -530,8 +625,7 @@ public final class CpuKvStore implements HostKvStore {
             int n = used[l];
             t.ensureCapacity(l, n);
             for (int h = 0; h < layout.kvHeads(); h++) {
-                System.arraycopy(keys[l][h], 0, t.keys[l][h], 0, n * d);
-                System.arraycopy(values[l][h], 0, t.values[l][h], 0, n * d);
+                copyKv(l, h, t, n * d);
                 System.arraycopy(positions[l][h], 0, t.positions[l][h], 0, n);
                 if (t.sizes != null) {
                     if (sizes != null) {
@@ -549,6 +643,23 @@ public final class CpuKvStore implements HostKvStore {
             t.used[l] = n;
             t.tokens[l] = tokens[l];
             t.merged[l] = merged[l] && t.sizes != null;
+        }
+    }
+
+    /** Keys and values of one head into another store, converted when the types differ. */
+    private void copyKv(int l, int h, CpuKvStore t, int n) {
+        if (keys != null && t.keys != null) {
+            System.arraycopy(keys[l][h], 0, t.keys[l][h], 0, n);
+            System.arraycopy(values[l][h], 0, t.values[l][h], 0, n);
+        } else if (keys == null && t.keys == null) {
+            System.arraycopy(halfKeys[l][h], 0, t.halfKeys[l][h], 0, n);
+            System.arraycopy(halfValues[l][h], 0, t.halfValues[l][h], 0, n);
+        } else if (keys != null) {
+            HalfAttention.narrow(keys[l][h], 0, t.halfKeys[l][h], 0, n);
+            HalfAttention.narrow(values[l][h], 0, t.halfValues[l][h], 0, n);
+        } else {
+            HalfAttention.widen(halfKeys[l][h], 0, t.keys[l][h], 0, n);
+            HalfAttention.widen(halfValues[l][h], 0, t.values[l][h], 0, n);
         }
     }
 
