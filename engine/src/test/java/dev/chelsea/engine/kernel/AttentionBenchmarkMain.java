@@ -31,8 +31,10 @@ public final class AttentionBenchmarkMain {
             int slots = depth + n;
             float[] q = random(r, n * group * hd), k = random(r, slots * hd), v = random(r, slots * hd), out = new float[q.length];
             float[] scores = new float[group * slots];
-            short[] kh = new short[k.length], vh = new short[v.length];
-            HalfAttention.narrow(k, 0, kh, 0, k.length);
+            short[] kh = new short[HalfAttention.keyLength(slots, hd)], vh = new short[v.length];
+            for (int j = 0; j < slots; j++) {
+                HalfAttention.narrowKey(k, j * hd, kh, j, hd);
+            }
             HalfAttention.narrow(v, 0, vh, 0, v.length);
             float[] tile = new float[HalfAttention.TILE * hd];
             float scale = (float) (1 / Math.sqrt(hd));

@@ -39,7 +39,7 @@ public final class CpuKvStore implements HostKvStore {
     private final Parallel parallel;
     private final float[][][] keys;     // [layer][kvHead][slot * headDim + d], null for F16
     private final float[][][] values;
-    private final short[][][] halfKeys; // the same in half floats, null for F32
+    private final short[][][] halfKeys; // half floats in blocks of slots (HalfAttention.keyIndex), null for F32
     private final short[][][] halfValues;
     private final float[][][] sizes;    // [layer][kvHead][slot], null unless spec.sizes()
     private final float[][][] logSizes;
@@ -59,6 +59,9 @@ public final class CpuKvStore implements HostKvStore {
     private final ThreadLocal<BlockAttention.Scratch> blockScratch = ThreadLocal.withInitial(BlockAttention.Scratch::new);
     private final ThreadLocal<ChunkedSoftMatching> matching = new ThreadLocal<>();
     private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
+    /** Which head this thread's widened buffers hold, for a prompt batch's blocks of one head: layer, head, attend call. */
+    private final ThreadLocal<long[]> widenedFor = ThreadLocal.withInitial(() -> new long[] {-1, -1, -1});
+    private long attendCalls;
 
     public CpuKvStore(KvLayout layout, KvStoreSpec spec, Parallel parallel) {
         this(layout, spec, KvType.F32, parallel);
@@ -168,7 +171,7 @@ public final class CpuKvStore implements HostKvStore {
                 keys[layer][h] = Arrays.copyOf(keys[layer][h], newCap * d);
                 values[layer][h] = Arrays.copyOf(values[layer][h], newCap * d);
             } else {
-                halfKeys[layer][h] = Arrays.copyOf(halfKeys[layer][h], newCap * d);
+                halfKeys[layer][h] = Arrays.copyOf(halfKeys[layer][h], HalfAttention.keyLength(newCap, d));
                 halfValues[layer][h] = Arrays.copyOf(halfValues[layer][h], newCap * d);
             }
             positions[layer][h] = Arrays.copyOf(positions[layer][h], newCap);
@@ -207,7 +210,7 @@ public final class CpuKvStore implements HostKvStore {
                     System.arraycopy(k, t * row + h * d, keys[layer][h], (base + t) * d, d);
                     System.arraycopy(v, t * row + h * d, values[layer][h], (base + t) * d, d);
                 } else {
-                    HalfAttention.narrow(k, t * row + h * d, halfKeys[layer][h], (base + t) * d, d);
+                    HalfAttention.narrowKey(k, t * row + h * d, halfKeys[layer][h], base + t, d);
                     HalfAttention.narrow(v, t * row + h * d, halfValues[layer][h], (base + t) * d, d);
                 }
                 pd[base + t] = firstPos + t;
@@ -235,6 +238,7 @@ public final class CpuKvStore implements HostKvStore {
         float scale = (float) (1.0 / Math.sqrt(d));
         boolean bias = attendsWithSizeBias(layer);
         boolean weights = scoring;
+        long call = ++attendCalls;
         // Decoding reads the whole cache for one query, bound by memory, which attendGroup reads once
         // per group; a batch of few rows would be mostly padding in the tiled kernel.
         if (n == 1 || !BlockAttention.pays(n, group)) {
@@ -248,6 +252,7 @@ public final class CpuKvStore implements HostKvStore {
                 if (keys != null) {
                     Attention.attendGroup(q, off, group, keys[layer][h], values[layer][h], b, visible, d, scale, s, out, off);
                 } else {
+                    widenedFor.get()[2] = -1;
                     float[] tile = widened(0, HalfAttention.TILE * d);
                     HalfAttention.attendGroup(q, off, group, halfKeys[layer][h], halfValues[layer][h], b, visible, d, scale, s, tile, out, off);
                 }
@@ -266,10 +271,8 @@ public final class CpuKvStore implements HostKvStore {
             int first = task % blocks * perBlock;
             int count = Math.min(perBlock, n - first);
             BlockAttention.Scratch s = blockScratch.get();
-            // A half store widens the block's visible slots (a small cost next to attending to them for perBlock * group queries).
-            int visible = before + first + count;
-            float[] k = keys != null ? keys[layer][h] : widenKeys(layer, h, visible);
-            float[] v = keys != null ? values[layer][h] : widenValues(layer, h, visible);
+            float[] k = keys != null ? keys[layer][h] : widenedHead(layer, h, total, call)[0];
+            float[] v = keys != null ? values[layer][h] : widenedHead(layer, h, total, call)[1];
             BlockAttention.attend(q, heads, h, group, first, count, before, k, v,
                     bias ? logSizes[layer][h] : null, d, scale, out, s, weights);
             for (int i = 0; weights && i < count; i++) {
@@ -287,11 +290,26 @@ public final class CpuKvStore implements HostKvStore {
         return w[which];
     }
 
+    /**
+     * Keys and values of a half store's head widened into this thread's buffers, once per attend
+     * call: the blocks of a prompt batch's queries on one head (tasks are head-major) share them.
+     */
+    private float[][] widenedHead(int layer, int head, int slots, long call) {
+        long[] f = widenedFor.get();
+        if (f[0] != layer || f[1] != head || f[2] != call) {
+            widenKeys(layer, head, slots);
+            widenValues(layer, head, slots);
+            f[0] = layer;
+            f[1] = head;
+            f[2] = call;
+        }
+        return widened.get();
+    }
+
     /** The first {@code slots} keys of a half store's head, widened into this thread's key buffer. */
     private float[] widenKeys(int layer, int head, int slots) {
-        int n = slots * layout.headDim();
-        float[] k = widened(0, n);
-        HalfAttention.widen(halfKeys[layer][head], 0, k, 0, n);
+        float[] k = widened(0, slots * layout.headDim());
+        HalfAttention.widenKeys(halfKeys[layer][head], slots, layout.headDim(), k);
         return k;
     }
 
@@ -398,6 +416,7 @@ public final class CpuKvStore implements HostKvStore {
         int[] kept = new int[n];
         // A half store merges in floats and rounds back: the merged centroids round once, the slots
         // left alone come back exactly.
+        widenedFor.get()[2] = -1;
         float[] k = keys != null ? keys[layer][head] : widenKeys(layer, head, n);
         float[] v = keys != null ? values[layer][head] : widenValues(layer, head, n);
         float[][] kv = keys != null ? null : new float[][] {k, v};
@@ -422,7 +441,9 @@ public final class CpuKvStore implements HostKvStore {
         }
         if (kv != null) {
             int d = layout.headDim();
-            HalfAttention.narrow(k, 0, halfKeys[layer][head], 0, n * d);
+            for (int slot = 0; slot < n; slot++) {
+                HalfAttention.narrowKey(k, slot * d, halfKeys[layer][head], slot, d);
+            }
             HalfAttention.narrow(v, 0, halfValues[layer][head], 0, n * d);
         }
     }
@@ -478,7 +499,7 @@ public final class CpuKvStore implements HostKvStore {
             System.arraycopy(keys[layer][head], from * d, keys[layer][head], to * d, count * d);
             System.arraycopy(values[layer][head], from * d, values[layer][head], to * d, count * d);
         } else {
-            System.arraycopy(halfKeys[layer][head], from * d, halfKeys[layer][head], to * d, count * d);
+            HalfAttention.moveKeys(halfKeys[layer][head], from, to, count, d);
             System.arraycopy(halfValues[layer][head], from * d, halfValues[layer][head], to * d, count * d);
         }
         System.arraycopy(positions[layer][head], from, positions[layer][head], to, count);
@@ -543,7 +564,12 @@ public final class CpuKvStore implements HostKvStore {
     /** The live array, or for a half store a widened copy of the slots in use. */
     @Override
     public float[] keys(int layer, int head) {
-        return keys != null ? keys[layer][head] : widenedCopy(halfKeys[layer][head], used[layer]);
+        if (keys != null) {
+            return keys[layer][head];
+        }
+        float[] k = new float[used[layer] * layout.headDim()];
+        HalfAttention.widenKeys(halfKeys[layer][head], used[layer], layout.headDim(), k);
+        return k;
     }
 
     /** The live array, or for a half store a widened copy of the slots in use. */
@@ -625,7 +651,7 @@ public final class CpuKvStore implements HostKvStore {
             int n = used[l];
             t.ensureCapacity(l, n);
             for (int h = 0; h < layout.kvHeads(); h++) {
-                copyKv(l, h, t, n * d);
+                copyKv(l, h, t, n);
                 System.arraycopy(positions[l][h], 0, t.positions[l][h], 0, n);
                 if (t.sizes != null) {
                     if (sizes != null) {
@@ -646,19 +672,23 @@ public final class CpuKvStore implements HostKvStore {
         }
     }
 
-    /** Keys and values of one head into another store, converted when the types differ. */
-    private void copyKv(int l, int h, CpuKvStore t, int n) {
+    /** Keys and values of the first {@code slots} slots of one head into another store, converted when the types differ. */
+    private void copyKv(int l, int h, CpuKvStore t, int slots) {
+        int d = layout.headDim();
+        int n = slots * d;
         if (keys != null && t.keys != null) {
             System.arraycopy(keys[l][h], 0, t.keys[l][h], 0, n);
             System.arraycopy(values[l][h], 0, t.values[l][h], 0, n);
         } else if (keys == null && t.keys == null) {
-            System.arraycopy(halfKeys[l][h], 0, t.halfKeys[l][h], 0, n);
+            System.arraycopy(halfKeys[l][h], 0, t.halfKeys[l][h], 0, HalfAttention.keyLength(slots, d));
             System.arraycopy(halfValues[l][h], 0, t.halfValues[l][h], 0, n);
         } else if (keys != null) {
-            HalfAttention.narrow(keys[l][h], 0, t.halfKeys[l][h], 0, n);
+            for (int s = 0; s < slots; s++) {
+                HalfAttention.narrowKey(keys[l][h], s * d, t.halfKeys[l][h], s, d);
+            }
             HalfAttention.narrow(values[l][h], 0, t.halfValues[l][h], 0, n);
         } else {
-            HalfAttention.widen(halfKeys[l][h], 0, t.keys[l][h], 0, n);
+            HalfAttention.widenKeys(halfKeys[l][h], slots, d, t.keys[l][h]);
             HalfAttention.widen(halfValues[l][h], 0, t.values[l][h], 0, n);
         }
     }
