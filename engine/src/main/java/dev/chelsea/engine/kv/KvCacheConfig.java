@@ -24,9 +24,12 @@ import java.util.List;
  *                     compressed to the budget of the tokens read so far after each piece, so the KV
  *                     held stays near budget + N (later pieces attend over the compressed cache: an
  *                     approximation of the method, measured by {@code bin/chelsea prompt-chunks})
+ * @param kvType       how keys and values are stored ({@code f32} or {@code f16}); a backend that
+ *                     keeps one type only (CUDA: f16) ignores it
  */
 public record KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
-                            int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK, int promptChunk) {
+                            int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK, int promptChunk,
+                            KvType kvType) {
     public static final List<String> POLICIES = KvPolicies.names();
     public static final List<String> LAYER_BUDGETS = List.of("uniform", "pyramid");
     public static final String DEFAULT_POLICY = "chelsea";
@@ -35,6 +38,7 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
     public static final int DEFAULT_SINK_TOKENS = 4;
     public static final int DEFAULT_RECENT_WINDOW = 64;
     public static final String DEFAULT_LAYER_BUDGETS = "uniform";
+    public static final KvType DEFAULT_KV_TYPE = KvType.F32;
 
     public KvCacheConfig {
         if (policy == null || !POLICIES.contains(policy)) {
@@ -64,18 +68,33 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
             throw new IllegalArgumentException("prompt chunk must be 0 (compress a prompt once it is read) or at least the chunk size ("
                     + chunkSize + "), got " + promptChunk);
         }
+        if (kvType == null) {
+            throw new IllegalArgumentException("KV type must be one of " + String.join(", ", KvType.names()) + ", got none");
+        }
     }
 
-    /** The configuration without prompt chunking: a prompt is compressed once it is read. */
+    /** The configuration without prompt chunking, keys and values in the default type. */
     public KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
                          int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK) {
-        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, 0);
+        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, 0, DEFAULT_KV_TYPE);
+    }
+
+    /** The configuration with keys and values in the default type. */
+    public KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
+                         int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK, int promptChunk) {
+        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, DEFAULT_KV_TYPE);
+    }
+
+    /** The configuration without prompt chunking. */
+    public KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
+                         int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK, KvType kvType) {
+        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, 0, kvType);
     }
 
     /** The configuration without the extensions (uniform layer budgets, per-chunk edge ranking). */
     public KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
                          int recentWindow, boolean sizeBias) {
-        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, DEFAULT_LAYER_BUDGETS, false);
+        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, DEFAULT_LAYER_BUDGETS, false, DEFAULT_KV_TYPE);
     }
 
     public static KvCacheConfig full() {
@@ -87,42 +106,46 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
     }
 
     public KvCacheConfig withPolicy(String p) {
-        return new KvCacheConfig(p, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk);
+        return new KvCacheConfig(p, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
     }
 
     public KvCacheConfig withKeptRatio(double r) {
-        return new KvCacheConfig(policy, r, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk);
+        return new KvCacheConfig(policy, r, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
     }
 
     public KvCacheConfig withBudget(int b) {
-        return new KvCacheConfig(policy, keptRatio, b, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk);
+        return new KvCacheConfig(policy, keptRatio, b, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
     }
 
     public KvCacheConfig withChunkSize(int c) {
-        return new KvCacheConfig(policy, keptRatio, budget, c, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk);
+        return new KvCacheConfig(policy, keptRatio, budget, c, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
     }
 
     public KvCacheConfig withSinkTokens(int s) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, s, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, s, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
     }
 
     public KvCacheConfig withRecentWindow(int w) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, w, sizeBias, layerBudgets, globalTopK, promptChunk);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, w, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
     }
 
     public KvCacheConfig withSizeBias(boolean on) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, on, layerBudgets, globalTopK, promptChunk);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, on, layerBudgets, globalTopK, promptChunk, kvType);
     }
 
     public KvCacheConfig withLayerBudgets(String schedule) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, schedule, globalTopK, promptChunk);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, schedule, globalTopK, promptChunk, kvType);
     }
 
     public KvCacheConfig withGlobalTopK(boolean on) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, on, promptChunk);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, on, promptChunk, kvType);
     }
 
     public KvCacheConfig withPromptChunk(int tokens) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, tokens);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, tokens, kvType);
+    }
+
+    public KvCacheConfig withKvType(KvType t) {
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, t);
     }
 }

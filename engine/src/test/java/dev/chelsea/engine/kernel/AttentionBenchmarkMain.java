@@ -4,8 +4,8 @@ import java.util.SplittableRandom;
 
 /**
  * A quick timing harness, not a test: one thread attends a batch of {@code n} queries (the query
- * heads of one KV head) at a context depth, query by query with {@link Attention#attendGroup} and
- * tiled with {@link BlockAttention}. Run after {@code mvn test-compile}:
+ * heads of one KV head) at a context depth, query by query with {@link Attention#attendGroup} (and
+ * {@link HalfAttention#attendGroup} on the same cache in half floats) and tiled with {@link BlockAttention}. Run after {@code mvn test-compile}:
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp engine/target/classes:engine/target/test-classes \
@@ -24,13 +24,19 @@ public final class AttentionBenchmarkMain {
         int depth = Integer.parseInt(arg(args, 1, "4096"));
         int group = Integer.parseInt(arg(args, 2, "4"));
         int hd = Integer.parseInt(arg(args, 3, "64"));
-        System.out.printf("depth %d, group %d, head size %d, 1 thread%n%6s %14s %14s%n", depth, group, hd, "n", "query GFLOP/s",
-                "tiled GFLOP/s");
+        System.out.printf("depth %d, group %d, head size %d, 1 thread%n%6s %14s %14s %14s%n", depth, group, hd, "n", "query GFLOP/s",
+                "half GFLOP/s", "tiled GFLOP/s");
         for (int n : counts) {
             SplittableRandom r = new SplittableRandom(42);
             int slots = depth + n;
             float[] q = random(r, n * group * hd), k = random(r, slots * hd), v = random(r, slots * hd), out = new float[q.length];
             float[] scores = new float[group * slots];
+            short[] kh = new short[HalfAttention.keyLength(slots, hd)], vh = new short[v.length];
+            for (int j = 0; j < slots; j++) {
+                HalfAttention.narrowKey(k, j * hd, kh, j, hd);
+            }
+            HalfAttention.narrow(v, 0, vh, 0, v.length);
+            float[] tile = new float[HalfAttention.TILE * hd];
             float scale = (float) (1 / Math.sqrt(hd));
             BlockAttention.Scratch s = new BlockAttention.Scratch();
             int perBlock = BlockAttention.queriesPerBlock(group);
@@ -40,12 +46,17 @@ public final class AttentionBenchmarkMain {
                     Attention.attendGroup(q, i * group * hd, group, k, v, null, depth + i + 1, hd, scale, scores, out, i * group * hd);
                 }
             });
+            double half = flops / best(() -> {
+                for (int i = 0; i < n; i++) {
+                    HalfAttention.attendGroup(q, i * group * hd, group, kh, vh, null, depth + i + 1, hd, scale, scores, tile, out, i * group * hd);
+                }
+            });
             double tiled = flops / best(() -> {
                 for (int first = 0; first < n; first += perBlock) {
                     BlockAttention.attend(q, group, 0, group, first, Math.min(perBlock, n - first), depth, k, v, null, hd, scale, out, s, false);
                 }
             });
-            System.out.printf("%6d %14.1f %14.1f%n", n, perQuery / 1e9, tiled / 1e9);
+            System.out.printf("%6d %14.1f %14.1f %14.1f%n", n, perQuery / 1e9, half / 1e9, tiled / 1e9);
         }
     }
 

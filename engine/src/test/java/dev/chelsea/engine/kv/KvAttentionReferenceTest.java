@@ -3,7 +3,8 @@ package dev.chelsea.engine.kv;
 import dev.chelsea.engine.backend.cpu.CpuKvStore;
 
 import dev.chelsea.engine.kernel.Parallel;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Arrays;
 
@@ -15,19 +16,23 @@ import static dev.chelsea.engine.kv.KvTestSupport.ratio;
 import static dev.chelsea.engine.kv.KvTestSupport.referenceAttention;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** What every policy's attention returns equals float64 attention over the entries it holds (with log sizes when merged). */
+/**
+ * What every policy's attention returns equals float64 attention over the entries it holds (with
+ * log sizes when merged), in either storage type: a half store's entries are what it returns widened.
+ */
 class KvAttentionReferenceTest {
     private static final int D = 16, HEADS = 4, KV_HEADS = 2, PROMPT = 160, STEPS = 120;
 
-    @Test
-    void everyPolicyAttendsExactlyOverWhatItKeeps() {
+    @ParameterizedTest
+    @EnumSource(KvType.class)
+    void everyPolicyAttendsExactlyOverWhatItKeeps(KvType type) {
         KvLayout layout = layout(2, KV_HEADS, D);
         KvTestSupport.Tokens t = randomTokens(layout, PROMPT + STEPS, 1);
         float[] q = randomQueries(PROMPT + STEPS, HEADS, D, 2.0, 2);
         int qRow = HEADS * D;
         try (Parallel threads = new Parallel(2)) {
             for (String policy : KvCacheConfig.POLICIES) {
-                KvCache<CpuKvStore> cache = newCache(ratio(policy, 0.3, 16, 4, 16), layout, 1024, threads);
+                KvCache<CpuKvStore> cache = newCache(ratio(policy, 0.3, 16, 4, 16).withKvType(type), layout, 1024, threads);
                 for (int from = 0; from < PROMPT + STEPS; ) {
                     int n = from < PROMPT ? 80 : 1;
                     KvTestSupport.Tokens batch = t.slice(layout, from, n);
@@ -36,7 +41,7 @@ class KvAttentionReferenceTest {
                         cache.store().append(l, batch.k()[l], batch.v()[l], n);
                         float[] out = new float[n * qRow];
                         cache.store().attend(l, qb, n, HEADS, out);
-                        assertMatchesReference(policy, cache, l, qb, n, out);
+                        assertMatchesReference(policy + " " + type.label(), cache, l, qb, n, out);
                     }
                     cache.commit(n);
                     from += n;

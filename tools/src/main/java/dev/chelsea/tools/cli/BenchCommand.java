@@ -139,8 +139,8 @@ final class BenchCommand extends Command {
             SplittableRandom random = new SplittableRandom(42);
             int[] prompt = randomTokens(random, promptTokens, vocab);
             int[] fill = randomTokens(random, Math.max(1, maxDepth), vocab);
-            err.printf("model %s (%s), %d threads, weights %s, %d decode tokens per test%n", model.name(), model.architecture(),
-                    model.threads(), Bytes.human(model.weightBytes()), genTokens);
+            err.printf("model %s (%s), %d threads, weights %s, keys and values in %s, %d decode tokens per test%n", model.name(),
+                    model.architecture(), model.threads(), Bytes.human(model.weightBytes()), policies.getFirst().kvType().label(), genTokens);
             for (KvCacheConfig kv : policies) {
                 warmUp(model, kv, prompt);
             }

@@ -2,6 +2,7 @@ package dev.chelsea.tools.cli;
 
 import dev.chelsea.engine.kernel.Parallel;
 import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.kv.KvType;
 import dev.chelsea.engine.backend.BackendChoice;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.model.ModelOptions;
@@ -17,7 +18,7 @@ abstract class Command {
     /** Options every command takes. */
     static final List<String> COMMON = List.of("threads", "backend", "device");
     /** Options that choose and tune the KV cache policy. */
-    static final List<String> KV = List.of("kv", "kept-ratio", "budget", "chunk", "sinks", "window", "layer-budgets");
+    static final List<String> KV = List.of("kv", "kept-ratio", "budget", "chunk", "sinks", "window", "layer-budgets", "kv-type");
     static final String KV_USAGE = """
               --kv POLICY        KV cache policy: full, chelsea, streaming, h2o, snapkv (default full)
               --kept-ratio R     fraction of tokens kept by a compressing policy, in (0,1] (default 0.5)
@@ -28,6 +29,7 @@ abstract class Command {
               --no-size-bias     turn off the log(size) degree correction (ablation)
               --layer-budgets L  uniform or pyramid (lower layers keep more, same total) (default uniform)
               --global-topk      Chelsea: rank merges across chunks instead of the same number per chunk
+              --kv-type T        keys and values stored as f32 or f16 (CPU; default f32)
             """;
     /** For the commands that read prompts (prefill); the others read texts online anyway. */
     static final String PROMPT_CHUNK = "prompt-chunk";
@@ -98,7 +100,8 @@ abstract class Command {
                     a.integer("budget", 0), a.integer("chunk", KvCacheConfig.DEFAULT_CHUNK_SIZE),
                     a.integer("sinks", KvCacheConfig.DEFAULT_SINK_TOKENS), a.integer("window", KvCacheConfig.DEFAULT_RECENT_WINDOW),
                     !a.flag("no-size-bias"), a.string("layer-budgets", KvCacheConfig.DEFAULT_LAYER_BUDGETS),
-                    a.flag("global-topk"), a.integer(PROMPT_CHUNK, 0));
+                    a.flag("global-topk"), a.integer(PROMPT_CHUNK, 0),
+                    KvType.parse(a.string("kv-type", KvCacheConfig.DEFAULT_KV_TYPE.label())));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -62,13 +62,14 @@ final class CompareCommand extends Command {
                   --no-size-bias     turn off the log(size) degree correction (ablation)
                   --layer-budgets L  uniform or pyramid (default uniform)
                   --global-topk      Chelsea: rank merges across chunks instead of the same number per chunk
+                  --kv-type T        the policies' keys and values in f32 or f16 (the full cache stays f32) (default f32)
                 """ + COMMON_USAGE;
     }
 
     @Override
     List<String> valueOptions() {
         List<String> o = new ArrayList<>(List.of("model", "context", "next", "ratios", "kv", "batch", "plot", "chunk", "sinks", "window",
-                "layer-budgets"));
+                "layer-budgets", "kv-type"));
         o.addAll(EvalTexts.OPTIONS);
         return o;
     }

@@ -55,14 +55,14 @@ public final class CpuBackend implements Backend {
     /** A KV cache on this backend's threads, for tests and tools that drive a cache without a model. */
     public static KvCache<CpuKvStore> newCache(KvCacheConfig config, KvLayout layout, int maxTokens, Parallel parallel) {
         KvPolicy policy = KvPolicies.create(config, layout.layers());
-        return new KvCache<>(new CpuKvStore(layout, policy.storeSpec(), parallel), policy, maxTokens);
+        return new KvCache<>(new CpuKvStore(layout, policy.storeSpec(), config.kvType(), parallel), policy, maxTokens);
     }
 
     @Override
     public Sequence newSequence(KvCacheConfig kv, int maxTokens, int maxBatch, UnaryOperator<KvStore> wrapStore) {
         KvLayout layout = new KvLayout(weights.config.layers(), weights.config.kvHeads(), weights.config.headDim());
         KvPolicy policy = KvPolicies.create(kv, layout.layers());
-        HostKvStore store = new CpuKvStore(layout, policy.storeSpec(), parallel);
+        HostKvStore store = new CpuKvStore(layout, policy.storeSpec(), kv.kvType(), parallel);
         if (wrapStore != null) {
             KvStore wrapped = wrapStore.apply(store);
             if (!(wrapped instanceof HostKvStore host)) {
@@ -109,6 +109,7 @@ public final class CpuBackend implements Backend {
         return EnumSet.allOf(KvStore.Feature.class);
     }
 
+    /** For float32 keys and values, the larger of the two types a sequence may choose. */
     @Override
     public long kvBytesPerToken() {
         return 2L * weights.config.layers() * weights.config.kvDim() * Float.BYTES;

@@ -2,6 +2,7 @@ package dev.chelsea.engine.backend.cpu;
 
 import dev.chelsea.engine.kernel.Attention;
 import dev.chelsea.engine.kernel.BlockAttention;
+import dev.chelsea.engine.kernel.HalfAttention;
 import dev.chelsea.engine.kernel.Parallel;
 import dev.chelsea.engine.kv.ChunkedSoftMatching;
 import dev.chelsea.engine.kv.HostKvStore;
@@ -10,17 +11,24 @@ import dev.chelsea.engine.kv.KvLayout;
 import dev.chelsea.engine.kv.KvPlan;
 import dev.chelsea.engine.kv.KvStore;
 import dev.chelsea.engine.kv.KvStoreSpec;
+import dev.chelsea.engine.kv.KvType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
 /**
- * The CPU backend's KV store: per layer and KV head, contiguous float32 arrays of keys and values,
+ * The CPU backend's KV store: per layer and KV head, contiguous arrays of keys and values (float32,
+ * or half floats for {@link KvType#F16}: decode attention then reads half the bytes),
  * the original position of each slot, and as the spec asks the cluster size of each slot and its
  * log (which attention adds to the logits of merged slots), the attention each slot received, and
  * the last queries of each layer. Attention runs here, over the slots held, with the kernels of
  * {@code kernel/}; plans are applied in place, one (layer, head) per task on the model's threads.
+ *
+ * <p>A half-float store widens what a step needs into per-thread float buffers: a prompt batch's
+ * visible slots for the tiled kernel, a head's slots for a merge (which then rounds the result
+ * back; slots left alone round-trip exactly), and {@link #keys}/{@link #values} return widened
+ * copies.
  */
 public final class CpuKvStore implements HostKvStore {
     private static final int INITIAL_SLOTS = 256;
@@ -28,9 +36,12 @@ public final class CpuKvStore implements HostKvStore {
 
     private final KvLayout layout;
     private final KvStoreSpec spec;
+    private final KvType type;
     private final Parallel parallel;
-    private final float[][][] keys;     // [layer][kvHead][slot * headDim + d]
+    private final float[][][] keys;     // [layer][kvHead][slot * headDim + d], null for F16
     private final float[][][] values;
+    private final short[][][] halfKeys; // half floats in blocks of slots (HalfAttention.keyIndex), null for F32
+    private final short[][][] halfValues;
     private final float[][][] sizes;    // [layer][kvHead][slot], null unless spec.sizes()
     private final float[][][] logSizes;
     private final float[][][] scores;   // [layer][kvHead][slot], null unless spec.scores()
@@ -48,14 +59,26 @@ public final class CpuKvStore implements HostKvStore {
     private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<BlockAttention.Scratch> blockScratch = ThreadLocal.withInitial(BlockAttention.Scratch::new);
     private final ThreadLocal<ChunkedSoftMatching> matching = new ThreadLocal<>();
+    private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
+    /** Which head this thread's widened buffers hold, for a prompt batch's blocks of one head: layer, head, attend call. */
+    private final ThreadLocal<long[]> widenedFor = ThreadLocal.withInitial(() -> new long[] {-1, -1, -1});
+    private long attendCalls;
 
     public CpuKvStore(KvLayout layout, KvStoreSpec spec, Parallel parallel) {
+        this(layout, spec, KvType.F32, parallel);
+    }
+
+    public CpuKvStore(KvLayout layout, KvStoreSpec spec, KvType type, Parallel parallel) {
         this.layout = layout;
         this.spec = spec;
+        this.type = type;
         this.parallel = parallel;
         int l = layout.layers(), h = layout.kvHeads();
-        keys = new float[l][h][0];
-        values = new float[l][h][0];
+        boolean half = type == KvType.F16;
+        keys = half ? null : new float[l][h][0];
+        values = half ? null : new float[l][h][0];
+        halfKeys = half ? new short[l][h][0] : null;
+        halfValues = half ? new short[l][h][0] : null;
         positions = new int[l][h][0];
         sizes = spec.sizes() ? new float[l][h][0] : null;
         logSizes = spec.sizes() ? new float[l][h][0] : null;
@@ -75,6 +98,10 @@ public final class CpuKvStore implements HostKvStore {
     @Override
     public KvLayout layout() {
         return layout;
+    }
+
+    public KvType type() {
+        return type;
     }
 
     @Override
@@ -155,8 +182,13 @@ public final class CpuKvStore implements HostKvStore {
             throw new IllegalArgumentException("cannot shrink layer " + layer + " to " + newCap + " slots, " + used[layer] + " in use");
         }
         for (int h = 0; h < layout.kvHeads(); h++) {
-            keys[layer][h] = Arrays.copyOf(keys[layer][h], newCap * d);
-            values[layer][h] = Arrays.copyOf(values[layer][h], newCap * d);
+            if (keys != null) {
+                keys[layer][h] = Arrays.copyOf(keys[layer][h], newCap * d);
+                values[layer][h] = Arrays.copyOf(values[layer][h], newCap * d);
+            } else {
+                halfKeys[layer][h] = Arrays.copyOf(halfKeys[layer][h], HalfAttention.keyLength(newCap, d));
+                halfValues[layer][h] = Arrays.copyOf(halfValues[layer][h], newCap * d);
+            }
             positions[layer][h] = Arrays.copyOf(positions[layer][h], newCap);
             if (sizes != null) {
                 sizes[layer][h] = Arrays.copyOf(sizes[layer][h], newCap);
@@ -187,11 +219,15 @@ public final class CpuKvStore implements HostKvStore {
         int d = layout.headDim();
         int row = layout.rowFloats();
         for (int h = 0; h < layout.kvHeads(); h++) {
-            float[] kd = keys[layer][h], vd = values[layer][h];
             int[] pd = positions[layer][h];
             for (int t = 0; t < n; t++) {
-                System.arraycopy(k, t * row + h * d, kd, (base + t) * d, d);
-                System.arraycopy(v, t * row + h * d, vd, (base + t) * d, d);
+                if (keys != null) {
+                    System.arraycopy(k, t * row + h * d, keys[layer][h], (base + t) * d, d);
+                    System.arraycopy(v, t * row + h * d, values[layer][h], (base + t) * d, d);
+                } else {
+                    HalfAttention.narrowKey(k, t * row + h * d, halfKeys[layer][h], base + t, d);
+                    HalfAttention.narrow(v, t * row + h * d, halfValues[layer][h], (base + t) * d, d);
+                }
                 pd[base + t] = firstPos + t;
             }
             if (sizes != null) {
@@ -217,6 +253,7 @@ public final class CpuKvStore implements HostKvStore {
         float scale = (float) (1.0 / Math.sqrt(d));
         boolean bias = attendsWithSizeBias(layer);
         boolean weights = scoring;
+        long call = ++attendCalls;
         // Decoding reads the whole cache for one query, bound by memory, which attendGroup reads once
         // per group; a batch of few rows would be mostly padding in the tiled kernel.
         if (n == 1 || !BlockAttention.pays(n, group)) {
@@ -226,8 +263,14 @@ public final class CpuKvStore implements HostKvStore {
                 int visible = before + i + 1;
                 float[] s = scratch(group * visible);
                 int off = i * heads * d + h * group * d;
-                Attention.attendGroup(q, off, group, keys[layer][h], values[layer][h], bias ? logSizes[layer][h] : null,
-                        visible, d, scale, s, out, off);
+                float[] b = bias ? logSizes[layer][h] : null;
+                if (keys != null) {
+                    Attention.attendGroup(q, off, group, keys[layer][h], values[layer][h], b, visible, d, scale, s, out, off);
+                } else {
+                    widenedFor.get()[2] = -1;
+                    float[] tile = widened(0, HalfAttention.TILE * d);
+                    HalfAttention.attendGroup(q, off, group, halfKeys[layer][h], halfValues[layer][h], b, visible, d, scale, s, tile, out, off);
+                }
                 if (weights) {
                     accumulateScores(layer, h, n, s, group, visible);
                 }
@@ -243,12 +286,53 @@ public final class CpuKvStore implements HostKvStore {
             int first = task % blocks * perBlock;
             int count = Math.min(perBlock, n - first);
             BlockAttention.Scratch s = blockScratch.get();
-            BlockAttention.attend(q, heads, h, group, first, count, before, keys[layer][h], values[layer][h],
+            float[] k = keys != null ? keys[layer][h] : widenedHead(layer, h, total, call)[0];
+            float[] v = keys != null ? values[layer][h] : widenedHead(layer, h, total, call)[1];
+            BlockAttention.attend(q, heads, h, group, first, count, before, k, v,
                     bias ? logSizes[layer][h] : null, d, scale, out, s, weights);
             for (int i = 0; weights && i < count; i++) {
                 accumulateScores(layer, h, n, s.weights(i), group, before + first + i + 1);
             }
         });
+    }
+
+    /** Thread-local float buffer {@code which} (0: keys, 1: values) of at least {@code n} floats. */
+    private float[] widened(int which, int n) {
+        float[][] w = widened.get();
+        if (w[which].length < n) {
+            w[which] = new float[Math.max(n, w[which].length + (w[which].length >> 1))];
+        }
+        return w[which];
+    }
+
+    /**
+     * Keys and values of a half store's head widened into this thread's buffers, once per attend
+     * call: the blocks of a prompt batch's queries on one head (tasks are head-major) share them.
+     */
+    private float[][] widenedHead(int layer, int head, int slots, long call) {
+        long[] f = widenedFor.get();
+        if (f[0] != layer || f[1] != head || f[2] != call) {
+            widenKeys(layer, head, slots);
+            widenValues(layer, head, slots);
+            f[0] = layer;
+            f[1] = head;
+            f[2] = call;
+        }
+        return widened.get();
+    }
+
+    /** The first {@code slots} keys of a half store's head, widened into this thread's key buffer. */
+    private float[] widenKeys(int layer, int head, int slots) {
+        float[] k = widened(0, slots * layout.headDim());
+        HalfAttention.widenKeys(halfKeys[layer][head], slots, layout.headDim(), k);
+        return k;
+    }
+
+    private float[] widenValues(int layer, int head, int slots) {
+        int n = slots * layout.headDim();
+        float[] v = widened(1, n);
+        HalfAttention.widen(halfValues[layer][head], 0, v, 0, n);
+        return v;
     }
 
     private float[] scratch(int n) {
@@ -318,7 +402,7 @@ public final class CpuKvStore implements HostKvStore {
             switch (layers[l]) {
                 case null -> { }
                 case KvPlan.Merge m -> merge(l, h, m);
-                case KvPlan.Keep k -> retain(l, h, k.kept()[h], k.kept()[h].length);
+                case KvPlan.Keep k -> retain(l, h, k.kept()[h], k.kept()[h].length, null);
                 case KvPlan.Evict e -> evict(l, h, e);
             }
             if (plan.resetScores() && scores != null && layers[l] != null) {
@@ -345,24 +429,37 @@ public final class CpuKvStore implements HostKvStore {
         int m = plan.count();
         int[] dest = new int[m];
         int[] kept = new int[n];
+        // A half store merges in floats and rounds back: the merged centroids round once, the slots
+        // left alone come back exactly.
+        widenedFor.get()[2] = -1;
+        float[] k = keys != null ? keys[layer][head] : widenKeys(layer, head, n);
+        float[] v = keys != null ? values[layer][head] : widenValues(layer, head, n);
+        float[][] kv = keys != null ? null : new float[][] {k, v};
         for (ChunkedSoftMatching.Pass pass : plan.passes()) {
-            int merges = csm.plan(keys[layer][head], from, m, pass, dest);
-            mergeInto(layer, head, from, m, dest);
-            int k = 0;
+            int merges = csm.plan(k, from, m, pass, dest);
+            mergeInto(k, v, layer, head, from, m, dest);
+            int c = 0;
             for (int s = 0; s < from; s++) {
-                kept[k++] = s;
+                kept[c++] = s;
             }
             for (int i = 0; i < m; i++) {
                 if (dest[i] < 0) {
-                    kept[k++] = from + i;
+                    kept[c++] = from + i;
                 }
             }
             for (int s = from + m; s < n; s++) {
-                kept[k++] = s;
+                kept[c++] = s;
             }
-            retain(layer, head, kept, k);
+            retain(layer, head, kept, c, kv);
             n -= merges;
             m -= merges;
+        }
+        if (kv != null) {
+            int d = layout.headDim();
+            for (int slot = 0; slot < n; slot++) {
+                HalfAttention.narrowKey(k, slot * d, halfKeys[layer][head], slot, d);
+            }
+            HalfAttention.narrow(v, 0, halfValues[layer][head], 0, n * d);
         }
     }
 
@@ -371,9 +468,9 @@ public final class CpuKvStore implements HostKvStore {
      * order: the result is the weighted centroid, and identical entries leave it bitwise unchanged.
      * Destinations are never sources, so the order of the updates cannot read a half-merged slot.
      */
-    private void mergeInto(int layer, int head, int from, int count, int[] dest) {
+    private void mergeInto(float[] k, float[] v, int layer, int head, int from, int count, int[] dest) {
         int d = layout.headDim();
-        float[] k = keys[layer][head], v = values[layer][head], s = sizes[layer][head], ls = logSizes[layer][head];
+        float[] s = sizes[layer][head], ls = logSizes[layer][head];
         for (int i = 0; i < count; i++) {
             if (dest[i] < 0) {
                 continue;
@@ -401,14 +498,25 @@ public final class CpuKvStore implements HostKvStore {
         }
     }
 
-    /** Moves {@code count} consecutive slots of one head (everything a slot carries), like {@code System.arraycopy}. */
-    private void moveSlots(int layer, int head, int from, int to, int count) {
+    /**
+     * Moves {@code count} consecutive slots of one head (everything a slot carries), like
+     * {@code System.arraycopy}; keys and values move in {@code kv} (widened ones) when given.
+     */
+    private void moveSlots(int layer, int head, int from, int to, int count, float[][] kv) {
         if (from == to || count == 0) {
             return;
         }
         int d = layout.headDim();
-        System.arraycopy(keys[layer][head], from * d, keys[layer][head], to * d, count * d);
-        System.arraycopy(values[layer][head], from * d, values[layer][head], to * d, count * d);
+        if (kv != null) {
+            System.arraycopy(kv[0], from * d, kv[0], to * d, count * d);
+            System.arraycopy(kv[1], from * d, kv[1], to * d, count * d);
+        } else if (keys != null) {
+            System.arraycopy(keys[layer][head], from * d, keys[layer][head], to * d, count * d);
+            System.arraycopy(values[layer][head], from * d, values[layer][head], to * d, count * d);
+        } else {
+            HalfAttention.moveKeys(halfKeys[layer][head], from, to, count, d);
+            System.arraycopy(halfValues[layer][head], from * d, halfValues[layer][head], to * d, count * d);
+        }
         System.arraycopy(positions[layer][head], from, positions[layer][head], to, count);
         if (sizes != null) {
             System.arraycopy(sizes[layer][head], from, sizes[layer][head], to, count);
@@ -423,7 +531,7 @@ public final class CpuKvStore implements HostKvStore {
      * Keeps slots {@code kept[0..k)} (strictly ascending) of one head, in temporal order, in slots
      * {@code 0..k)}. Runs of consecutive slots move as one block.
      */
-    private void retain(int layer, int head, int[] kept, int k) {
+    private void retain(int layer, int head, int[] kept, int k, float[][] kv) {
         int to = 0;
         for (int i = 0; i < k; ) {
             int from = kept[i];
@@ -431,7 +539,7 @@ public final class CpuKvStore implements HostKvStore {
             while (i + run < k && kept[i + run] == from + run) {
                 run++;
             }
-            moveSlots(layer, head, from, to, run);
+            moveSlots(layer, head, from, to, run, kv);
             to += run;
             i += run;
         }
@@ -447,7 +555,7 @@ public final class CpuKvStore implements HostKvStore {
     private void evict(int layer, int head, KvPlan.Evict e) {
         int[] runs = e.runs(head, used[layer]);
         for (int r = 0; r < runs.length; r += 3) {
-            moveSlots(layer, head, runs[r], runs[r + 1], runs[r + 2]);
+            moveSlots(layer, head, runs[r], runs[r + 1], runs[r + 2], null);
         }
     }
 
@@ -456,14 +564,27 @@ public final class CpuKvStore implements HostKvStore {
         return positions[layer][head];
     }
 
+    /** The live array, or for a half store a widened copy of the slots in use. */
     @Override
     public float[] keys(int layer, int head) {
-        return keys[layer][head];
+        if (keys != null) {
+            return keys[layer][head];
+        }
+        float[] k = new float[used[layer] * layout.headDim()];
+        HalfAttention.widenKeys(halfKeys[layer][head], used[layer], layout.headDim(), k);
+        return k;
     }
 
+    /** The live array, or for a half store a widened copy of the slots in use. */
     @Override
     public float[] values(int layer, int head) {
-        return values[layer][head];
+        return values != null ? values[layer][head] : widenedCopy(halfValues[layer][head], used[layer]);
+    }
+
+    private float[] widenedCopy(short[] half, int slots) {
+        float[] f = new float[slots * layout.headDim()];
+        HalfAttention.widen(half, 0, f, 0, f.length);
+        return f;
     }
 
     @Override
@@ -507,14 +628,14 @@ public final class CpuKvStore implements HostKvStore {
         for (int u : used) {
             slots += u;
         }
-        long kb = slots * layout.kvHeads() * layout.headDim() * Float.BYTES;
+        long kb = slots * layout.kvHeads() * layout.headDim() * type.bytes;
         long metaPerSlot = Integer.BYTES + (sizes != null ? 2L * Float.BYTES : 0L) + (scores != null ? Float.BYTES : 0L);
         return new Footprint(kb, kb, slots * layout.kvHeads() * metaPerSlot);
     }
 
     @Override
     public long bytesPerToken() {
-        return 2L * layout.layers() * layout.kvHeads() * layout.headDim() * Float.BYTES;
+        return 2L * layout.layers() * layout.kvHeads() * layout.headDim() * type.bytes;
     }
 
     @Override
@@ -538,7 +659,7 @@ public final class CpuKvStore implements HostKvStore {
 
     @Override
     public KvStore snapshot() {
-        CpuKvStore s = new CpuKvStore(layout, spec, parallel);
+        CpuKvStore s = new CpuKvStore(layout, spec, type, parallel);
         for (int l = 0; l < layout.layers(); l++) {
             s.resize(l, used[l]);
         }
@@ -559,8 +680,14 @@ public final class CpuKvStore implements HostKvStore {
         float[][] sz = sizes == null ? null : new float[h][], sc = scores == null ? null : new float[h][];
         for (int i = 0; i < h; i++) {
             pos[i] = copy ? Arrays.copyOf(positions[layer][i], n) : positions[layer][i];
-            k[i] = copy ? Arrays.copyOf(keys[layer][i], n * d) : keys[layer][i];
-            v[i] = copy ? Arrays.copyOf(values[layer][i], n * d) : values[layer][i];
+            if (keys != null) {
+                k[i] = copy ? Arrays.copyOf(keys[layer][i], n * d) : keys[layer][i];
+                v[i] = copy ? Arrays.copyOf(values[layer][i], n * d) : values[layer][i];
+            } else {
+                // images are float32 whatever the store keeps: a half store widens (exact), and narrows back on import
+                k[i] = keys(layer, i);
+                v[i] = values(layer, i);
+            }
             if (sz != null) {
                 sz[i] = copy ? Arrays.copyOf(sizes[layer][i], n) : sizes[layer][i];
             }
@@ -592,8 +719,15 @@ public final class CpuKvStore implements HostKvStore {
     private void fillLayer(int layer, KvLayerImage image) {
         int n = image.slots(), d = layout.headDim();
         for (int h = 0; h < layout.kvHeads(); h++) {
-            System.arraycopy(image.keys()[h], 0, keys[layer][h], 0, n * d);
-            System.arraycopy(image.values()[h], 0, values[layer][h], 0, n * d);
+            if (keys != null) {
+                System.arraycopy(image.keys()[h], 0, keys[layer][h], 0, n * d);
+                System.arraycopy(image.values()[h], 0, values[layer][h], 0, n * d);
+            } else {
+                for (int slot = 0; slot < n; slot++) {
+                    HalfAttention.narrowKey(image.keys()[h], slot * d, halfKeys[layer][h], slot, d);
+                }
+                HalfAttention.narrow(image.values()[h], 0, halfValues[layer][h], 0, n * d);
+            }
             System.arraycopy(image.positions()[h], 0, positions[layer][h], 0, n);
             if (sizes != null) {
                 if (image.sizes() != null) {
