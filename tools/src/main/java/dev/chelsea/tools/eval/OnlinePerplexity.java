@@ -77,6 +77,11 @@ public final class OnlinePerplexity {
 
     /** {@code log softmax(x[off .. off + n))[target]}, in double precision. */
     public static double logSoftmaxAt(float[] x, int off, int n, int target) {
+        return (double) x[off + target] - logSumExp(x, off, n);
+    }
+
+    /** {@code log sum exp(x[off .. off + n))}, in double precision, shifted by the maximum so nothing overflows. */
+    public static double logSumExp(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             max = Math.max(max, x[off + i]);
@@ -85,6 +90,6 @@ public final class OnlinePerplexity {
         for (int i = 0; i < n; i++) {
             sum += Math.exp((double) x[off + i] - max);
         }
-        return (double) x[off + target] - max - Math.log(sum);
+        return max + Math.log(sum);
     }
 }

@@ -88,23 +88,11 @@ public final class PromptChunking {
 
     /** KL(p || q) in nats of the softmax distributions of two logit vectors. */
     static double klDivergence(float[] p, float[] q, int n) {
-        double lp = logSumExp(p, n), lq = logSumExp(q, n), kl = 0;
+        double lp = OnlinePerplexity.logSumExp(p, 0, n), lq = OnlinePerplexity.logSumExp(q, 0, n), kl = 0;
         for (int i = 0; i < n; i++) {
             double a = p[i] - lp;
             kl += Math.exp(a) * (a - (q[i] - lq));
         }
         return Math.max(0, kl);
-    }
-
-    private static double logSumExp(float[] x, int n) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, x[i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += Math.exp(x[i] - max);
-        }
-        return max + Math.log(sum);
     }
 }
