@@ -107,7 +107,7 @@ public final class HalfAttention {
         int upper = F.loopBound(n);
         for (; i < upper; i += L) {
             IntVector h = (IntVector) ShortVector.fromArray(H, src, from + i).convertShape(VectorOperators.S2I, I, 0);
-            h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(h.and(0x80000000)).reinterpretAsFloats()
+            ((FloatVector) h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(h.and(0x80000000)).reinterpretShape(F, 0))
                     .mul(0x1p112f).intoArray(dst, to + i);
         }
         for (; i < n; i++) {

@@ -46,10 +46,10 @@ final class F16Matrix extends WeightMatrix {
             IntVector magnitude = h.and(0x7FFF);
             IntVector bits = magnitude.lanewise(LSHL, 13).add(0x38000000);
             bits = bits.add(0x38000000, magnitude.compare(GE, 0x7C00));
-            FloatVector subnormal = ((FloatVector) magnitude.convert(I2F, 0)).mul(0x1p-24f);
-            FloatVector w = bits.reinterpretAsFloats().blend(subnormal, magnitude.compare(LT, 0x400).cast(F));
+            FloatVector subnormal = ((FloatVector) magnitude.convertShape(I2F, F, 0)).mul(0x1p-24f);
+            FloatVector w = ((FloatVector) bits.reinterpretShape(F, 0)).blend(subnormal, magnitude.compare(LT, 0x400).cast(F));
             // h was sign-extended, so its top bit is the sign.
-            w = w.reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
+            w = (FloatVector) ((IntVector) w.reinterpretShape(I, 0)).or(h.and(0x80000000)).reinterpretShape(F, 0);
             acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
         }
         float sum = acc.reduceLanes(ADD);
@@ -69,9 +69,9 @@ final class F16Matrix extends WeightMatrix {
             IntVector magnitude = h.and(0x7FFF);
             IntVector bits = magnitude.lanewise(LSHL, 13).add(0x38000000);
             bits = bits.add(0x38000000, magnitude.compare(GE, 0x7C00));
-            FloatVector subnormal = ((FloatVector) magnitude.convert(I2F, 0)).mul(0x1p-24f);
-            FloatVector w = bits.reinterpretAsFloats().blend(subnormal, magnitude.compare(LT, 0x400).cast(F));
-            w.reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats().intoArray(dst, dstOffset + i);
+            FloatVector subnormal = ((FloatVector) magnitude.convertShape(I2F, F, 0)).mul(0x1p-24f);
+            FloatVector w = ((FloatVector) bits.reinterpretShape(F, 0)).blend(subnormal, magnitude.compare(LT, 0x400).cast(F));
+            ((FloatVector) ((IntVector) w.reinterpretShape(I, 0)).or(h.and(0x80000000)).reinterpretShape(F, 0)).intoArray(dst, dstOffset + i);
         }
         for (; i < len; i++) {
             dst[dstOffset + i] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i));

@@ -9,6 +9,7 @@ import jdk.incubator.vector.ShortVector;
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.B;
+import static dev.chelsea.engine.tensor.Simd.B_INTS;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
@@ -50,7 +51,7 @@ final class Q4_1Matrix extends InterleavedMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F);
-                ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
@@ -88,19 +89,17 @@ final class Q4_1Matrix extends InterleavedMatrix {
                 IntVector s = round;
                 for (int k = 0, steps = cols / 4; k < steps; k++) {
                     int p = k & 7;
-                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 2), LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 2), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
                     int x = xk + (k >> 3) * 16 + p;
                     s = v.and(0x000F000F).sub(0x00080008).mul(xp[x]).add(s);
                     s = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 8]).add(s);
                     if (p == 7) {
                         int b = k >> 3;
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
                         IntVector mBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
-                        FloatVector m = mBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                                .reinterpretAsInts().or(mBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        FloatVector m = ((FloatVector) mBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
                         float sum = a.sums[2 * (xb + b)] + a.sums[2 * (xb + b) + 1];
                         acc = ((FloatVector) s.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[xb + b]), acc);
                         acc = d.mul(8f).add(m).fma(FloatVector.broadcast(F, sum), acc);
@@ -124,8 +123,8 @@ final class Q4_1Matrix extends InterleavedMatrix {
         long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
         for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
             for (int p = 0; p < 8; p++) {
-                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 2), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 2), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
                 v.and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + p) * G);
                 v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + 8 + p) * G);
             }
@@ -156,7 +155,7 @@ final class Q4_1Matrix extends InterleavedMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F);
-                ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);

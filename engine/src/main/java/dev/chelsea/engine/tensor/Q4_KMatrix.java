@@ -9,6 +9,7 @@ import jdk.incubator.vector.ShortVector;
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.B;
+import static dev.chelsea.engine.tensor.Simd.B_INTS;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
@@ -68,7 +69,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                    ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F);
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = xo + j + p * F_LANES;
                         FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
@@ -115,8 +116,8 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 IntVector sHi = round;
                 for (int k = 0, steps = cols / 4; k < steps; k++) {
                     int step = k & 63;
-                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + step), LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + step), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
                     int x = xk + (k >> 4) * 32 + (k & 15);
                     sLo = v.and(0x000F000F).sub(0x00080008).mul(xp[x]).add(sLo);
                     sHi = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 16]).add(sHi);
@@ -132,11 +133,9 @@ final class Q4_KMatrix extends InterleavedMatrix {
                         // d and dmin are converted at every chunk: a vector kept from one iteration to
                         // a later one only in some branches gets boxed by C2 (measured).
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
                         IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
-                        FloatVector dmin = dminBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                                .reinterpretAsInts().or(dminBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
                         int j = xb + 2 * (k >> 4);
                         FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
                         FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
@@ -169,8 +168,8 @@ final class Q4_KMatrix extends InterleavedMatrix {
         long o = group * groupBytes + (pair0 / 128) * groupBlockBytes;
         for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
             for (int step = 0; step < 64; step++) {
-                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + step), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + step), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
                 int k = sb * 128 + (step >> 4) * 32 + (step & 15);
                 v.and(0x000F000F).sub(0x00080008).intoArray(w, k * G);
                 v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 16) * G);
@@ -220,7 +219,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                    ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F);
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = o + j + p * F_LANES;
                         FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);

@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorMask;
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.B;
+import static dev.chelsea.engine.tensor.Simd.B_INTS;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
@@ -57,7 +58,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
                 ByteVector lo = q.and((byte) 0x0F).lanewise(OR, (byte) 0x10, loHigh).sub((byte) 16);
-                ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes()
+                ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0))
                         .and((byte) 0x0F).lanewise(OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
@@ -112,16 +113,15 @@ final class Q5_0Matrix extends InterleavedMatrix {
                 IntVector sHi = round;
                 for (int k = 0, steps = cols / 4; k < steps; k++) {
                     int p = k & 7;
-                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 3), LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 3), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
                     IntVector h = IntVector.fromMemorySegment(I, packed, o + 2 * G, LE).lanewise(LSHR, p);
                     int x = xk + (k >> 3) * 16 + p;
                     sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).mul(xp[x]).add(sLo);
                     sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).sub(0x00100010).mul(xp[x + 8]).add(sHi);
                     if (p == 7) {
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
                         d = d.mul(a.scales[xb + (k >> 3)]);
                         IntVector sum = sLo.lanewise(ASHR, 16).add(sHi.lanewise(ASHR, 16));
                         acc = ((FloatVector) sum.convertShape(I2F, F, 0)).fma(d, acc);
@@ -146,8 +146,8 @@ final class Q5_0Matrix extends InterleavedMatrix {
         long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
         for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
             for (int p = 0; p < 8; p++) {
-                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 3), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 3), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
                 IntVector h = IntVector.fromMemorySegment(I, packed, o + 2 * G, LE).lanewise(LSHR, p);
                 v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).intoArray(w, (blk * 16 + p) * G);
                 v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).sub(0x00100010)
@@ -182,7 +182,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
                 ByteVector lo = q.and((byte) 0x0F).lanewise(OR, (byte) 0x10, loHigh).sub((byte) 16);
-                ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes()
+                ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0))
                         .and((byte) 0x0F).lanewise(OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {

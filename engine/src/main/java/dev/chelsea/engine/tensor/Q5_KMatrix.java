@@ -9,6 +9,7 @@ import jdk.incubator.vector.ShortVector;
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.B;
+import static dev.chelsea.engine.tensor.Simd.B_INTS;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
@@ -69,11 +70,11 @@ final class Q5_KMatrix extends InterleavedMatrix {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by int-lane shifts (x86 has
                     // no byte shifts); the mask drops what crossed from neighbouring bytes.
-                    IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretAsInts()
+                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretShape(B_INTS, 0)
                             .lanewise(LSHR, 2 * c);
-                    ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
-                    ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
-                            .or(qh.lanewise(LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
+                    ByteVector lo = q.and((byte) 0x0F).or(((ByteVector) qh.lanewise(LSHL, 4).reinterpretShape(B, 0)).and((byte) 0x10));
+                    ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F)
+                            .or(((ByteVector) qh.lanewise(LSHL, 3).reinterpretShape(B, 0)).and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = xo + j + p * F_LANES;
                         FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
@@ -123,10 +124,10 @@ final class Q5_KMatrix extends InterleavedMatrix {
                     int step = k & 63;
                     int p = k & 15;
                     int c = step >> 4;
-                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (24 + step), LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                    IntVector h = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + p), LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts().lanewise(LSHR, 2 * c);
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (24 + step), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
+                    IntVector h = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + p), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0)).lanewise(LSHR, 2 * c);
                     int x = xk + (k >> 4) * 32 + p;
                     sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).mul(xp[x]).add(sLo);
                     sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).mul(xp[x + 16]).add(sHi);
@@ -146,11 +147,9 @@ final class Q5_KMatrix extends InterleavedMatrix {
                         // d and dmin are converted at every chunk: a vector kept from one iteration to
                         // a later one only in some branches gets boxed by C2 (measured).
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
                         IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
-                        FloatVector dmin = dminBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                                .reinterpretAsInts().or(dminBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
                         int j = xb + 2 * (k >> 4);
                         FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
                         FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
@@ -186,10 +185,10 @@ final class Q5_KMatrix extends InterleavedMatrix {
         for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
             for (int step = 0; step < 64; step++) {
                 int c = step >> 4;
-                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (24 + step), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                IntVector h = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + (step & 15)), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts().lanewise(LSHR, 2 * c);
+                IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (24 + step), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
+                IntVector h = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + (step & 15)), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0)).lanewise(LSHR, 2 * c);
                 int k = sb * 128 + c * 32 + (step & 15);
                 v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).intoArray(w, k * G);
                 v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 16) * G);
@@ -244,11 +243,11 @@ final class Q5_KMatrix extends InterleavedMatrix {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by int-lane shifts (x86 has
                     // no byte shifts); the mask drops what crossed from neighbouring bytes.
-                    IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretAsInts()
+                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretShape(B_INTS, 0)
                             .lanewise(LSHR, 2 * c);
-                    ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(LSHL, 4).reinterpretAsBytes().and((byte) 0x10));
-                    ByteVector hi = q.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
-                            .or(qh.lanewise(LSHL, 3).reinterpretAsBytes().and((byte) 0x10));
+                    ByteVector lo = q.and((byte) 0x0F).or(((ByteVector) qh.lanewise(LSHL, 4).reinterpretShape(B, 0)).and((byte) 0x10));
+                    ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F)
+                            .or(((ByteVector) qh.lanewise(LSHL, 3).reinterpretShape(B, 0)).and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = o + j + p * F_LANES;
                         FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);

@@ -9,6 +9,7 @@ import jdk.incubator.vector.ShortVector;
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.B;
+import static dev.chelsea.engine.tensor.Simd.B_INTS;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
@@ -63,16 +64,15 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 long sc = block + SCALES + 8 * h;
                 for (int l = 0; l < 32; l += B_LANES) {
                     // Shifts on int lanes (x86 has no byte shifts); masks drop bits from neighbours.
-                    IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE)
-                            .reinterpretAsInts();
+                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE).reinterpretShape(B_INTS, 0);
                     // B_LANES <= 16, so one load never straddles two scales.
                     int is = l / 16;
                     for (int t = 0; t < 2; t++, qh = qh.lanewise(LSHR, 2)) {
                         ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
                         ByteVector lo = ql.and((byte) 0x0F)
-                                .or(qh.lanewise(LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                        ByteVector hi = ql.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
-                                .or(qh.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                                .or(((ByteVector) qh.lanewise(LSHL, 4).reinterpretShape(B, 0)).and((byte) 0x30)).sub((byte) 32);
+                        ByteVector hi = ((ByteVector) ((IntVector) ql.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F)
+                                .or(((ByteVector) qh.reinterpretShape(B, 0)).and((byte) 0x30)).sub((byte) 32);
                         FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
                         FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
                         int k = xOffset + i + 128 * h + 32 * t + l;
@@ -126,12 +126,12 @@ final class Q6_KMatrix extends InterleavedMatrix {
                     int step = k & 31;
                     int h = step >> 4;
                     int p = k & 15;
-                    IntVector qa = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + p), LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                    IntVector qb = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + 16 + p), LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                    IntVector u = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QH_AT + 2 * G * step, LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                    IntVector qa = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + p), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
+                    IntVector qb = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + 16 + p), LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
+                    IntVector u = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QH_AT + 2 * G * step, LE)
+                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
                     int x = xk + (k >> 4) * 64 + p;
                     s0 = qa.and(0x000F000F).or(u.and(0x00030003).lanewise(LSHL, 4)).sub(0x00200020).mul(xp[x]).add(s0);
                     s1 = qb.and(0x000F000F).or(u.and(0x000C000C).lanewise(LSHL, 2)).sub(0x00200020).mul(xp[x + 16]).add(s1);
@@ -142,8 +142,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
                         IntVector sc01 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h, LE);
                         IntVector sc23 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h + 4 * G, LE);
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                        FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                                .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
                         int j = xb + (k >> 4) * 4;
                         acc = ((FloatVector) s0.lanewise(ASHR, 16).convertShape(I2F, F, 0))
                                 .fma(d.mul((FloatVector) sc01.lanewise(LSHL, shift).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j]), acc);
@@ -180,12 +179,12 @@ final class Q6_KMatrix extends InterleavedMatrix {
             for (int step = 0; step < 32; step++) {
                 int h = step >> 4;
                 int p = step & 15;
-                IntVector qa = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + p), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                IntVector qb = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + 16 + p), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                IntVector u = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QH_AT + 2 * G * step, LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                IntVector qa = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + p), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
+                IntVector qb = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QL_AT + 2 * G * (32 * h + 16 + p), LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
+                IntVector u = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + QH_AT + 2 * G * step, LE)
+                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
                 int k = sb * 128 + 64 * h + p;
                 qa.and(0x000F000F).or(u.and(0x00030003).lanewise(LSHL, 4)).sub(0x00200020).intoArray(w, k * G);
                 qb.and(0x000F000F).or(u.and(0x000C000C).lanewise(LSHL, 2)).sub(0x00200020).intoArray(w, (k + 16) * G);
@@ -193,8 +192,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 qb.lanewise(LSHR, 4).and(0x000F000F).or(u.lanewise(LSHR, 2).and(0x00300030)).sub(0x00200020).intoArray(w, (k + 48) * G);
             }
             IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-            FloatVector d = dBits.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(dBits.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+            FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
             // Units of 4 pairs: two per sub-block of 16 values, whose int8 scale is byte sub % 4 of int sub / 4.
             for (int sub = 0; sub < 16; sub++) {
                 IntVector bytes = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 4L * G * (sub / 4), LE);
@@ -223,15 +221,14 @@ final class Q6_KMatrix extends InterleavedMatrix {
             for (int h = 0; h < 2; h++) {
                 long sc = block + SCALES + 8 * h;
                 for (int l = 0; l < 32; l += B_LANES) {
-                    IntVector qh = ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE)
-                            .reinterpretAsInts();
+                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE).reinterpretShape(B_INTS, 0);
                     int is = l / 16;
                     for (int t = 0; t < 2; t++, qh = qh.lanewise(LSHR, 2)) {
                         ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
                         ByteVector lo = ql.and((byte) 0x0F)
-                                .or(qh.lanewise(LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                        ByteVector hi = ql.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
-                                .or(qh.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                                .or(((ByteVector) qh.lanewise(LSHL, 4).reinterpretShape(B, 0)).and((byte) 0x30)).sub((byte) 32);
+                        ByteVector hi = ((ByteVector) ((IntVector) ql.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F)
+                                .or(((ByteVector) qh.reinterpretShape(B, 0)).and((byte) 0x30)).sub((byte) 32);
                         FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
                         FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
                         int k = dstOffset + i + 128 * h + 32 * t + l;

@@ -7,6 +7,7 @@ import jdk.incubator.vector.ShortVector;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.H;
+import static dev.chelsea.engine.tensor.Simd.H_INTS;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static jdk.incubator.vector.VectorOperators.ABS;
 import static jdk.incubator.vector.VectorOperators.ADD;
@@ -188,7 +189,7 @@ public final class QuantizedActivations {
             } else {
                 s1 += q.reduceLanes(ADD);
             }
-            IntVector p = ((ShortVector) q.convertShape(I2S, H, 0)).reinterpretAsInts().lanewise(ROL, 16);
+            IntVector p = ((IntVector) q.convertShape(I2S, H, 0).reinterpretShape(H_INTS, 0)).lanewise(ROL, 16);
             p.sub(p.and(0x8000).lanewise(LSHL, 1)).intoArray(dst, dstAt + i / 2);
         }
         scales[scaleAt] = d;

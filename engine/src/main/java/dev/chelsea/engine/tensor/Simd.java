@@ -42,8 +42,13 @@ final class Simd {
     /** Float vectors made from one byte vector. */
     static final int BYTE_PARTS = B_LANES / F_LANES;
 
+    /** Ints in a byte vector's shape (shifts on int lanes: x86 has no byte shifts). */
+    static final VectorSpecies<Integer> B_INTS = B.withLanes(int.class);
+
     /** Shorts, one per float lane (64 bits of shorts for 4 float lanes is the smallest shape). */
     static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(F_LANES * 16));
+    /** Ints in the shape of {@link #H}. */
+    static final VectorSpecies<Integer> H_INTS = H.withLanes(int.class);
     /** Ints, one per float lane. */
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
 

@@ -38,6 +38,10 @@ public final class MatMulBenchmarkMain {
                 // The tests' plain-float values include float subnormals, which cost microcode
                 // assists in every FMA; trained weights are not like that.
                 realisticFloats(type, data, new SplittableRandom(43));
+            } else {
+                // Likewise the tests' random fp16 scales (subnormals and extremes included): in a
+                // trained file they are normal halves of about 1e-4 to 1e-2.
+                realisticScales(type, data, new SplittableRandom(44));
             }
             WeightMatrix w = TensorTypes.wrap(type, data, rows, cols, "bench");
             for (int t : threads) {
@@ -88,6 +92,26 @@ public final class MatMulBenchmarkMain {
                 case F16 -> data.set(Simd.SHORT_LE, 2 * i, Float.floatToFloat16(v));
                 case BF16 -> data.set(Simd.SHORT_LE, 2 * i, (short) (Float.floatToRawIntBits(v) >>> 16));
                 default -> throw new IllegalArgumentException(type.toString());
+            }
+        }
+    }
+
+    /** Offsets of the fp16 scale fields within a block of each quantized type. */
+    private static int[] scaleFields(GgmlType type) {
+        return switch (type) {
+            case Q4_0, Q5_0, Q8_0 -> new int[]{0};
+            case Q4_1, Q4_K, Q5_K -> new int[]{0, 2};
+            case Q6_K -> new int[]{208};
+            default -> new int[0];
+        };
+    }
+
+    private static void realisticScales(GgmlType type, MemorySegment data, SplittableRandom rnd) {
+        long blocks = data.byteSize() / type.bytesPerBlock;
+        for (long b = 0; b < blocks; b++) {
+            for (int field : scaleFields(type)) {
+                float v = (float) (Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(1e-2))) * (rnd.nextBoolean() ? 1 : -1));
+                data.set(Simd.SHORT_LE, b * type.bytesPerBlock + field, Float.floatToFloat16(v));
             }
         }
     }
