@@ -33,7 +33,9 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
  * absolute position of each slot ({@code int [kvHeads][capacity]}), and for merging policies the
  * log of each slot's cluster size ({@code float [kvHeads][capacity]}, added to the logits).
  *
- * <p>Storage for the whole capacity is allocated up front, so its addresses never change and a
+ * <p>The capacity is what the sequence can hold ({@code KvCache.capacity}): the context, or fewer
+ * slots under a limit in bytes or when a compressing policy reads prompts in pieces.
+ * Storage for the whole capacity is allocated up front, so its addresses never change and a
  * decode step captured as a CUDA graph stays valid for the life of the sequence. The slot counts
  * are the host's: the forward pass tells the kernels where to write ({@link #slotBase}) and records
  * what it appended ({@link #appended}).
@@ -120,6 +122,12 @@ final class CudaKvStore implements KvStore, DeviceKv {
 
     @Override
     public int capacity() {
+        return capacity;
+    }
+
+    /** The capacity: storage never grows (its addresses stay valid for captured graphs). */
+    @Override
+    public int maxSlots() {
         return capacity;
     }
 

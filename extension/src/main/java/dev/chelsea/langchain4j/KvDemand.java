@@ -1,6 +1,7 @@
 package dev.chelsea.langchain4j;
 
 import dev.chelsea.engine.backend.Backend;
+import dev.chelsea.engine.kv.KvCache;
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.kv.KvPolicies;
 import dev.chelsea.engine.kv.KvPolicy;
@@ -14,7 +15,9 @@ import dev.chelsea.engine.model.Model;
  * answer; a compressing policy, its budget at the last token plus the slack it may run over before
  * compressing again, but never less than the whole prompt, because a prompt is read over its full
  * KV before the policy compresses it (see {@code KvCache}). So compression bounds a request with a
- * short prompt and a long answer, not one whose prompt fills the context.
+ * short prompt and a long answer, not one whose prompt fills the context, unless prompts are read
+ * in compressed pieces or a limit in bytes caps the cache: a cache never holds more than its
+ * capacity ({@link KvCache#capacity}), which is also what a store that allocates up front takes.
  */
 public final class KvDemand {
     private KvDemand() {
@@ -44,7 +47,10 @@ public final class KvDemand {
 
     private static long bytes(Model model, KvCacheConfig kv, int promptTokens, int totalTokens) {
         int layers = model.config().layers();
-        KvPolicy policy = KvPolicies.create(kv, layers);
+        Backend backend = model.backend();
+        int ctx = model.contextLength();
+        KvPolicy policy = KvPolicies.create(kv, layers, spec -> backend.kvBytesPerSlot(spec, kv.kvType()));
+        int capacity = KvCache.capacity(policy, kv, layers, ctx);
         int held = totalTokens;
         if (policy.slack() >= 0) {
             int budget = 0;
@@ -53,9 +59,7 @@ public final class KvDemand {
             }
             held = Math.min(totalTokens, Math.max(promptTokens, budget + policy.slack() + 1));
         }
-        int slots = held + Math.max(0, policy.storeSpec().spareSlots());
-        Backend backend = model.backend();
-        int ctx = model.contextLength();
-        return backend.kvBytesFor(policy.storeSpec(), ctx, Math.max(1, slots)) + backend.scratchBytes(Math.min(ctx, backend.maxBatch()));
+        int slots = Math.min(capacity, Math.min(held, capacity) + Math.max(0, policy.storeSpec().spareSlots()));
+        return backend.kvBytesFor(policy.storeSpec(), capacity, Math.max(1, slots)) + backend.scratchBytes(Math.min(ctx, backend.maxBatch()));
     }
 }

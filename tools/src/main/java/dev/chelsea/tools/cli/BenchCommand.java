@@ -169,9 +169,10 @@ final class BenchCommand extends Command {
                     for (int r = 0; r < reps; r++) {
                         Session s = model.newSession(kv);
                         float[] logits = contextLogits;
-                        // h2o and snapkv score the prompt's attention, and a chunked prompt compresses as it is
-                        // read: those read the context themselves instead of copying the full cache's
-                        if (depth > 0 && (readsAttention(kv) || kv.promptChunk() > 0)) {
+                        // h2o and snapkv score the prompt's attention, and a chunked prompt or one under a limit
+                        // in bytes compresses as it is read: those read the context themselves instead of
+                        // copying the full cache's
+                        if (depth > 0 && (readsAttention(kv) || kv.promptChunk() > 0 || kv.maxBytes() > 0)) {
                             long p0 = System.nanoTime();
                             logits = s.prefill(Arrays.copyOf(fill, depth));
                             fillSeconds += (System.nanoTime() - p0) / 1e9 / reps;
