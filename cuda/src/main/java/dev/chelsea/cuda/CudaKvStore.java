@@ -125,6 +125,11 @@ final class CudaKvStore implements KvStore, DeviceKv {
         return capacity;
     }
 
+    /** Device bytes this store allocated for its slots (keys, values, positions, log sizes), scratch of plans aside. */
+    long deviceBytes() {
+        return memory.bytes();
+    }
+
     /** The capacity: storage never grows (its addresses stay valid for captured graphs). */
     @Override
     public int maxSlots() {

@@ -76,7 +76,7 @@ public final class KvCache<S extends KvStore> implements AutoCloseable {
      * a compressing policy reads prompts in pieces ({@link KvCacheConfig#promptChunk()}): then its
      * largest budget (at the end of the context), the slack it runs over during decoding, one
      * piece, and the spare slots that cover a merge falling short of its target by less than a
-     * chunk. {@link #makeRoom} compresses whenever a batch would not fit.
+     * chunk. {@link #makeRoom} compresses whenever the store is full.
      */
     public static int capacity(KvPolicy policy, KvCacheConfig config, int layers, int contextTokens) {
         long cap = Math.min(contextTokens, policy.maxSlots());
@@ -150,15 +150,15 @@ public final class KvCache<S extends KvStore> implements AutoCloseable {
     }
 
     /**
-     * Makes room for a batch of {@code n} tokens before it is appended: when fewer slots are left
-     * under {@link #maxSlots()}, a compressing policy compresses now to the budget of the tokens
-     * read so far (as {@link #compressPrompt()} does, in a prompt or after it). Returns the room
-     * then, which may still be less than {@code n} (the caller feeds a smaller batch) but is at
-     * least one slot for a compressing policy, whose budget stays below the limit by its slack
-     * plus one. A prompt that fits is never compressed before it ends.
+     * Slots the next batch may take, called before it is appended: when none is left under
+     * {@link #maxSlots()}, a compressing policy compresses now to the budget of the tokens read
+     * so far (as {@link #compressPrompt()} does, in a prompt or after it), which leaves at least
+     * its slack plus one. The caller feeds at most that many tokens. Compressing only once the
+     * store is full makes the points where a long prompt is compressed independent of the batch
+     * size (the CPU's and a GPU's differ), and a prompt that fits is never compressed before it ends.
      */
-    public int makeRoom(int n) {
-        if (room() < n && policy.slack() >= 0) {
+    public int makeRoom() {
+        if (room() <= 0 && policy.slack() >= 0) {
             maybeCompress(true);
             recordSlots();
         }

@@ -83,8 +83,9 @@ public final class Session implements AutoCloseable {
 
     /**
      * Processes tokens in batches without ending the prompt; returns the logits of the last one.
-     * Under a limit in bytes a batch that would not fit has the cache compressed first, or is made
-     * smaller ({@link KvCache#makeRoom}), so a long prompt is read in pieces that keep the KV under it.
+     * Under a limit in bytes a batch takes at most the slots left, and once none is left the cache
+     * is compressed first ({@link KvCache#makeRoom}), so a long prompt is read in pieces that keep
+     * the KV under it.
      */
     public float[] feed(int[] tokens, int off, int n) {
         checkRoom(n);
@@ -100,7 +101,7 @@ public final class Session implements AutoCloseable {
 
     /** The next batch of at most {@code n} tokens: what fits in the cache, after compressing it if that makes room. */
     private int batchAt(int n) {
-        return Math.max(1, Math.min(n, sequence.cache().makeRoom(n)));
+        return Math.max(1, Math.min(n, sequence.cache().makeRoom()));
     }
 
     /**
