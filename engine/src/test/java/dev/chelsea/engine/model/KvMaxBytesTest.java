@@ -168,6 +168,8 @@ class KvMaxBytesTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.newSession(CHELSEA.withMaxBytes(least - 1)));
         assertTrue(e.getMessage().contains("needs at least " + least + " bytes"), e.getMessage());
         model.newSession(CHELSEA.withMaxBytes(least)).close();
+        IllegalArgumentException check = assertThrows(IllegalArgumentException.class, () -> model.checkKvCache(CHELSEA.withMaxBytes(least - 1)));
+        assertEquals(e.getMessage(), check.getMessage(), "the check a server runs when it loads the model");
         IllegalArgumentException full = assertThrows(IllegalArgumentException.class,
                 () -> model.newSession(KvCacheConfig.full().withMaxBytes(perSlot(KvCacheConfig.full()) - 1)));
         assertTrue(full.getMessage().contains("needs at least " + perSlot(KvCacheConfig.full()) + " bytes"), full.getMessage());
