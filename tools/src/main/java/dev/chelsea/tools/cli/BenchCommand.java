@@ -250,7 +250,8 @@ final class BenchCommand extends Command {
         if (compressionCycle(kv) == 0) {
             return;
         }
-        KvCacheConfig small = kv.withBudget(0).withRecentWindow(Math.min(kv.recentWindow(), 32)).withChunkSize(Math.min(kv.chunkSize(), 16))
+        // a cache of random keys filled at once, without a limit in bytes (the timed runs keep theirs)
+        KvCacheConfig small = kv.withMaxBytes(0).withBudget(0).withRecentWindow(Math.min(kv.recentWindow(), 32)).withChunkSize(Math.min(kv.chunkSize(), 16))
                 .withKeptRatio(Math.min(kv.keptRatio(), 0.5));
         KvLayout layout = model.kvLayout();
         int tokens = 512, steps = 96, row = layout.rowFloats(), heads = model.config().heads();
