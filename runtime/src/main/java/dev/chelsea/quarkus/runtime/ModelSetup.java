@@ -245,7 +245,8 @@ final class ModelSetup {
             throw new SetupException(prefix() + property(e.setting()), e.getMessage() + " (" + KV_MEMORY_FIX + ")", e);
         } catch (IllegalArgumentException e) {
             String m = String.valueOf(e.getMessage());
-            String property = m.contains("KV cache policy") ? "kv-cache.policy"
+            String property = m.contains("KV max-bytes") ? "kv-cache.max-bytes"
+                    : m.contains("KV cache policy") ? "kv-cache.policy"
                     : m.contains("chat template") ? "chat-model.chat-template"
                     : "chat-model.model-path";
             throw new SetupException(prefix() + property, m, e);
