@@ -106,8 +106,13 @@ final class CudaKvStore implements KvStore, DeviceKv {
 
     /** Device bytes of a store of {@code capacity} slots per head. */
     static long bytesFor(KvLayout layout, KvStoreSpec spec, int capacity) {
-        long perSlot = 2L * 2 * layout.headDim() + 4 + (spec.sizes() ? 4 : 0);
+        long perSlot = 2L * 2 * layout.headDim() + metaBytesPerSlot(spec);
         return perSlot * layout.kvHeads() * capacity * layout.layers();
+    }
+
+    /** The position, and the log size of a merging policy. */
+    private static long metaBytesPerSlot(KvStoreSpec spec) {
+        return 4 + (spec.sizes() ? 4 : 0);
     }
 
     /**
@@ -374,7 +379,7 @@ final class CudaKvStore implements KvStore, DeviceKv {
             slots += u;
         }
         long kv = slots * layout.kvHeads() * layout.headDim() * 2;
-        return new Footprint(kv, kv, slots * layout.kvHeads() * (4L + (spec.sizes() ? 4 : 0)));
+        return new Footprint(kv, kv, slots * layout.kvHeads() * metaBytesPerSlot(spec));
     }
 
     @Override
