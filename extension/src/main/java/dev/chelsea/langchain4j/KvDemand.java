@@ -23,6 +23,15 @@ public final class KvDemand {
     private KvDemand() {
     }
 
+    /**
+     * Tokens one request may use, its prompt and its answer: the model's context, or fewer for the
+     * full cache under a limit in bytes ({@link KvCacheConfig#maxBytes()}), the tokens that fit.
+     */
+    public static int context(Model model, KvCacheConfig kv) {
+        KvPolicy policy = KvPolicies.create(kv, model.config().layers(), spec -> model.backend().kvBytesPerSlot(spec, kv.kvType()));
+        return policy.slack() < 0 ? Math.min(model.contextLength(), policy.maxSlots()) : model.contextLength();
+    }
+
     /** Bytes a request of {@code promptTokens} that may write {@code maxNewTokens} holds at most. */
     public static long ofRequest(Model model, KvCacheConfig kv, int promptTokens, int maxNewTokens) {
         int ctx = model.contextLength();

@@ -102,6 +102,21 @@ class KvAdmissionTest {
     }
 
     @Test
+    void theFullCacheUnderALimitInBytesServesTheTokensThatFit() {
+        // stories260K's full cache takes 1360 bytes a token in f32: 64 tokens fit
+        KvCacheConfig full = KvCacheConfig.full().withMaxBytes(64 * 1360 + 1000);
+        ChelseaChatModel m = keep(ChelseaChatModel.builder().registry(registry).modelPath(Stories.path()).threads(2).contextLength(512)
+                .temperature(0.0).kvCache(full).build());
+        assertEquals(64, KvDemand.context(m.loadedModel().model(), full));
+        var tooLong = assertThrows(ChelseaPromptTooLongException.class, () -> m.chat("Once upon a time ".repeat(20)));
+        assertEquals(64, tooLong.contextLength(), tooLong.getMessage());
+        ChatResponse r = m.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
+                .messages(dev.langchain4j.data.message.UserMessage.from("Once upon a time")).maxOutputTokens(400).build());
+        assertEquals(64, r.tokenUsage().inputTokenCount() + r.tokenUsage().outputTokenCount(), "the answer stops where the cache is full");
+        assertEquals(dev.langchain4j.model.output.FinishReason.LENGTH, r.finishReason());
+    }
+
+    @Test
     void aQueueThatCouldOutgrowTheBudgetIsRefusedAtBuildWithTheNumbers() {
         ChelseaStreamingChatModel probe = keep(streaming().build());
         long steady = KvDemand.steady(probe.loadedModel().model(), KvCacheConfig.full());
