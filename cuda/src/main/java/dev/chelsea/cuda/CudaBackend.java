@@ -15,6 +15,7 @@ import dev.chelsea.engine.kv.KvPolicies;
 import dev.chelsea.engine.kv.KvPolicy;
 import dev.chelsea.engine.kv.KvStore;
 import dev.chelsea.engine.kv.KvStoreSpec;
+import dev.chelsea.engine.kv.KvType;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUstream;
@@ -138,8 +139,10 @@ final class CudaBackend implements Backend {
         }
         makeCurrent();
         KvLayout layout = new KvLayout(config.layers(), config.kvHeads(), config.headDim());
-        KvPolicy policy = KvPolicies.create(kv, layout.layers());
-        CudaKvStore store = new CudaKvStore(layout, policy.storeSpec(), maxTokens);
+        KvPolicy policy = KvPolicies.create(kv, layout.layers(), spec -> kvBytesPerSlot(spec, kv.kvType()));
+        // Only what the sequence can hold: the context, or fewer slots under a limit in bytes or
+        // with prompts read in compressed pieces (a compressing policy otherwise reads a prompt whole).
+        CudaKvStore store = new CudaKvStore(layout, policy.storeSpec(), KvCache.capacity(policy, kv, layout.layers(), maxTokens));
         KvCache<CudaKvStore> cache;
         try {
             cache = new KvCache<>(store, policy, maxTokens);
@@ -185,7 +188,13 @@ final class CudaBackend implements Backend {
         return 2L * config.layers() * config.kvDim() * 2;
     }
 
-    /** The store allocates the whole context up front, whatever the policy keeps. */
+    /** Keys and values in f16 whatever the type asked for, the position, and the log size of a merging policy. */
+    @Override
+    public long kvBytesPerSlot(KvStoreSpec spec, KvType type) {
+        return CudaKvStore.bytesFor(new KvLayout(config.layers(), config.kvHeads(), config.headDim()), spec, 1);
+    }
+
+    /** The store allocates its capacity ({@code contextTokens}, {@code KvCache.capacity}) up front, whatever the policy keeps. */
     @Override
     public long kvBytesFor(KvStoreSpec spec, int contextTokens, int slots) {
         return CudaKvStore.bytesFor(new KvLayout(config.layers(), config.kvHeads(), config.headDim()), spec, contextTokens);

@@ -33,7 +33,9 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
  * absolute position of each slot ({@code int [kvHeads][capacity]}), and for merging policies the
  * log of each slot's cluster size ({@code float [kvHeads][capacity]}, added to the logits).
  *
- * <p>Storage for the whole capacity is allocated up front, so its addresses never change and a
+ * <p>The capacity is what the sequence can hold ({@code KvCache.capacity}): the context, or fewer
+ * slots under a limit in bytes or when a compressing policy reads prompts in pieces.
+ * Storage for the whole capacity is allocated up front, so its addresses never change and a
  * decode step captured as a CUDA graph stays valid for the life of the sequence. The slot counts
  * are the host's: the forward pass tells the kernels where to write ({@link #slotBase}) and records
  * what it appended ({@link #appended}).
@@ -104,8 +106,13 @@ final class CudaKvStore implements KvStore, DeviceKv {
 
     /** Device bytes of a store of {@code capacity} slots per head. */
     static long bytesFor(KvLayout layout, KvStoreSpec spec, int capacity) {
-        long perSlot = 2L * 2 * layout.headDim() + 4 + (spec.sizes() ? 4 : 0);
+        long perSlot = 2L * 2 * layout.headDim() + metaBytesPerSlot(spec);
         return perSlot * layout.kvHeads() * capacity * layout.layers();
+    }
+
+    /** The position, and the log size of a merging policy. */
+    private static long metaBytesPerSlot(KvStoreSpec spec) {
+        return 4 + (spec.sizes() ? 4 : 0);
     }
 
     /**
@@ -120,6 +127,17 @@ final class CudaKvStore implements KvStore, DeviceKv {
 
     @Override
     public int capacity() {
+        return capacity;
+    }
+
+    /** Device bytes this store allocated for its slots (keys, values, positions, log sizes), scratch of plans aside. */
+    long deviceBytes() {
+        return memory.bytes();
+    }
+
+    /** The capacity: storage never grows (its addresses stay valid for captured graphs). */
+    @Override
+    public int maxSlots() {
         return capacity;
     }
 
@@ -361,7 +379,7 @@ final class CudaKvStore implements KvStore, DeviceKv {
             slots += u;
         }
         long kv = slots * layout.kvHeads() * layout.headDim() * 2;
-        return new Footprint(kv, kv, slots * layout.kvHeads() * (4L + (spec.sizes() ? 4 : 0)));
+        return new Footprint(kv, kv, slots * layout.kvHeads() * metaBytesPerSlot(spec));
     }
 
     @Override

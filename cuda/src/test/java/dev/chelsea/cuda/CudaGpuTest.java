@@ -87,7 +87,7 @@ class CudaGpuTest {
     }
 
     /** Largest error relative to the position's largest logit, checked against the tolerance at every position. */
-    private static double compare(String label, float[] cpu, float[] gpu, int vocab, double tol) {
+    static double compare(String label, float[] cpu, float[] gpu, int vocab, double tol) {
         assertEquals(cpu.length, gpu.length);
         double worst = 0;
         for (int p = 0; p < cpu.length / vocab; p++) {
@@ -388,7 +388,7 @@ class CudaGpuTest {
     }
 
     /** Slots (over every layer and KV head) whose position differs between the two stores; their counts must agree. */
-    private static long differingPositions(Session cpu, Session gpu) {
+    static long differingPositions(Session cpu, Session gpu) {
         var a = cpu.cache().store();
         var b = gpu.cache().store();
         long n = 0;

@@ -128,7 +128,7 @@ final class ChatRunner implements AutoCloseable {
         if (tokens.length == 0) {
             throw new ChelseaInvalidRequestException(RequestParameter.MESSAGES, "the conversation has no text");
         }
-        int ctx = model.contextLength();
+        int ctx = KvDemand.context(model, kvCache);
         if (tokens.length >= ctx) {
             throw new ChelseaPromptTooLongException(tokens.length, ctx);
         }

@@ -2,7 +2,7 @@ package dev.chelsea.langchain4j;
 
 import dev.langchain4j.exception.InvalidRequestException;
 
-/** The conversation does not fit the model's context window. */
+/** The conversation does not fit the model's context window (or the tokens a full KV cache's {@code max-bytes} holds). */
 public class ChelseaPromptTooLongException extends InvalidRequestException {
     private final int promptTokens;
     private final int contextLength;

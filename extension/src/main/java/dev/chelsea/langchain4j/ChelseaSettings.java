@@ -105,8 +105,19 @@ public final class ChelseaSettings {
     public static List<SettingProblem> kvCache(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
                                                int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK,
                                                int promptChunk) {
+        return kvCache(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, 0);
+    }
+
+    /**
+     * As above, with a limit in bytes per request ({@code maxBytes}, 0 for none); whether it holds
+     * what the policy needs depends on the model, which checks it when it loads ({@code Model.checkKvCache}).
+     */
+    public static List<SettingProblem> kvCache(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
+                                               int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK,
+                                               int promptChunk, long maxBytes) {
         List<SettingProblem> p = new ArrayList<>();
         KvCacheConfig d = KvCacheConfig.defaults();
+        attempt(p, "kvCache.maxBytes", () -> d.withMaxBytes(maxBytes));
         attempt(p, "kvCache.policy", () -> d.withPolicy(policy));
         attempt(p, "kvCache.keptRatio", () -> d.withKeptRatio(keptRatio));
         attempt(p, "kvCache.chunkSize", () -> d.withChunkSize(chunkSize));

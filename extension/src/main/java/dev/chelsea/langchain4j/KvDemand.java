@@ -1,6 +1,7 @@
 package dev.chelsea.langchain4j;
 
 import dev.chelsea.engine.backend.Backend;
+import dev.chelsea.engine.kv.KvCache;
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.kv.KvPolicies;
 import dev.chelsea.engine.kv.KvPolicy;
@@ -14,10 +15,21 @@ import dev.chelsea.engine.model.Model;
  * answer; a compressing policy, its budget at the last token plus the slack it may run over before
  * compressing again, but never less than the whole prompt, because a prompt is read over its full
  * KV before the policy compresses it (see {@code KvCache}). So compression bounds a request with a
- * short prompt and a long answer, not one whose prompt fills the context.
+ * short prompt and a long answer, not one whose prompt fills the context, unless prompts are read
+ * in compressed pieces or a limit in bytes caps the cache: a cache never holds more than its
+ * capacity ({@link KvCache#capacity}), which is also what a store that allocates up front takes.
  */
 public final class KvDemand {
     private KvDemand() {
+    }
+
+    /**
+     * Tokens one request may use, its prompt and its answer: the model's context, or fewer for the
+     * full cache under a limit in bytes ({@link KvCacheConfig#maxBytes()}), the tokens that fit.
+     */
+    public static int context(Model model, KvCacheConfig kv) {
+        KvPolicy policy = KvPolicies.create(kv, model.config().layers(), spec -> model.backend().kvBytesPerSlot(spec, kv.kvType()));
+        return policy.slack() < 0 ? Math.min(model.contextLength(), policy.maxSlots()) : model.contextLength();
     }
 
     /** Bytes a request of {@code promptTokens} that may write {@code maxNewTokens} holds at most. */
@@ -44,7 +56,10 @@ public final class KvDemand {
 
     private static long bytes(Model model, KvCacheConfig kv, int promptTokens, int totalTokens) {
         int layers = model.config().layers();
-        KvPolicy policy = KvPolicies.create(kv, layers);
+        Backend backend = model.backend();
+        int ctx = model.contextLength();
+        KvPolicy policy = KvPolicies.create(kv, layers, spec -> backend.kvBytesPerSlot(spec, kv.kvType()));
+        int capacity = KvCache.capacity(policy, kv, layers, ctx);
         int held = totalTokens;
         if (policy.slack() >= 0) {
             int budget = 0;
@@ -53,9 +68,7 @@ public final class KvDemand {
             }
             held = Math.min(totalTokens, Math.max(promptTokens, budget + policy.slack() + 1));
         }
-        int slots = held + Math.max(0, policy.storeSpec().spareSlots());
-        Backend backend = model.backend();
-        int ctx = model.contextLength();
-        return backend.kvBytesFor(policy.storeSpec(), ctx, Math.max(1, slots)) + backend.scratchBytes(Math.min(ctx, backend.maxBatch()));
+        int slots = Math.min(capacity, Math.min(held, capacity) + Math.max(0, policy.storeSpec().spareSlots()));
+        return backend.kvBytesFor(policy.storeSpec(), capacity, Math.max(1, slots)) + backend.scratchBytes(Math.min(ctx, backend.maxBatch()));
     }
 }

@@ -47,8 +47,11 @@ class KvAdmissionTest {
         ChelseaStreamingChatModel m = keep(streaming().build());
         Model model = m.loadedModel().model();
         KvCacheConfig full = KvCacheConfig.full();
-        KvCacheConfig chelsea = KvCacheConfig.defaults();
-        assertTrue(KvDemand.ofRequest(model, full, 400, 100) > KvDemand.ofRequest(model, full, 300, 100), "more tokens, more memory");
+        // 0.2: at 0.5 a 512-token context leaves Chelsea (budget, slack and spare slots, grown by half again) the whole context too
+        KvCacheConfig chelsea = KvCacheConfig.defaults().withKeptRatio(0.2);
+        // (short requests: a CPU store grows by half again, but never beyond the context, so 400 and 500 tokens both reserve all 512)
+        assertTrue(KvDemand.ofRequest(model, full, 200, 50) > KvDemand.ofRequest(model, full, 100, 50), "more tokens, more memory");
+        assertEquals(KvDemand.ofRequest(model, full, 400, 100), KvDemand.ofRequest(model, full, 300, 100), "the store never grows beyond the context");
         assertEquals(KvDemand.ofRequest(model, full, 400, 112), KvDemand.ofRequest(model, full, 400, 5000), "the context caps a request");
         assertEquals(KvDemand.steady(model, full), KvDemand.longest(model, full), "the full cache keeps every token either way");
         assertTrue(KvDemand.ofRequest(model, chelsea, 10, 500) < KvDemand.ofRequest(model, full, 10, 500),
@@ -74,6 +77,43 @@ class KvAdmissionTest {
                         kv.policy() + ": peak " + peak + " within the reservation " + KvDemand.ofRequest(model, kv, prompt.length, 100));
             }
         }
+    }
+
+    @Test
+    void aLimitInBytesBoundsTheReservationAndTheCache() {
+        ChelseaStreamingChatModel m = keep(streaming().build());
+        Model model = m.loadedModel().model();
+        long limit = 256 << 10;
+        KvCacheConfig limited = KvCacheConfig.defaults().withMaxBytes(limit);
+        long scratch = model.backend().scratchBytes(Math.min(model.contextLength(), model.backend().maxBatch()));
+        assertTrue(KvDemand.longest(model, limited) < KvDemand.longest(model, KvCacheConfig.defaults()),
+                "a prompt that fills the context is read in pieces under the limit");
+        assertTrue(KvDemand.longest(model, limited) - scratch <= limit + limit / 2, "the reservation: " + KvDemand.longest(model, limited));
+        int[] prompt = new int[400];
+        Arrays.fill(prompt, 1, prompt.length, 300);
+        prompt[0] = model.tokenizer().bosId();
+        GenerationRequest r = new GenerationRequest(prompt, SamplingParams.GREEDY, 100, List.of(), limited);
+        try (Session s = model.newSession(limited)) {
+            GenerationResult result = new Generator(model).generate(s, r, null, null);
+            long peak = result.stats().kv().peakBytes();
+            assertTrue(peak <= limit, "peak " + peak + " under the limit " + limit);
+            assertTrue(peak <= KvDemand.ofRequest(model, limited, prompt.length, 100), "peak " + peak + " within the reservation");
+        }
+    }
+
+    @Test
+    void theFullCacheUnderALimitInBytesServesTheTokensThatFit() {
+        // stories260K's full cache takes 1360 bytes a token in f32: 64 tokens fit
+        KvCacheConfig full = KvCacheConfig.full().withMaxBytes(64 * 1360 + 1000);
+        ChelseaChatModel m = keep(ChelseaChatModel.builder().registry(registry).modelPath(Stories.path()).threads(2).contextLength(512)
+                .temperature(0.0).kvCache(full).build());
+        assertEquals(64, KvDemand.context(m.loadedModel().model(), full));
+        var tooLong = assertThrows(ChelseaPromptTooLongException.class, () -> m.chat("Once upon a time ".repeat(20)));
+        assertEquals(64, tooLong.contextLength(), tooLong.getMessage());
+        ChatResponse r = m.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
+                .messages(dev.langchain4j.data.message.UserMessage.from("Once upon a time")).maxOutputTokens(400).build());
+        assertEquals(64, r.tokenUsage().inputTokenCount() + r.tokenUsage().outputTokenCount(), "the answer stops where the cache is full");
+        assertEquals(dev.langchain4j.model.output.FinishReason.LENGTH, r.finishReason());
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.chelsea.engine.backend;
 import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.kv.KvStore;
 import dev.chelsea.engine.kv.KvStoreSpec;
+import dev.chelsea.engine.kv.KvType;
 
 import java.util.List;
 import java.util.Set;
@@ -45,11 +46,20 @@ public interface Backend extends AutoCloseable {
     long kvBytesPerToken();
 
     /**
-     * Most bytes the KV store of one sequence made for {@code spec} occupies in a context of
-     * {@code contextTokens} while it holds at most {@code slots} slots per layer and KV head (the
-     * policy's spare slots included): what admission control reserves for a request. A store that
-     * allocates the whole context up front costs that whatever the policy keeps; one that grows
-     * costs what it may have grown to. Default: {@code slots} uncompressed tokens.
+     * Bytes one slot of every layer and KV head costs in this backend's KV store made for
+     * {@code spec} with keys and values in {@code type} (a backend that keeps one type ignores it):
+     * keys, values and per-slot bookkeeping, as the store's footprint counts them. What turns a
+     * limit in bytes ({@link KvCacheConfig#maxBytes()}) into slots.
+     */
+    long kvBytesPerSlot(KvStoreSpec spec, KvType type);
+
+    /**
+     * Most bytes the KV store of one sequence made for {@code spec} occupies when it is made for
+     * {@code contextTokens} slots per layer and KV head (the context, or fewer: see
+     * {@code KvCache.capacity}) while it holds at most {@code slots} of them (the policy's spare
+     * slots included): what admission control reserves for a request. A store that allocates its
+     * capacity up front costs that whatever the policy keeps; one that grows costs what it may have
+     * grown to. Default: {@code slots} uncompressed tokens.
      */
     default long kvBytesFor(KvStoreSpec spec, int contextTokens, int slots) {
         return (long) slots * kvBytesPerToken();

@@ -4,10 +4,25 @@ package dev.chelsea.engine.kv;
 abstract class BudgetedPolicy implements KvPolicy {
     protected final KvCacheConfig config;
     private final KvBudget budget;
+    private final int maxSlots;
 
-    BudgetedPolicy(KvCacheConfig config, int layers) {
+    /**
+     * {@code bytesPerSlot}: what the store charges one slot of every layer and KV head, which turns
+     * {@link KvCacheConfig#maxBytes()} into slots (0: no limit in bytes). The budget then stays
+     * below the slots that fit by the slack plus one, the most a layer holds before it is
+     * compressed again (the decode trigger fires once a layer holds budget + slack + 1 slots).
+     */
+    BudgetedPolicy(KvCacheConfig config, int layers, long bytesPerSlot) {
         this.config = config;
-        this.budget = new KvBudget(config, layers);
+        int floor = config.sinkTokens() + config.recentWindow();
+        this.maxSlots = KvPolicies.slotsThatFit(config, bytesPerSlot, floor + slack() + 1,
+                "sink tokens + recent window + slack + 1 = " + config.sinkTokens() + " + " + config.recentWindow() + " + " + slack() + " + 1");
+        this.budget = new KvBudget(config, layers, maxSlots == Integer.MAX_VALUE ? Integer.MAX_VALUE : maxSlots - slack() - 1);
+    }
+
+    @Override
+    public final int maxSlots() {
+        return maxSlots;
     }
 
     @Override

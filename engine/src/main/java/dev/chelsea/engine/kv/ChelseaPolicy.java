@@ -19,7 +19,12 @@ import java.util.Set;
 public final class ChelseaPolicy extends BudgetedPolicy {
 
     public ChelseaPolicy(KvCacheConfig config, int layers) {
-        super(config, layers);
+        this(config, layers, 0);
+    }
+
+    /** Under {@code config}'s limit in bytes, at {@code bytesPerSlot} a slot of every layer and KV head (0: no limit). */
+    public ChelseaPolicy(KvCacheConfig config, int layers, long bytesPerSlot) {
+        super(config, layers, bytesPerSlot);
     }
 
     @Override

@@ -13,13 +13,27 @@ public final class KvBudget {
 
     private final KvCacheConfig config;
     private final int layers;
+    private final int cap;
 
     public KvBudget(KvCacheConfig config, int layers) {
+        this(config, layers, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@code cap}: most slots any layer's budget may be (from a limit in bytes); it wins over the
+     * ratio, slot count and pyramid share when smaller. Never below sinks + recent window.
+     */
+    public KvBudget(KvCacheConfig config, int layers, int cap) {
         if (layers <= 0) {
             throw new IllegalArgumentException("layers must be positive, got " + layers);
         }
+        if (cap < config.sinkTokens() + config.recentWindow()) {
+            throw new IllegalArgumentException("a budget cap of " + cap + " slots is below sink tokens + recent window ("
+                    + config.sinkTokens() + " + " + config.recentWindow() + ")");
+        }
         this.config = config;
         this.layers = layers;
+        this.cap = cap;
     }
 
     /** Budget of {@code layer} once {@code tokens} original tokens have been seen. */
@@ -29,11 +43,11 @@ public final class KvBudget {
         long base = config.budget() > 0 ? config.budget() : (long) Math.ceil(config.keptRatio() * tokens - 1e-9);
         base = Math.max(base, floor);
         if (!config.layerBudgets().equals("pyramid") || layers == 1) {
-            return (int) base;
+            return (int) Math.min(base, cap);
         }
         double min = 1 / PYRAMID_BETA;
         double max = 2 - min;
         double share = max - (max - min) * layer / (layers - 1);
-        return floor + (int) Math.round((base - floor) * share);
+        return (int) Math.min(cap, floor + Math.round((base - floor) * share));
     }
 }

@@ -20,6 +20,10 @@ public final class KvCache<S extends KvStore> implements AutoCloseable {
     private final S store;
     private final KvPolicy policy;
     private final int maxTokens;
+    /** Most slots a layer holds at once: the policy's limit in bytes and the store's own. */
+    private final int maxSlots;
+    /** Whether the full cache's limit in bytes holds fewer tokens than the context. */
+    private final boolean limitedByBytes;
     private final int[] committedSlots;
     private int position;
     private boolean inPrompt = true;
@@ -28,7 +32,8 @@ public final class KvCache<S extends KvStore> implements AutoCloseable {
     private long compressionNanos;
 
     /**
-     * @param maxTokens most original tokens this cache accepts (the context length)
+     * @param maxTokens most original tokens this cache accepts (the context length); under the full
+     *                  policy with a limit in bytes, the tokens that fit when fewer
      */
     public KvCache(S store, KvPolicy policy, int maxTokens) {
         if (maxTokens <= 0) {
@@ -42,7 +47,10 @@ public final class KvCache<S extends KvStore> implements AutoCloseable {
         }
         this.store = store;
         this.policy = policy;
-        this.maxTokens = maxTokens;
+        this.maxSlots = Math.min(policy.maxSlots(), store.maxSlots());
+        // A cache that never compresses holds one slot per token: its context is what fits.
+        this.limitedByBytes = policy.slack() < 0 && policy.maxSlots() < maxTokens;
+        this.maxTokens = limitedByBytes ? policy.maxSlots() : maxTokens;
         this.committedSlots = new int[store.layout().layers()];
         store.setPromptPhase(true);
         store.setScoring(policy.scoresAttention(true));
@@ -61,9 +69,35 @@ public final class KvCache<S extends KvStore> implements AutoCloseable {
         return policy.name();
     }
 
-    /** Most original tokens this cache accepts. */
+    /**
+     * Most slots per layer and KV head a sequence's store ever needs to hold, what a store that
+     * allocates up front (device memory) makes room for: the context of {@code contextTokens},
+     * or fewer when the policy's limit in bytes ({@link KvPolicy#maxSlots()}) holds fewer, or when
+     * a compressing policy reads prompts in pieces ({@link KvCacheConfig#promptChunk()}): then its
+     * largest budget (at the end of the context), the slack it runs over during decoding, one
+     * piece, and the spare slots that cover a merge falling short of its target by less than a
+     * chunk. {@link #makeRoom} compresses whenever the store is full.
+     */
+    public static int capacity(KvPolicy policy, KvCacheConfig config, int layers, int contextTokens) {
+        long cap = Math.min(contextTokens, policy.maxSlots());
+        if (policy.slack() >= 0 && config.promptChunk() > 0) {
+            int budget = 0;
+            for (int l = 0; l < layers; l++) {
+                budget = Math.max(budget, policy.budget(l, contextTokens));
+            }
+            cap = Math.min(cap, (long) budget + policy.slack() + config.promptChunk() + Math.max(0, policy.storeSpec().spareSlots()));
+        }
+        return (int) cap;
+    }
+
+    /** Most original tokens this cache accepts: the context, or the tokens the full cache's limit in bytes holds when fewer. */
     public int maxTokens() {
         return maxTokens;
+    }
+
+    /** Whether {@link #maxTokens()} is the tokens that fit in the full cache's limit in bytes, fewer than the context. */
+    public boolean limitedByBytes() {
+        return limitedByBytes;
     }
 
     /** Original tokens committed so far: the absolute position of the next token. */
@@ -92,8 +126,43 @@ public final class KvCache<S extends KvStore> implements AutoCloseable {
             throw new IllegalArgumentException("a batch needs at least one token, got " + n);
         }
         if (position + n > maxTokens) {
-            throw new IllegalStateException("KV cache full: " + position + " + " + n + " tokens exceed the context of " + maxTokens);
+            throw new IllegalStateException("KV cache full: " + position + " + " + n + " tokens exceed the "
+                    + (limitedByBytes ? maxTokens + " tokens that fit in its limit in bytes" : "context of " + maxTokens));
         }
+        if (n > room()) {
+            throw new IllegalStateException("KV cache full: " + n + " more slots do not fit in the " + maxSlots
+                    + " a layer may hold (limit in bytes or store capacity); " + room() + " left (compress first: makeRoom)");
+        }
+    }
+
+    /** Slots every layer can still take before it holds {@link #maxSlots()}. */
+    public int room() {
+        int room = Integer.MAX_VALUE;
+        for (int l = 0; l < committedSlots.length; l++) {
+            room = Math.min(room, maxSlots - store.slots(l));
+        }
+        return room;
+    }
+
+    /** Most slots a layer holds at once (per KV head): the limit in bytes or the store's capacity. */
+    public int maxSlots() {
+        return maxSlots;
+    }
+
+    /**
+     * Slots the next batch may take, called before it is appended: when none is left under
+     * {@link #maxSlots()}, a compressing policy compresses now to the budget of the tokens read
+     * so far (as {@link #compressPrompt()} does, in a prompt or after it), which leaves at least
+     * its slack plus one. The caller feeds at most that many tokens. Compressing only once the
+     * store is full makes the points where a long prompt is compressed independent of the batch
+     * size (the CPU's and a GPU's differ), and a prompt that fits is never compressed before it ends.
+     */
+    public int makeRoom() {
+        if (room() <= 0 && policy.slack() >= 0) {
+            maybeCompress(true);
+            recordSlots();
+        }
+        return room();
     }
 
     /**

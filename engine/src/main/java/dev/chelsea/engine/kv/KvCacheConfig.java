@@ -26,10 +26,22 @@ import java.util.List;
  *                     approximation of the method, measured by {@code bin/chelsea prompt-chunks})
  * @param kvType       how keys and values are stored ({@code f32} or {@code f16}); a backend that
  *                     keeps one type only (CUDA: f16) ignores it
+ * @param maxBytes     0 (the default): no limit in bytes. N > 0: the KV cache of one sequence never
+ *                     holds more than N bytes of keys, values and slot metadata as its backend
+ *                     stores them (f32 or f16 on the CPU, f16 with positions and log sizes on CUDA;
+ *                     see {@code Backend.kvBytesPerSlot}). A compressing policy keeps as many slots
+ *                     as fit: its budget per layer and KV head is the slots that fit minus the slack
+ *                     it runs over before compressing again, and the smaller of that and the
+ *                     {@code keptRatio}/{@code budget} budget wins. A prompt that would push the store
+ *                     beyond N is compressed to the budget of the tokens read so far before the next
+ *                     piece is read (a prompt that fits is read whole). Under {@code full} the
+ *                     context a sequence may use is what fits: a prompt or generation beyond it fails.
+ *                     Too small for sinks + recent window + slack fails when the policy is made, with
+ *                     the minimum in bytes.
  */
 public record KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
                             int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK, int promptChunk,
-                            KvType kvType) {
+                            KvType kvType, long maxBytes) {
     public static final List<String> POLICIES = KvPolicies.names();
     public static final List<String> LAYER_BUDGETS = List.of("uniform", "pyramid");
     public static final String DEFAULT_POLICY = "chelsea";
@@ -71,6 +83,16 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
         if (kvType == null) {
             throw new IllegalArgumentException("KV type must be one of " + String.join(", ", KvType.names()) + ", got none");
         }
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("KV max bytes must be 0 (no limit) or positive, got " + maxBytes);
+        }
+    }
+
+    /** The configuration without a limit in bytes. */
+    public KvCacheConfig(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
+                         int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK, int promptChunk,
+                         KvType kvType) {
+        this(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType, 0);
     }
 
     /** The configuration without prompt chunking, keys and values in the default type. */
@@ -106,46 +128,51 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
     }
 
     public KvCacheConfig withPolicy(String p) {
-        return new KvCacheConfig(p, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
+        return new KvCacheConfig(p, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType, maxBytes);
     }
 
     public KvCacheConfig withKeptRatio(double r) {
-        return new KvCacheConfig(policy, r, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
+        return new KvCacheConfig(policy, r, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType, maxBytes);
     }
 
     public KvCacheConfig withBudget(int b) {
-        return new KvCacheConfig(policy, keptRatio, b, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
+        return new KvCacheConfig(policy, keptRatio, b, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType, maxBytes);
     }
 
     public KvCacheConfig withChunkSize(int c) {
-        return new KvCacheConfig(policy, keptRatio, budget, c, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
+        return new KvCacheConfig(policy, keptRatio, budget, c, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType, maxBytes);
     }
 
     public KvCacheConfig withSinkTokens(int s) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, s, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, s, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType, maxBytes);
     }
 
     public KvCacheConfig withRecentWindow(int w) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, w, sizeBias, layerBudgets, globalTopK, promptChunk, kvType);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, w, sizeBias, layerBudgets, globalTopK, promptChunk, kvType, maxBytes);
     }
 
     public KvCacheConfig withSizeBias(boolean on) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, on, layerBudgets, globalTopK, promptChunk, kvType);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, on, layerBudgets, globalTopK, promptChunk, kvType, maxBytes);
     }
 
     public KvCacheConfig withLayerBudgets(String schedule) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, schedule, globalTopK, promptChunk, kvType);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, schedule, globalTopK, promptChunk, kvType, maxBytes);
     }
 
     public KvCacheConfig withGlobalTopK(boolean on) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, on, promptChunk, kvType);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, on, promptChunk, kvType, maxBytes);
     }
 
     public KvCacheConfig withPromptChunk(int tokens) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, tokens, kvType);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, tokens, kvType, maxBytes);
     }
 
     public KvCacheConfig withKvType(KvType t) {
-        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, t);
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, t, maxBytes);
+    }
+
+    /** The same configuration with a limit of {@code bytes} on one sequence's KV cache (0: none). */
+    public KvCacheConfig withMaxBytes(long bytes) {
+        return new KvCacheConfig(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, kvType, bytes);
     }
 }

@@ -33,6 +33,15 @@ public interface KvPolicy {
      */
     int slack();
 
+    /**
+     * Most slots a layer may hold at once (per KV head) under the configuration's limit in bytes
+     * ({@link KvCacheConfig#maxBytes()}), compressions pending included; {@link Integer#MAX_VALUE}
+     * without one. A compressing policy's budget stays below it by its slack plus one slot.
+     */
+    default int maxSlots() {
+        return Integer.MAX_VALUE;
+    }
+
     /** Slots {@code layer} may keep (per KV head) once {@code tokens} tokens have been seen. */
     int budget(int layer, int tokens);
 

@@ -36,6 +36,14 @@ public interface KvStore extends AutoCloseable {
     boolean supports(Feature feature);
 
     /**
+     * Most slots a layer can hold (per KV head): the capacity of a store allocated up front, or
+     * the limit a store that grows was made with; {@link Integer#MAX_VALUE} when it grows freely.
+     */
+    default int maxSlots() {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
      * Absolute positions of the slots of one head ({@code [slots(layer)]}, a copy or a read-only
      * view valid until the next change).
      */

@@ -25,7 +25,12 @@ public final class SnapKvPolicy extends BudgetedPolicy {
     static final int POOL_KERNEL = 7;
 
     public SnapKvPolicy(KvCacheConfig config, int layers) {
-        super(config, layers);
+        this(config, layers, 0);
+    }
+
+    /** Under {@code config}'s limit in bytes, at {@code bytesPerSlot} a slot of every layer and KV head (0: no limit). */
+    public SnapKvPolicy(KvCacheConfig config, int layers, long bytesPerSlot) {
+        super(config, layers, bytesPerSlot);
     }
 
     @Override

@@ -18,7 +18,12 @@ import static dev.chelsea.engine.kv.SlotRanking.lowest;
 public final class StreamingPolicy extends BudgetedPolicy {
 
     public StreamingPolicy(KvCacheConfig config, int layers) {
-        super(config, layers);
+        this(config, layers, 0);
+    }
+
+    /** Under {@code config}'s limit in bytes, at {@code bytesPerSlot} a slot of every layer and KV head (0: no limit). */
+    public StreamingPolicy(KvCacheConfig config, int layers, long bytesPerSlot) {
+        super(config, layers, bytesPerSlot);
     }
 
     @Override

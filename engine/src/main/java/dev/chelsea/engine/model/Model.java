@@ -230,11 +230,12 @@ public final class Model implements AutoCloseable {
 
     /**
      * Fails with a clear message when {@code kv} names a policy this model's backend cannot run
-     * (its KV store lacks what the policy needs), naming the policies that do run there.
+     * (its KV store lacks what the policy needs), naming the policies that do run there, or when
+     * its limit in bytes is below what the policy needs in this backend's store, naming that least.
      */
     public void checkKvCache(KvCacheConfig kv) {
         Set<KvStore.Feature> has = backend.kvFeatures();
-        KvPolicy policy = KvPolicies.create(kv, config.layers());
+        KvPolicy policy = KvPolicies.create(kv, config.layers(), spec -> backend.kvBytesPerSlot(spec, kv.kvType()));
         Set<KvStore.Feature> missing = EnumSet.noneOf(KvStore.Feature.class);
         missing.addAll(policy.requires());
         missing.removeAll(has);

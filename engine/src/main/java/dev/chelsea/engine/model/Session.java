@@ -22,7 +22,7 @@ public final class Session implements AutoCloseable {
     Session(Backend backend, Sequence sequence, int contextLength, int vocab, int promptChunk) {
         this.backend = backend;
         this.sequence = sequence;
-        this.contextLength = contextLength;
+        this.contextLength = Math.min(contextLength, sequence.cache().maxTokens());
         this.vocab = vocab;
         this.promptChunk = promptChunk;
     }
@@ -31,6 +31,7 @@ public final class Session implements AutoCloseable {
         return sequence.cache().position();
     }
 
+    /** Tokens this session may hold: the model's context, or the tokens a full KV cache's limit in bytes holds when fewer. */
     public int contextLength() {
         return contextLength;
     }
@@ -45,7 +46,9 @@ public final class Session implements AutoCloseable {
 
     private void checkRoom(int n) {
         if (position() + n > contextLength) {
-            throw new ContextOverflowException(position(), n, contextLength);
+            throw sequence.cache().limitedByBytes()
+                    ? new ContextOverflowException(position(), n, contextLength, "the tokens that fit in the KV cache's max-bytes")
+                    : new ContextOverflowException(position(), n, contextLength);
         }
     }
 
@@ -78,17 +81,27 @@ public final class Session implements AutoCloseable {
         return logits;
     }
 
-    /** Processes tokens in batches without ending the prompt; returns the logits of the last one. */
+    /**
+     * Processes tokens in batches without ending the prompt; returns the logits of the last one.
+     * Under a limit in bytes a batch takes at most the slots left, and once none is left the cache
+     * is compressed first ({@link KvCache#makeRoom}), so a long prompt is read in pieces that keep
+     * the KV under it.
+     */
     public float[] feed(int[] tokens, int off, int n) {
         checkRoom(n);
         float[] logits = new float[vocab];
         int batch = sequence.maxBatch();
-        for (int i = 0; i < n; i += batch) {
-            int m = Math.min(batch, n - i);
+        for (int i = 0, m; i < n; i += m) {
+            m = batchAt(Math.min(batch, n - i));
             boolean last = i + m == n;
             step(SequenceStep.of(sequence, tokens, off + i, m, last ? logits : null));
         }
         return logits;
+    }
+
+    /** The next batch of at most {@code n} tokens: what fits in the cache, after compressing it if that makes room. */
+    private int batchAt(int n) {
+        return Math.max(1, Math.min(n, sequence.cache().makeRoom()));
     }
 
     /**
@@ -100,8 +113,8 @@ public final class Session implements AutoCloseable {
         int b = Math.min(batchSize, sequence.maxBatch());
         float[] logits = new float[n * vocab];
         float[] part = new float[b * vocab];
-        for (int i = 0; i < n; i += b) {
-            int m = Math.min(b, n - i);
+        for (int i = 0, m; i < n; i += m) {
+            m = batchAt(Math.min(b, n - i));
             step(new SequenceStep(sequence, tokens, off + i, m, part, m, null));
             System.arraycopy(part, 0, logits, i * vocab, m * vocab);
         }

@@ -141,13 +141,18 @@ final class ModelSetup {
         }
         KvCacheConfig kv = config.kvCache();
         return java.util.Optional.of(new dev.chelsea.engine.kv.KvCacheConfig(kv.policy(), kv.keptRatio(), kv.budget(),
-                kv.chunkSize(), kv.sinkTokens(), kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk(), kv.promptChunk()));
+                kv.chunkSize(), kv.sinkTokens(), kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk(), kv.promptChunk())
+                .withMaxBytes(maxBytes(kv)));
+    }
+
+    private static long maxBytes(KvCacheConfig kv) {
+        return kv.maxBytes().map(io.quarkus.runtime.configuration.MemorySize::asLongValue).orElse(0L);
     }
 
     private List<SettingProblem> kvCacheProblems() {
         KvCacheConfig kv = config.kvCache();
         return ChelseaSettings.kvCache(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(), kv.sinkTokens(),
-                kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk(), kv.promptChunk());
+                kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk(), kv.promptChunk(), maxBytes(kv));
     }
 
     /** The property (after the model prefix) of a builder setting. */
@@ -240,7 +245,8 @@ final class ModelSetup {
             throw new SetupException(prefix() + property(e.setting()), e.getMessage() + " (" + KV_MEMORY_FIX + ")", e);
         } catch (IllegalArgumentException e) {
             String m = String.valueOf(e.getMessage());
-            String property = m.contains("KV cache policy") ? "kv-cache.policy"
+            String property = m.contains("KV max-bytes") ? "kv-cache.max-bytes"
+                    : m.contains("KV cache policy") ? "kv-cache.policy"
                     : m.contains("chat template") ? "chat-model.chat-template"
                     : "chat-model.model-path";
             throw new SetupException(prefix() + property, m, e);

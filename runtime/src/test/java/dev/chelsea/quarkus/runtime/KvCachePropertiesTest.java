@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every KV cache option of the command line ({@code --kv}, {@code --kept-ratio}, {@code --budget},
  * {@code --chunk}, {@code --sinks}, {@code --window}, {@code --no-size-bias}, {@code --layer-budgets},
- * {@code --global-topk}, {@code --prompt-chunk}) is a property that reaches the engine's record, with the engine's defaults
+ * {@code --global-topk}, {@code --prompt-chunk}, {@code --kv-max-bytes}) is a property that reaches the engine's record, with the engine's defaults
  * and the engine's checks.
  */
 class KvCachePropertiesTest {
@@ -50,6 +50,14 @@ class KvCachePropertiesTest {
                 P + "kv-cache.global-topk", "true",
                 P + "kv-cache.prompt-chunk", "512"));
         assertEquals(Optional.of(new KvCacheConfig("chelsea", 0.25, 0, 32, 8, 16, false, "pyramid", true, 512)), s.kvCache());
+    }
+
+    @Test
+    void aLimitInBytesIsAMemorySize() {
+        assertEquals(Optional.of(KvCacheConfig.defaults().withMaxBytes(2L << 30)), setup(Map.of(P + "kv-cache.max-bytes", "2G")).kvCache());
+        assertEquals(Optional.of(KvCacheConfig.defaults().withPolicy("full").withMaxBytes(512L << 20)),
+                setup(Map.of(P + "kv-cache.policy", "full", P + "kv-cache.max-bytes", "512M")).kvCache());
+        assertEquals(0, setup(Map.of()).kvCache().orElseThrow().maxBytes(), "no limit unless one is set");
     }
 
     @Test

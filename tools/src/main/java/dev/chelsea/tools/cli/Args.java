@@ -1,5 +1,6 @@
 package dev.chelsea.tools.cli;
 
+import dev.chelsea.engine.model.Bytes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -96,6 +97,19 @@ final class Args {
             return Long.parseLong(v.trim());
         } catch (NumberFormatException e) {
             throw new UsageException("option --" + name + " needs an integer, got '" + v + "'");
+        }
+    }
+
+    /** A size in bytes: {@code 4096}, {@code 512M}, {@code 2G} ({@link Bytes#parse}). */
+    long bytes(String name, long def) {
+        String v = string(name, null);
+        if (v == null) {
+            return def;
+        }
+        try {
+            return Bytes.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("option --" + name + " needs a size (512M, 2G), got '" + v + "'");
         }
     }
 

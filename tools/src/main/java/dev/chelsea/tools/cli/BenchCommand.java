@@ -169,9 +169,10 @@ final class BenchCommand extends Command {
                     for (int r = 0; r < reps; r++) {
                         Session s = model.newSession(kv);
                         float[] logits = contextLogits;
-                        // h2o and snapkv score the prompt's attention, and a chunked prompt compresses as it is
-                        // read: those read the context themselves instead of copying the full cache's
-                        if (depth > 0 && (readsAttention(kv) || kv.promptChunk() > 0)) {
+                        // h2o and snapkv score the prompt's attention, and a chunked prompt or one under a limit
+                        // in bytes compresses as it is read: those read the context themselves instead of
+                        // copying the full cache's
+                        if (depth > 0 && (readsAttention(kv) || kv.promptChunk() > 0 || kv.maxBytes() > 0)) {
                             long p0 = System.nanoTime();
                             logits = s.prefill(Arrays.copyOf(fill, depth));
                             fillSeconds += (System.nanoTime() - p0) / 1e9 / reps;
@@ -249,7 +250,8 @@ final class BenchCommand extends Command {
         if (compressionCycle(kv) == 0) {
             return;
         }
-        KvCacheConfig small = kv.withBudget(0).withRecentWindow(Math.min(kv.recentWindow(), 32)).withChunkSize(Math.min(kv.chunkSize(), 16))
+        // a cache of random keys filled at once, without a limit in bytes (the timed runs keep theirs)
+        KvCacheConfig small = kv.withMaxBytes(0).withBudget(0).withRecentWindow(Math.min(kv.recentWindow(), 32)).withChunkSize(Math.min(kv.chunkSize(), 16))
                 .withKeptRatio(Math.min(kv.keptRatio(), 0.5));
         KvLayout layout = model.kvLayout();
         int tokens = 512, steps = 96, row = layout.rowFloats(), heads = model.config().heads();

@@ -18,7 +18,7 @@ abstract class Command {
     /** Options every command takes. */
     static final List<String> COMMON = List.of("threads", "backend", "device");
     /** Options that choose and tune the KV cache policy. */
-    static final List<String> KV = List.of("kv", "kept-ratio", "budget", "chunk", "sinks", "window", "layer-budgets", "kv-type");
+    static final List<String> KV = List.of("kv", "kept-ratio", "budget", "chunk", "sinks", "window", "layer-budgets", "kv-type", "kv-max-bytes");
     static final String KV_USAGE = """
               --kv POLICY        KV cache policy: full, chelsea, streaming, h2o, snapkv (default full)
               --kept-ratio R     fraction of tokens kept by a compressing policy, in (0,1] (default 0.5)
@@ -30,6 +30,8 @@ abstract class Command {
               --layer-budgets L  uniform or pyramid (lower layers keep more, same total) (default uniform)
               --global-topk      Chelsea: rank merges across chunks instead of the same number per chunk
               --kv-type T        keys and values stored as f32 or f16 (CPU; default f32)
+              --kv-max-bytes S   most bytes of KV one sequence holds (512M, 2G): a compressing policy keeps what
+                                 fits and reads a longer prompt in compressed pieces; full refuses more (default: none)
             """;
     /** For the commands that read prompts (prefill); the others read texts online anyway. */
     static final String PROMPT_CHUNK = "prompt-chunk";
@@ -101,7 +103,7 @@ abstract class Command {
                     a.integer("sinks", KvCacheConfig.DEFAULT_SINK_TOKENS), a.integer("window", KvCacheConfig.DEFAULT_RECENT_WINDOW),
                     !a.flag("no-size-bias"), a.string("layer-budgets", KvCacheConfig.DEFAULT_LAYER_BUDGETS),
                     a.flag("global-topk"), a.integer(PROMPT_CHUNK, 0),
-                    KvType.parse(a.string("kv-type", KvCacheConfig.DEFAULT_KV_TYPE.label())));
+                    KvType.parse(a.string("kv-type", KvCacheConfig.DEFAULT_KV_TYPE.label())), a.bytes("kv-max-bytes", 0));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

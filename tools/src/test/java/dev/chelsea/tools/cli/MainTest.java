@@ -48,6 +48,7 @@ class MainTest {
                 new String[] {"generate", "--model", m, "--prompt", "x", "--bogus", "1"},
                 new String[] {"generate", "--model", m, "--prompt", "x", "--kv", "lru"},
                 new String[] {"generate", "--model", m, "--prompt", "x", "--kv", "chelsea", "--kept-ratio", "1.5"},
+                new String[] {"generate", "--model", m, "--prompt", "x", "--kv", "chelsea", "--kv-max-bytes", "lots"},
                 new String[] {"bench", "--model", m, "--threads", "0"},
                 new String[] {"logits", "--model", m, "--tokens", "1 2 x"},
                 new String[] {"tokenize", "--model", m},
@@ -81,6 +82,22 @@ class MainTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith(", there was a little girl named Lily."), r.out());
         assertTrue(r.err().contains("tokens/s"), r.err());
+    }
+
+    @Test
+    void aLimitInBytesIsASize() {
+        String m = Shared.stories().toString();
+        Run r = run("generate", "--model", m, "--prompt", "Once upon a time", "--temperature", "0", "--max-tokens", "12", "--threads", "1",
+                "--kv", "chelsea", "--kv-max-bytes", "256K");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith(", there was a little girl named Lily."), "a prompt that fits is read whole: " + r.out());
+        // stories260K's full cache takes 1360 bytes a token in f32: 4K holds 3 tokens, fewer than the prompt
+        r = run("generate", "--model", m, "--prompt", "Once upon a time", "--max-tokens", "4", "--threads", "1", "--kv-max-bytes", "4K");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("more than the tokens that fit in the KV cache's max-bytes of 3"), r.err());
+        r = run("generate", "--model", m, "--prompt", "x", "--threads", "1", "--kv", "chelsea", "--kv-max-bytes", "100K");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("too small for policy 'chelsea': it needs at least 202160 bytes"), r.err());
     }
 
     @Test

@@ -15,6 +15,7 @@ import dev.chelsea.engine.kv.KvPolicies;
 import dev.chelsea.engine.kv.KvPolicy;
 import dev.chelsea.engine.kv.KvStore;
 import dev.chelsea.engine.kv.KvStoreSpec;
+import dev.chelsea.engine.kv.KvType;
 
 import java.util.EnumSet;
 import java.util.List;
@@ -54,15 +55,23 @@ public final class CpuBackend implements Backend {
 
     /** A KV cache on this backend's threads, for tests and tools that drive a cache without a model. */
     public static KvCache<CpuKvStore> newCache(KvCacheConfig config, KvLayout layout, int maxTokens, Parallel parallel) {
-        KvPolicy policy = KvPolicies.create(config, layout.layers());
-        return new KvCache<>(new CpuKvStore(layout, policy.storeSpec(), config.kvType(), parallel), policy, maxTokens);
+        KvPolicy policy = KvPolicies.create(config, layout.layers(), spec -> CpuKvStore.bytesPerSlot(layout, spec, config.kvType()));
+        return new KvCache<>(newStore(layout, policy, config, maxTokens, parallel), policy, maxTokens);
+    }
+
+    /**
+     * A store that never grows beyond what the sequence can hold: the context (a layer never holds
+     * more slots than tokens), or the slots that fit in the policy's limit in bytes.
+     */
+    private static CpuKvStore newStore(KvLayout layout, KvPolicy policy, KvCacheConfig config, int maxTokens, Parallel parallel) {
+        return new CpuKvStore(layout, policy.storeSpec(), config.kvType(), parallel, Math.min(maxTokens, policy.maxSlots()));
     }
 
     @Override
     public Sequence newSequence(KvCacheConfig kv, int maxTokens, int maxBatch, UnaryOperator<KvStore> wrapStore) {
         KvLayout layout = new KvLayout(weights.config.layers(), weights.config.kvHeads(), weights.config.headDim());
-        KvPolicy policy = KvPolicies.create(kv, layout.layers());
-        HostKvStore store = new CpuKvStore(layout, policy.storeSpec(), kv.kvType(), parallel);
+        KvPolicy policy = KvPolicies.create(kv, layout.layers(), spec -> kvBytesPerSlot(spec, kv.kvType()));
+        HostKvStore store = newStore(layout, policy, kv, maxTokens, parallel);
         if (wrapStore != null) {
             KvStore wrapped = wrapStore.apply(store);
             if (!(wrapped instanceof HostKvStore host)) {
@@ -116,9 +125,18 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public long kvBytesPerSlot(KvStoreSpec spec, KvType type) {
+        return CpuKvStore.bytesPerSlot(layout(), spec, type);
+    }
+
+    /** The store grows as it fills, never beyond {@code contextTokens} slots. */
+    @Override
     public long kvBytesFor(KvStoreSpec spec, int contextTokens, int slots) {
-        KvLayout layout = new KvLayout(weights.config.layers(), weights.config.kvHeads(), weights.config.headDim());
-        return CpuKvStore.bytesFor(layout, spec, slots, weights.config.heads());
+        return CpuKvStore.bytesFor(layout(), spec, slots, weights.config.heads(), contextTokens);
+    }
+
+    private KvLayout layout() {
+        return new KvLayout(weights.config.layers(), weights.config.kvHeads(), weights.config.headDim());
     }
 
     @Override

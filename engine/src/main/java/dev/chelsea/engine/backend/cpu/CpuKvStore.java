@@ -38,6 +38,8 @@ public final class CpuKvStore implements HostKvStore {
     private final KvStoreSpec spec;
     private final KvType type;
     private final Parallel parallel;
+    /** Most slots a layer is ever allocated (from a limit in bytes; see {@link #maxSlots()}). */
+    private final int maxSlots;
     private final float[][][] keys;     // [layer][kvHead][slot * headDim + d], null for F16
     private final float[][][] values;
     private final short[][][] halfKeys; // half floats in blocks of slots (HalfAttention.keyIndex), null for F32
@@ -69,10 +71,22 @@ public final class CpuKvStore implements HostKvStore {
     }
 
     public CpuKvStore(KvLayout layout, KvStoreSpec spec, KvType type, Parallel parallel) {
+        this(layout, spec, type, parallel, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A store whose layers are never allocated more than {@code maxSlots} slots per KV head (what
+     * a limit in bytes allows, {@code KvCache.capacity}); appending beyond fails.
+     */
+    public CpuKvStore(KvLayout layout, KvStoreSpec spec, KvType type, Parallel parallel, int maxSlots) {
+        if (maxSlots <= 0) {
+            throw new IllegalArgumentException("a KV store needs room for at least one slot, got " + maxSlots);
+        }
         this.layout = layout;
         this.spec = spec;
         this.type = type;
         this.parallel = parallel;
+        this.maxSlots = maxSlots;
         int l = layout.layers(), h = layout.kvHeads();
         boolean half = type == KvType.F16;
         keys = half ? null : new float[l][h][0];
@@ -143,11 +157,31 @@ public final class CpuKvStore implements HostKvStore {
      * window of queries a voting policy keeps ({@code queryHeads} heads per query).
      */
     public static long bytesFor(KvLayout layout, KvStoreSpec spec, int slots, int queryHeads) {
-        long capacity = Math.max(INITIAL_SLOTS, (long) slots + (slots >> 1) + 1);
-        long perSlot = 2L * layout.headDim() * Float.BYTES + Integer.BYTES + (spec.sizes() ? 2L * Float.BYTES : 0)
-                + (spec.scores() ? Float.BYTES : 0);
+        return bytesFor(layout, spec, slots, queryHeads, Integer.MAX_VALUE);
+    }
+
+    /** As {@link #bytesFor(KvLayout, KvStoreSpec, int, int)} for a store that never grows beyond {@code maxSlots} per layer. */
+    public static long bytesFor(KvLayout layout, KvStoreSpec spec, int slots, int queryHeads, int maxSlots) {
+        long capacity = Math.min(maxSlots, Math.max(INITIAL_SLOTS, (long) slots + (slots >> 1) + 1));
         long window = (long) spec.queryWindow() * queryHeads * layout.headDim() * Float.BYTES;
-        return (capacity * perSlot * layout.kvHeads() + window) * layout.layers();
+        return capacity * bytesPerSlot(layout, spec, KvType.F32) + window * layout.layers();
+    }
+
+    /**
+     * Bytes one slot of every layer and KV head adds to {@link #footprint()}: keys and values in
+     * {@code type}, the position, and as the spec asks the cluster size and its log, the score.
+     */
+    public static long bytesPerSlot(KvLayout layout, KvStoreSpec spec, KvType type) {
+        return (2L * layout.headDim() * type.bytes + metaBytesPerSlot(spec)) * layout.kvHeads() * layout.layers();
+    }
+
+    private static long metaBytesPerSlot(KvStoreSpec spec) {
+        return Integer.BYTES + (spec.sizes() ? 2L * Float.BYTES : 0L) + (spec.scores() ? Float.BYTES : 0L);
+    }
+
+    @Override
+    public int maxSlots() {
+        return maxSlots;
     }
 
     /** Slots {@code layer} has room for before it must grow. */
@@ -166,13 +200,17 @@ public final class CpuKvStore implements HostKvStore {
         if (slots <= cap) {
             return;
         }
+        if (slots > maxSlots) {
+            throw new IllegalStateException("layer " + layer + " of this KV store holds at most " + maxSlots + " slots (its limit in bytes), "
+                    + slots + " asked for");
+        }
         int spare = spec.spareSlots();
         // A long prompt arrives in batches before any compression: grow geometrically then, or
         // every batch would copy the whole cache.
-        int newCap = spare < 0 || inPrompt
+        long newCap = spare < 0 || inPrompt
                 ? Math.max(slots + Math.max(spare, 0), Math.max(INITIAL_SLOTS, cap + (cap >> 1)))
-                : slots + spare;
-        resize(layer, newCap);
+                : (long) slots + spare;
+        resize(layer, (int) Math.min(newCap, maxSlots));
     }
 
     /** Reallocates {@code layer} to exactly {@code newCap} slots (at least the slots in use). */
@@ -206,7 +244,7 @@ public final class CpuKvStore implements HostKvStore {
         int spare = Math.max(spec.spareSlots(), 0);
         for (int l = 0; l < layout.layers(); l++) {
             if (capacity(l) > used[l] + 2 * spare + 16) {
-                resize(l, used[l] + spare);
+                resize(l, Math.min(maxSlots, used[l] + spare));
             }
         }
     }
@@ -629,8 +667,7 @@ public final class CpuKvStore implements HostKvStore {
             slots += u;
         }
         long kb = slots * layout.kvHeads() * layout.headDim() * type.bytes;
-        long metaPerSlot = Integer.BYTES + (sizes != null ? 2L * Float.BYTES : 0L) + (scores != null ? Float.BYTES : 0L);
-        return new Footprint(kb, kb, slots * layout.kvHeads() * metaPerSlot);
+        return new Footprint(kb, kb, slots * layout.kvHeads() * metaBytesPerSlot(spec));
     }
 
     @Override

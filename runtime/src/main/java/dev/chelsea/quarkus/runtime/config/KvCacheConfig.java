@@ -1,6 +1,10 @@
 package dev.chelsea.quarkus.runtime.config;
 
+import io.quarkus.runtime.annotations.ConfigDocDefault;
 import io.quarkus.runtime.annotations.ConfigGroup;
+import io.quarkus.runtime.configuration.MemorySize;
+
+import java.util.Optional;
 
 import static dev.chelsea.engine.kv.KvCacheConfig.DEFAULT_CHUNK_SIZE;
 import static dev.chelsea.engine.kv.KvCacheConfig.DEFAULT_KEPT_RATIO;
@@ -68,4 +72,15 @@ public interface KvCacheConfig {
      */
     @WithDefault("0")
     int promptChunk();
+
+    /**
+     * Most bytes of KV one request of this model holds, as its backend stores them (keys, values
+     * and per-slot bookkeeping: f32 on the CPU, f16 on a GPU), e.g. {@code 2G}. A compressing
+     * policy keeps as many slots as fit (the smaller of this and {@code kept-ratio}/{@code budget}
+     * wins) and reads a longer prompt in compressed pieces; a GPU allocates only what fits. Under
+     * {@code full} a request's context is the tokens that fit: a longer prompt or answer fails. Too
+     * small for the sink tokens, the recent window and a chunk fails at startup, naming the least.
+     */
+    @ConfigDocDefault("no limit")
+    Optional<MemorySize> maxBytes();
 }
