@@ -46,10 +46,58 @@ public final class Attention {
             softmax(scores, g * slots, slots);
         }
         java.util.Arrays.fill(out, outOff, outOff + group * headDim, 0f);
-        for (int j = 0; j < slots; j++) {
+        // Tile by tile, so that a tile's values come from memory once and from L1 for the other heads.
+        for (int t0 = 0; t0 < slots; t0 += VALUE_TILE) {
+            int n = Math.min(VALUE_TILE, slots - t0);
             for (int g = 0; g < group; g++) {
-                axpy(scores[g * slots + j], values, j * headDim, out, outOff + g * headDim, headDim);
+                weightedSum(scores, g * slots + t0, values, t0 * headDim, n, headDim, out, outOff + g * headDim);
             }
+        }
+    }
+
+    /** Slots of values a group's heads go through together: 64 rows of 64 floats are 16 KiB. */
+    private static final int VALUE_TILE = 64;
+
+    /**
+     * {@code out[outOff + i] += sum over j < n of w[wOff + j] * x[xOff + j * d + i]} for {@code i < d},
+     * each element summed in the order of {@code j}. Four vectors of the output stay in registers
+     * across the rows: adding row by row into memory ({@link #axpy} per slot) loaded and stored
+     * every output vector once per slot and query head, twice the operations of the products.
+     */
+    public static void weightedSum(float[] w, int wOff, float[] x, int xOff, int n, int d, float[] out, int outOff) {
+        int lanes = S.length();
+        int i = 0;
+        for (; i + 4 * lanes <= d; i += 4 * lanes) {
+            FloatVector a0 = FloatVector.fromArray(S, out, outOff + i);
+            FloatVector a1 = FloatVector.fromArray(S, out, outOff + i + lanes);
+            FloatVector a2 = FloatVector.fromArray(S, out, outOff + i + 2 * lanes);
+            FloatVector a3 = FloatVector.fromArray(S, out, outOff + i + 3 * lanes);
+            for (int j = 0; j < n; j++) {
+                FloatVector p = FloatVector.broadcast(S, w[wOff + j]);
+                int xo = xOff + j * d + i;
+                a0 = FloatVector.fromArray(S, x, xo).fma(p, a0);
+                a1 = FloatVector.fromArray(S, x, xo + lanes).fma(p, a1);
+                a2 = FloatVector.fromArray(S, x, xo + 2 * lanes).fma(p, a2);
+                a3 = FloatVector.fromArray(S, x, xo + 3 * lanes).fma(p, a3);
+            }
+            a0.intoArray(out, outOff + i);
+            a1.intoArray(out, outOff + i + lanes);
+            a2.intoArray(out, outOff + i + 2 * lanes);
+            a3.intoArray(out, outOff + i + 3 * lanes);
+        }
+        for (; i + lanes <= d; i += lanes) {
+            FloatVector a = FloatVector.fromArray(S, out, outOff + i);
+            for (int j = 0; j < n; j++) {
+                a = FloatVector.fromArray(S, x, xOff + j * d + i).fma(FloatVector.broadcast(S, w[wOff + j]), a);
+            }
+            a.intoArray(out, outOff + i);
+        }
+        for (; i < d; i++) {
+            float sum = out[outOff + i];
+            for (int j = 0; j < n; j++) {
+                sum += w[wOff + j] * x[xOff + j * d + i];
+            }
+            out[outOff + i] = sum;
         }
     }
 

@@ -93,10 +93,8 @@ public final class HalfAttention {
         for (int t0 = 0; t0 < slots; t0 += TILE) {
             int n = Math.min(TILE, slots - t0);
             widen(values, t0 * d, tile, 0, n * d);
-            for (int j = 0; j < n; j++) {
-                for (int g = 0; g < group; g++) {
-                    Attention.axpy(scores[g * slots + t0 + j], tile, j * d, out, outOff + g * d, d);
-                }
+            for (int g = 0; g < group; g++) {
+                Attention.weightedSum(scores, g * slots + t0, tile, 0, n, d, out, outOff + g * d);
             }
         }
     }

@@ -88,33 +88,36 @@ class OpsTest {
     void attentionGroupWithBias() {
         long seed = System.nanoTime();
         SplittableRandom r = new SplittableRandom(seed);
-        for (int d : new int[] {8, 17, 64}) {
-            int slots = 37, group = 3;
-            float[] q = random(r, group * d), k = random(r, slots * d), v = random(r, slots * d), bias = random(r, slots);
-            float[] out = new float[group * d], scratch = new float[group * slots];
-            float scale = (float) (1 / Math.sqrt(d));
-            Attention.attendGroup(q, 0, group, k, v, bias, slots, d, scale, scratch, out, 0);
-            for (int g = 0; g < group; g++) {
-                double[] s = new double[slots];
-                double max = Double.NEGATIVE_INFINITY, sum = 0;
-                for (int j = 0; j < slots; j++) {
-                    double dot = 0;
-                    for (int i = 0; i < d; i++) {
-                        dot += (double) q[g * d + i] * k[j * d + i];
-                    }
-                    s[j] = dot * scale + bias[j];
-                    max = Math.max(max, s[j]);
-                }
-                for (int j = 0; j < slots; j++) {
-                    s[j] = Math.exp(s[j] - max);
-                    sum += s[j];
-                }
-                for (int i = 0; i < d; i++) {
-                    double o = 0;
+        // Slot counts around the value tile (64), head sizes around four vectors of any width.
+        for (int d : new int[] {8, 17, 64, 80, 128}) {
+            for (int slots : new int[] {37, 64, 65, 200}) {
+                int group = 3;
+                float[] q = random(r, group * d), k = random(r, slots * d), v = random(r, slots * d), bias = random(r, slots);
+                float[] out = new float[group * d], scratch = new float[group * slots];
+                float scale = (float) (1 / Math.sqrt(d));
+                Attention.attendGroup(q, 0, group, k, v, bias, slots, d, scale, scratch, out, 0);
+                for (int g = 0; g < group; g++) {
+                    double[] s = new double[slots];
+                    double max = Double.NEGATIVE_INFINITY, sum = 0;
                     for (int j = 0; j < slots; j++) {
-                        o += s[j] / sum * v[j * d + i];
+                        double dot = 0;
+                        for (int i = 0; i < d; i++) {
+                            dot += (double) q[g * d + i] * k[j * d + i];
+                        }
+                        s[j] = dot * scale + bias[j];
+                        max = Math.max(max, s[j]);
                     }
-                    assertEquals(o, out[g * d + i], 1e-5, "seed " + seed + " d " + d);
+                    for (int j = 0; j < slots; j++) {
+                        s[j] = Math.exp(s[j] - max);
+                        sum += s[j];
+                    }
+                    for (int i = 0; i < d; i++) {
+                        double o = 0;
+                        for (int j = 0; j < slots; j++) {
+                            o += s[j] / sum * v[j * d + i];
+                        }
+                        assertEquals(o, out[g * d + i], 1e-5, "seed " + seed + " d " + d + " slots " + slots);
+                    }
                 }
             }
         }
