@@ -196,7 +196,7 @@ final class CudaBackend implements Backend {
 
     /** The store allocates its capacity ({@code contextTokens}, {@code KvCache.capacity}) up front, whatever the policy keeps. */
     @Override
-    public long kvBytesFor(KvStoreSpec spec, int contextTokens, int slots) {
+    public long kvBytesFor(KvStoreSpec spec, KvType type, int contextTokens, int slots) {
         return CudaKvStore.bytesFor(new KvLayout(config.layers(), config.kvHeads(), config.headDim()), spec, contextTokens);
     }
 

@@ -62,7 +62,7 @@ class CudaKvBudgetGpuTest {
                 CudaKvStore store = (CudaKvStore) g.cache().store();
                 assertEquals(slots, store.capacity(), "the store holds the slots that fit");
                 long wholeContext = CudaKvStore.bytesFor(store.layout(), KvPolicies.create(chelsea, 1).storeSpec(), CONTEXT);
-                assertEquals(gpu.backend().kvBytesFor(KvPolicies.create(chelsea, 1).storeSpec(), slots, slots), store.deviceBytes(),
+                assertEquals(gpu.backend().kvBytesFor(KvPolicies.create(chelsea, 1).storeSpec(), chelsea.kvType(), slots, slots), store.deviceBytes(),
                         "admission control reserves what the store allocates");
                 assertTrue(store.deviceBytes() <= gpuLimit && store.deviceBytes() < wholeContext,
                         "device bytes " + store.deviceBytes() + ", limit " + gpuLimit + ", whole context " + wholeContext);

@@ -4,6 +4,7 @@ import dev.chelsea.engine.backend.BackendChoice;
 import dev.chelsea.engine.generate.GenerationRequest;
 import dev.chelsea.engine.generate.SamplingParams;
 import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.kv.KvType;
 import dev.chelsea.engine.promptcache.PromptCache;
 import dev.chelsea.engine.model.ModelOptions;
 import dev.chelsea.engine.tokenizer.ChatTemplates;
@@ -132,6 +133,16 @@ public final class ChelseaSettings {
         } else {
             attempt(p, "kvCache.budget", () -> d.withSinkTokens(0).withRecentWindow(0).withBudget(budget));
         }
+        return p;
+    }
+
+    /** As above, with how the CPU stores keys and values ({@code kvType}: {@code f16} or {@code f32}). */
+    public static List<SettingProblem> kvCache(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
+                                               int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK,
+                                               int promptChunk, long maxBytes, String kvType) {
+        List<SettingProblem> p = kvCache(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets,
+                globalTopK, promptChunk, maxBytes);
+        attempt(p, "kvCache.kvType", () -> KvCacheConfig.defaults().withKvType(KvType.parse(kvType)));
         return p;
     }
 

@@ -69,6 +69,6 @@ public final class KvDemand {
             held = Math.min(totalTokens, Math.max(promptTokens, budget + policy.slack() + 1));
         }
         int slots = Math.min(capacity, Math.min(held, capacity) + Math.max(0, policy.storeSpec().spareSlots()));
-        return backend.kvBytesFor(policy.storeSpec(), capacity, Math.max(1, slots)) + backend.scratchBytes(Math.min(ctx, backend.maxBatch()));
+        return backend.kvBytesFor(policy.storeSpec(), kv.kvType(), capacity, Math.max(1, slots)) + backend.scratchBytes(Math.min(ctx, backend.maxBatch()));
     }
 }

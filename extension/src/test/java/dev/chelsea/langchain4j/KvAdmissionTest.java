@@ -5,6 +5,8 @@ import dev.chelsea.engine.generate.GenerationRequest;
 import dev.chelsea.engine.generate.GenerationResult;
 import dev.chelsea.engine.generate.SamplingParams;
 import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.kv.KvType;
+import dev.chelsea.engine.kv.KvPolicies;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.model.Session;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -46,19 +48,28 @@ class KvAdmissionTest {
     void theDemandFollowsTheRequestAndThePolicy() {
         ChelseaStreamingChatModel m = keep(streaming().build());
         Model model = m.loadedModel().model();
-        KvCacheConfig full = KvCacheConfig.full();
+        // Float32: in f16 the per-slot bookkeeping (positions, Chelsea's sizes) weighs twice as much
+        // against keys and values, and on a 512-token context Chelsea's reservation meets the full one.
+        KvCacheConfig full = KvCacheConfig.full().withKvType(KvType.F32);
         // 0.2: at 0.5 a 512-token context leaves Chelsea (budget, slack and spare slots, grown by half again) the whole context too
-        KvCacheConfig chelsea = KvCacheConfig.defaults().withKeptRatio(0.2);
+        KvCacheConfig chelsea = KvCacheConfig.defaults().withKeptRatio(0.2).withKvType(KvType.F32);
         // (short requests: a CPU store grows by half again, but never beyond the context, so 400 and 500 tokens both reserve all 512)
         assertTrue(KvDemand.ofRequest(model, full, 200, 50) > KvDemand.ofRequest(model, full, 100, 50), "more tokens, more memory");
         assertEquals(KvDemand.ofRequest(model, full, 400, 100), KvDemand.ofRequest(model, full, 300, 100), "the store never grows beyond the context");
         assertEquals(KvDemand.ofRequest(model, full, 400, 112), KvDemand.ofRequest(model, full, 400, 5000), "the context caps a request");
         assertEquals(KvDemand.steady(model, full), KvDemand.longest(model, full), "the full cache keeps every token either way");
         assertTrue(KvDemand.ofRequest(model, chelsea, 10, 500) < KvDemand.ofRequest(model, full, 10, 500),
-                "a compressing policy bounds a long answer to a short prompt");
+                "a compressing policy bounds a long answer to a short prompt: " + KvDemand.ofRequest(model, chelsea, 10, 500)
+                        + " against " + KvDemand.ofRequest(model, full, 10, 500));
         assertTrue(KvDemand.steady(model, chelsea) < KvDemand.steady(model, full));
         assertTrue(KvDemand.longest(model, chelsea) >= KvDemand.longest(model, full),
                 "a prompt that fills the context is read over its full KV, and merging keeps sizes too");
+        long scratch = KvDemand.steady(model, full) - model.backend().kvBytesFor(KvPolicies.create(full, 1).storeSpec(), full.kvType(),
+                model.contextLength(), model.contextLength());
+        long halves = KvDemand.steady(model, full.withKvType(KvType.F16)) - scratch;
+        long floats = KvDemand.steady(model, full.withKvType(KvType.F32)) - scratch;
+        // stories260K: 64 bytes of keys and values a slot and KV head in f32, 32 in f16, and a 4-byte position either way
+        assertTrue(halves > 0.45 * floats && halves < 0.6 * floats, "half floats reserve about half: " + halves + " against " + floats);
     }
 
     @Test
@@ -104,7 +115,7 @@ class KvAdmissionTest {
     @Test
     void theFullCacheUnderALimitInBytesServesTheTokensThatFit() {
         // stories260K's full cache takes 1360 bytes a token in f32: 64 tokens fit
-        KvCacheConfig full = KvCacheConfig.full().withMaxBytes(64 * 1360 + 1000);
+        KvCacheConfig full = KvCacheConfig.full().withKvType(dev.chelsea.engine.kv.KvType.F32).withMaxBytes(64 * 1360 + 1000);
         ChelseaChatModel m = keep(ChelseaChatModel.builder().registry(registry).modelPath(Stories.path()).threads(2).contextLength(512)
                 .temperature(0.0).kvCache(full).build());
         assertEquals(64, KvDemand.context(m.loadedModel().model(), full));

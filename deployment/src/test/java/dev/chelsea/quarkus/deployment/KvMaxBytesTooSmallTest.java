@@ -16,6 +16,7 @@ class KvMaxBytesTooSmallTest {
             .overrideConfigKey("quarkus.langchain4j.chelsea.chat-model.model-path", StartupFailures.STORIES)
             .overrideConfigKey("quarkus.langchain4j.chelsea.chat-model.context-length", "512")
             .overrideConfigKey("quarkus.langchain4j.chelsea.kv-cache.max-bytes", "100K")
+            .overrideConfigKey("quarkus.langchain4j.chelsea.kv-cache.kv-type", "f32")
             .assertException(StartupFailures.namesProperty("quarkus.langchain4j.chelsea.kv-cache.max-bytes",
                     "KV max-bytes 102400 is too small for policy 'chelsea': it needs at least 202160 bytes"));
 

@@ -59,9 +59,10 @@ public interface Backend extends AutoCloseable {
      * {@code KvCache.capacity}) while it holds at most {@code slots} of them (the policy's spare
      * slots included): what admission control reserves for a request. A store that allocates its
      * capacity up front costs that whatever the policy keeps; one that grows costs what it may have
-     * grown to. Default: {@code slots} uncompressed tokens.
+     * grown to. {@code type} is how the sequence asked its keys and values stored (a backend that
+     * keeps one type only ignores it). Default: {@code slots} uncompressed tokens.
      */
-    default long kvBytesFor(KvStoreSpec spec, int contextTokens, int slots) {
+    default long kvBytesFor(KvStoreSpec spec, KvType type, int contextTokens, int slots) {
         return (long) slots * kvBytesPerToken();
     }
 

@@ -50,7 +50,13 @@ public record KvCacheConfig(String policy, double keptRatio, int budget, int chu
     public static final int DEFAULT_SINK_TOKENS = 4;
     public static final int DEFAULT_RECENT_WINDOW = 64;
     public static final String DEFAULT_LAYER_BUDGETS = "uniform";
-    public static final KvType DEFAULT_KV_TYPE = KvType.F32;
+    /**
+     * Half floats by default, as llama.cpp's cache: half the memory, no measurable quality cost
+     * ({@code compare} on stories260K), and faster decode at long context (16K tokens of a
+     * Llama-3.2-1B shape: 9.55 against 9.05 t/s full, 24.5 against 15.2 chelsea at 0.2; see
+     * docs/performance.md).
+     */
+    public static final KvType DEFAULT_KV_TYPE = KvType.F16;
 
     public KvCacheConfig {
         if (policy == null || !POLICIES.contains(policy)) {

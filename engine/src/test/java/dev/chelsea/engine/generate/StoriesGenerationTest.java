@@ -3,6 +3,7 @@ package dev.chelsea.engine.generate;
 import dev.chelsea.engine.backend.BackendChoice;
 import dev.chelsea.engine.json.Json;
 import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.kv.KvType;
 import dev.chelsea.engine.model.ContextOverflowException;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.model.ModelOptions;
@@ -72,7 +73,7 @@ class StoriesGenerationTest {
     void streamingPiecesAddUpToTheTextAndStatsAreFilled() {
         StringBuilder streamed = new StringBuilder();
         GenerationResult r = new Generator(model).generate(new GenerationRequest(model.encodeText("Once upon a time"),
-                SamplingParams.GREEDY, 20, List.of(), KvCacheConfig.full()), streamed::append, null);
+                SamplingParams.GREEDY, 20, List.of(), KvCacheConfig.full().withKvType(KvType.F32)), streamed::append, null);
         assertEquals(r.text(), streamed.toString());
         assertEquals(StopReason.MAX_TOKENS, r.stopReason());
         assertEquals(20, r.tokens().length);

@@ -132,7 +132,7 @@ class ChelseaKvCacheTest {
         KvTestSupport.Tokens next = randomTokens(layout, 1, 10);
         float[] q = randomQueries(1, heads, d, 2.0, 11);
 
-        KvCache<CpuKvStore> full = newCache(KvCacheConfig.full(), layout, 1024);
+        KvCache<CpuKvStore> full = newCache(KvTestSupport.fullFloat(), layout, 1024);
         feed(full, prompt);
         float[] expected = new float[heads * d];
         full.store().append(0, next.k()[0], next.v()[0], 1);

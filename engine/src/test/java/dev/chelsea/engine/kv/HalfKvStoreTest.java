@@ -43,7 +43,7 @@ class HalfKvStoreTest {
         }
         assertEquals(65504f, cache.store().keys(1, 0)[7]);
         assertEquals(-65504f, cache.store().values(1, 0)[9]);
-        assertEquals(cache.store().bytesPerToken() * 2, newCache(KvCacheConfig.full(), LAYOUT, 64).store().bytesPerToken());
+        assertEquals(cache.store().bytesPerToken() * 2, newCache(KvTestSupport.fullFloat(), LAYOUT, 64).store().bytesPerToken());
     }
 
     /**
@@ -56,7 +56,7 @@ class HalfKvStoreTest {
         KvTestSupport.Tokens t = KvTestSupport.randomTokens(LAYOUT, 300, 2);
         int heads = 8, d = LAYOUT.headDim();
         float[] q = KvTestSupport.randomQueries(300, heads, d, 0.3, 3);
-        KvCache<CpuKvStore> half = newCache(HALF, LAYOUT, 320), full = newCache(KvCacheConfig.full(), LAYOUT, 320);
+        KvCache<CpuKvStore> half = newCache(HALF, LAYOUT, 320), full = newCache(KvTestSupport.fullFloat(), LAYOUT, 320);
         KvTestSupport.feed(half, t.slice(LAYOUT, 0, 299));
         KvTestSupport.feed(full, t.slice(LAYOUT, 0, 299));
         KvTestSupport.Tokens last = t.slice(LAYOUT, 299, 1);
@@ -81,11 +81,11 @@ class HalfKvStoreTest {
     @Test
     void copiesConvertBetweenTypes() {
         KvTestSupport.Tokens t = KvTestSupport.randomTokens(LAYOUT, 40, 4);
-        KvCache<CpuKvStore> full = newCache(KvCacheConfig.full(), LAYOUT, 64);
+        KvCache<CpuKvStore> full = newCache(KvTestSupport.fullFloat(), LAYOUT, 64);
         KvTestSupport.feed(full, t);
         KvCache<CpuKvStore> half = newCache(HALF, LAYOUT, 64);
         full.copyPromptTo(half);
-        KvCache<CpuKvStore> back = newCache(KvCacheConfig.full(), LAYOUT, 64);
+        KvCache<CpuKvStore> back = newCache(KvTestSupport.fullFloat(), LAYOUT, 64);
         half.copyPromptTo(back);
         int n = 40 * LAYOUT.headDim();
         for (int l = 0; l < 2; l++) {

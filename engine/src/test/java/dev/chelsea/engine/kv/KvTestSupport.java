@@ -104,11 +104,21 @@ final class KvTestSupport {
         return new KvLayout(layers, kvHeads, headDim);
     }
 
+    /**
+     * A policy over a float32 store: these tests compare slots bitwise with what was appended (the
+     * f16 store has its own tests, {@code HalfKvStoreTest} and {@code KvAttentionReferenceTest}).
+     */
     static KvCacheConfig config(String policy, int budget, int chunk, int sinks, int window) {
-        return new KvCacheConfig(policy, 1.0, budget, chunk, sinks, window, true);
+        return new KvCacheConfig(policy, 1.0, budget, chunk, sinks, window, true).withKvType(KvType.F32);
     }
 
+    /** As {@link #config}, with a kept ratio. */
     static KvCacheConfig ratio(String policy, double ratio, int chunk, int sinks, int window) {
-        return new KvCacheConfig(policy, ratio, 0, chunk, sinks, window, true);
+        return new KvCacheConfig(policy, ratio, 0, chunk, sinks, window, true).withKvType(KvType.F32);
+    }
+
+    /** The full cache over a float32 store. */
+    static KvCacheConfig fullFloat() {
+        return KvCacheConfig.full().withKvType(KvType.F32);
     }
 }

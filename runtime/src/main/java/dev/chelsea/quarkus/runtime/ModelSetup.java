@@ -142,7 +142,7 @@ final class ModelSetup {
         KvCacheConfig kv = config.kvCache();
         return java.util.Optional.of(new dev.chelsea.engine.kv.KvCacheConfig(kv.policy(), kv.keptRatio(), kv.budget(),
                 kv.chunkSize(), kv.sinkTokens(), kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk(), kv.promptChunk())
-                .withMaxBytes(maxBytes(kv)));
+                .withMaxBytes(maxBytes(kv)).withKvType(dev.chelsea.engine.kv.KvType.parse(kv.kvType())));
     }
 
     private static long maxBytes(KvCacheConfig kv) {
@@ -152,7 +152,7 @@ final class ModelSetup {
     private List<SettingProblem> kvCacheProblems() {
         KvCacheConfig kv = config.kvCache();
         return ChelseaSettings.kvCache(kv.policy(), kv.keptRatio(), kv.budget(), kv.chunkSize(), kv.sinkTokens(),
-                kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk(), kv.promptChunk(), maxBytes(kv));
+                kv.recentWindow(), kv.sizeBias(), kv.layerBudgets(), kv.globalTopk(), kv.promptChunk(), maxBytes(kv), kv.kvType());
     }
 
     /** The property (after the model prefix) of a builder setting. */

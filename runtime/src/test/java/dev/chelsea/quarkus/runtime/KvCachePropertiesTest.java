@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every KV cache option of the command line ({@code --kv}, {@code --kept-ratio}, {@code --budget},
  * {@code --chunk}, {@code --sinks}, {@code --window}, {@code --no-size-bias}, {@code --layer-budgets},
- * {@code --global-topk}, {@code --prompt-chunk}, {@code --kv-max-bytes}) is a property that reaches the engine's record, with the engine's defaults
+ * {@code --global-topk}, {@code --prompt-chunk}, {@code --kv-max-bytes}, {@code --kv-type}) is a property that reaches the engine's record, with the engine's defaults
  * and the engine's checks.
  */
 class KvCachePropertiesTest {
@@ -58,6 +58,17 @@ class KvCachePropertiesTest {
         assertEquals(Optional.of(KvCacheConfig.defaults().withPolicy("full").withMaxBytes(512L << 20)),
                 setup(Map.of(P + "kv-cache.policy", "full", P + "kv-cache.max-bytes", "512M")).kvCache());
         assertEquals(0, setup(Map.of()).kvCache().orElseThrow().maxBytes(), "no limit unless one is set");
+    }
+
+    @Test
+    void theKvTypeIsAProperty() {
+        assertEquals(Optional.of(KvCacheConfig.defaults().withKvType(dev.chelsea.engine.kv.KvType.F32)),
+                setup(Map.of(P + "kv-cache.kv-type", "f32")).kvCache());
+        assertEquals(dev.chelsea.engine.kv.KvType.F16, setup(Map.of()).kvCache().orElseThrow().kvType(), "half floats unless told");
+        ModelSetup bad = setup(Map.of(P + "chat-model.model-path", "/nonexistent/model.gguf", P + "kv-cache.kv-type", "f8"));
+        assertEquals(Optional.empty(), bad.kvCache());
+        List<String> problems = bad.validate();
+        assertTrue(problems.contains(P + "kv-cache.kv-type: " + message(() -> dev.chelsea.engine.kv.KvType.parse("f8"))), problems.toString());
     }
 
     @Test

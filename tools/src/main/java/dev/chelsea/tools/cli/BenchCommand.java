@@ -155,8 +155,8 @@ final class BenchCommand extends Command {
                 }
             }
             for (int depth : depths) {
-                // The context is read once, into a full cache, and copied into each policy's cache.
-                Session context = model.newSession(KvCacheConfig.full());
+                // The context is read once, into a full cache of the run's KV type, and copied into each policy's cache.
+                Session context = model.newSession(KvCacheConfig.full().withKvType(policies.get(0).kvType()));
                 long f0 = System.nanoTime();
                 float[] contextLogits = depth > 0 ? context.feed(fill, 0, depth) : null;
                 double contextSeconds = (System.nanoTime() - f0) / 1e9;

@@ -29,7 +29,7 @@ abstract class Command {
               --no-size-bias     turn off the log(size) degree correction (ablation)
               --layer-budgets L  uniform or pyramid (lower layers keep more, same total) (default uniform)
               --global-topk      Chelsea: rank merges across chunks instead of the same number per chunk
-              --kv-type T        keys and values stored as f32 or f16 (CPU; default f32)
+              --kv-type T        keys and values stored as f16 or f32 (CPU; default f16)
               --kv-max-bytes S   most bytes of KV one sequence holds (512M, 2G): a compressing policy keeps what
                                  fits and reads a longer prompt in compressed pieces; full refuses more (default: none)
             """;

@@ -62,7 +62,7 @@ final class CompareCommand extends Command {
                   --no-size-bias     turn off the log(size) degree correction (ablation)
                   --layer-budgets L  uniform or pyramid (default uniform)
                   --global-topk      Chelsea: rank merges across chunks instead of the same number per chunk
-                  --kv-type T        the policies' keys and values in f32 or f16 (the full cache stays f32) (default f32)
+                  --kv-type T        the policies' keys and values in f32 or f16 (the full cache stays f32) (default f16)
                 """ + COMMON_USAGE;
     }
 

@@ -83,7 +83,7 @@ final class PromptChunksCommand extends Command {
                 throw new UsageException("--next " + next + " leaves no room for a prompt in a context of " + ctx);
             }
             List<EvalText> texts = EvalTexts.load(a, model, ctx - next);
-            PromptChunking eval = new PromptChunking(model, texts, next);
+            PromptChunking eval = new PromptChunking(model, texts, next, kv.kvType());
             List<PromptChunking.Score> rows = new ArrayList<>();
             rows.add(eval.full());
             rows.add(eval.score(kv.withPromptChunk(0)));

@@ -4,6 +4,7 @@ import dev.chelsea.engine.generate.Sampler;
 import dev.chelsea.engine.generate.SamplingParams;
 import dev.chelsea.engine.model.Session;
 import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.kv.KvType;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.tokenizer.Tokenizer;
 
@@ -72,7 +73,8 @@ public record EvalText(String name, int[] tokens) {
             throw new IllegalArgumentException("self-generated text length must be in 2.." + model.contextLength() + ", got " + length);
         }
         Sampler sampler = new Sampler(new SamplingParams(1f, 0, 1f, 0f, 1f, 0, seed));
-        Session session = model.newSession(KvCacheConfig.full());
+        // Sampled over the float32 full cache, so that a seed gives the same text whatever the default KV type.
+        Session session = model.newSession(KvCacheConfig.full().withKvType(KvType.F32));
         int[] tokens = new int[length];
         tokens[0] = bos;
         float[] logits = session.prefill(new int[] {bos});

@@ -2,6 +2,7 @@ package dev.chelsea.tools.eval;
 
 import dev.chelsea.engine.model.Session;
 import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.kv.KvType;
 import dev.chelsea.engine.kv.HostKvStore;
 import dev.chelsea.engine.model.Model;
 
@@ -42,9 +43,10 @@ public final class PolicyComparison {
         this.texts = texts;
         this.batch = batch;
         this.next = next;
-        this.full = new PolicyScore(KvCacheConfig.full());
+        // The reference is the float32 full cache whatever type the policies use.
+        this.full = new PolicyScore(KvCacheConfig.full().withKvType(KvType.F32));
         for (EvalText t : texts) {
-            try (Session s = model.newSession(KvCacheConfig.full())) {
+            try (Session s = model.newSession(KvCacheConfig.full().withKvType(KvType.F32))) {
                 OnlinePerplexity.Result read = OnlinePerplexity.run(s, t.tokens(), batch);
                 GreedyContinuation cont = GreedyContinuation.run(s, read.lastLogits(), next);
                 fullReads.add(read);

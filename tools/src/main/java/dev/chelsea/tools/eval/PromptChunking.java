@@ -1,6 +1,7 @@
 package dev.chelsea.tools.eval;
 
 import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.kv.KvType;
 import dev.chelsea.engine.kv.KvStats;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.model.Session;
@@ -20,6 +21,7 @@ public final class PromptChunking {
     private final Model model;
     private final List<EvalText> texts;
     private final int next;
+    private final KvCacheConfig fullConfig;
     private final List<Reference> references = new ArrayList<>();
 
     private record Reference(float[] logits, int[] continuation) {
@@ -39,8 +41,11 @@ public final class PromptChunking {
                         double prefillSeconds) {
     }
 
-    /** Reads every text with the full cache once: the reference of every later score. */
-    public PromptChunking(Model model, List<EvalText> texts, int next) {
+    /**
+     * Reads every text with the full cache once, keys and values in {@code type} (the policies'
+     * own, so that the scores measure reading in pieces, not the type): the reference of every later score.
+     */
+    public PromptChunking(Model model, List<EvalText> texts, int next, KvType type) {
         if (texts.isEmpty()) {
             throw new IllegalArgumentException("no texts to read");
         }
@@ -50,8 +55,9 @@ public final class PromptChunking {
         this.model = model;
         this.texts = List.copyOf(texts);
         this.next = next;
+        this.fullConfig = KvCacheConfig.full().withKvType(type);
         for (EvalText t : texts) {
-            try (Session s = model.newSession(KvCacheConfig.full())) {
+            try (Session s = model.newSession(fullConfig)) {
                 float[] logits = s.prefill(t.tokens());
                 references.add(new Reference(logits, GreedyContinuation.run(s, logits, next).tokens()));
             }
@@ -60,7 +66,7 @@ public final class PromptChunking {
 
     /** The full cache's own figures (KL 0, agreement 1) with its memory and time. */
     public Score full() {
-        return score(KvCacheConfig.full());
+        return score(fullConfig);
     }
 
     public Score score(KvCacheConfig kv) {

@@ -92,10 +92,11 @@ class MainTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith(", there was a little girl named Lily."), "a prompt that fits is read whole: " + r.out());
         // stories260K's full cache takes 1360 bytes a token in f32: 4K holds 3 tokens, fewer than the prompt
-        r = run("generate", "--model", m, "--prompt", "Once upon a time", "--max-tokens", "4", "--threads", "1", "--kv-max-bytes", "4K");
+        r = run("generate", "--model", m, "--prompt", "Once upon a time", "--max-tokens", "4", "--threads", "1", "--kv-max-bytes", "4K",
+                "--kv-type", "f32");
         assertEquals(1, r.code(), r.err());
         assertTrue(r.err().contains("more than the tokens that fit in the KV cache's max-bytes of 3"), r.err());
-        r = run("generate", "--model", m, "--prompt", "x", "--threads", "1", "--kv", "chelsea", "--kv-max-bytes", "100K");
+        r = run("generate", "--model", m, "--prompt", "x", "--threads", "1", "--kv", "chelsea", "--kv-max-bytes", "100K", "--kv-type", "f32");
         assertEquals(1, r.code(), r.err());
         assertTrue(r.err().contains("too small for policy 'chelsea': it needs at least 202160 bytes"), r.err());
     }

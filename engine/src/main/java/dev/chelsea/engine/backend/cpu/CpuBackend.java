@@ -131,8 +131,8 @@ public final class CpuBackend implements Backend {
 
     /** The store grows as it fills, never beyond {@code contextTokens} slots. */
     @Override
-    public long kvBytesFor(KvStoreSpec spec, int contextTokens, int slots) {
-        return CpuKvStore.bytesFor(layout(), spec, slots, weights.config.heads(), contextTokens);
+    public long kvBytesFor(KvStoreSpec spec, KvType type, int contextTokens, int slots) {
+        return CpuKvStore.bytesFor(layout(), spec, type, slots, weights.config.heads(), contextTokens);
     }
 
     private KvLayout layout() {

@@ -151,20 +151,20 @@ public final class CpuKvStore implements HostKvStore {
     }
 
     /**
-     * Most bytes a store made for {@code spec} occupies while it holds at most {@code slots} slots
-     * per layer and KV head: its arrays start at {@value #INITIAL_SLOTS} slots and grow by half (see
-     * {@link #ensureCapacity}), so they may be half again as large as what they hold; plus the
-     * window of queries a voting policy keeps ({@code queryHeads} heads per query).
+     * Most bytes a store made for {@code spec} in {@code type} occupies while it holds at most
+     * {@code slots} slots per layer and KV head, never growing beyond {@code maxSlots}: its arrays
+     * start at {@value #INITIAL_SLOTS} slots and grow by half (see {@link #ensureCapacity}), so they
+     * may be half again as large as what they hold (half keys in whole blocks of
+     * {@link HalfAttention#KEY_BLOCK} slots); plus the window of queries a voting policy keeps
+     * ({@code queryHeads} heads per query).
      */
-    public static long bytesFor(KvLayout layout, KvStoreSpec spec, int slots, int queryHeads) {
-        return bytesFor(layout, spec, slots, queryHeads, Integer.MAX_VALUE);
-    }
-
-    /** As {@link #bytesFor(KvLayout, KvStoreSpec, int, int)} for a store that never grows beyond {@code maxSlots} per layer. */
-    public static long bytesFor(KvLayout layout, KvStoreSpec spec, int slots, int queryHeads, int maxSlots) {
+    public static long bytesFor(KvLayout layout, KvStoreSpec spec, KvType type, int slots, int queryHeads, int maxSlots) {
         long capacity = Math.min(maxSlots, Math.max(INITIAL_SLOTS, (long) slots + (slots >> 1) + 1));
+        if (type == KvType.F16) {
+            capacity = (capacity + HalfAttention.KEY_BLOCK - 1) / HalfAttention.KEY_BLOCK * HalfAttention.KEY_BLOCK;
+        }
         long window = (long) spec.queryWindow() * queryHeads * layout.headDim() * Float.BYTES;
-        return capacity * bytesPerSlot(layout, spec, KvType.F32) + window * layout.layers();
+        return capacity * bytesPerSlot(layout, spec, type) + window * layout.layers();
     }
 
     /**

@@ -75,7 +75,7 @@ public interface KvCacheConfig {
 
     /**
      * Most bytes of KV one request of this model holds, as its backend stores them (keys, values
-     * and per-slot bookkeeping: f32 on the CPU, f16 on a GPU), e.g. {@code 2G}. A compressing
+     * and per-slot bookkeeping: in {@code kv-type} on the CPU, f16 on a GPU), e.g. {@code 2G}. A compressing
      * policy keeps as many slots as fit (the smaller of this and {@code kept-ratio}/{@code budget}
      * wins) and reads a longer prompt in compressed pieces; a GPU allocates only what fits. Under
      * {@code full} a request's context is the tokens that fit: a longer prompt or answer fails. Too
@@ -83,4 +83,12 @@ public interface KvCacheConfig {
      */
     @ConfigDocDefault("no limit")
     Optional<MemorySize> maxBytes();
+
+    /**
+     * How the CPU stores keys and values: {@code f16} (half floats, as llama.cpp's cache: half the
+     * memory of {@code f32}, no measurable quality cost, faster decode at long context) or
+     * {@code f32}. A GPU stores f16 whatever this says.
+     */
+    @WithDefault("f16")
+    String kvType();
 }
