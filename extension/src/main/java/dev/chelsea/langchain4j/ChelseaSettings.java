@@ -101,21 +101,14 @@ public final class ChelseaSettings {
     /**
      * The KV cache settings, each alone over the defaults, then together (a budget must hold the
      * sink tokens and the recent window: that problem is the budget's; a prompt chunk must hold a
-     * chunk: that problem is the prompt chunk's).
+     * chunk: that problem is the prompt chunk's). Whether a limit in bytes per request
+     * ({@code maxBytes}, 0 for none) holds what the policy needs depends on the model, which checks
+     * it when it loads ({@code Model.checkKvCache}); {@code kvType} is how the CPU stores keys and
+     * values ({@code f16} or {@code f32}).
      */
     public static List<SettingProblem> kvCache(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
                                                int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK,
-                                               int promptChunk) {
-        return kvCache(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets, globalTopK, promptChunk, 0);
-    }
-
-    /**
-     * As above, with a limit in bytes per request ({@code maxBytes}, 0 for none); whether it holds
-     * what the policy needs depends on the model, which checks it when it loads ({@code Model.checkKvCache}).
-     */
-    public static List<SettingProblem> kvCache(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
-                                               int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK,
-                                               int promptChunk, long maxBytes) {
+                                               int promptChunk, long maxBytes, String kvType) {
         List<SettingProblem> p = new ArrayList<>();
         KvCacheConfig d = KvCacheConfig.defaults();
         attempt(p, "kvCache.maxBytes", () -> d.withMaxBytes(maxBytes));
@@ -133,16 +126,7 @@ public final class ChelseaSettings {
         } else {
             attempt(p, "kvCache.budget", () -> d.withSinkTokens(0).withRecentWindow(0).withBudget(budget));
         }
-        return p;
-    }
-
-    /** As above, with how the CPU stores keys and values ({@code kvType}: {@code f16} or {@code f32}). */
-    public static List<SettingProblem> kvCache(String policy, double keptRatio, int budget, int chunkSize, int sinkTokens,
-                                               int recentWindow, boolean sizeBias, String layerBudgets, boolean globalTopK,
-                                               int promptChunk, long maxBytes, String kvType) {
-        List<SettingProblem> p = kvCache(policy, keptRatio, budget, chunkSize, sinkTokens, recentWindow, sizeBias, layerBudgets,
-                globalTopK, promptChunk, maxBytes);
-        attempt(p, "kvCache.kvType", () -> KvCacheConfig.defaults().withKvType(KvType.parse(kvType)));
+        attempt(p, "kvCache.kvType", () -> d.withKvType(KvType.parse(kvType)));
         return p;
     }
 

@@ -96,20 +96,10 @@ public final class MatMulBenchmarkMain {
         }
     }
 
-    /** Offsets of the fp16 scale fields within a block of each quantized type. */
-    private static int[] scaleFields(GgmlType type) {
-        return switch (type) {
-            case Q4_0, Q5_0, Q8_0 -> new int[]{0};
-            case Q4_1, Q4_K, Q5_K -> new int[]{0, 2};
-            case Q6_K -> new int[]{208};
-            default -> new int[0];
-        };
-    }
-
     private static void realisticScales(GgmlType type, MemorySegment data, SplittableRandom rnd) {
         long blocks = data.byteSize() / type.bytesPerBlock;
         for (long b = 0; b < blocks; b++) {
-            for (int field : scaleFields(type)) {
+            for (int field : RandomWeights.scaleFields(type)) {
                 float v = (float) (Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(1e-2))) * (rnd.nextBoolean() ? 1 : -1));
                 data.set(Simd.SHORT_LE, b * type.bytesPerBlock + field, Float.floatToFloat16(v));
             }

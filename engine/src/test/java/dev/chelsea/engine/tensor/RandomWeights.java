@@ -42,16 +42,24 @@ final class RandomWeights {
                 case F32 -> s.set(FLOAT_LE, at, (float) rnd.nextGaussian());
                 case F16 -> s.set(SHORT_LE, at, finiteHalf(rnd));
                 case BF16 -> s.set(SHORT_LE, at, (short) (Float.floatToRawIntBits(moderateFloat(rnd)) >>> 16));
-                case Q8_0, Q4_0, Q5_0 -> s.set(SHORT_LE, at, finiteHalf(rnd));
-                case Q4_1, Q4_K, Q5_K -> {
-                    s.set(SHORT_LE, at, finiteHalf(rnd));
-                    s.set(SHORT_LE, at + 2, finiteHalf(rnd));
+                default -> {
+                    for (int field : scaleFields(type)) {
+                        s.set(SHORT_LE, at + field, finiteHalf(rnd));
+                    }
                 }
-                case Q6_K -> s.set(SHORT_LE, at + 208, finiteHalf(rnd));
-                default -> throw new IllegalArgumentException("no generator for " + type);
             }
         }
         return s;
+    }
+
+    /** Offsets of the fp16 scale fields within a block of a quantized type. */
+    static int[] scaleFields(GgmlType type) {
+        return switch (type) {
+            case Q8_0, Q4_0, Q5_0 -> new int[] {0};
+            case Q4_1, Q4_K, Q5_K -> new int[] {0, 2};
+            case Q6_K -> new int[] {208};
+            default -> throw new IllegalArgumentException("no generator for " + type);
+        };
     }
 
     /** Any half-precision bit pattern except infinities and NaN. */

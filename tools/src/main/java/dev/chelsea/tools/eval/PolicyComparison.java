@@ -44,9 +44,10 @@ public final class PolicyComparison {
         this.batch = batch;
         this.next = next;
         // The reference is the float32 full cache whatever type the policies use.
-        this.full = new PolicyScore(KvCacheConfig.full().withKvType(KvType.F32));
+        KvCacheConfig reference = KvCacheConfig.full().withKvType(KvType.F32);
+        this.full = new PolicyScore(reference);
         for (EvalText t : texts) {
-            try (Session s = model.newSession(KvCacheConfig.full().withKvType(KvType.F32))) {
+            try (Session s = model.newSession(reference)) {
                 OnlinePerplexity.Result read = OnlinePerplexity.run(s, t.tokens(), batch);
                 GreedyContinuation cont = GreedyContinuation.run(s, read.lastLogits(), next);
                 fullReads.add(read);
