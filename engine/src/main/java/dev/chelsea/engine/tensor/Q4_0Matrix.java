@@ -80,6 +80,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        float dUnit = this.dUnit;
         for (int g = r0 / G; g * G < r1; g++) {
             for (int t = 0; t < a.count; t++) {
                 long o = g * groupBytes;
@@ -100,7 +101,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
                     s = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 8]).add(s);
                     if (p == 7) {
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
+                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                         acc = ((FloatVector) s.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[xb + (k >> 3)]), acc);
                         s = round;
                         o += groupBlockBytes;
@@ -128,7 +129,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
                 v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + 8 + p) * G);
             }
             for (int r = 0; r < G; r++) {
-                scale[blk * G + r] = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r));
+                scale[blk * G + r] = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;
             }
         }
     }

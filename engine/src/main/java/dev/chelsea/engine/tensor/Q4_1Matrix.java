@@ -78,6 +78,8 @@ final class Q4_1Matrix extends InterleavedMatrix {
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        float dUnit = this.dUnit;
+        float minUnit = this.minUnit;
         for (int g = r0 / G; g * G < r1; g++) {
             for (int t = 0; t < a.count; t++) {
                 long o = g * groupBytes;
@@ -97,9 +99,9 @@ final class Q4_1Matrix extends InterleavedMatrix {
                     if (p == 7) {
                         int b = k >> 3;
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
+                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                         IntVector mBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
-                        FloatVector m = ((FloatVector) mBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
+                        FloatVector m = ((FloatVector) mBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
                         float sum = a.sums[2 * (xb + b)] + a.sums[2 * (xb + b) + 1];
                         acc = ((FloatVector) s.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[xb + b]), acc);
                         acc = d.mul(8f).add(m).fma(FloatVector.broadcast(F, sum), acc);
@@ -129,9 +131,9 @@ final class Q4_1Matrix extends InterleavedMatrix {
                 v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + 8 + p) * G);
             }
             for (int r = 0; r < G; r++) {
-                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r));
+                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;
                 scale[blk * G + r] = d;
-                offset[blk * G + r] = 8 * d + Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * (G + r)));
+                offset[blk * G + r] = 8 * d + Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * (G + r))) * minScale;
             }
         }
     }

@@ -101,6 +101,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        float dUnit = this.dUnit;
         for (int g = r0 / G; g * G < r1; g++) {
             for (int t = 0; t < a.count; t++) {
                 long o = g * groupBytes;
@@ -121,7 +122,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
                     sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).sub(0x00100010).mul(xp[x + 8]).add(sHi);
                     if (p == 7) {
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
+                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                         d = d.mul(a.scales[xb + (k >> 3)]);
                         IntVector sum = sLo.lanewise(ASHR, 16).add(sHi.lanewise(ASHR, 16));
                         acc = ((FloatVector) sum.convertShape(I2F, F, 0)).fma(d, acc);
@@ -154,7 +155,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
                         .intoArray(w, (blk * 16 + 8 + p) * G);
             }
             for (int r = 0; r < G; r++) {
-                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r));
+                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;
                 scale[2 * blk * G + r] = d;
                 scale[(2 * blk + 1) * G + r] = d;
             }

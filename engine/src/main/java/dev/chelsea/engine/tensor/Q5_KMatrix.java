@@ -107,6 +107,8 @@ final class Q5_KMatrix extends InterleavedMatrix {
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        float dUnit = this.dUnit;
+        float minUnit = this.minUnit;
         for (int g = r0 / G; g * G < r1; g++) {
             for (int t = 0; t < a.count; t++) {
                 long o = g * groupBytes;
@@ -147,9 +149,9 @@ final class Q5_KMatrix extends InterleavedMatrix {
                         // d and dmin are converted at every chunk: a vector kept from one iteration to
                         // a later one only in some branches gets boxed by C2 (measured).
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
+                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                         IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
-                        FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
+                        FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
                         int j = xb + 2 * (k >> 4);
                         FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
                         FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
@@ -194,8 +196,8 @@ final class Q5_KMatrix extends InterleavedMatrix {
                 v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 16) * G);
             }
             for (int r = 0; r < G; r++) {
-                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r));
-                float dmin = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * (G + r)));
+                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;
+                float dmin = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * (G + r))) * minScale;
                 int e = packed.get(INT_LE, o + 4L * (3 * G + r));
                 long sc = PackedScales.scales(packed.get(INT_LE, o + 4L * (G + r)), e);
                 long mn = PackedScales.mins(packed.get(INT_LE, o + 4L * (2 * G + r)), e);

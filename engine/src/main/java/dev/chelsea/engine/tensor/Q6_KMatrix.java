@@ -126,6 +126,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        float dUnit = this.dUnit;
         for (int g = r0 / G; g * G < r1; g++) {
             for (int t = 0; t < a.count; t++) {
                 long o = g * groupBytes;
@@ -155,7 +156,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
                         IntVector sc01 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h, LE);
                         IntVector sc23 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h + 4 * G, LE);
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
+                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                         int j = xb + (k >> 4) * 4;
                         acc = ((FloatVector) s0.lanewise(ASHR, 16).convertShape(I2F, F, 0))
                                 .fma(d.mul((FloatVector) sc01.lanewise(LSHL, shift).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j]), acc);
@@ -205,7 +206,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 qb.lanewise(LSHR, 4).and(0x000F000F).or(u.lanewise(LSHR, 2).and(0x00300030)).sub(0x00200020).intoArray(w, (k + 48) * G);
             }
             IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-            FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(0x1p112f);
+            FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
             // Units of 4 pairs: two per sub-block of 16 values, whose int8 scale is byte sub % 4 of int sub / 4.
             for (int sub = 0; sub < 16; sub++) {
                 IntVector bytes = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 4L * G * (sub / 4), LE);

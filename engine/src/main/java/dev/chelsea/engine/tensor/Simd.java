@@ -27,8 +27,12 @@ import java.nio.ByteOrder;
  * <p>The integer kernels convert {@code F_LANES} fp16 scales at once, written out where needed:
  * the magnitude's bits shifted into a float's ({@code (h & 0x7FFF) << 13}) are the value times
  * {@code 2^-112}, exactly, subnormal halves included; a multiply by {@code 2^112} and the sign bit
- * finish it. (That multiply has a float subnormal operand for subnormal halves: no slower on this
- * AMD machine, measured; processors with slow subnormals lose some speed on such rare scales.)
+ * finish it. That multiply has a float subnormal operand for a subnormal half, which costs a
+ * microcode assist, and quantized trained weights have subnormal scales by the million (every
+ * Q6_K block's {@code d}): the interleaved copies are therefore rescaled by a power of two per
+ * matrix so that their halves are normal, and the kernels multiply by {@code 2^(112 - e)}
+ * instead ({@link InterleavedMatrix#dUnit}). The f16 KV cache ({@code HalfAttention}) widens the same way
+ * without rescaling: a key or value below {@code 6.1e-5} in magnitude is rare there.
  */
 final class Simd {
     static final VectorSpecies<Float> F = floatSpecies();

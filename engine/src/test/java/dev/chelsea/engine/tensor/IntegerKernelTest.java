@@ -171,6 +171,46 @@ class IntegerKernelTest {
         }
     }
 
+    /**
+     * Scales as small as quantizing trained weights gives ({@code d} of Q6_K and Q5_K blocks is
+     * mostly an fp16 subnormal): the kernels read them from a copy rescaled by a power of two
+     * ({@code InterleavedMatrix.normalizeHalves}), which must give the same products, signs,
+     * zeros and the smallest subnormal included, for one vector (gemv) and a batch (panels).
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void subnormalScalesGiveExactProducts(GgmlType type) {
+        int rows = 37;
+        int cols = 2 * Math.max(type.blockSize, 256);
+        SplittableRandom rnd = new SplittableRandom(11);
+        MemorySegment data = RandomWeights.matrix(type, rows, cols, rnd);
+        long bytes = data.byteSize();
+        for (long at = 0; at < bytes; at += type.bytesPerBlock) {
+            for (long field : halfFields(type)) {
+                int kind = rnd.nextInt(8);
+                // subnormal halves mostly, some normal ones up to about 1e-3, a zero, the smallest subnormal
+                short h = switch (kind) {
+                    case 0 -> 0;
+                    case 1 -> 1;
+                    case 2, 3 -> (short) (0x0400 + rnd.nextInt(0x1000));
+                    default -> (short) (1 + rnd.nextInt(0x3FF));
+                };
+                data.set(SHORT_LE, at + field, (short) (rnd.nextBoolean() ? h : h | 0x8000));
+            }
+        }
+        double[][] exact = new double[rows][];
+        for (int r = 0; r < rows; r++) {
+            exact[r] = ReferenceDecoder.row(type, data, cols, r);
+        }
+        WeightMatrix w = wrap(type, data, rows, cols);
+        for (int n : new int[]{1, 3, 40}) {
+            float[] x = RandomWeights.activations(n * cols, rnd);
+            float[] out = new float[n * rows];
+            w.matMul(x, n, out, rows, 0, rows);
+            assertMatches(exact, x, n, out, rows, type + " subnormal scales, n=" + n);
+        }
+    }
+
     /** The offsets of the fp16 fields of a block. */
     private static long[] halfFields(GgmlType type) {
         return switch (type) {

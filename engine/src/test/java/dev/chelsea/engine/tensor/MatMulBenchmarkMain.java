@@ -4,7 +4,9 @@ import dev.chelsea.engine.gguf.GgmlType;
 import dev.chelsea.engine.kernel.MatMul;
 import dev.chelsea.engine.kernel.Parallel;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -33,16 +35,7 @@ public final class MatMulBenchmarkMain {
         System.out.printf("float species %s, %d x %d%n", Simd.F, rows, cols);
         for (String name : types) {
             GgmlType type = GgmlType.valueOf(name);
-            MemorySegment data = RandomWeights.matrix(type, rows, cols, new SplittableRandom(42));
-            if (type.blockSize == 1) {
-                // The tests' plain-float values include float subnormals, which cost microcode
-                // assists in every FMA; trained weights are not like that.
-                realisticFloats(type, data, new SplittableRandom(43));
-            } else {
-                // Likewise the tests' random fp16 scales (subnormals and extremes included): in a
-                // trained file they are normal halves of about 1e-4 to 1e-2.
-                realisticScales(type, data, new SplittableRandom(44));
-            }
+            MemorySegment data = trainedLike(type, rows, cols);
             WeightMatrix w = TensorTypes.wrap(type, data, rows, cols, "bench");
             for (int t : threads) {
                 try (Parallel parallel = new Parallel(t)) {
@@ -83,27 +76,27 @@ public final class MatMulBenchmarkMain {
                 n > 1 ? String.format("  (%.0f vectors/s)", n / seconds) : "");
     }
 
-    private static void realisticFloats(GgmlType type, MemorySegment data, SplittableRandom rnd) {
-        long count = data.byteSize() / type.bytesPerBlock;
-        for (long i = 0; i < count; i++) {
-            float v = (float) (rnd.nextGaussian() * 0.02);
-            switch (type) {
-                case F32 -> data.set(Simd.FLOAT_LE, 4 * i, v);
-                case F16 -> data.set(Simd.SHORT_LE, 2 * i, Float.floatToFloat16(v));
-                case BF16 -> data.set(Simd.SHORT_LE, 2 * i, (short) (Float.floatToRawIntBits(v) >>> 16));
-                default -> throw new IllegalArgumentException(type.toString());
-            }
+    /**
+     * A matrix of weights like trained ones, normal with standard deviation 0.02, quantized as
+     * llama.cpp does ({@link Quantizer}). The tests' random blocks are no model for speed: their
+     * float subnormals and extreme scales cost microcode assists, and their scales are not those
+     * that quantizing gives (subnormal halves for the {@code d} of Q6_K and Q5_K, normal ones
+     * elsewhere), which matters as much the other way round. The first 256 rows are quantized and
+     * repeated (quantizing a whole large matrix takes minutes); the copies are distinct memory.
+     */
+    private static MemorySegment trainedLike(GgmlType type, int rows, int cols) {
+        int distinct = Math.min(rows, 256);
+        SplittableRandom rnd = new SplittableRandom(42);
+        float[] values = new float[distinct * cols];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (rnd.nextGaussian() * 0.02);
         }
-    }
-
-    private static void realisticScales(GgmlType type, MemorySegment data, SplittableRandom rnd) {
-        long blocks = data.byteSize() / type.bytesPerBlock;
-        for (long b = 0; b < blocks; b++) {
-            for (int field : RandomWeights.scaleFields(type)) {
-                float v = (float) (Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(1e-2))) * (rnd.nextBoolean() ? 1 : -1));
-                data.set(Simd.SHORT_LE, b * type.bytesPerBlock + field, Float.floatToFloat16(v));
-            }
+        byte[] block = Quantizer.quantize(type, values, 0, values.length);
+        MemorySegment data = Arena.ofAuto().allocate((long) block.length / distinct * rows, 64);
+        for (long at = 0; at < data.byteSize(); at += block.length) {
+            MemorySegment.copy(block, 0, data, ValueLayout.JAVA_BYTE, at, (int) Math.min(block.length, data.byteSize() - at));
         }
+        return data;
     }
 
     private static String arg(String[] args, int i, String fallback) {
