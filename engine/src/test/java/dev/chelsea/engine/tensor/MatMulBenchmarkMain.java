@@ -11,8 +11,9 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * A quick timing harness, not a test: matrix-vector and matrix-matrix products of a random
- * {@code rows x cols} matrix. Run after {@code mvn test-compile}:
+ * A quick timing harness, not a test: matrix-vector and matrix-matrix products of a
+ * {@code rows x cols} matrix of random weights quantized as trained ones are (see
+ * {@link #trainedLike}). Run after {@code mvn test-compile}:
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp engine/target/classes:engine/target/test-classes \
