@@ -53,6 +53,7 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
     List<ChatModelListener> listeners = List.of();
     boolean logRequests;
     boolean logResponses;
+    boolean warmUp;
     GenerationObserver observer = GenerationObserver.NONE;
     java.time.Duration timeout;
 
@@ -215,6 +216,20 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
         return self();
     }
 
+    /** The most time {@link #warmUp} spends on a model. */
+    public static final java.time.Duration WARM_UP_LIMIT = java.time.Duration.ofSeconds(60);
+
+    /**
+     * Whether {@code build()} runs the model's forward pass until the JIT has compiled it
+     * ({@link dev.chelsea.engine.model.WarmUp}, once per loaded model, at most
+     * {@link #WARM_UP_LIMIT}), so that the first requests do not pay for the compilation: on two
+     * cores a cold first request waited about 5 s for its first token. Default: false.
+     */
+    public B warmUp(Boolean warmUp) {
+        this.warmUp = Boolean.TRUE.equals(warmUp);
+        return self();
+    }
+
     /**
      * The most time a request may take, from when it is made (waiting in the queue included): past
      * it the generation stops and the text so far is the answer ({@code LENGTH}), or a
@@ -313,6 +328,9 @@ public abstract class ChelseaModelBuilder<B extends ChelseaModelBuilder<B>> {
             ChatTemplate template = ChatTemplateSelector.select(lease.loaded(), chatTemplate);
             KvCacheCheck.check(kvCache, model);
             checkKvBudget(lease, model);
+            if (warmUp) {
+                lease.loaded().warmUp(WARM_UP_LIMIT);
+            }
             String name = modelName != null && !modelName.isBlank() ? modelName : model.name();
             ChelseaChatRequestParameters merged = (ChelseaChatRequestParameters) ChelseaChatRequestParameters.builder()
                     .overrideWith(defaults)

@@ -9,6 +9,7 @@ import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.promptcache.PromptCache;
 import dev.chelsea.engine.promptcache.PromptCacheFile;
 import dev.chelsea.engine.model.Session;
+import dev.chelsea.engine.model.WarmUp;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -37,6 +38,8 @@ public final class LoadedModel {
     /** Why this model cannot serve any more; null while it can. */
     private volatile String unavailable;
     private final ConstraintCache constraints = new ConstraintCache();
+    /** What the warm-up did; null until one ran. */
+    private WarmUp.Report warmUp;
     int leases;
 
     LoadedModel(ModelKey key, Model model, long loadNanos) {
@@ -264,5 +267,24 @@ public final class LoadedModel {
         } finally {
             model.close();
         }
+    }
+
+    /**
+     * Warms the model up (see {@link WarmUp}) unless that was done already; returns what the warm-up
+     * did. Holds this model's lock meanwhile, so chat models built at the same time wait for it.
+     */
+    synchronized WarmUp.Report warmUp(java.time.Duration limit) {
+        if (warmUp == null) {
+            warmUp = WarmUp.run(model, limit);
+            WarmUp.Report r = warmUp;
+            LOG.log(Level.INFO, () -> String.format("Warmed up model '%s': %d prefills and %d decode steps in %d ms",
+                    model.name(), r.prefills(), r.decodeSteps(), r.spent().toMillis()));
+        }
+        return warmUp;
+    }
+
+    /** What the warm-up did, or null if none ran. */
+    public synchronized WarmUp.Report warmedUp() {
+        return warmUp;
     }
 }

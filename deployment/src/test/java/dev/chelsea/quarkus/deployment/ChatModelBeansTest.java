@@ -36,6 +36,7 @@ class ChatModelBeansTest {
             .overrideConfigKey("quarkus.langchain4j.chelsea.\"story\".chat-model.context-length", "512")
             .overrideConfigKey("quarkus.langchain4j.chelsea.\"story\".chat-model.temperature", "0")
             .overrideConfigKey("quarkus.langchain4j.chelsea.\"story\".chat-model.max-tokens", "5")
+            .overrideConfigKey("quarkus.langchain4j.chelsea.\"story\".chat-model.warm-up", "true")
             .overrideConfigKey("quarkus.langchain4j.chelsea.\"off\".enable-integration", "false");
 
     @Inject
@@ -61,6 +62,12 @@ class ChatModelBeansTest {
         assertEquals(java.util.List.of("<default>", "off", "story"), models.names().stream().sorted().toList());
         assertSame(models.entry("<default>").orElseThrow().loaded(), models.entry("story").orElseThrow().loaded());
         assertEquals(1, ChelseaModelRegistry.shared().loaded().size());
+    }
+
+    @Test
+    void aModelWithWarmUpIsWarmAtStartUp() {
+        dev.chelsea.engine.model.WarmUp.Report r = models.entry("story").orElseThrow().loaded().warmedUp();
+        assertTrue(r != null && r.prefills() >= 1 && r.decodeSteps() >= 8, "warm-up report: " + r);
     }
 
     @Test

@@ -210,6 +210,7 @@ final class ModelSetup {
                 .stopSequences(c.stop().orElse(null))
                 .logRequests(c.logRequests())
                 .logResponses(c.logResponses())
+                .warmUp(c.warmUp())
                 .timeout(c.timeout().orElse(null))
                 .observer(observer);
         if (ChelseaSettings.queue(c.maxConcurrentRequests(), c.maxQueuedRequests()).isEmpty()) {

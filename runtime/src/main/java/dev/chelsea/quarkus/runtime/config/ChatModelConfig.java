@@ -105,6 +105,15 @@ public interface ChatModelConfig {
     @ConfigDocDefault("none")
     Optional<Duration> timeout();
 
+    /**
+     * Run the model's forward pass at start-up until the JIT has compiled it (prefills and decode
+     * steps on a throwaway sequence, until their times stop improving, at most a minute), so that
+     * the first requests do not pay for the compilation: on two cores a cold first request waited
+     * about 5 s for its first token. Start-up takes that much longer instead.
+     */
+    @WithDefault("false")
+    boolean warmUp();
+
     /** Log each request. */
     @WithDefault("false")
     boolean logRequests();
