@@ -39,7 +39,12 @@ public final class LoadedModel {
     private volatile String unavailable;
     private final ConstraintCache constraints = new ConstraintCache();
     /** What the warm-up did; null until one ran. */
-    private WarmUp.Report warmUp;
+    private volatile WarmUp.Report warmUp;
+    /**
+     * Held while a warm-up runs (up to a minute), apart from this object's own lock, which guards
+     * the queues and prompt caches that readiness, metrics and other chat models' requests read.
+     */
+    private final Object warmUpLock = new Object();
     int leases;
 
     LoadedModel(ModelKey key, Model model, long loadNanos) {
@@ -271,20 +276,22 @@ public final class LoadedModel {
 
     /**
      * Warms the model up (see {@link WarmUp}) unless that was done already; returns what the warm-up
-     * did. Holds this model's lock meanwhile, so chat models built at the same time wait for it.
+     * did. Chat models built at the same time wait for the one warm-up.
      */
-    synchronized WarmUp.Report warmUp(java.time.Duration limit) {
-        if (warmUp == null) {
-            warmUp = WarmUp.run(model, limit);
-            WarmUp.Report r = warmUp;
-            LOG.log(Level.INFO, () -> String.format("Warmed up model '%s': %d prefills and %d decode steps in %d ms",
-                    model.name(), r.prefills(), r.decodeSteps(), r.spent().toMillis()));
+    WarmUp.Report warmUp(java.time.Duration limit) {
+        synchronized (warmUpLock) {
+            if (warmUp == null) {
+                WarmUp.Report r = WarmUp.run(model, limit);
+                LOG.log(Level.INFO, () -> String.format("Warmed up model '%s': %d prefills and %d decode steps in %d ms",
+                        model.name(), r.prefills(), r.decodeSteps(), r.spent().toMillis()));
+                warmUp = r;
+            }
+            return warmUp;
         }
-        return warmUp;
     }
 
     /** What the warm-up did, or null if none ran. */
-    public synchronized WarmUp.Report warmedUp() {
+    public WarmUp.Report warmedUp() {
         return warmUp;
     }
 }

@@ -3,6 +3,7 @@ package dev.chelsea.engine.model;
 import dev.chelsea.engine.kv.KvCacheConfig;
 
 import java.time.Duration;
+import java.util.Arrays;
 
 /**
  * Runs a model's forward pass until the JIT has compiled it: prefills of a prompt of up to 128
@@ -45,7 +46,7 @@ public final class WarmUp {
         }
         // A whole batch, then a short prompt: batches of a few vectors take other kernel paths
         // (measured: after batches of 128 alone, a 5-token prompt still took 0.7-1.1 s).
-        int prefills = prefills(model, prompt, deadline) + prefills(model, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 6)), deadline);
+        int prefills = prefills(model, prompt, deadline) + prefills(model, Arrays.copyOf(prompt, Math.min(prompt.length, 6)), deadline);
         int steps = 0;
         Settling decode = new Settling();
         Session s = null;

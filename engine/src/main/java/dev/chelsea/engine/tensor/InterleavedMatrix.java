@@ -94,9 +94,10 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * costs a microcode assist (measured on this project's AMD EPYC). Subnormal scales are the
      * rule, not the exception: {@code d} of every Q6_K block and of 99.8% of the Q5_K blocks of the
      * synthetic Llama-3.2-1B files (weights of standard deviation 0.02, as trained ones), and
-     * trained weights of that size give the same. On trained-like weights ({@code MatMulBenchmarkMain Q6_K,Q5_K 1 1 8192 2048},
-     * one thread, AMD EPYC, best of four runs alternating with the code before) Q6_K went from 26 to
-     * 54 GFLOP/s and Q5_K from 24 to 40; the other types, whose scales are normal, did not change.
+     * trained weights of that size give the same. On trained-like weights
+     * ({@code MatMulBenchmarkMain Q6_K,Q5_K 1 1 8192 2048}, one thread, AMD EPYC, best of four runs
+     * alternating with the code before) Q6_K went from 26 to 54 GFLOP/s and Q5_K from 24 to 40; the
+     * other types, whose scales are normal, did not change.
      */
     private int normalizeHalves(int field) {
         long blocksPerGroup = groupBytes / groupBlockBytes;
