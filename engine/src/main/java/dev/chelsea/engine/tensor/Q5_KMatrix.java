@@ -88,14 +88,30 @@ final class Q5_KMatrix extends InterleavedMatrix {
         return accLo.add(accHi).reduceLanes(ADD);
     }
 
-    /** {@code d}, {@code dmin}, the scales as three ints, {@code qh} as 16 byte pairs, {@code qs} as 64, of the {@link #G} rows. */
+    /** {@code d}, {@code dmin}, the scales as three ints, then {@code qh} and {@code qs} as byte pairs of the {@link #G} rows, in the order the kernels read them ({@link #qsUnit}). */
     @Override
     void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
         int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
         to = interleaveField(src, rowStride, at, 2, 2, 2, dst, to);
         to = interleaveField(src, rowStride, at, SCALES, 12, 4, dst, to);
-        to = interleaveField(src, rowStride, at, QH, 32, 2, dst, to);
-        interleaveField(src, rowStride, at, QS, 128, 2, dst, to);
+        for (int p = 0; p < 16; p++) {
+            to = interleaveField(src, rowStride, at, QH + 2 * p, 2, 2, dst, to);
+            to = interleaveField(src, rowStride, at, QS + 2 * p, 2, 2, dst, to);
+        }
+        interleaveField(src, rowStride, at, QS + 32, 96, 2, dst, to);
+    }
+
+    /**
+     * Where step {@code k} of a super-block reads its {@code qs} pairs, in units of {@code 2 G} bytes
+     * from the super-block's start: after the 8 units of scales, the first chunk's steps alternate
+     * with the {@code qh} pairs ({@code qh} pair {@code p} at {@code 8 + 2p}), then the other
+     * chunks' steps follow in order. So the kernels read one forward stream (the later chunks
+     * re-read {@code qh} from L1). With {@code qh} and {@code qs} in two regions 512 bytes apart, a
+     * 65536 x 2048 matrix streamed at 7.9 GB/s on one core against 15.5 GB/s for one that fits
+     * in cache (measured 2026-12-05, {@code MatMulBenchmarkMain}); Q6_K had the same problem.
+     */
+    private static int qsUnit(int step) {
+        return step < 16 ? 9 + 2 * step : 24 + step;
     }
 
     /**
@@ -103,7 +119,9 @@ final class Q5_KMatrix extends InterleavedMatrix {
      * {@code qh[l]} for the low nibbles and bit {@code 2c + 1} for the high ones, {@code qh} read as
      * byte pairs {@code 2p, 2p + 1} like {@code qs}. Centred to {@code q - 16}, an accumulator holds
      * half a sub-block, so each is read out at the middle and at the end of the chunk; the offset
-     * is {@code 16 d sc - dmin m}.
+     * is {@code 16 d sc - dmin m}. Loops nest as in {@code Q4_KMatrix.gemv}, for the same reason:
+     * with the layout of {@link #qsUnit} as well, a Llama-3.2-1B Q5_K_M file decoded 24 instead of
+     * 14 tokens/s on two cores (medians of four alternating runs).
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
@@ -118,27 +136,31 @@ final class Q5_KMatrix extends InterleavedMatrix {
                 FloatVector acc = FloatVector.zero(F);
                 IntVector round = IntVector.broadcast(I, ROUND);
                 IntVector zero = IntVector.zero(I);
-                IntVector sLo = round;
-                IntVector sHi = round;
-                IntVector halfLo = zero;
-                IntVector halfHi = zero;
-                for (int k = 0, steps = cols / 4; k < steps; k++) {
-                    int step = k & 63;
-                    int p = k & 15;
-                    int c = step >> 4;
-                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (24 + step), LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                    IntVector h = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + p), LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0)).lanewise(LSHR, 2 * c);
-                    int x = xk + (k >> 4) * 32 + p;
-                    sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).mul(xp[x]).add(sLo);
-                    sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).mul(xp[x + 16]).add(sHi);
-                    if (p == 7) {
-                        halfLo = sLo.lanewise(ASHR, 16);
-                        halfHi = sHi.lanewise(ASHR, 16);
-                        sLo = round;
-                        sHi = round;
-                    } else if (p == 15) {
+                for (int sb = 0, blocks = cols / 256; sb < blocks; sb++, o += groupBlockBytes) {
+                    IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                    FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
+                    IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
+                    FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
+                    for (int c = 0; c < 4; c++) {
+                        IntVector sLo = round;
+                        IntVector sHi = round;
+                        IntVector halfLo = zero;
+                        IntVector halfHi = zero;
+                        int x = xk + sb * 128 + c * 32;
+                        for (int p = 0; p < 16; p++) {
+                            IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * qsUnit(16 * c + p), LE)
+                                    .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
+                            IntVector h = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + 2 * p), LE)
+                                    .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0)).lanewise(LSHR, 2 * c);
+                            sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).mul(xp[x + p]).add(sLo);
+                            sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).mul(xp[x + 16 + p]).add(sHi);
+                            if (p == 7) {
+                                halfLo = sLo.lanewise(ASHR, 16);
+                                halfHi = sHi.lanewise(ASHR, 16);
+                                sLo = round;
+                                sHi = round;
+                            }
+                        }
                         int half = 16 * (c & 1);
                         boolean top = c >= 2;
                         int highShift = top ? half + 2 : half;
@@ -146,13 +168,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
                         IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
                         IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
                         IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
-                        // d and dmin are converted at every chunk: a vector kept from one iteration to
-                        // a later one only in some branches gets boxed by C2 (measured).
-                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
-                        IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
-                        FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
-                        int j = xb + 2 * (k >> 4);
+                        int j = xb + 8 * sb + 2 * c;
                         FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
                         FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
                         IntVector qLo = sLo.lanewise(ASHR, 16).add(halfLo);
@@ -163,11 +179,6 @@ final class Q5_KMatrix extends InterleavedMatrix {
                         IntVector qHi = sHi.lanewise(ASHR, 16).add(halfHi);
                         acc = ((FloatVector) qHi.convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc);
                         acc = dHi.mul(16f).sub(mHi).fma(FloatVector.broadcast(F, a.sums[2 * j + 2] + a.sums[2 * j + 3]), acc);
-                        sLo = round;
-                        sHi = round;
-                        if (step == 63) {
-                            o += groupBlockBytes;
-                        }
                     }
                 }
                 int row = g * G;
@@ -187,9 +198,9 @@ final class Q5_KMatrix extends InterleavedMatrix {
         for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
             for (int step = 0; step < 64; step++) {
                 int c = step >> 4;
-                IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (24 + step), LE)
+                IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * qsUnit(step), LE)
                         .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                IntVector h = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + (step & 15)), LE)
+                IntVector h = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + 2 * (step & 15)), LE)
                         .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0)).lanewise(LSHR, 2 * c);
                 int k = sb * 128 + c * 32 + (step & 15);
                 v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).intoArray(w, k * G);
