@@ -89,24 +89,27 @@ final class Q4_1Matrix extends InterleavedMatrix {
                 FloatVector acc = FloatVector.zero(F);
                 IntVector round = IntVector.broadcast(I, ROUND);
                 IntVector s = round;
-                for (int k = 0, steps = cols / 4; k < steps; k++) {
-                    int p = k & 7;
-                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 2), LE)
+                // As Q4_0Matrix.gemv: one loop, offsets advanced by additions.
+                long q = o + 4 * G;
+                int x = xk;
+                for (int k = 0, steps = cols / 4; k < steps; k++, q += 2 * G, x++) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, q, LE)
                             .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                    int x = xk + (k >> 3) * 16 + p;
                     s = v.and(0x000F000F).sub(0x00080008).mul(xp[x]).add(s);
                     s = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 8]).add(s);
-                    if (p == 7) {
-                        int b = k >> 3;
-                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                    if ((k & 7) == 7) {
+                        int b = xb + (k >> 3);
+                        long blockAt = q - 18 * G;
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, blockAt, LE).convertShape(S2I, I, 0);
                         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
-                        IntVector mBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
+                        IntVector mBits = (IntVector) ShortVector.fromMemorySegment(H, packed, blockAt + 2 * G, LE).convertShape(S2I, I, 0);
                         FloatVector m = ((FloatVector) mBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
-                        float sum = a.sums[2 * (xb + b)] + a.sums[2 * (xb + b) + 1];
-                        acc = ((FloatVector) s.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[xb + b]), acc);
+                        float sum = a.sums[2 * b] + a.sums[2 * b + 1];
+                        acc = ((FloatVector) s.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
                         acc = d.mul(8f).add(m).fma(FloatVector.broadcast(F, sum), acc);
                         s = round;
-                        o += groupBlockBytes;
+                        q += 4 * G;
+                        x += 8;
                     }
                 }
                 int row = g * G;

@@ -112,23 +112,26 @@ final class Q5_0Matrix extends InterleavedMatrix {
                 IntVector round = IntVector.broadcast(I, ROUND);
                 IntVector sLo = round;
                 IntVector sHi = round;
-                for (int k = 0, steps = cols / 4; k < steps; k++) {
+                // As Q4_0Matrix.gemv: one loop, offsets advanced by additions.
+                long q = o + 6 * G;
+                int x = xk;
+                for (int k = 0, steps = cols / 4; k < steps; k++, q += 2 * G, x++) {
                     int p = k & 7;
-                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 3), LE)
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, q, LE)
                             .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                    IntVector h = IntVector.fromMemorySegment(I, packed, o + 2 * G, LE).lanewise(LSHR, p);
-                    int x = xk + (k >> 3) * 16 + p;
+                    IntVector h = IntVector.fromMemorySegment(I, packed, q - 2 * G * (p + 2), LE).lanewise(LSHR, p);
                     sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).mul(xp[x]).add(sLo);
                     sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).sub(0x00100010).mul(xp[x + 8]).add(sHi);
                     if (p == 7) {
-                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, q - 20 * G, LE).convertShape(S2I, I, 0);
                         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                         d = d.mul(a.scales[xb + (k >> 3)]);
                         IntVector sum = sLo.lanewise(ASHR, 16).add(sHi.lanewise(ASHR, 16));
                         acc = ((FloatVector) sum.convertShape(I2F, F, 0)).fma(d, acc);
                         sLo = round;
                         sHi = round;
-                        o += groupBlockBytes;
+                        q += 6 * G;
+                        x += 8;
                     }
                 }
                 int row = g * G;

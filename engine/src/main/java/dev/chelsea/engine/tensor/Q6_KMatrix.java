@@ -136,22 +136,24 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 FloatVector acc = FloatVector.zero(F);
                 IntVector round = IntVector.broadcast(I, ROUND);
                 IntVector s0 = round, s1 = round, s2 = round, s3 = round;
-                for (int k = 0, steps = cols / 8; k < steps; k++) {
-                    int step = k & 31;
-                    int h = step >> 4;
+                // Offsets advance by additions (as in Q4_0Matrix.gemv): computed from k they cost as
+                // many scalar instructions as the vector work.
+                long q = o + STEPS_AT;
+                int x = xk;
+                for (int k = 0, steps = cols / 8; k < steps; k++, q += STEP, x++) {
                     int p = k & 15;
-                    IntVector qa = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + STEPS_AT + STEP * step, LE)
+                    IntVector qa = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, q, LE)
                             .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                    IntVector qb = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + STEPS_AT + STEP * step + 2 * G, LE)
+                    IntVector qb = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, q + 2 * G, LE)
                             .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                    IntVector u = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + STEPS_AT + STEP * step + 4 * G, LE)
+                    IntVector u = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, q + 4 * G, LE)
                             .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                    int x = xk + (k >> 4) * 64 + p;
                     s0 = qa.and(0x000F000F).or(u.and(0x00030003).lanewise(LSHL, 4)).sub(0x00200020).mul(xp[x]).add(s0);
                     s1 = qb.and(0x000F000F).or(u.and(0x000C000C).lanewise(LSHL, 2)).sub(0x00200020).mul(xp[x + 16]).add(s1);
                     s2 = qa.lanewise(LSHR, 4).and(0x000F000F).or(u.and(0x00300030)).sub(0x00200020).mul(xp[x + 32]).add(s2);
                     s3 = qb.lanewise(LSHR, 4).and(0x000F000F).or(u.lanewise(LSHR, 2).and(0x00300030)).sub(0x00200020).mul(xp[x + 48]).add(s3);
                     if ((p & 3) == 3) {
+                        int h = (k >> 4) & 1;
                         int shift = 24 - 8 * (p >> 3);
                         IntVector sc01 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h, LE);
                         IntVector sc23 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h + 4 * G, LE);
@@ -170,8 +172,12 @@ final class Q6_KMatrix extends InterleavedMatrix {
                         s1 = round;
                         s2 = round;
                         s3 = round;
-                        if (step == 31) {
-                            o += groupBlockBytes;
+                        if (p == 15) {
+                            x += 48;
+                            if (h == 1) {
+                                o += groupBlockBytes;
+                                q += STEPS_AT;
+                            }
                         }
                     }
                 }
