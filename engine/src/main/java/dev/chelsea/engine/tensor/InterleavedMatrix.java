@@ -32,7 +32,9 @@ import java.util.stream.IntStream;
  * ({@code |w| <= 8, 16, 32} for 4, 5 and 6 bits) and {@code |q| <= 127}, 32, 16 and 8 values. A
  * byte pair loaded into an int lane ({@code b0 + 65536 b1}, see {@link Simd#PAIR_BYTES}) gives
  * the weights of values {@code 2k, 2k + 1} of every row by masks and shifts, so every format is
- * interleaved as pairs of bytes: field by field, two bytes of row 0, two of row 1, and so on.
+ * interleaved as pairs of bytes: field by field, two bytes of row 0, two of row 1, and so on
+ * (Q5_K and Q6_K interleave their fields' pairs in the order the kernel reads them, so that a
+ * kernel reads one forward stream: two streams 512 bytes apart halved the rate from memory).
  *
  * <p>Decoding one vector ({@link #gemv}) multiplies such pairs by one broadcast activation pair;
  * a batch ({@link QuantizedPanelMatMul}) has each format decode pairs into a small int panel
