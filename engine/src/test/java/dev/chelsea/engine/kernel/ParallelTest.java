@@ -94,6 +94,61 @@ class ParallelTest {
         }
     }
 
+    /**
+     * Each thread streams one contiguous range (the caller the first, the worker the second), so
+     * that a product reads one run of memory per thread; parts that take a while leave the worker
+     * time to wake and start on its own range.
+     */
+    @Test
+    void eachThreadRunsItsOwnContiguousRangeFrontToBack() {
+        try (Parallel parallel = new Parallel(2)) {
+            Thread caller = Thread.currentThread();
+            List<Integer> mine = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Integer> worker = java.util.Collections.synchronizedList(new ArrayList<>());
+            parallel.forRange(800, 1, (from, to) -> {
+                (Thread.currentThread() == caller ? mine : worker).add(from);
+                sleep(20);
+            });
+            assertEquals(List.of(0, 100, 200, 300), mine.subList(0, Math.min(4, mine.size())), "caller's parts " + mine);
+            assertEquals(400, worker.getFirst(), "worker's parts " + worker);
+            assertTrue(worker.size() >= 2 && worker.get(1) == 500, "worker's parts " + worker);
+        }
+    }
+
+    /** A thread that finishes first takes the other's parts from the back, away from where that one is reading. */
+    @Test
+    void aThreadThatFinishesFirstTakesPartsFromTheBackOfTheOthersRange() {
+        try (Parallel parallel = new Parallel(2)) {
+            Thread caller = Thread.currentThread();
+            List<Integer> mine = java.util.Collections.synchronizedList(new ArrayList<>());
+            AtomicIntegerArray hits = new AtomicIntegerArray(800);
+            parallel.forRange(800, 1, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    hits.incrementAndGet(i);
+                }
+                if (Thread.currentThread() == caller) {
+                    mine.add(from);
+                } else {
+                    sleep(300);
+                }
+            });
+            for (int i = 0; i < 800; i++) {
+                assertEquals(1, hits.get(i), "index " + i);
+            }
+            // Its own four parts, then (the worker busy on 400) the worker's from the back.
+            assertEquals(List.of(0, 100, 200, 300, 700, 600, 500), mine.subList(0, Math.min(7, mine.size())), "caller's parts " + mine);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
     void rejectsFewerThanOneThread() {
         assertThrows(IllegalArgumentException.class, () -> new Parallel(0));

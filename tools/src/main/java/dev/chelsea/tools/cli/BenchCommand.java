@@ -14,8 +14,10 @@ import dev.chelsea.engine.kv.KvCacheConfig;
 import dev.chelsea.engine.kv.KvLayout;
 import dev.chelsea.engine.kv.KvStats;
 import dev.chelsea.engine.model.Model;
+import dev.chelsea.engine.model.WarmUp;
 
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,6 +37,14 @@ import java.util.SplittableRandom;
  * them; h2o and snapkv, which need the prompt's attention, read it themselves.
  */
 final class BenchCommand extends Command {
+    /**
+     * The JIT warm-up's limit. It usually settles in 15-20 s on two cores for a 1B model; timed
+     * after the short warm-up alone, the first decode tokens still ran partly in the Vector API's
+     * fallback: Q4_K_M decode 18-24 t/s against 29 after {@link WarmUp} in alternating runs, and
+     * prefill 75-99 against 118 t/s (AMD EPYC, 2 threads, 2026-12-05). llama-bench warms up too.
+     */
+    static final int DEFAULT_WARM_UP_SECONDS = 60;
+
     @Override
     String name() {
         return "bench";
@@ -55,9 +65,12 @@ final class BenchCommand extends Command {
                                          decode-time compressions of every compressing policy)
                   --context-depth D,...  tokens already in the cache before decoding (default 0)
                   --repetitions N        timed runs per test; the mean is reported (default 1)
+                  --warm-up S            before timing, run the forward pass until the JIT has compiled
+                                         it (its times stop improving), at most about S seconds
+                                         (default %d; 0: one short prompt and 32 steps only)
                   --kv P,...             KV policies to compare; the first is the baseline (default full)
                   --json                 print one JSON object per result line instead of a table
-                """ + KV_USAGE.replace("  --kv POLICY        KV cache policy: full, chelsea, streaming, h2o, snapkv (default full)\n", "")
+                """.formatted(DEFAULT_WARM_UP_SECONDS) + KV_USAGE.replace("  --kv POLICY        KV cache policy: full, chelsea, streaming, h2o, snapkv (default full)\n", "")
                 + PROMPT_CHUNK_USAGE + """
                   With --prompt-chunk every policy reads the context itself in compressed pieces ("fill peak" is
                   then its most KV bytes while reading); without, the context is read once and copied.
@@ -66,7 +79,7 @@ final class BenchCommand extends Command {
 
     @Override
     List<String> valueOptions() {
-        List<String> o = new ArrayList<>(List.of("model", "prompt-tokens", "gen-tokens", "context-depth", "repetitions", "context"));
+        List<String> o = new ArrayList<>(List.of("model", "prompt-tokens", "gen-tokens", "context-depth", "repetitions", "warm-up", "context"));
         o.addAll(KV);
         o.add(PROMPT_CHUNK);
         return o;
@@ -112,6 +125,10 @@ final class BenchCommand extends Command {
     int run(Args a, PrintStream out, PrintStream err) {
         int promptTokens = a.integer("prompt-tokens", 256);
         int reps = a.integer("repetitions", 1);
+        int warmUpSeconds = a.integer("warm-up", DEFAULT_WARM_UP_SECONDS);
+        if (warmUpSeconds < 0) {
+            throw new UsageException("option --warm-up must not be negative, got " + warmUpSeconds);
+        }
         int[] depths = LogitsCommand.parseInts(a.string("context-depth", "0"), "context-depth");
         int maxDepth = 0;
         for (int d : depths) {
@@ -141,6 +158,10 @@ final class BenchCommand extends Command {
             int[] fill = randomTokens(random, Math.max(1, maxDepth), vocab);
             err.printf("model %s (%s), %d threads, weights %s, keys and values in %s, %d decode tokens per test%n", model.name(),
                     model.architecture(), model.threads(), Bytes.human(model.weightBytes()), policies.getFirst().kvType().label(), genTokens);
+            if (warmUpSeconds > 0) {
+                WarmUp.Report warm = WarmUp.run(model, Duration.ofSeconds(warmUpSeconds));
+                err.printf("warm-up: %d prefills and %d decode steps in %.1f s%n", warm.prefills(), warm.decodeSteps(), warm.spent().toMillis() / 1e3);
+            }
             for (KvCacheConfig kv : policies) {
                 warmUp(model, kv, prompt);
             }

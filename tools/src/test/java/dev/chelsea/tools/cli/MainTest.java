@@ -50,6 +50,7 @@ class MainTest {
                 new String[] {"generate", "--model", m, "--prompt", "x", "--kv", "chelsea", "--kept-ratio", "1.5"},
                 new String[] {"generate", "--model", m, "--prompt", "x", "--kv", "chelsea", "--kv-max-bytes", "lots"},
                 new String[] {"bench", "--model", m, "--threads", "0"},
+                new String[] {"bench", "--model", m, "--warm-up", "-1"},
                 new String[] {"logits", "--model", m, "--tokens", "1 2 x"},
                 new String[] {"tokenize", "--model", m},
                 new String[] {"synth", "--shape", "gpt-5", "--type", "q8_0", "--tokenizer-from", m, "--out", "x.gguf"},
@@ -154,6 +155,7 @@ class MainTest {
         assertTrue(((Number) json.get("prefill_tokens_per_s")).doubleValue() > 0);
         assertTrue(((Number) json.get("decode_tokens_per_s")).doubleValue() > 0);
         assertTrue(((Number) json.get("kv_bytes")).longValue() > 0);
+        assertTrue(r.err().contains("warm-up: ") && r.err().contains(" decode steps in "), r.err());
     }
 
     @Test
