@@ -16,9 +16,9 @@ import static jdk.incubator.vector.VectorOperators.I2F;
  * <p>For each group of rows and chunk of {@link #CHUNK_PAIRS} pairs, the matrix decodes its weight
  * pairs into an int panel ({@link InterleavedMatrix#fillPanel}). For each unit of pairs (those
  * summed in one accumulator), a register-blocked kernel broadcasts the weight pair of each of
- * {@link #ROWS} rows and multiplies it into up to four vectors of activation pairs, each multiply
+ * {@link #ROWS} rows and multiplies it into up to three vectors of activation pairs, each multiply
  * two products per lane (see {@link InterleavedMatrix}), then adds the scaled integer sums to
- * float sums kept per group. Decoding is paid once per weight whatever the batch;
+ * float sums in registers, which it adds to those kept per group at the end. Decoding is paid once per weight whatever the batch;
  * a multiply and an add do 32 products per 16 lanes, where a float FMA does 16 (and only two FMAs
  * issue per cycle, against four integer operations).
  */
@@ -29,8 +29,17 @@ final class QuantizedPanelMatMul {
     private static final int G = InterleavedMatrix.G;
     /** Rows per kernel call. */
     private static final int ROWS = 4;
-    /** Lane vectors per kernel call: 4 x 4 int accumulators fit AVX-512's 32 registers, 4 x 2 AVX2's 16. */
-    private static final int WIDE = L >= 16 ? 4 : 2;
+    /**
+     * Lane vectors per kernel call. Each kernel keeps {@code 4 x WIDE} int accumulators for a unit
+     * and as many float sums for the whole panel in registers: 4 x 3 of each fit AVX-512's 32
+     * registers. The kernels once kept 4 x 4 int accumulators and added each unit's result to the
+     * float sums in memory; the load, add and store after every unit (every 4 pairs for Q6_K) cost
+     * more than the wider block saved. Alone on one core, in G multiplies per second, old 4 x 4
+     * against 4 x 3 with float sums in registers: units of 16 pairs 3.5-3.6 against 4.0-4.1, of 8
+     * 2.7-2.9 against 3.3-3.7, of 4 2.0-2.1 against 2.8-3.0 (AMD EPYC, 2026-12-05). With 16
+     * registers (AVX2), 4 x 2 with sums in registers still beat 4 x 2 without by 9-25%.
+     */
+    private static final int WIDE = L >= 16 ? 3 : 2;
     /** Pairs per panel: 256 values, a multiple of every block, and a panel of 8 KiB at most. */
     private static final int CHUNK_PAIRS = 128;
 
@@ -57,11 +66,11 @@ final class QuantizedPanelMatMul {
         return (n + L - 1) / L * L;
     }
 
-    /** Lanes {@code [b, b + tileWidth(b, width))} form one tile: {@code 4L} lanes while they fit (AVX-512), then {@code 2L}, then {@code L}. */
+    /** Lanes {@code [b, b + tileWidth(b, width))} form one tile: {@code 3L} lanes while they fit (AVX-512), then {@code 2L}, then {@code L}. */
     static int tileWidth(int b, int width) {
         int left = width - b;
-        if (WIDE == 4 && left >= 4 * L) {
-            return 4 * L;
+        if (WIDE == 3 && left >= 3 * L) {
+            return 3 * L;
         }
         return left >= 2 * L ? 2 * L : L;
     }
@@ -97,8 +106,8 @@ final class QuantizedPanelMatMul {
                         int dk = b * (pairs / 16) + k0 / 16 * bw;
                         int hk = b * (pairs / 8) + k0 / 8 * bw;
                         int sOff = r * width + b;
-                        if (bw == 4 * L) {
-                            kernel4(s.panel, s.scale, s.offset, r, len, unitPairs, offsets, a, xk, dk, hk, sums, sOff, width);
+                        if (bw == 3 * L) {
+                            kernel3(s.panel, s.scale, s.offset, r, len, unitPairs, offsets, a, xk, dk, hk, sums, sOff, width);
                         } else if (bw == 2 * L) {
                             kernel2(s.panel, s.scale, s.offset, r, len, unitPairs, offsets, a, xk, dk, hk, sums, sOff, width);
                         } else {
@@ -122,111 +131,122 @@ final class QuantizedPanelMatMul {
     }
 
     /**
-     * Panel rows {@code [r, r + 4)}, pairs {@code [0, len)}, times the tile of {@code 4L} vectors
+     * Panel rows {@code [r, r + 4)}, pairs {@code [0, len)}, times the tile of {@code 3L} vectors
      * whose pairs start at {@code a.pairs[xk]} (block scales at {@code a.scales[dk]}, half-block
      * sums at {@code a.sums[hk]}), added to {@code sums[sOff + i * width + lane]}. For each unit the
-     * int accumulators start at {@link InterleavedMatrix#ROUND}; after it, row {@code i}'s sum
-     * gains {@code (acc >> 16) * scale * d + offset * sum} (see {@link InterleavedMatrix#fillPanel}).
-     * Everything is written out: a vector passed to a method C2 declines to inline gets boxed.
+     * int accumulators start at {@link InterleavedMatrix#ROUND}; after it, row {@code i}'s float sum
+     * in a register gains {@code (acc >> 16) * scale * d + offset * sum} (see
+     * {@link InterleavedMatrix#fillPanel}), and the float sums are added to {@code sums} once, at the
+     * end. Everything is written out: a vector passed to a method C2 declines to inline gets boxed.
      */
-    private static void kernel4(int[] wp, float[] scale, float[] offset, int r, int len, int unitPairs, boolean offsets,
+    private static void kernel3(int[] wp, float[] scale, float[] offset, int r, int len, int unitPairs, boolean offsets,
                                 QuantizedActivations a, int xk, int dk, int hk, float[] sums, int sOff, int width) {
-        final int bw = 4 * L;
+        final int bw = 3 * L;
         int[] xp = a.pairs;
         IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
-        for (int u0 = 0; u0 < len; u0 += unitPairs) {
-            IntVector c00 = round, c01 = round, c02 = round, c03 = round;
-            IntVector c10 = round, c11 = round, c12 = round, c13 = round;
-            IntVector c20 = round, c21 = round, c22 = round, c23 = round;
-            IntVector c30 = round, c31 = round, c32 = round, c33 = round;
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00, s20 = s00, s21 = s00, s22 = s00, s30 = s00, s31 = s00, s32 = s00;
+        for (int u0 = 0, su = r; u0 < len; u0 += unitPairs, su += G) {
+            IntVector c00 = round, c01 = round, c02 = round;
+            IntVector c10 = round, c11 = round, c12 = round;
+            IntVector c20 = round, c21 = round, c22 = round;
+            IntVector c30 = round, c31 = round, c32 = round;
             for (int k = u0; k < u0 + unitPairs; k++) {
                 int xo = xk + k * bw;
                 IntVector x0 = IntVector.fromArray(I, xp, xo);
                 IntVector x1 = IntVector.fromArray(I, xp, xo + L);
                 IntVector x2 = IntVector.fromArray(I, xp, xo + 2 * L);
-                IntVector x3 = IntVector.fromArray(I, xp, xo + 3 * L);
                 int wk = k * G + r;
                 IntVector w = IntVector.broadcast(I, wp[wk]);
                 c00 = w.mul(x0).add(c00);
                 c01 = w.mul(x1).add(c01);
                 c02 = w.mul(x2).add(c02);
-                c03 = w.mul(x3).add(c03);
                 w = IntVector.broadcast(I, wp[wk + 1]);
                 c10 = w.mul(x0).add(c10);
                 c11 = w.mul(x1).add(c11);
                 c12 = w.mul(x2).add(c12);
-                c13 = w.mul(x3).add(c13);
                 w = IntVector.broadcast(I, wp[wk + 2]);
                 c20 = w.mul(x0).add(c20);
                 c21 = w.mul(x1).add(c21);
                 c22 = w.mul(x2).add(c22);
-                c23 = w.mul(x3).add(c23);
                 w = IntVector.broadcast(I, wp[wk + 3]);
                 c30 = w.mul(x0).add(c30);
                 c31 = w.mul(x1).add(c31);
                 c32 = w.mul(x2).add(c32);
-                c33 = w.mul(x3).add(c33);
             }
             int dOff = dk + u0 / 16 * bw;
             FloatVector d0 = FloatVector.fromArray(F, a.scales, dOff);
             FloatVector d1 = FloatVector.fromArray(F, a.scales, dOff + L);
             FloatVector d2 = FloatVector.fromArray(F, a.scales, dOff + 2 * L);
-            FloatVector d3 = FloatVector.fromArray(F, a.scales, dOff + 3 * L);
-            int su = u0 / unitPairs * G + r;
-            // The activations' sums (each vector's, over the unit), for the values' offsets.
-            FloatVector e0 = d0.mul(0f), e1 = e0, e2 = e0, e3 = e0;
+            FloatVector f = FloatVector.broadcast(F, scale[su]);
+            s00 = ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
+            s01 = ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s01);
+            s02 = ((FloatVector) c02.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), s02);
+            f = FloatVector.broadcast(F, scale[su + 1]);
+            s10 = ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
+            s11 = ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s11);
+            s12 = ((FloatVector) c12.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), s12);
+            f = FloatVector.broadcast(F, scale[su + 2]);
+            s20 = ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
+            s21 = ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s21);
+            s22 = ((FloatVector) c22.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), s22);
+            f = FloatVector.broadcast(F, scale[su + 3]);
+            s30 = ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
+            s31 = ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s31);
+            s32 = ((FloatVector) c32.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), s32);
             if (offsets) {
                 int hOff = hk + u0 / 8 * bw;
-                e0 = FloatVector.fromArray(F, a.sums, hOff);
-                e1 = FloatVector.fromArray(F, a.sums, hOff + L);
-                e2 = FloatVector.fromArray(F, a.sums, hOff + 2 * L);
-                e3 = FloatVector.fromArray(F, a.sums, hOff + 3 * L);
+                FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
+                FloatVector e1 = FloatVector.fromArray(F, a.sums, hOff + L);
+                FloatVector e2 = FloatVector.fromArray(F, a.sums, hOff + 2 * L);
                 if (unitPairs == 16) {
                     e0 = FloatVector.fromArray(F, a.sums, hOff + bw).add(e0);
                     e1 = FloatVector.fromArray(F, a.sums, hOff + bw + L).add(e1);
                     e2 = FloatVector.fromArray(F, a.sums, hOff + bw + 2 * L).add(e2);
-                    e3 = FloatVector.fromArray(F, a.sums, hOff + bw + 3 * L).add(e3);
                 }
+                FloatVector m = FloatVector.broadcast(F, offset[su]);
+                s00 = e0.fma(m, s00);
+                s01 = e1.fma(m, s01);
+                s02 = e2.fma(m, s02);
+                m = FloatVector.broadcast(F, offset[su + 1]);
+                s10 = e0.fma(m, s10);
+                s11 = e1.fma(m, s11);
+                s12 = e2.fma(m, s12);
+                m = FloatVector.broadcast(F, offset[su + 2]);
+                s20 = e0.fma(m, s20);
+                s21 = e1.fma(m, s21);
+                s22 = e2.fma(m, s22);
+                m = FloatVector.broadcast(F, offset[su + 3]);
+                s30 = e0.fma(m, s30);
+                s31 = e1.fma(m, s31);
+                s32 = e2.fma(m, s32);
             }
-            // Row by row: sums += (acc >> 16) * scale * d + offset * e
-            FloatVector f = FloatVector.broadcast(F, scale[su]);
-            FloatVector m = FloatVector.broadcast(F, offsets ? offset[su] : 0f);
-            int o = sOff;
-            ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
-            ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
-            ((FloatVector) c02.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), m.fma(e2, FloatVector.fromArray(F, sums, o + 2 * L))).intoArray(sums, o + 2 * L);
-            ((FloatVector) c03.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), m.fma(e3, FloatVector.fromArray(F, sums, o + 3 * L))).intoArray(sums, o + 3 * L);
-            f = FloatVector.broadcast(F, scale[su + 1]);
-            m = FloatVector.broadcast(F, offsets ? offset[su + 1] : 0f);
-            o += width;
-            ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
-            ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
-            ((FloatVector) c12.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), m.fma(e2, FloatVector.fromArray(F, sums, o + 2 * L))).intoArray(sums, o + 2 * L);
-            ((FloatVector) c13.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), m.fma(e3, FloatVector.fromArray(F, sums, o + 3 * L))).intoArray(sums, o + 3 * L);
-            f = FloatVector.broadcast(F, scale[su + 2]);
-            m = FloatVector.broadcast(F, offsets ? offset[su + 2] : 0f);
-            o += width;
-            ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
-            ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
-            ((FloatVector) c22.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), m.fma(e2, FloatVector.fromArray(F, sums, o + 2 * L))).intoArray(sums, o + 2 * L);
-            ((FloatVector) c23.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), m.fma(e3, FloatVector.fromArray(F, sums, o + 3 * L))).intoArray(sums, o + 3 * L);
-            f = FloatVector.broadcast(F, scale[su + 3]);
-            m = FloatVector.broadcast(F, offsets ? offset[su + 3] : 0f);
-            o += width;
-            ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
-            ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
-            ((FloatVector) c32.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), m.fma(e2, FloatVector.fromArray(F, sums, o + 2 * L))).intoArray(sums, o + 2 * L);
-            ((FloatVector) c33.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d3), m.fma(e3, FloatVector.fromArray(F, sums, o + 3 * L))).intoArray(sums, o + 3 * L);
         }
+        int o = sOff;
+        FloatVector.fromArray(F, sums, o).add(s00).intoArray(sums, o);
+        FloatVector.fromArray(F, sums, o + L).add(s01).intoArray(sums, o + L);
+        FloatVector.fromArray(F, sums, o + 2 * L).add(s02).intoArray(sums, o + 2 * L);
+        o += width;
+        FloatVector.fromArray(F, sums, o).add(s10).intoArray(sums, o);
+        FloatVector.fromArray(F, sums, o + L).add(s11).intoArray(sums, o + L);
+        FloatVector.fromArray(F, sums, o + 2 * L).add(s12).intoArray(sums, o + 2 * L);
+        o += width;
+        FloatVector.fromArray(F, sums, o).add(s20).intoArray(sums, o);
+        FloatVector.fromArray(F, sums, o + L).add(s21).intoArray(sums, o + L);
+        FloatVector.fromArray(F, sums, o + 2 * L).add(s22).intoArray(sums, o + 2 * L);
+        o += width;
+        FloatVector.fromArray(F, sums, o).add(s30).intoArray(sums, o);
+        FloatVector.fromArray(F, sums, o + L).add(s31).intoArray(sums, o + L);
+        FloatVector.fromArray(F, sums, o + 2 * L).add(s32).intoArray(sums, o + 2 * L);
     }
 
-    /** {@link #kernel4} for a tile of {@code 2L} vectors. */
+    /** {@link #kernel3} for a tile of {@code 2L} vectors. */
     private static void kernel2(int[] wp, float[] scale, float[] offset, int r, int len, int unitPairs, boolean offsets,
                                 QuantizedActivations a, int xk, int dk, int hk, float[] sums, int sOff, int width) {
         final int bw = 2 * L;
         int[] xp = a.pairs;
         IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
-        for (int u0 = 0; u0 < len; u0 += unitPairs) {
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+        for (int u0 = 0, su = r; u0 < len; u0 += unitPairs, su += G) {
             IntVector c00 = round, c01 = round;
             IntVector c10 = round, c11 = round;
             IntVector c20 = round, c21 = round;
@@ -252,77 +272,112 @@ final class QuantizedPanelMatMul {
             int dOff = dk + u0 / 16 * bw;
             FloatVector d0 = FloatVector.fromArray(F, a.scales, dOff);
             FloatVector d1 = FloatVector.fromArray(F, a.scales, dOff + L);
-            int su = u0 / unitPairs * G + r;
-            FloatVector e0 = d0.mul(0f), e1 = e0;
+            FloatVector f = FloatVector.broadcast(F, scale[su]);
+            s00 = ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
+            s01 = ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s01);
+            f = FloatVector.broadcast(F, scale[su + 1]);
+            s10 = ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
+            s11 = ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s11);
+            f = FloatVector.broadcast(F, scale[su + 2]);
+            s20 = ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
+            s21 = ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s21);
+            f = FloatVector.broadcast(F, scale[su + 3]);
+            s30 = ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
+            s31 = ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s31);
             if (offsets) {
                 int hOff = hk + u0 / 8 * bw;
-                e0 = FloatVector.fromArray(F, a.sums, hOff);
-                e1 = FloatVector.fromArray(F, a.sums, hOff + L);
+                FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
+                FloatVector e1 = FloatVector.fromArray(F, a.sums, hOff + L);
                 if (unitPairs == 16) {
                     e0 = FloatVector.fromArray(F, a.sums, hOff + bw).add(e0);
                     e1 = FloatVector.fromArray(F, a.sums, hOff + bw + L).add(e1);
                 }
+                FloatVector m = FloatVector.broadcast(F, offset[su]);
+                s00 = e0.fma(m, s00);
+                s01 = e1.fma(m, s01);
+                m = FloatVector.broadcast(F, offset[su + 1]);
+                s10 = e0.fma(m, s10);
+                s11 = e1.fma(m, s11);
+                m = FloatVector.broadcast(F, offset[su + 2]);
+                s20 = e0.fma(m, s20);
+                s21 = e1.fma(m, s21);
+                m = FloatVector.broadcast(F, offset[su + 3]);
+                s30 = e0.fma(m, s30);
+                s31 = e1.fma(m, s31);
             }
-            FloatVector f = FloatVector.broadcast(F, scale[su]);
-            FloatVector m = FloatVector.broadcast(F, offsets ? offset[su] : 0f);
-            int o = sOff;
-            ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
-            ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
-            f = FloatVector.broadcast(F, scale[su + 1]);
-            m = FloatVector.broadcast(F, offsets ? offset[su + 1] : 0f);
-            o += width;
-            ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
-            ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
-            f = FloatVector.broadcast(F, scale[su + 2]);
-            m = FloatVector.broadcast(F, offsets ? offset[su + 2] : 0f);
-            o += width;
-            ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
-            ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
-            f = FloatVector.broadcast(F, scale[su + 3]);
-            m = FloatVector.broadcast(F, offsets ? offset[su + 3] : 0f);
-            o += width;
-            ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), m.fma(e0, FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
-            ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), m.fma(e1, FloatVector.fromArray(F, sums, o + L))).intoArray(sums, o + L);
         }
+        int o = sOff;
+        FloatVector.fromArray(F, sums, o).add(s00).intoArray(sums, o);
+        FloatVector.fromArray(F, sums, o + L).add(s01).intoArray(sums, o + L);
+        o += width;
+        FloatVector.fromArray(F, sums, o).add(s10).intoArray(sums, o);
+        FloatVector.fromArray(F, sums, o + L).add(s11).intoArray(sums, o + L);
+        o += width;
+        FloatVector.fromArray(F, sums, o).add(s20).intoArray(sums, o);
+        FloatVector.fromArray(F, sums, o + L).add(s21).intoArray(sums, o + L);
+        o += width;
+        FloatVector.fromArray(F, sums, o).add(s30).intoArray(sums, o);
+        FloatVector.fromArray(F, sums, o + L).add(s31).intoArray(sums, o + L);
     }
 
-    /** {@link #kernel4} for a tile of {@code L} vectors. */
+    /** {@link #kernel3} for a tile of {@code L} vectors. */
     private static void kernel1(int[] wp, float[] scale, float[] offset, int r, int len, int unitPairs, boolean offsets,
                                 QuantizedActivations a, int xk, int dk, int hk, float[] sums, int sOff, int width) {
+        final int bw = L;
         int[] xp = a.pairs;
         IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
-        for (int u0 = 0; u0 < len; u0 += unitPairs) {
-            IntVector c0 = round, c1 = round, c2 = round, c3 = round;
+        FloatVector s00 = FloatVector.zero(F), s10 = s00, s20 = s00, s30 = s00;
+        for (int u0 = 0, su = r; u0 < len; u0 += unitPairs, su += G) {
+            IntVector c00 = round;
+            IntVector c10 = round;
+            IntVector c20 = round;
+            IntVector c30 = round;
             for (int k = u0; k < u0 + unitPairs; k++) {
-                IntVector x0 = IntVector.fromArray(I, xp, xk + k * L);
+                int xo = xk + k * bw;
+                IntVector x0 = IntVector.fromArray(I, xp, xo);
                 int wk = k * G + r;
-                c0 = IntVector.broadcast(I, wp[wk]).mul(x0).add(c0);
-                c1 = IntVector.broadcast(I, wp[wk + 1]).mul(x0).add(c1);
-                c2 = IntVector.broadcast(I, wp[wk + 2]).mul(x0).add(c2);
-                c3 = IntVector.broadcast(I, wp[wk + 3]).mul(x0).add(c3);
+                IntVector w = IntVector.broadcast(I, wp[wk]);
+                c00 = w.mul(x0).add(c00);
+                w = IntVector.broadcast(I, wp[wk + 1]);
+                c10 = w.mul(x0).add(c10);
+                w = IntVector.broadcast(I, wp[wk + 2]);
+                c20 = w.mul(x0).add(c20);
+                w = IntVector.broadcast(I, wp[wk + 3]);
+                c30 = w.mul(x0).add(c30);
             }
-            FloatVector d0 = FloatVector.fromArray(F, a.scales, dk + u0 / 16 * L);
-            int su = u0 / unitPairs * G + r;
-            FloatVector e0 = d0.mul(0f);
+            int dOff = dk + u0 / 16 * bw;
+            FloatVector d0 = FloatVector.fromArray(F, a.scales, dOff);
+            FloatVector f = FloatVector.broadcast(F, scale[su]);
+            s00 = ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
+            f = FloatVector.broadcast(F, scale[su + 1]);
+            s10 = ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
+            f = FloatVector.broadcast(F, scale[su + 2]);
+            s20 = ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
+            f = FloatVector.broadcast(F, scale[su + 3]);
+            s30 = ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
             if (offsets) {
-                int hOff = hk + u0 / 8 * L;
-                e0 = FloatVector.fromArray(F, a.sums, hOff);
+                int hOff = hk + u0 / 8 * bw;
+                FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
                 if (unitPairs == 16) {
-                    e0 = FloatVector.fromArray(F, a.sums, hOff + L).add(e0);
+                    e0 = FloatVector.fromArray(F, a.sums, hOff + bw).add(e0);
                 }
+                FloatVector m = FloatVector.broadcast(F, offset[su]);
+                s00 = e0.fma(m, s00);
+                m = FloatVector.broadcast(F, offset[su + 1]);
+                s10 = e0.fma(m, s10);
+                m = FloatVector.broadcast(F, offset[su + 2]);
+                s20 = e0.fma(m, s20);
+                m = FloatVector.broadcast(F, offset[su + 3]);
+                s30 = e0.fma(m, s30);
             }
-            int o = sOff;
-            ((FloatVector) c0.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su]),
-                    e0.mul(offsets ? offset[su] : 0f).add(FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
-            o += width;
-            ((FloatVector) c1.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 1]),
-                    e0.mul(offsets ? offset[su + 1] : 0f).add(FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
-            o += width;
-            ((FloatVector) c2.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 2]),
-                    e0.mul(offsets ? offset[su + 2] : 0f).add(FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
-            o += width;
-            ((FloatVector) c3.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d0.mul(scale[su + 3]),
-                    e0.mul(offsets ? offset[su + 3] : 0f).add(FloatVector.fromArray(F, sums, o))).intoArray(sums, o);
         }
+        int o = sOff;
+        FloatVector.fromArray(F, sums, o).add(s00).intoArray(sums, o);
+        o += width;
+        FloatVector.fromArray(F, sums, o).add(s10).intoArray(sums, o);
+        o += width;
+        FloatVector.fromArray(F, sums, o).add(s20).intoArray(sums, o);
+        o += width;
+        FloatVector.fromArray(F, sums, o).add(s30).intoArray(sums, o);
     }
 }
