@@ -34,10 +34,11 @@ final class QuantizedPanelMatMul {
      * and as many float sums for the whole panel in registers: 4 x 3 of each fit AVX-512's 32
      * registers. The kernels once kept 4 x 4 int accumulators and added each unit's result to the
      * float sums in memory; the load, add and store after every unit (every 4 pairs for Q6_K) cost
-     * more than the wider block saved. Alone on one core, in G multiplies per second, old 4 x 4
-     * against 4 x 3 with float sums in registers: units of 16 pairs 3.5-3.6 against 4.0-4.1, of 8
-     * 2.7-2.9 against 3.3-3.7, of 4 2.0-2.1 against 2.8-3.0 (AMD EPYC, 2026-12-05). With 16
-     * registers (AVX2), 4 x 2 with sums in registers still beat 4 x 2 without by 9-25%.
+     * more than the wider block saved. Both kernels alone on one core, alternating in one JVM, in G
+     * multiplies per second, old 4 x 4 against 4 x 3 with float sums in registers: units of 16
+     * pairs 3.89 against 4.52, of 8 3.12 against 3.93, of 4 (Q6_K) 2.37 against 3.19; with offsets,
+     * units of 16 3.14 against 4.00 (AMD EPYC, 2026-12-05). With 16 registers (AVX2), 4 x 2 with
+     * sums in registers still beat 4 x 2 without by 9-25%.
      */
     private static final int WIDE = L >= 16 ? 3 : 2;
     /** Pairs per panel: 256 values, a multiple of every block, and a panel of 8 KiB at most. */
