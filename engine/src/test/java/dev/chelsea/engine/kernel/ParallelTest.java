@@ -96,8 +96,8 @@ class ParallelTest {
 
     /**
      * Each thread streams one contiguous range (the caller the first, the worker the second), so
-     * that a product reads one run of memory per thread; parts that take a while leave the worker
-     * time to wake and start on its own range.
+     * that a product reads one run of memory per thread; parts of 50 ms leave the worker 200 ms to
+     * wake and start on its own range before the caller could reach it.
      */
     @Test
     void eachThreadRunsItsOwnContiguousRangeFrontToBack() {
@@ -107,7 +107,7 @@ class ParallelTest {
             List<Integer> worker = java.util.Collections.synchronizedList(new ArrayList<>());
             parallel.forRange(800, 1, (from, to) -> {
                 (Thread.currentThread() == caller ? mine : worker).add(from);
-                sleep(20);
+                sleep(50);
             });
             assertEquals(List.of(0, 100, 200, 300), mine.subList(0, Math.min(4, mine.size())), "caller's parts " + mine);
             assertEquals(400, worker.getFirst(), "worker's parts " + worker);
