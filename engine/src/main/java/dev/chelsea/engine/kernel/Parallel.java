@@ -101,16 +101,17 @@ public final class Parallel implements AutoCloseable {
      * runs its own range front to back, then takes parts from the backs of the others' ranges.
      * Claimed one by one from a shared counter instead, the threads' parts interleaved in memory,
      * and every part restarted the stream that the hardware prefetcher follows: cycling through
-     * 64 distinct 2048 x 2048 Q4_K matrices on two threads, 26-27 GB/s with 16 parts per thread,
-     * 32.5 with 4 and 38-40 with 1 (one range each), where one matrix of the same 302 MB streams
-     * at 43-47 (AMD EPYC, 2026-12-05). A decode step is over a hundred such products.
+     * 64 distinct 2048 x 2048 Q4_K matrices on two threads, 25-27 GB/s with 16 parts per thread,
+     * 22-33 with 4 and 25-40 with 1 (one range each; mostly 32.5 and 38-40), where one matrix of
+     * the same 302 MB streams at 38-47 (AMD EPYC, 2026-12-05). A decode step is over a hundred
+     * such products.
      *
      * <p>A worker may still hold a finished job when the next one starts; it finds no part left
      * to claim in it, so jobs never mix.
      */
     private static final class Job {
         final RangeTask task;
-        final int n, parts, grain, threads;
+        final int n, parts, grain;
         /** Per thread, the parts it has not started: {@code front << 32 | back}. */
         final AtomicLongArray ranges;
         final AtomicInteger donePart = new AtomicInteger();
@@ -121,7 +122,6 @@ public final class Parallel implements AutoCloseable {
             this.n = n;
             this.parts = parts;
             this.grain = grain;
-            this.threads = threads;
             this.ranges = new AtomicLongArray(threads);
             for (int i = 0; i < threads; i++) {
                 ranges.set(i, (long) (parts * i / threads) << 32 | (parts * (i + 1) / threads));
@@ -133,6 +133,7 @@ public final class Parallel implements AutoCloseable {
             for (int p; (p = claim(self, true)) >= 0; ) {
                 run(p);
             }
+            int threads = ranges.length();
             for (int i = 1; i < threads; i++) {
                 int other = (self + i) % threads;
                 for (int p; (p = claim(other, false)) >= 0; ) {
