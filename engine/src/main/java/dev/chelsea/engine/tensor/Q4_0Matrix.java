@@ -17,8 +17,6 @@ import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.LE;
-import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
-import static dev.chelsea.engine.tensor.Simd.PAIR_SHORTS;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.ASHR;
@@ -27,7 +25,6 @@ import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.S2I;
-import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
  * Q4_0: blocks of 32 values, {@code block_q4_0 { fp16 d; uint8 qs[16]; }}. Byte {@code j} holds value
@@ -65,18 +62,21 @@ final class Q4_0Matrix extends InterleavedMatrix {
         return acc.reduceLanes(ADD);
     }
 
-    /** {@code d} of the {@link #G} rows, then their {@code qs} as 8 interleaved byte pairs. */
+    /** {@code d} of the {@link #G} rows, then their {@code qs} as 4 words of nibbles ({@link #interleavePairWords}). */
     @Override
     void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
         int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
-        interleaveField(src, rowStride, at, 2, 16, 2, dst, to);
+        interleavePairWords(src, rowStride, at, 2, 16, dst, to);
     }
 
     /**
-     * Pair step {@code p} of a block holds bytes {@code 2p, 2p + 1} of each row: their low nibbles
-     * are values {@code 2p, 2p + 1} (pair {@code p}), their high nibbles values {@code 16 + 2p,
-     * 17 + 2p} (pair {@code 8 + p}). Centred to {@code q - 8}, a block's 16 pairs fit one
-     * accumulator (see {@link InterleavedMatrix}).
+     * Word {@code i} of a block gives pairs {@code 2i}, {@code 8 + 2i}, {@code 2i + 1} and
+     * {@code 9 + 2i} of every row (values {@code 4i, 4i + 1}, {@code 16 + 4i, 17 + 4i}, and so on;
+     * see {@link #interleavePairWords}). The weights are not centred: their unsigned nibbles
+     * multiply the activations, and {@code 8} times the block's activation sum
+     * ({@link QuantizedActivations#blockSums}) is subtracted before the sum is read. The high half
+     * then holds {@code sum (q - 8) x}, within range, since all arithmetic is modulo 2^32; the low
+     * half sums 16 products of at most {@code 15 * 127}, below 2^15.
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
@@ -90,22 +90,24 @@ final class Q4_0Matrix extends InterleavedMatrix {
                 FloatVector acc = FloatVector.zero(F);
                 IntVector round = IntVector.broadcast(I, ROUND);
                 IntVector s = round;
-                // One loop over all pair steps of the row, with the block's end as a branch: a nested loop
-                // per block costs C2's loop set-up every 8 steps. Offsets advance by additions: computed
+                // One loop over all words of the row, with the block's end as a branch: a nested loop
+                // per block costs C2's loop set-up every 4 steps. Offsets advance by additions: computed
                 // from k by masks and shifts they took about twenty scalar instructions a step, as many
                 // as the vector work (a 16384 x 2048 matrix on two cores of an AMD EPYC: 35 -> 46 GB/s,
                 // medians of alternating runs, 2026-12-05).
                 long q = o + 2 * G;
                 int x = xk;
-                for (int k = 0, steps = cols / 4; k < steps; k++, q += 2 * G, x++) {
-                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, q, LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                    s = v.and(0x000F000F).sub(0x00080008).mul(xp[x]).add(s);
-                    s = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 8]).add(s);
-                    if ((k & 7) == 7) {
-                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, q - 16 * G, LE).convertShape(S2I, I, 0);
+                for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
+                    IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
+                    s = v.and(0x000F000F).mul(xp[x]).add(s);
+                    s = v.lanewise(LSHR, 4).and(0x000F000F).mul(xp[x + 8]).add(s);
+                    s = v.lanewise(LSHR, 8).and(0x000F000F).mul(xp[x + 1]).add(s);
+                    s = v.lanewise(LSHR, 12).and(0x000F000F).mul(xp[x + 9]).add(s);
+                    if ((k & 3) == 3) {
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, q - 14 * G, LE).convertShape(S2I, I, 0);
                         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
-                        acc = ((FloatVector) s.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[xb + (k >> 3)]), acc);
+                        int b = xb + (k >> 2);
+                        acc = ((FloatVector) s.sub(a.blockSums[b] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
                         s = round;
                         q += 2 * G;
                         x += 8;
@@ -126,11 +128,13 @@ final class Q4_0Matrix extends InterleavedMatrix {
     void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
         long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
         for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
-            for (int p = 0; p < 8; p++) {
-                IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 1), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                v.and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + p) * G);
-                v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + 8 + p) * G);
+            for (int i = 0; i < 4; i++) {
+                IntVector v = IntVector.fromMemorySegment(I, packed, o + 2 * G + 4 * G * i, LE);
+                int k = blk * 16 + 2 * i;
+                v.and(0x000F000F).sub(0x00080008).intoArray(w, k * G);
+                v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 8) * G);
+                v.lanewise(LSHR, 8).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 1) * G);
+                v.lanewise(LSHR, 12).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 9) * G);
             }
             for (int r = 0; r < G; r++) {
                 scale[blk * G + r] = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;

@@ -17,8 +17,6 @@ import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.LE;
-import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
-import static dev.chelsea.engine.tensor.Simd.PAIR_SHORTS;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.ASHR;
@@ -27,7 +25,6 @@ import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.S2I;
-import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
  * Q4_1: blocks of 32 values, {@code block_q4_1 { fp16 d; fp16 m; uint8 qs[16]; }}, nibbles as in
@@ -69,12 +66,12 @@ final class Q4_1Matrix extends InterleavedMatrix {
     void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
         int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
         to = interleaveField(src, rowStride, at, 2, 2, 2, dst, to);
-        interleaveField(src, rowStride, at, 4, 16, 2, dst, to);
+        interleavePairWords(src, rowStride, at, 4, 16, dst, to);
     }
 
     /**
-     * As {@code Q4_0Matrix.gemv}, the values centred to {@code d (q - 8)}; the rest of each value,
-     * {@code 8d + m}, multiplies the block's sum of activations.
+     * As {@code Q4_0Matrix.gemv} (words of nibbles, the sum read as {@code sum (q - 8) x}); the
+     * rest of each value, {@code 8d + m}, multiplies the block's sum of activations.
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
@@ -92,20 +89,21 @@ final class Q4_1Matrix extends InterleavedMatrix {
                 // As Q4_0Matrix.gemv: one loop, offsets advanced by additions.
                 long q = o + 4 * G;
                 int x = xk;
-                for (int k = 0, steps = cols / 4; k < steps; k++, q += 2 * G, x++) {
-                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, q, LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                    s = v.and(0x000F000F).sub(0x00080008).mul(xp[x]).add(s);
-                    s = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 8]).add(s);
-                    if ((k & 7) == 7) {
-                        int b = xb + (k >> 3);
-                        long blockAt = q - 18 * G;
+                for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
+                    IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
+                    s = v.and(0x000F000F).mul(xp[x]).add(s);
+                    s = v.lanewise(LSHR, 4).and(0x000F000F).mul(xp[x + 8]).add(s);
+                    s = v.lanewise(LSHR, 8).and(0x000F000F).mul(xp[x + 1]).add(s);
+                    s = v.lanewise(LSHR, 12).and(0x000F000F).mul(xp[x + 9]).add(s);
+                    if ((k & 3) == 3) {
+                        int b = xb + (k >> 2);
+                        long blockAt = q - 16 * G;
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, blockAt, LE).convertShape(S2I, I, 0);
                         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                         IntVector mBits = (IntVector) ShortVector.fromMemorySegment(H, packed, blockAt + 2 * G, LE).convertShape(S2I, I, 0);
                         FloatVector m = ((FloatVector) mBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
                         float sum = a.sums[2 * b] + a.sums[2 * b + 1];
-                        acc = ((FloatVector) s.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
+                        acc = ((FloatVector) s.sub(a.blockSums[b] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
                         acc = d.mul(8f).add(m).fma(FloatVector.broadcast(F, sum), acc);
                         s = round;
                         q += 4 * G;
@@ -127,11 +125,13 @@ final class Q4_1Matrix extends InterleavedMatrix {
     void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
         long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
         for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
-            for (int p = 0; p < 8; p++) {
-                IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 2), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                v.and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + p) * G);
-                v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (blk * 16 + 8 + p) * G);
+            for (int i = 0; i < 4; i++) {
+                IntVector v = IntVector.fromMemorySegment(I, packed, o + 4 * G + 4 * G * i, LE);
+                int k = blk * 16 + 2 * i;
+                v.and(0x000F000F).sub(0x00080008).intoArray(w, k * G);
+                v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 8) * G);
+                v.lanewise(LSHR, 8).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 1) * G);
+                v.lanewise(LSHR, 12).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 9) * G);
             }
             for (int r = 0; r < G; r++) {
                 float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;

@@ -96,7 +96,11 @@ final class Q4_KMatrix extends InterleavedMatrix {
      * Pair step {@code k} (0 to 63) of a super-block holds bytes {@code 2k, 2k + 1} of {@code qs}:
      * in chunk {@code c = k / 16}, step {@code p = k % 16}, the low nibbles are values
      * {@code 64c + 2p, +1} of sub-block {@code 2c}, the high nibbles values {@code 64c + 32 + 2p, +1}
-     * of sub-block {@code 2c + 1}. Centred to {@code q - 8}, a sub-block fits one accumulator; at
+     * of sub-block {@code 2c + 1}. A sub-block fits one accumulator: the unsigned nibbles multiply
+     * the activations and the accumulator starts at minus {@code 8} times the sub-block's
+     * activation sum ({@link QuantizedActivations#blockSums}; sub-blocks are activation blocks),
+     * so that its high half ends as {@code sum (q - 8) x} (see {@link Q4_0Matrix#gemv}); this saves
+     * two of ten vector operations a step, 4% on one core. At
      * the end of a chunk both are scaled: {@code d sc (q - 8)} times the activations, and
      * {@code 8 d sc - dmin m} times their sum. The 6-bit scales and mins are unpacked lane-wise
      * (as {@link PackedScales} does for one row), with the choice between the low and high
@@ -107,7 +111,10 @@ final class Q4_KMatrix extends InterleavedMatrix {
      * flat loop over all steps, with the chunk's end as a branch, spent as many scalar instructions
      * on indices and checks as vector ones: on two cores of an AMD EPYC a 16384 x 2048 matrix went
      * from 30 to 42 GB/s ({@code MatMulBenchmarkMain}, medians of alternating runs, 2026-12-05).
-     * Q4_0's blocks have 8 steps, too few for C2's loop set-up to pay off: that kernel stays flat.
+     * Q4_0's blocks have 4 steps, too few for C2's loop set-up to pay off: that kernel stays flat.
+     * Q4_0's words of nibbles ({@link #interleaveNibbleWords}) made this kernel 2-8% slower: its
+     * chunk loop then has 8 steps, and a flat loop over a super-block's 32 words compiled to half
+     * the speed from memory (one thread, alternating bursts in one JVM, 2026-12-05).
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
@@ -120,22 +127,22 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 int xk = t * (cols / 2);
                 int xb = t * (cols / 32);
                 FloatVector acc = FloatVector.zero(F);
-                IntVector round = IntVector.broadcast(I, ROUND);
                 for (int sb = 0, blocks = cols / 256; sb < blocks; sb++, o += groupBlockBytes) {
                     IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
                     FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                     IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
                     FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
                     for (int c = 0; c < 4; c++) {
-                        IntVector sLo = round;
-                        IntVector sHi = round;
+                        int j = xb + 8 * sb + 2 * c;
+                        IntVector sLo = IntVector.broadcast(I, ROUND - (a.blockSums[j] << 19));
+                        IntVector sHi = IntVector.broadcast(I, ROUND - (a.blockSums[j + 1] << 19));
                         long q = o + 2 * G * (8 + 16 * c);
                         int x = xk + sb * 128 + c * 32;
                         for (int p = 0; p < 16; p++) {
                             IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, q + 2 * G * p, LE)
                                     .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                            sLo = v.and(0x000F000F).sub(0x00080008).mul(xp[x + p]).add(sLo);
-                            sHi = v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).mul(xp[x + 16 + p]).add(sHi);
+                            sLo = v.and(0x000F000F).mul(xp[x + p]).add(sLo);
+                            sHi = v.lanewise(LSHR, 4).and(0x000F000F).mul(xp[x + 16 + p]).add(sHi);
                         }
                         int half = 16 * (c & 1);
                         boolean top = c >= 2;
@@ -144,7 +151,6 @@ final class Q4_KMatrix extends InterleavedMatrix {
                         IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
                         IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
                         IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
-                        int j = xb + 8 * sb + 2 * c;
                         FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
                         FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
                         acc = ((FloatVector) sLo.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc);

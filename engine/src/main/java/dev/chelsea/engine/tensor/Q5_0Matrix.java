@@ -19,8 +19,6 @@ import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
-import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
-import static dev.chelsea.engine.tensor.Simd.PAIR_SHORTS;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.ASHR;
@@ -30,7 +28,6 @@ import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.OR;
 import static jdk.incubator.vector.VectorOperators.S2I;
-import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
  * Q5_0: blocks of 32 values, {@code block_q5_0 { fp16 d; uint8 qh[4]; uint8 qs[16]; }}. The low four
@@ -74,10 +71,11 @@ final class Q5_0Matrix extends InterleavedMatrix {
     }
 
     /**
-     * {@code d}, then {@code qh} with its bits reordered, then {@code qs} as in {@code Q4_0Matrix}.
-     * Pair step {@code p} needs the fifth bits of values {@code 2p, 2p + 1, 16 + 2p, 17 + 2p};
-     * they are moved to bits {@code p, 16 + p, 8 + p, 24 + p}, so that {@code qh >>> p} has them
-     * at bits 0, 16, 8 and 24, one mask and shift from bit 4 of each half.
+     * {@code d}, then {@code qh} with its bits reordered, then {@code qs} as in {@code Q4_0Matrix}
+     * (words, {@link #interleavePairWords}). Word {@code w} needs the fifth bits of values
+     * {@code 4w} to {@code 4w + 3} and {@code 16 + 4w} to {@code 19 + 4w}; they are moved to bits
+     * {@code w, 16 + w, 8 + w, 24 + w} and {@code 4 + w, 20 + w, 12 + w, 28 + w}, so that
+     * {@code qh >>> w} has each pair's two bits 16 apart, one shift from bits 4 and 20.
      */
     @Override
     void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
@@ -85,19 +83,23 @@ final class Q5_0Matrix extends InterleavedMatrix {
         for (int r = 0; r < G; r++) {
             int qh = (int) INTS.get(src, at + r * rowStride + 2);
             int moved = 0;
-            for (int p = 0; p < 8; p++) {
-                moved |= ((qh >>> (2 * p)) & 1) << p | ((qh >>> (2 * p + 1)) & 1) << (16 + p)
-                        | ((qh >>> (16 + 2 * p)) & 1) << (8 + p) | ((qh >>> (17 + 2 * p)) & 1) << (24 + p);
+            for (int w = 0; w < 4; w++) {
+                moved |= ((qh >>> (4 * w)) & 1) << w | ((qh >>> (4 * w + 1)) & 1) << (16 + w)
+                        | ((qh >>> (4 * w + 2)) & 1) << (8 + w) | ((qh >>> (4 * w + 3)) & 1) << (24 + w)
+                        | ((qh >>> (16 + 4 * w)) & 1) << (4 + w) | ((qh >>> (17 + 4 * w)) & 1) << (20 + w)
+                        | ((qh >>> (18 + 4 * w)) & 1) << (12 + w) | ((qh >>> (19 + 4 * w)) & 1) << (28 + w);
             }
             INTS.set(dst, to + 4 * r, moved);
         }
-        interleaveField(src, rowStride, at, 6, 16, 2, dst, to + 4 * G);
+        interleavePairWords(src, rowStride, at, 6, 16, dst, to + 4 * G);
     }
 
     /**
-     * As {@code Q4_0Matrix.gemv}, with the fifth bits and the weights centred to {@code q - 16}.
-     * With 5-bit weights an accumulator holds 16 values: the low nibbles (values 0 to 15) and the
-     * high nibbles (16 to 31) get one each.
+     * As {@code Q4_0Matrix.gemv}, with the fifth bits. With 5-bit weights an accumulator holds 16
+     * values: the low nibbles (values 0 to 15) and the high nibbles (16 to 31) get one each. The
+     * unsigned weights are multiplied and 16 times each half's activation sum (two
+     * {@link QuantizedActivations#octetSums}) subtracted before it is read, so the high half holds
+     * {@code sum (q - 16) x} (the low half: 8 products of at most {@code 31 * 127}).
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
@@ -106,6 +108,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
             for (int t = 0; t < a.count; t++) {
                 long o = g * groupBytes;
                 int[] xp = a.pairs;
+                int[] sums = a.octetSums;
                 int xk = t * (cols / 2);
                 int xb = t * (cols / BLOCK);
                 FloatVector acc = FloatVector.zero(F);
@@ -115,18 +118,21 @@ final class Q5_0Matrix extends InterleavedMatrix {
                 // As Q4_0Matrix.gemv: one loop, offsets advanced by additions.
                 long q = o + 6 * G;
                 int x = xk;
-                for (int k = 0, steps = cols / 4; k < steps; k++, q += 2 * G, x++) {
-                    int p = k & 7;
-                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, q, LE)
-                            .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                    IntVector h = IntVector.fromMemorySegment(I, packed, q - 2 * G * (p + 2), LE).lanewise(LSHR, p);
-                    sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).mul(xp[x]).add(sLo);
-                    sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).sub(0x00100010).mul(xp[x + 8]).add(sHi);
-                    if (p == 7) {
-                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, q - 20 * G, LE).convertShape(S2I, I, 0);
+                for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
+                    int w = k & 3;
+                    IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
+                    IntVector h = IntVector.fromMemorySegment(I, packed, q - 4 * G * (w + 1), LE).lanewise(LSHR, w);
+                    sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).mul(xp[x]).add(sLo);
+                    sLo = v.lanewise(LSHR, 8).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).mul(xp[x + 1]).add(sLo);
+                    sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.and(0x00100010)).mul(xp[x + 8]).add(sHi);
+                    sHi = v.lanewise(LSHR, 12).and(0x000F000F).or(h.lanewise(LSHR, 8).and(0x00100010)).mul(xp[x + 9]).add(sHi);
+                    if (w == 3) {
+                        int b = xb + (k >> 2);
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, q - 18 * G, LE).convertShape(S2I, I, 0);
                         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
-                        d = d.mul(a.scales[xb + (k >> 3)]);
-                        IntVector sum = sLo.lanewise(ASHR, 16).add(sHi.lanewise(ASHR, 16));
+                        d = d.mul(a.scales[b]);
+                        IntVector sum = sLo.sub((sums[4 * b] + sums[4 * b + 1]) << 20).lanewise(ASHR, 16)
+                                .add(sHi.sub((sums[4 * b + 2] + sums[4 * b + 3]) << 20).lanewise(ASHR, 16));
                         acc = ((FloatVector) sum.convertShape(I2F, F, 0)).fma(d, acc);
                         sLo = round;
                         sHi = round;
@@ -149,13 +155,14 @@ final class Q5_0Matrix extends InterleavedMatrix {
     void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
         long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
         for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
-            for (int p = 0; p < 8; p++) {
-                IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (p + 3), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                IntVector h = IntVector.fromMemorySegment(I, packed, o + 2 * G, LE).lanewise(LSHR, p);
-                v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).intoArray(w, (blk * 16 + p) * G);
-                v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).sub(0x00100010)
-                        .intoArray(w, (blk * 16 + 8 + p) * G);
+            for (int i = 0; i < 4; i++) {
+                IntVector v = IntVector.fromMemorySegment(I, packed, o + 6 * G + 4 * G * i, LE);
+                IntVector h = IntVector.fromMemorySegment(I, packed, o + 2 * G, LE).lanewise(LSHR, i);
+                int k = blk * 16 + 2 * i;
+                v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).intoArray(w, k * G);
+                v.lanewise(LSHR, 8).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 1) * G);
+                v.lanewise(LSHR, 4).and(0x000F000F).or(h.and(0x00100010)).sub(0x00100010).intoArray(w, (k + 8) * G);
+                v.lanewise(LSHR, 12).and(0x000F000F).or(h.lanewise(LSHR, 8).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 9) * G);
             }
             for (int r = 0; r < G; r++) {
                 float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;

@@ -18,8 +18,6 @@ import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
-import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
-import static dev.chelsea.engine.tensor.Simd.PAIR_SHORTS;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.ASHR;
@@ -28,7 +26,6 @@ import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.S2I;
-import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
  * Q5_K: super-blocks of 256 values,
@@ -88,40 +85,50 @@ final class Q5_KMatrix extends InterleavedMatrix {
         return accLo.add(accHi).reduceLanes(ADD);
     }
 
-    /** {@code d}, {@code dmin}, the scales as three ints, then {@code qh} and {@code qs} as byte pairs of the {@link #G} rows, in the order the kernels read them ({@link #qsUnit}). */
+    /**
+     * {@code d}, {@code dmin}, the scales as three ints, then {@code qh} and {@code qs} as words of
+     * 4 bytes ({@link #interleavePairWords}) of the {@link #G} rows, in the order the kernels read
+     * them ({@link #qsUnit}).
+     */
     @Override
     void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
         int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
         to = interleaveField(src, rowStride, at, 2, 2, 2, dst, to);
         to = interleaveField(src, rowStride, at, SCALES, 12, 4, dst, to);
-        for (int p = 0; p < 16; p++) {
-            to = interleaveField(src, rowStride, at, QH + 2 * p, 2, 2, dst, to);
-            to = interleaveField(src, rowStride, at, QS + 2 * p, 2, 2, dst, to);
+        for (int w = 0; w < 8; w++) {
+            to = interleavePairWords(src, rowStride, at, QH + 4 * w, 4, dst, to);
+            to = interleavePairWords(src, rowStride, at, QS + 4 * w, 4, dst, to);
         }
-        interleaveField(src, rowStride, at, QS + 32, 96, 2, dst, to);
+        interleavePairWords(src, rowStride, at, QS + 32, 96, dst, to);
     }
 
     /**
-     * Where step {@code k} of a super-block reads its {@code qs} pairs, in units of {@code 2 G} bytes
-     * from the super-block's start: after the 8 units of scales, the first chunk's steps alternate
-     * with the {@code qh} pairs ({@code qh} pair {@code p} at {@code 8 + 2p}), then the other
-     * chunks' steps follow in order. So the kernels read one forward stream (the later chunks
-     * re-read {@code qh} from L1). With {@code qh} and {@code qs} in two regions 512 bytes apart, a
-     * 65536 x 2048 matrix streamed at 7.9 GB/s on one core against 15.5 GB/s for one that fits
-     * in cache (measured 2026-12-05, {@code MatMulBenchmarkMain}); Q6_K had the same problem.
+     * Where step {@code k} (a word of {@code qs}) of a super-block reads its {@code qs} word, in
+     * units of {@code 4 G} bytes from the super-block's start: after the 4 units of scales, the
+     * first chunk's steps alternate with the {@code qh} words ({@code qh} word {@code w} at
+     * {@code 4 + 2w}), then the other chunks' steps follow in order. So the kernels read one
+     * forward stream (the later chunks re-read {@code qh} from L1). With {@code qh} and {@code qs}
+     * in two regions 512 bytes apart, a 65536 x 2048 matrix streamed at 7.9 GB/s on one core
+     * against 15.5 GB/s for one that fits in cache (measured 2026-12-05, with byte pairs,
+     * {@code MatMulBenchmarkMain}); Q6_K had the same problem.
      */
     private static int qsUnit(int step) {
-        return step < 16 ? 9 + 2 * step : 24 + step;
+        return step < 8 ? 5 + 2 * step : 12 + step;
     }
 
     /**
      * As {@code Q4_KMatrix.gemv}, with the fifth bits: in chunk {@code c}, bit {@code 2c} of
      * {@code qh[l]} for the low nibbles and bit {@code 2c + 1} for the high ones, {@code qh} read as
-     * byte pairs {@code 2p, 2p + 1} like {@code qs}. Centred to {@code q - 16}, an accumulator holds
-     * half a sub-block, so each is read out at the middle and at the end of the chunk; the offset
-     * is {@code 16 d sc - dmin m}. Loops nest as in {@code Q4_KMatrix.gemv}, for the same reason:
-     * with the layout of {@link #qsUnit} as well, a Llama-3.2-1B Q5_K_M file decoded 24 instead of
-     * 14 tokens/s on two cores (medians of four alternating runs).
+     * words like {@code qs} ({@link #interleavePairWords}): word {@code w} of a chunk gives pairs
+     * {@code 2w, 2w + 1} of both sub-blocks. An accumulator holds half a sub-block, so each is read
+     * out at the middle and at the end of the chunk; the unsigned weights are multiplied and each
+     * half starts at minus 16 times its activations' sum (two {@link QuantizedActivations#octetSums}),
+     * so the high half ends as {@code sum (q - 16) x}; the offset is {@code 16 d sc - dmin m}. Loops
+     * nest as in {@code Q4_KMatrix.gemv}, for the same reason: with the layout of {@link #qsUnit}
+     * as well, a Llama-3.2-1B Q5_K_M file decoded 24 instead of 14 tokens/s on two cores (medians of
+     * four alternating runs). Words and unsigned weights instead of byte pairs and centred ones:
+     * 9-14% faster from memory on one core, 8% slower with the matrix in cache (its 8-step chunk
+     * loop; alternating bursts in one JVM, AMD EPYC, 2026-12-05); decode reads from memory.
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
@@ -134,7 +141,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
                 int xk = t * (cols / 2);
                 int xb = t * (cols / 32);
                 FloatVector acc = FloatVector.zero(F);
-                IntVector round = IntVector.broadcast(I, ROUND);
+                int[] sums = a.octetSums;
                 IntVector zero = IntVector.zero(I);
                 for (int sb = 0, blocks = cols / 256; sb < blocks; sb++, o += groupBlockBytes) {
                     IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
@@ -142,23 +149,25 @@ final class Q5_KMatrix extends InterleavedMatrix {
                     IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
                     FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
                     for (int c = 0; c < 4; c++) {
-                        IntVector sLo = round;
-                        IntVector sHi = round;
+                        int x = xk + sb * 128 + c * 32;
+                        // Each half sub-block starts at minus 16 times its activations' sum (two octets).
+                        int n = x >> 2;
+                        IntVector sLo = IntVector.broadcast(I, ROUND - ((sums[n] + sums[n + 1]) << 20));
+                        IntVector sHi = IntVector.broadcast(I, ROUND - ((sums[n + 4] + sums[n + 5]) << 20));
                         IntVector halfLo = zero;
                         IntVector halfHi = zero;
-                        int x = xk + sb * 128 + c * 32;
-                        for (int p = 0; p < 16; p++) {
-                            IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * qsUnit(16 * c + p), LE)
-                                    .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                            IntVector h = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + 2 * p), LE)
-                                    .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0)).lanewise(LSHR, 2 * c);
-                            sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).mul(xp[x + p]).add(sLo);
-                            sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).mul(xp[x + 16 + p]).add(sHi);
-                            if (p == 7) {
+                        for (int w = 0; w < 8; w++) {
+                            IntVector v = IntVector.fromMemorySegment(I, packed, o + 4 * G * qsUnit(8 * c + w), LE);
+                            IntVector h = IntVector.fromMemorySegment(I, packed, o + 4 * G * (4 + 2 * w), LE).lanewise(LSHR, 2 * c);
+                            sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).mul(xp[x + 2 * w]).add(sLo);
+                            sLo = v.lanewise(LSHR, 8).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).mul(xp[x + 2 * w + 1]).add(sLo);
+                            sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).mul(xp[x + 16 + 2 * w]).add(sHi);
+                            sHi = v.lanewise(LSHR, 12).and(0x000F000F).or(h.lanewise(LSHR, 5).and(0x00100010)).mul(xp[x + 17 + 2 * w]).add(sHi);
+                            if (w == 3) {
                                 halfLo = sLo.lanewise(ASHR, 16);
                                 halfHi = sHi.lanewise(ASHR, 16);
-                                sLo = round;
-                                sHi = round;
+                                sLo = IntVector.broadcast(I, ROUND - ((sums[n + 2] + sums[n + 3]) << 20));
+                                sHi = IntVector.broadcast(I, ROUND - ((sums[n + 6] + sums[n + 7]) << 20));
                             }
                         }
                         int half = 16 * (c & 1);
@@ -196,15 +205,15 @@ final class Q5_KMatrix extends InterleavedMatrix {
     void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
         long o = group * groupBytes + (pair0 / 128) * groupBlockBytes;
         for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
-            for (int step = 0; step < 64; step++) {
-                int c = step >> 4;
-                IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * qsUnit(step), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                IntVector h = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + 2 * (step & 15)), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0)).lanewise(LSHR, 2 * c);
-                int k = sb * 128 + c * 32 + (step & 15);
+            for (int step = 0; step < 32; step++) {
+                int c = step >> 3;
+                IntVector v = IntVector.fromMemorySegment(I, packed, o + 4 * G * qsUnit(step), LE);
+                IntVector h = IntVector.fromMemorySegment(I, packed, o + 4 * G * (4 + 2 * (step & 7)), LE).lanewise(LSHR, 2 * c);
+                int k = sb * 128 + c * 32 + 2 * (step & 7);
                 v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).intoArray(w, k * G);
+                v.lanewise(LSHR, 8).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 1) * G);
                 v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 16) * G);
+                v.lanewise(LSHR, 12).and(0x000F000F).or(h.lanewise(LSHR, 5).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 17) * G);
             }
             for (int r = 0; r < G; r++) {
                 float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;

@@ -50,6 +50,18 @@ public final class QuantizedActivations {
     float[] scales = new float[0];
     /** The scale times the sum of the quantized values, per 16 values. */
     float[] sums = new float[0];
+    /**
+     * The sum of the quantized values of each block of 32 (by-vector layout only): kernels that
+     * multiply unsigned weights subtract their centre times it once per block instead of centring
+     * every weight (see {@link InterleavedMatrix}).
+     */
+    int[] blockSums = new int[0];
+    /**
+     * The same per 8 values (by-vector layout only), for the 5- and 6-bit kernels, whose
+     * accumulators hold 16 and 8 values; 16 more entries than groups so that a kernel may read
+     * the next groups' sums past the last vector's end (and not use them).
+     */
+    int[] octetSums = new int[0];
 
     /** Whether {@code n} vectors are quantized in the batch layout (and multiplied by the batch kernel). */
     public static boolean transposes(int n) {
@@ -78,6 +90,12 @@ public final class QuantizedActivations {
         if (sums.length < width * (cols / 16)) {
             sums = new float[width * (cols / 16)];
         }
+        if (!transposed && blockSums.length < n * (cols / BLOCK)) {
+            blockSums = new int[n * (cols / BLOCK)];
+        }
+        if (!transposed && octetSums.length < n * (cols / 8) + 16) {
+            octetSums = new int[n * (cols / 8) + 16];
+        }
         if (transposed && width > n) {
             // Padding lanes stay zero: they contribute nothing and are never written out.
             for (int t = n; t < width; t++) {
@@ -97,7 +115,18 @@ public final class QuantizedActivations {
         if (!transposed) {
             for (int t = t0; t < t1; t++) {
                 for (int b = 0; b < cols / BLOCK; b++) {
-                    quantizeBlock(x, t, b, pairs, t * (cols / 2) + b * 16, t * (cols / BLOCK) + b, t * (cols / 16) + 2 * b, 1);
+                    int at = t * (cols / BLOCK) + b;
+                    int p0 = t * (cols / 2) + b * 16;
+                    blockSums[at] = quantizeBlock(x, t, b, pairs, p0, at, t * (cols / 16) + 2 * b, 1);
+                    for (int e = 0; e < 4; e++) {
+                        int sum = 0;
+                        for (int k = p0 + 4 * e; k < p0 + 4 * e + 4; k++) {
+                            // A pair is q[2k + 1] + 65536 q[2k]: its low half, read as a short, is q[2k + 1].
+                            int odd = (short) pairs[k];
+                            sum += odd + ((pairs[k] - odd) >> 16);
+                        }
+                        octetSums[4 * at + e] = sum;
+                    }
                 }
             }
             return;
@@ -168,9 +197,9 @@ public final class QuantizedActivations {
      * {@code |x / d| <= 127} holds after rounding {@code 127 / amax}, so no value needs clamping.
      * Pairs are formed lane-wise: the ints narrowed to shorts and read back as ints hold
      * {@code q[2k] | q[2k + 1] << 16}; rotated by 16 and corrected for the sign of the low half,
-     * {@code q[2k + 1] + 65536 q[2k]}.
+     * {@code q[2k + 1] + 65536 q[2k]}. Returns the sum of the block's quantized values.
      */
-    private void quantizeBlock(float[] x, int t, int b, int[] dst, int dstAt, int scaleAt, int sumAt, int stride) {
+    private int quantizeBlock(float[] x, int t, int b, int[] dst, int dstAt, int scaleAt, int sumAt, int stride) {
         int o = t * cols + b * BLOCK;
         FloatVector m = FloatVector.fromArray(F, x, o).lanewise(ABS);
         for (int i = F_LANES; i < BLOCK; i += F_LANES) {
@@ -195,5 +224,6 @@ public final class QuantizedActivations {
         scales[scaleAt] = d;
         sums[sumAt] = d * s0;
         sums[sumAt + stride] = d * s1;
+        return s0 + s1;
     }
 }
