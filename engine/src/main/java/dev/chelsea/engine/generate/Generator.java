@@ -79,6 +79,8 @@ public final class Generator {
             logits = session.prefill(prompt);
         }
         int next = -1;
+        // Sampled steps write their logits here (the prefill's may be the prompt cache's own copy).
+        float[] stepLogits = null;
         long prefillNanos = System.nanoTime() - t0;
         long decodeStart = System.nanoTime();
         StopReason reason;
@@ -130,7 +132,10 @@ public final class Generator {
             if (greedy) {
                 next = session.decodeGreedy(token);
             } else {
-                logits = session.decode(token);
+                if (stepLogits == null) {
+                    stepLogits = new float[session.vocabularySize()];
+                }
+                logits = session.decode(token, stepLogits);
             }
         }
         long decodeNanos = generated > 1 ? System.nanoTime() - decodeStart : 0;

@@ -123,8 +123,19 @@ public final class Session implements AutoCloseable {
 
     /** Processes one generated token; returns the logits for the next. */
     public float[] decode(int token) {
+        return decode(token, new float[vocab]);
+    }
+
+    /**
+     * As {@link #decode(int)}, writing the logits into {@code logits} (exactly the vocabulary's
+     * size) and returning it: a generation loop reuses one array instead of touching a
+     * vocabulary's worth of fresh memory every token.
+     */
+    public float[] decode(int token, float[] logits) {
+        if (logits.length != vocab) {
+            throw new IllegalArgumentException("logits of length " + logits.length + " for a vocabulary of " + vocab);
+        }
         checkRoom(1);
-        float[] logits = new float[vocab];
         step(SequenceStep.of(sequence, new int[]{token}, 0, 1, logits));
         return logits;
     }

@@ -90,7 +90,10 @@ public final class CpuBackend implements Backend {
             float[] logits = step.logits();
             int rows = step.logitRows();
             if (logits == null && step.argmax() != null) {
-                logits = new float[weights.config.vocabSize()];
+                if (s.argmaxLogits == null) {
+                    s.argmaxLogits = new float[weights.config.vocabSize()];
+                }
+                logits = s.argmaxLogits;
                 rows = 1;
             }
             transformer.forward(step.tokens(), step.offset(), step.count(), s.cache, s.scratch, logits, rows);
