@@ -18,8 +18,6 @@ import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
-import static dev.chelsea.engine.tensor.Simd.PAIR_BYTES;
-import static dev.chelsea.engine.tensor.Simd.PAIR_SHORTS;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.ASHR;
@@ -28,7 +26,6 @@ import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.S2I;
-import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 /**
  * Q4_K: super-blocks of 256 values,
@@ -83,38 +80,38 @@ final class Q4_KMatrix extends InterleavedMatrix {
         return accLo.add(accHi).reduceLanes(ADD);
     }
 
-    /** {@code d}, {@code dmin}, the 12 bytes of scales as three ints, then {@code qs} as 64 byte pairs, of the {@link #G} rows. */
+    /**
+     * {@code d}, {@code dmin}, the 12 bytes of scales as three ints, then {@code qs} as 32 words
+     * ({@link #interleavePairWords}), of the {@link #G} rows.
+     */
     @Override
     void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
         int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
         to = interleaveField(src, rowStride, at, 2, 2, 2, dst, to);
         to = interleaveField(src, rowStride, at, SCALES, 12, 4, dst, to);
-        interleaveField(src, rowStride, at, QS, 128, 2, dst, to);
+        interleavePairWords(src, rowStride, at, QS, 128, dst, to);
     }
 
     /**
-     * Pair step {@code k} (0 to 63) of a super-block holds bytes {@code 2k, 2k + 1} of {@code qs}:
-     * in chunk {@code c = k / 16}, step {@code p = k % 16}, the low nibbles are values
-     * {@code 64c + 2p, +1} of sub-block {@code 2c}, the high nibbles values {@code 64c + 32 + 2p, +1}
-     * of sub-block {@code 2c + 1}. A sub-block fits one accumulator: the unsigned nibbles multiply
-     * the activations and the accumulator starts at minus {@code 8} times the sub-block's
-     * activation sum ({@link QuantizedActivations#blockSums}; sub-blocks are activation blocks),
-     * so that its high half ends as {@code sum (q - 8) x} (see {@link Q4_0Matrix#gemv}); this saves
-     * two of ten vector operations a step, 4% on one core. At
-     * the end of a chunk both are scaled: {@code d sc (q - 8)} times the activations, and
-     * {@code 8 d sc - dmin m} times their sum. The 6-bit scales and mins are unpacked lane-wise
-     * (as {@link PackedScales} does for one row), with the choice between the low and high
-     * sub-blocks made by shift counts and offsets, not by selecting vectors.
+     * Word {@code i} (0 to 7) of chunk {@code c} of a super-block holds bytes {@code 4i} to
+     * {@code 4i + 3} of the chunk's 32 bytes of {@code qs}: their low nibbles are values
+     * {@code 64c + 4i} to {@code + 3} of sub-block {@code 2c} (its pairs {@code 2i, 2i + 1}), their
+     * high nibbles the same values of sub-block {@code 2c + 1}. A sub-block fits one accumulator:
+     * the unsigned nibbles multiply the activations, and {@code 8} times the sub-block's activation
+     * sum ({@link QuantizedActivations#blockSums}; sub-blocks are activation blocks) is subtracted
+     * before it is read, so that its high half holds {@code sum (q - 8) x} (as in
+     * {@link Q4_0Matrix#gemv}). At the end of a chunk both are scaled: {@code d sc (q - 8)} times
+     * the activations, and {@code 8 d sc - dmin m} times their sum. The 6-bit scales and mins are
+     * unpacked lane-wise (as {@link PackedScales} does for one row), with the choice between the low
+     * and high sub-blocks made by shift counts and offsets, not by selecting vectors.
      *
-     * <p>Loops nest by super-block, chunk and step: the 16 steps of a chunk are a counted loop with
-     * offsets linear in the step, which C2 unrolls four times with its bounds checks hoisted. One
-     * flat loop over all steps, with the chunk's end as a branch, spent as many scalar instructions
-     * on indices and checks as vector ones: on two cores of an AMD EPYC a 16384 x 2048 matrix went
-     * from 30 to 42 GB/s ({@code MatMulBenchmarkMain}, medians of alternating runs, 2026-12-05).
-     * Q4_0's blocks have 4 steps, too few for C2's loop set-up to pay off: that kernel stays flat.
-     * Q4_0's words of nibbles ({@link #interleaveNibbleWords}) made this kernel 2-8% slower: its
-     * chunk loop then has 8 steps, and a flat loop over a super-block's 32 words compiled to half
-     * the speed from memory (one thread, alternating bursts in one JVM, 2026-12-05).
+     * <p>One loop over all words of the row, with the chunk's and the super-block's ends as
+     * branches, as in {@link Q4_0Matrix#gemv}; {@code d} and {@code dmin} are read at each chunk's
+     * end. Measured against the byte-pair kernel with loops nested by super-block, chunk and step
+     * (16 steps, which C2 compiled well; one thread, alternating bursts in one JVM, AMD EPYC,
+     * 2026-12-05): +11-17% with the matrix in cache, +19-20% from memory. Words in that nested form
+     * were 2-8% slower (a chunk loop of 8 steps), written out 30-55% slower, and one loop per
+     * super-block (32 words) from 10% faster to half the speed depending on the run.
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
@@ -127,23 +124,24 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 int xk = t * (cols / 2);
                 int xb = t * (cols / 32);
                 FloatVector acc = FloatVector.zero(F);
-                for (int sb = 0, blocks = cols / 256; sb < blocks; sb++, o += groupBlockBytes) {
-                    IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                    FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
-                    IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
-                    FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
-                    for (int c = 0; c < 4; c++) {
-                        int j = xb + 8 * sb + 2 * c;
-                        IntVector sLo = IntVector.broadcast(I, ROUND - (a.blockSums[j] << 19));
-                        IntVector sHi = IntVector.broadcast(I, ROUND - (a.blockSums[j + 1] << 19));
-                        long q = o + 2 * G * (8 + 16 * c);
-                        int x = xk + sb * 128 + c * 32;
-                        for (int p = 0; p < 16; p++) {
-                            IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, q + 2 * G * p, LE)
-                                    .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                            sLo = v.and(0x000F000F).mul(xp[x + p]).add(sLo);
-                            sHi = v.lanewise(LSHR, 4).and(0x000F000F).mul(xp[x + 16 + p]).add(sHi);
-                        }
+                IntVector round = IntVector.broadcast(I, ROUND);
+                IntVector sLo = round;
+                IntVector sHi = round;
+                long q = o + 16 * G;
+                int x = xk;
+                for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
+                    IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
+                    sLo = v.and(0x000F000F).mul(xp[x]).add(sLo);
+                    sHi = v.lanewise(LSHR, 4).and(0x000F000F).mul(xp[x + 16]).add(sHi);
+                    sLo = v.lanewise(LSHR, 8).and(0x000F000F).mul(xp[x + 1]).add(sLo);
+                    sHi = v.lanewise(LSHR, 12).and(0x000F000F).mul(xp[x + 17]).add(sHi);
+                    if ((k & 7) == 7) {
+                        int c = (k >> 3) & 3;
+                        int j = xb + 2 * (k >> 3);
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
+                        FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
+                        IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
+                        FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
                         int half = 16 * (c & 1);
                         boolean top = c >= 2;
                         int highShift = top ? half + 2 : half;
@@ -153,12 +151,21 @@ final class Q4_KMatrix extends InterleavedMatrix {
                         IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
                         FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
                         FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
-                        acc = ((FloatVector) sLo.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc);
+                        IntVector qLo = sLo.sub(a.blockSums[j] << 19).lanewise(ASHR, 16);
+                        acc = ((FloatVector) qLo.convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc);
                         acc = dLo.mul(8f).sub(mLo).fma(FloatVector.broadcast(F, a.sums[2 * j] + a.sums[2 * j + 1]), acc);
                         FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).and(15).or(scHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
                         FloatVector mHi = dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).and(15).or(mnHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
-                        acc = ((FloatVector) sHi.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc);
+                        IntVector qHi = sHi.sub(a.blockSums[j + 1] << 19).lanewise(ASHR, 16);
+                        acc = ((FloatVector) qHi.convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc);
                         acc = dHi.mul(8f).sub(mHi).fma(FloatVector.broadcast(F, a.sums[2 * j + 2] + a.sums[2 * j + 3]), acc);
+                        sLo = round;
+                        sHi = round;
+                        x += 16;
+                        if (c == 3) {
+                            o += groupBlockBytes;
+                            q += 16 * G;
+                        }
                     }
                 }
                 int row = g * G;
@@ -176,12 +183,13 @@ final class Q4_KMatrix extends InterleavedMatrix {
     void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
         long o = group * groupBytes + (pair0 / 128) * groupBlockBytes;
         for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
-            for (int step = 0; step < 64; step++) {
-                IntVector v = ((IntVector) ByteVector.fromMemorySegment(PAIR_BYTES, packed, o + 2 * G * (8 + step), LE)
-                        .convertShape(ZERO_EXTEND_B2S, PAIR_SHORTS, 0).reinterpretShape(I, 0));
-                int k = sb * 128 + (step >> 4) * 32 + (step & 15);
+            for (int word = 0; word < 32; word++) {
+                IntVector v = IntVector.fromMemorySegment(I, packed, o + 16 * G + 4 * G * word, LE);
+                int k = sb * 128 + (word >> 3) * 32 + 2 * (word & 7);
                 v.and(0x000F000F).sub(0x00080008).intoArray(w, k * G);
                 v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 16) * G);
+                v.lanewise(LSHR, 8).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 1) * G);
+                v.lanewise(LSHR, 12).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 17) * G);
             }
             for (int r = 0; r < G; r++) {
                 float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;

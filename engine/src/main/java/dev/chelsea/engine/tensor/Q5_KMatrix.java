@@ -128,7 +128,9 @@ final class Q5_KMatrix extends InterleavedMatrix {
      * as well, a Llama-3.2-1B Q5_K_M file decoded 24 instead of 14 tokens/s on two cores (medians of
      * four alternating runs). Words and unsigned weights instead of byte pairs and centred ones:
      * 9-14% faster from memory on one core, 8% slower with the matrix in cache (its 8-step chunk
-     * loop; alternating bursts in one JVM, AMD EPYC, 2026-12-05); decode reads from memory.
+     * loop; alternating bursts in one JVM, AMD EPYC, 2026-12-05); decode reads from memory. One
+     * loop over the row's words, which made Q4_K's kernel faster, was slower here: 13-18% in cache
+     * and up to 15% from memory (the address of each {@code qs} word computed per step).
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
