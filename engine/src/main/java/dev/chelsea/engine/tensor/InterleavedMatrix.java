@@ -1,6 +1,7 @@
 package dev.chelsea.engine.tensor;
 
 import dev.chelsea.engine.gguf.GgmlType;
+import jdk.incubator.vector.IntVector;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,6 +11,8 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.stream.IntStream;
+
+import static jdk.incubator.vector.VectorOperators.LSHR;
 
 /**
  * A 4-, 5- or 6-bit matrix multiplied with integer kernels on 8-bit activations
@@ -34,13 +37,13 @@ import java.util.stream.IntStream;
  * weights and start the accumulator at minus the centre times the activations' sum
  * ({@link QuantizedActivations#blockSums}, {@link QuantizedActivations#octetSums}): the high half
  * ends as the centred sum, and the low half, a sum of half as many products of at most
- * {@code 15, 31, 63 * 127}, stays below 2^15 for the same counts. A byte pair loaded into an int
- * lane ({@code b0 + 65536 b1}, see {@link Simd#PAIR_BYTES}) gives the weights of values
- * {@code 2k, 2k + 1} of every row by masks and shifts; a word of four bytes reordered so that two
- * pairs share the lane ({@link #interleavePairWords}) gives two such pairs without the widening
- * shuffle. Formats are interleaved field by field, one pair or word of row 0, one of row 1, and so
- * on (Q5_K and Q6_K interleave their fields in the order the kernel reads them, so that a kernel
- * reads one forward stream: two streams 512 bytes apart halved the rate from memory).
+ * {@code 15, 31, 63 * 127}, stays below 2^15 for the same counts. The values' bytes are stored
+ * as words of four, reordered so that two byte pairs share an int lane
+ * ({@link #interleavePairWords}): masks and shifts of one loaded lane give the weights of values
+ * {@code 2k, 2k + 1} as {@code a + 65536 b} for two pairs {@code k} of every row. Formats are
+ * interleaved field by field, one word (or fp16 pair) of row 0, one of row 1, and so on (Q5_K and
+ * Q6_K interleave their fields in the order the kernel reads them, so that a kernel reads one
+ * forward stream: two streams 512 bytes apart halved the rate from memory).
  *
  * <p>Decoding one vector ({@link #gemv}) multiplies such pairs by one broadcast activation pair;
  * a batch ({@link QuantizedPanelMatMul}) has each format decode pairs into a small int panel
@@ -169,9 +172,10 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * 12 gives the nibble pairs of bytes {@code (4i, 4i + 1)} low, the same high,
      * {@code (4i + 2, 4i + 3)} low and the same high, each as {@code a + 65536 b}; other fields
      * (Q6_K's top bits) are shifted into place the same way. Four pairs from one load and three
-     * shifts, where byte pairs needed a widening shuffle ({@link Simd#PAIR_BYTES}) per two pairs: the Q4_0 decode kernel
-     * went from 29 to 38 GB/s on one core of an AMD EPYC with its matrix in cache, from 22 to 30
-     * from memory (medians of alternating bursts in one JVM, 2026-12-05).
+     * shifts, where loading byte pairs took a widening shuffle (bytes zero-extended to shorts) per
+     * two pairs: the Q4_0 decode kernel went from 29 to 38 GB/s on one core of an AMD EPYC with its
+     * matrix in cache, from 22 to 30 from memory (medians of alternating bursts in one JVM,
+     * 2026-12-05).
      */
     static int interleavePairWords(byte[] src, int rowStride, int at, int from, int length, byte[] dst, int to) {
         for (int r = 0; r < G; r++) {
@@ -185,6 +189,19 @@ abstract class InterleavedMatrix extends WeightMatrix {
             }
         }
         return to + length * G;
+    }
+
+    /**
+     * Decodes one word of 4-bit values ({@link #interleavePairWords}) at {@code at} for the batch
+     * panel ({@link #fillPanel}): centred to {@code q - 8}, its low nibbles are pairs {@code k} and
+     * {@code k + 1}, its high nibbles pairs {@code k + hi} and {@code k + hi + 1}.
+     */
+    final void fillNibbleWord(long at, int[] w, int k, int hi) {
+        IntVector v = IntVector.fromMemorySegment(Simd.I, packed, at, Simd.LE);
+        v.and(0x000F000F).sub(0x00080008).intoArray(w, k * G);
+        v.lanewise(LSHR, 8).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 1) * G);
+        v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (k + hi) * G);
+        v.lanewise(LSHR, 12).and(0x000F000F).sub(0x00080008).intoArray(w, (k + hi + 1) * G);
     }
 
     static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);

@@ -129,12 +129,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
         long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
         for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
             for (int i = 0; i < 4; i++) {
-                IntVector v = IntVector.fromMemorySegment(I, packed, o + 2 * G + 4 * G * i, LE);
-                int k = blk * 16 + 2 * i;
-                v.and(0x000F000F).sub(0x00080008).intoArray(w, k * G);
-                v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 8) * G);
-                v.lanewise(LSHR, 8).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 1) * G);
-                v.lanewise(LSHR, 12).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 9) * G);
+                fillNibbleWord(o + 2 * G + 4 * G * i, w, blk * 16 + 2 * i, 8);
             }
             for (int r = 0; r < G; r++) {
                 scale[blk * G + r] = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;

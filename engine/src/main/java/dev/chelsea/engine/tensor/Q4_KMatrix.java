@@ -184,12 +184,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
         long o = group * groupBytes + (pair0 / 128) * groupBlockBytes;
         for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
             for (int word = 0; word < 32; word++) {
-                IntVector v = IntVector.fromMemorySegment(I, packed, o + 16 * G + 4 * G * word, LE);
-                int k = sb * 128 + (word >> 3) * 32 + 2 * (word & 7);
-                v.and(0x000F000F).sub(0x00080008).intoArray(w, k * G);
-                v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 16) * G);
-                v.lanewise(LSHR, 8).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 1) * G);
-                v.lanewise(LSHR, 12).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 17) * G);
+                fillNibbleWord(o + 16 * G + 4 * G * word, w, sb * 128 + (word >> 3) * 32 + 2 * (word & 7), 16);
             }
             for (int r = 0; r < G; r++) {
                 float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;

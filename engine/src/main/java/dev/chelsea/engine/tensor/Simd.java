@@ -56,13 +56,6 @@ final class Simd {
     /** Ints, one per float lane. */
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
-    /**
-     * The integer kernels ({@link InterleavedMatrix}) read one byte pair per int lane: a load of
-     * {@code 2 * F_LANES} bytes, zero-extended to as many shorts (one float vector's width), read
-     * as {@code F_LANES} ints whose low and high halves hold the two bytes.
-     */
-    static final VectorSpecies<Byte> PAIR_BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(F_LANES * 16));
-    static final VectorSpecies<Short> PAIR_SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(F_LANES * 32));
 
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
