@@ -80,7 +80,7 @@ public final class Generator {
         }
         int next = -1;
         // Sampled steps write their logits here (the prefill's may be the prompt cache's own copy).
-        float[] stepLogits = null;
+        float[] stepLogits = greedy ? null : new float[session.vocabularySize()];
         long prefillNanos = System.nanoTime() - t0;
         long decodeStart = System.nanoTime();
         StopReason reason;
@@ -132,9 +132,6 @@ public final class Generator {
             if (greedy) {
                 next = session.decodeGreedy(token);
             } else {
-                if (stepLogits == null) {
-                    stepLogits = new float[session.vocabularySize()];
-                }
                 logits = session.decode(token, stepLogits);
             }
         }

@@ -117,7 +117,8 @@ public final class QuantizedActivations {
                 for (int b = 0; b < cols / BLOCK; b++) {
                     int at = t * (cols / BLOCK) + b;
                     int p0 = t * (cols / 2) + b * 16;
-                    blockSums[at] = quantizeBlock(x, t, b, pairs, p0, at, t * (cols / 16) + 2 * b, 1);
+                    quantizeBlock(x, t, b, pairs, p0, at, t * (cols / 16) + 2 * b, 1);
+                    int block = 0;
                     for (int e = 0; e < 4; e++) {
                         int sum = 0;
                         for (int k = p0 + 4 * e; k < p0 + 4 * e + 4; k++) {
@@ -126,7 +127,9 @@ public final class QuantizedActivations {
                             sum += odd + ((pairs[k] - odd) >> 16);
                         }
                         octetSums[4 * at + e] = sum;
+                        block += sum;
                     }
+                    blockSums[at] = block;
                 }
             }
             return;
@@ -197,9 +200,9 @@ public final class QuantizedActivations {
      * {@code |x / d| <= 127} holds after rounding {@code 127 / amax}, so no value needs clamping.
      * Pairs are formed lane-wise: the ints narrowed to shorts and read back as ints hold
      * {@code q[2k] | q[2k + 1] << 16}; rotated by 16 and corrected for the sign of the low half,
-     * {@code q[2k + 1] + 65536 q[2k]}. Returns the sum of the block's quantized values.
+     * {@code q[2k + 1] + 65536 q[2k]}.
      */
-    private int quantizeBlock(float[] x, int t, int b, int[] dst, int dstAt, int scaleAt, int sumAt, int stride) {
+    private void quantizeBlock(float[] x, int t, int b, int[] dst, int dstAt, int scaleAt, int sumAt, int stride) {
         int o = t * cols + b * BLOCK;
         FloatVector m = FloatVector.fromArray(F, x, o).lanewise(ABS);
         for (int i = F_LANES; i < BLOCK; i += F_LANES) {
@@ -224,6 +227,5 @@ public final class QuantizedActivations {
         scales[scaleAt] = d;
         sums[sumAt] = d * s0;
         sums[sumAt + stride] = d * s1;
-        return s0 + s1;
     }
 }
