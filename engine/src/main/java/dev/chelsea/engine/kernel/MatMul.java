@@ -18,8 +18,9 @@ public final class MatMul {
 
     /** Each calling thread packs into its own buffer, which the workers read during the call. */
     private static final ThreadLocal<PackedActivations> PACKED = ThreadLocal.withInitial(PackedActivations::new);
-    /** Likewise for the 8-bit activations of the integer kernels. */
-    private static final ThreadLocal<QuantizedActivations> QUANTIZED = ThreadLocal.withInitial(QuantizedActivations::new);
+    /** Likewise for the 8-bit activations of the integer kernels, one buffer per layout. */
+    private static final ThreadLocal<QuantizedActivations> BY_VECTOR = ThreadLocal.withInitial(QuantizedActivations::new);
+    private static final ThreadLocal<QuantizedActivations> BATCH = ThreadLocal.withInitial(QuantizedActivations::new);
 
     private MatMul() {
     }
@@ -50,27 +51,24 @@ public final class MatMul {
         }
         int total = start[ws.length];
         boolean serial = (long) total * cols * n < MIN_PARALLEL_WORK;
-        boolean integer = false;
-        boolean floats = false;
+        boolean pack = false;
+        boolean byVector = false;
+        boolean batch = false;
         for (WeightMatrix w : ws) {
-            integer |= w.integerKernels();
-            floats |= !w.integerKernels();
-        }
-        PackedActivations packed = null;
-        QuantizedActivations quantized = null;
-        if (integer && n <= QuantizedActivations.MAX_VECTORS) {
-            // Quantized once per product, before the rows are split: every row range reads the
-            // same 8-bit values, so results do not depend on the number of threads.
-            QuantizedActivations q = QUANTIZED.get();
-            q.reset(n, cols);
-            if (serial || n == 1) {
-                q.quantize(x, 0, n);
-            } else {
-                parallel.forRange(n, 1, (t0, t1) -> q.quantize(x, t0, t1));
+            if (!w.integerKernels()) {
+                pack |= n >= w.batchFrom() && n <= PackedActivations.MAX_VECTORS;
+            } else if (n <= QuantizedActivations.MAX_VECTORS) {
+                byVector |= n < w.batchFrom();
+                batch |= n >= w.batchFrom();
             }
-            quantized = q;
         }
-        if (floats && PackedActivations.worthPacking(n)) {
+        // Quantized once per product and layout, before the rows are split: every row range reads
+        // the same 8-bit values, so results do not depend on the number of threads. Matrices
+        // sharing an input may want different layouts (Q, K and V of a Q4_K_M file: Q4_K and Q6_K).
+        QuantizedActivations byVectorQ = byVector ? quantize(parallel, serial, BY_VECTOR.get(), x, n, cols, false) : null;
+        QuantizedActivations batchQ = batch ? quantize(parallel, serial, BATCH.get(), x, n, cols, true) : null;
+        PackedActivations packed = null;
+        if (pack) {
             PackedActivations p = PACKED.get();
             p.reset(n, cols);
             if (serial) {
@@ -81,16 +79,17 @@ public final class MatMul {
             packed = p;
         }
         PackedActivations a = packed;
-        QuantizedActivations q = quantized;
         Parallel.RangeTask task = (r0, r1) -> {
             for (int i = 0; i < ws.length; i++) {
                 int lo = Math.max(r0, start[i]) - start[i];
                 int hi = Math.min(r1, start[i + 1]) - start[i];
                 if (lo < hi) {
                     WeightMatrix w = ws[i];
+                    boolean wBatch = n >= w.batchFrom();
+                    QuantizedActivations q = wBatch ? batchQ : byVectorQ;
                     if (q != null && w.integerKernels()) {
                         w.matMul(q, outs[i], w.rows(), lo, hi);
-                    } else if (a != null && !w.integerKernels()) {
+                    } else if (a != null && wBatch && !w.integerKernels()) {
                         w.matMul(a, outs[i], w.rows(), lo, hi);
                     } else {
                         w.matMul(x, n, outs[i], w.rows(), lo, hi);
@@ -103,5 +102,15 @@ public final class MatMul {
         } else {
             parallel.forRange(total, GRAIN, task);
         }
+    }
+
+    private static QuantizedActivations quantize(Parallel parallel, boolean serial, QuantizedActivations q, float[] x, int n, int cols, boolean batch) {
+        q.reset(n, cols, batch);
+        if (serial || n == 1) {
+            q.quantize(x, 0, n);
+        } else {
+            parallel.forRange(n, 1, (t0, t1) -> q.quantize(x, t0, t1));
+        }
+        return q;
     }
 }

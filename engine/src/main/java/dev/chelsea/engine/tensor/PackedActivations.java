@@ -12,16 +12,16 @@ public final class PackedActivations {
     int cols;
     int width;
 
-    /** Whether a product with {@code n} vectors runs on packed activations. */
-    public static boolean worthPacking(int n) {
-        return PanelMatMul.packs(n);
-    }
+    /** Vectors per packing (one pass of the panel kernel). */
+    public static final int MAX_VECTORS = PanelMatMul.MAX_VECTORS;
 
-    /** Sizes this buffer for {@code n} vectors of {@code cols} values; the contents are undefined until packed. */
+    /**
+     * Sizes this buffer for {@code n} vectors of {@code cols} values; the contents are undefined
+     * until packed. Worth it from a matrix's {@link WeightMatrix#batchFrom} vectors on.
+     */
     public void reset(int n, int cols) {
-        if (!worthPacking(n)) {
-            throw new IllegalArgumentException(n + " vectors cannot be packed (between " + PanelMatMul.MIN_VECTORS
-                    + " and " + PanelMatMul.MAX_VECTORS + ")");
+        if (n < 1 || n > MAX_VECTORS) {
+            throw new IllegalArgumentException(n + " vectors cannot be packed (between 1 and " + MAX_VECTORS + ")");
         }
         if (cols < 1) {
             throw new IllegalArgumentException("vectors need at least one value, got " + cols);

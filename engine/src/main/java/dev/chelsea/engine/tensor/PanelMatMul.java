@@ -23,12 +23,6 @@ import java.util.Arrays;
 final class PanelMatMul {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = Simd.F_LANES;
-    /**
-     * Below this many vectors the fused per-row dot products are faster. A kernel call costs the
-     * same for any count up to {@code L}, and measured on AVX-512 (16 lanes) it overtakes the dot
-     * products at about 5 vectors; scaled by lanes for narrower machines.
-     */
-    static final int MIN_VECTORS = Math.max(2, (5 * L + 8) / 16);
     /** Weight rows per kernel call; with {@link #WIDE} it sets the accumulator count. */
     private static final int PANEL_ROWS = 6;
     /**
@@ -60,11 +54,6 @@ final class PanelMatMul {
             }
             return sums;
         }
-    }
-
-    /** Whether {@code n} vectors are worth packing: enough for the panel kernel, few enough for one pass. */
-    static boolean packs(int n) {
-        return n >= MIN_VECTORS && n <= MAX_VECTORS;
     }
 
     /** Packs {@code n <= MAX_VECTORS} vectors of {@code cols} values, columns {@code [k0, k1)}; {@code k0} a multiple of 16. */

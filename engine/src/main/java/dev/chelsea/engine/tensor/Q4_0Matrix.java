@@ -138,6 +138,11 @@ final class Q4_0Matrix extends InterleavedMatrix {
     }
 
     @Override
+    public int batchFrom() {
+        return batchFromLanes(16);
+    }
+
+    @Override
     int unitPairs() {
         return 16;
     }

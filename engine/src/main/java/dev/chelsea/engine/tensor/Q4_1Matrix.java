@@ -137,6 +137,11 @@ final class Q4_1Matrix extends InterleavedMatrix {
     }
 
     @Override
+    public int batchFrom() {
+        return batchFromLanes(14);
+    }
+
+    @Override
     int unitPairs() {
         return 16;
     }

@@ -202,6 +202,11 @@ final class Q4_KMatrix extends InterleavedMatrix {
     }
 
     @Override
+    public int batchFrom() {
+        return batchFromLanes(16);
+    }
+
+    @Override
     int unitPairs() {
         return 16;
     }

@@ -173,6 +173,11 @@ final class Q5_0Matrix extends InterleavedMatrix {
     }
 
     @Override
+    public int batchFrom() {
+        return batchFromLanes(12);
+    }
+
+    @Override
     int unitPairs() {
         return 8;
     }

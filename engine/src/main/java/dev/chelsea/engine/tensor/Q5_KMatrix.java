@@ -237,6 +237,11 @@ final class Q5_KMatrix extends InterleavedMatrix {
     }
 
     @Override
+    public int batchFrom() {
+        return batchFromLanes(10);
+    }
+
+    @Override
     int unitPairs() {
         return 8;
     }

@@ -249,6 +249,11 @@ final class Q6_KMatrix extends InterleavedMatrix {
     }
 
     @Override
+    public int batchFrom() {
+        return batchFromLanes(16);
+    }
+
+    @Override
     int unitPairs() {
         return 4;
     }

@@ -25,6 +25,17 @@ final class Q8_0Matrix extends WeightMatrix {
         super(GgmlType.Q8_0, data, rows, cols);
     }
 
+    /**
+     * The per-row {@link #dot} of Q8_0 is cheap (bytes widened to floats, no unpacking): whole
+     * Llama-3.2-1B Q8_0 prefills (2 threads, both paths alternating in one JVM, medians of 7, AMD
+     * EPYC, 2026-12-05) took 151 / 219 / 335 ms for 4 / 8 / 12 tokens that way against 232 / 239 /
+     * 212 with packed activations.
+     */
+    @Override
+    public int batchFrom() {
+        return batchFromLanes(10);
+    }
+
     @Override
     public float dot(int row, float[] x, int xOffset) {
         long block = row * rowBytes;

@@ -28,7 +28,7 @@ import static jdk.incubator.vector.VectorOperators.ROL;
  * for the formats whose values carry an offset.
  *
  * <p>Two layouts. For a few vectors (decode), vector by vector: {@code pairs[t][cols / 2]}, and the
- * kernels broadcast one pair to all rows. For a batch ({@link #transposes}), transposed in the tiles
+ * kernels broadcast one pair to all rows. For a batch, transposed in the tiles
  * the batch kernel reads ({@link QuantizedPanelMatMul}): one vector load holds the same pair of
  * {@code L} vectors. Quantizing is done once per input and shared by every thread and every product
  * that reads it. Instances are reused buffers, valid until they are quantized again.
@@ -63,13 +63,13 @@ public final class QuantizedActivations {
      */
     int[] octetSums = new int[0];
 
-    /** Whether {@code n} vectors are quantized in the batch layout (and multiplied by the batch kernel). */
-    public static boolean transposes(int n) {
-        return PanelMatMul.packs(n);
-    }
-
-    /** Sizes this buffer for {@code n} vectors of {@code cols} values; the contents are undefined until quantized. */
-    public void reset(int n, int cols) {
+    /**
+     * Sizes this buffer for {@code n} vectors of {@code cols} values, in the batch layout (for
+     * {@link QuantizedPanelMatMul}) or vector by vector (for the kernels of a few vectors,
+     * {@link InterleavedMatrix#gemv}); the contents are undefined until quantized. A matrix says
+     * which it takes for {@code n} vectors ({@link WeightMatrix#batchFrom}).
+     */
+    public void reset(int n, int cols, boolean batch) {
         if (n < 1 || cols < 1 || cols % BLOCK != 0) {
             throw new IllegalArgumentException("cannot quantize " + n + " vectors of " + cols
                     + " values (whole blocks of " + BLOCK + " needed)");
@@ -79,7 +79,7 @@ public final class QuantizedActivations {
         }
         this.count = n;
         this.cols = cols;
-        this.transposed = transposes(n);
+        this.transposed = batch;
         this.width = transposed ? QuantizedPanelMatMul.paddedWidth(n) : n;
         if (pairs.length < width * (cols / 2)) {
             pairs = new int[width * (cols / 2)];

@@ -100,7 +100,7 @@ public abstract class WeightMatrix {
      */
     public void matMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
         checkMatMul(x, n, out, outStride, r0, r1);
-        if (n >= PanelMatMul.MIN_VECTORS) {
+        if (n >= batchFrom()) {
             PanelMatMul.matMul(this, x, n, out, outStride, r0, r1);
             return;
         }
@@ -129,6 +129,28 @@ public abstract class WeightMatrix {
         }
         checkRows(a.count(), out, outStride, r0, r1);
         PanelMatMul.multiply(this, a, out, 0, outStride, r0, r1);
+    }
+
+    /**
+     * The fewest vectors for which a product runs this type's batch kernel ({@link PanelMatMul}, or
+     * {@link QuantizedPanelMatMul} for the {@link #integerKernels} types) instead of its kernels for
+     * a few vectors (the per-row {@link #dot}, or {@code gemv}). Both read each weight once per call,
+     * but a batch kernel call costs the same for any count up to a tile of lanes, where the others
+     * cost in proportion to the count; so the crossing point depends on how cheap a type's per-vector
+     * kernel is, and is measured per type. It depends on the type only, never on rows or threads, so
+     * that results do not depend on how a product is split. For F32, F16 and BF16, 5 vectors at 16
+     * lanes (measured in the first session).
+     */
+    public int batchFrom() {
+        return batchFromLanes(5);
+    }
+
+    /**
+     * A crossing point measured at {@code atSixteen} vectors with 16 lanes, scaled to this machine's
+     * lanes (a batch kernel's tile is a number of lane vectors).
+     */
+    static int batchFromLanes(int atSixteen) {
+        return Math.max(2, (atSixteen * Simd.F_LANES + 8) / 16);
     }
 
     /**

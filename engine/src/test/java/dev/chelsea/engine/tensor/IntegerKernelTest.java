@@ -79,13 +79,18 @@ class IntegerKernelTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 3, 70})
     void quantizedValuesAreWithinHalfAStep(int n) {
+        quantizedValuesAreWithinHalfAStep(n, false);
+        quantizedValuesAreWithinHalfAStep(n, true);
+    }
+
+    private void quantizedValuesAreWithinHalfAStep(int n, boolean batch) {
         long seed = RandomWeights.seed();
         int cols = 96;
         float[] x = RandomWeights.activations(n * cols, new SplittableRandom(seed));
         x[5] = 0;
         Arrays.fill(x, 32, 64, 0f); // a block of zeros: scale 0, values 0
         QuantizedActivations a = new QuantizedActivations();
-        a.reset(n, cols);
+        a.reset(n, cols, batch);
         a.quantize(x, 0, n);
         for (int j = 0; j < n; j++) {
             for (int b = 0; b < cols / 32; b++) {
@@ -127,11 +132,36 @@ class IntegerKernelTest {
     void matchesTheSumsOfTheQuantizedActivations(GgmlType type) {
         WeightMatrixTest.Case c = WeightMatrixTest.Case.of(type, ROWS, WeightMatrixTest.cols(type));
         int cols = c.matrix().cols();
-        for (int n : new int[]{1, 2, 3, 4, 5, 7, 17, 70, 300}) {
+        int b = c.matrix().batchFrom();
+        for (int n : new int[]{1, 2, 3, 4, 5, 7, b - 1, b, 17, 70, 300}) {
             float[] x = RandomWeights.activations(n * cols, c.rnd());
             float[] out = new float[n * ROWS];
             c.matrix().matMul(x, n, out, ROWS, 0, ROWS);
             assertMatches(c.exact(), x, n, out, ROWS, "n=" + n + ", " + c.where());
+        }
+    }
+
+    /**
+     * Either layout of the activations, whatever the count, gives the products: the per-vector
+     * kernels ({@code gemv}) up to counts the batch kernel takes, and the batch kernel down to one
+     * vector, so that {@link WeightMatrix#batchFrom} is free to move.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void bothLayoutsGiveTheProductsAtAnyCount(GgmlType type) {
+        WeightMatrixTest.Case c = WeightMatrixTest.Case.of(type, ROWS, WeightMatrixTest.cols(type));
+        WeightMatrix w = c.matrix();
+        int cols = w.cols();
+        for (int n : new int[]{1, 6, 33}) {
+            float[] x = RandomWeights.activations(n * cols, c.rnd());
+            for (boolean batch : new boolean[]{false, true}) {
+                QuantizedActivations a = new QuantizedActivations();
+                a.reset(n, cols, batch);
+                a.quantize(x, 0, n);
+                float[] out = new float[n * ROWS];
+                w.matMul(a, out, ROWS, 0, ROWS);
+                assertMatches(c.exact(), x, n, out, ROWS, (batch ? "batch" : "by vector") + " layout, n=" + n + ", " + c.where());
+            }
         }
     }
 

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
  * {@link MatMul#matMul} splits rows across threads. Every result must match the exact sums with one
- * thread and with three. From {@link PanelMatMul#MIN_VECTORS} vectors on, each row is computed by
+ * thread and with three. From {@link WeightMatrix#batchFrom} vectors on, each row is computed by
  * the same lane-wise operations whichever thread gets it, so the two must agree bit for bit. (Below
  * that, the per-row dot products of the float kernels end in a lane reduction whose order differs
  * between interpreted and compiled code, so only the tolerance applies. The integer kernels have
@@ -38,7 +38,7 @@ class ThreadedMatMulTest {
                         c.assertProduct(threaded[b * rows + r], r, x, b * cols, "3 threads, n=" + n + " vector " + b);
                     }
                 }
-                if (n >= PanelMatMul.MIN_VECTORS || c.matrix().integerKernels()) {
+                if (n >= c.matrix().batchFrom() || c.matrix().integerKernels()) {
                     assertArrayEquals(single, threaded, "1 vs 3 threads, n=" + n + ", " + c.where());
                 }
             }
@@ -55,7 +55,10 @@ class ThreadedMatMulTest {
         fusedProductsEqualSeparateOnes(type, type, type);
     }
 
-    /** A fused product whose matrices need float and 8-bit activations both (as in Q4_K_M files). */
+    /**
+     * A fused product whose matrices need float and 8-bit activations both (as in Q4_K_M files), and
+     * at one count both layouts of the 8-bit ones: Q6_K still by vector where Q4_K takes the batch.
+     */
     @org.junit.jupiter.api.Test
     void fusedProductsOfMixedTypesEqualSeparateOnes() {
         fusedProductsEqualSeparateOnes(GgmlType.Q4_K, GgmlType.Q8_0, GgmlType.Q6_K);
@@ -67,8 +70,9 @@ class ThreadedMatMulTest {
         WeightMatrixTest.Case b = WeightMatrixTest.Case.of(tb, 37, cols);
         WeightMatrixTest.Case c = WeightMatrixTest.Case.of(tc, 64, cols);
         WeightMatrix[] ws = {a.matrix(), b.matrix(), c.matrix()};
+        int mixed = c.matrix().batchFrom() - 1;
         try (Parallel one = new Parallel(1); Parallel three = new Parallel(3)) {
-            for (int n : new int[]{1, 4, 17, 128, 300}) {
+            for (int n : new int[]{1, 4, mixed, 17, 128, 300}) {
                 float[] x = RandomWeights.activations(n * cols, a.rnd());
                 float[][] fused = {new float[n * 150], new float[n * 37], new float[n * 64]};
                 MatMul.matMul(three, x, n, ws, fused);
@@ -81,7 +85,7 @@ class ThreadedMatMulTest {
                             ci.assertProduct(fused[i][v * ws[i].rows() + r], r, x, v * cols, "fused matrix " + i + ", n=" + n + " vector " + v);
                         }
                     }
-                    if (n >= PanelMatMul.MIN_VECTORS || ws[i].integerKernels()) {
+                    if (n >= ws[i].batchFrom() || ws[i].integerKernels()) {
                         assertArrayEquals(separate, fused[i], "fused vs separate, matrix " + i + ", n=" + n + ", " + ci.where());
                     }
                 }
