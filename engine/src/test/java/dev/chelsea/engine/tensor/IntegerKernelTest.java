@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -155,14 +156,40 @@ class IntegerKernelTest {
         for (int n : new int[]{1, 6, 33}) {
             float[] x = RandomWeights.activations(n * cols, c.rnd());
             for (boolean batch : new boolean[]{false, true}) {
-                QuantizedActivations a = new QuantizedActivations();
-                a.reset(n, cols, batch);
-                a.quantize(x, 0, n);
-                float[] out = new float[n * ROWS];
-                w.matMul(a, out, ROWS, 0, ROWS);
+                float[] out = product(w, x, n, batch);
                 assertMatches(c.exact(), x, n, out, ROWS, (batch ? "batch" : "by vector") + " layout, n=" + n + ", " + c.where());
             }
         }
+    }
+
+    /**
+     * A vector's product does not depend on the vectors multiplied with it: the kernels for a few
+     * vectors (some of which take two at a time, sharing the decoding of the weights) give each
+     * vector the same result to the bit as a product of that vector alone.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void eachVectorOfAFewGetsItsOwnProductExactly(GgmlType type) {
+        WeightMatrixTest.Case c = WeightMatrixTest.Case.of(type, ROWS, WeightMatrixTest.cols(type));
+        WeightMatrix w = c.matrix();
+        int cols = w.cols();
+        int n = 5;
+        float[] x = RandomWeights.activations(n * cols, c.rnd());
+        float[] together = product(w, x, n, false);
+        for (int j = 0; j < n; j++) {
+            float[] alone = product(w, Arrays.copyOfRange(x, j * cols, (j + 1) * cols), 1, false);
+            assertArrayEquals(alone, Arrays.copyOfRange(together, j * ROWS, (j + 1) * ROWS), "vector " + j + " of " + n + ", " + c.where());
+        }
+    }
+
+    /** {@code w} times the {@code n} vectors of {@code x}, quantized in the given layout. */
+    private static float[] product(WeightMatrix w, float[] x, int n, boolean batch) {
+        QuantizedActivations a = new QuantizedActivations();
+        a.reset(n, w.cols(), batch);
+        a.quantize(x, 0, n);
+        float[] out = new float[n * w.rows()];
+        w.matMul(a, out, w.rows(), 0, w.rows());
+        return out;
     }
 
     /**
