@@ -93,10 +93,10 @@ public abstract class WeightMatrix {
     /**
      * Matrix product over rows {@code [r0, r1)} for {@code n} activation vectors:
      * {@code out[b * outStride + r] = dot(r, x, b * cols)}. Single-threaded; callers split rows
-     * across threads. From a few vectors on, each weight is dequantized once per call and reused for
-     * all vectors (see {@link PanelMatMul}); below that, the fused per-row {@link #dot} is cheaper.
-     * The choice depends on {@code n} only, never on the row range, so a row's result does not
-     * depend on how rows were split across threads.
+     * across threads. From {@link #batchFrom} vectors on, each weight is dequantized once per call
+     * and reused for all vectors (see {@link PanelMatMul}); below that, the fused per-row
+     * {@link #dot} is cheaper. The choice depends on {@code n} and the type only, never on the row
+     * range, so a row's result does not depend on how rows were split across threads.
      */
     public void matMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
         checkMatMul(x, n, out, outStride, r0, r1);
