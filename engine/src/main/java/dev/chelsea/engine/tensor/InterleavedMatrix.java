@@ -269,8 +269,11 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * alternating in one JVM, medians of 7) put the points higher, since the model's smaller
      * matrices pay the batch kernel's per-call costs too, and the second tile makes 17 vectors cost
      * more than 16: Q4_0 between 12 and 16 tokens, Q4_K_M (Q4_K and Q6_K) about 20, Q5_K_M (Q5_K and
-     * Q6_K) 12. The types take values between the two: Q4_0, Q4_K and Q6_K 16, Q4_1 14, Q5_0 12,
-     * Q5_K 10. A 5-token prompt on the Q4_K_M model went from 207 to 67 ms.
+     * Q6_K) 12. The types take values between the two: Q4_0 and Q6_K 16, Q4_1 14, Q5_0 12, Q5_K
+     * 10. A 5-token prompt on the Q4_K_M model went from 207 to 67 ms. Q4_K's point then moved to
+     * 28 with its two-vector kernel ({@code Q4_KMatrix.gemvTwo}): Q4_K_M prefills with Q4_K in
+     * one layout or the other, alternating, medians of 7, ms: 12 tokens 147-155 against 202-213,
+     * 20 tokens 235-276 against 320, 24 tokens 274-288 against 325-331, 28 tokens 320 against 332.
      */
     @Override
     public abstract int batchFrom();

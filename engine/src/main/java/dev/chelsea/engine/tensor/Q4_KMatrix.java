@@ -305,7 +305,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
 
     @Override
     public int batchFrom() {
-        return batchFromLanes(16);
+        return batchFromLanes(28);
     }
 
     @Override

@@ -57,7 +57,7 @@ class ThreadedMatMulTest {
 
     /**
      * A fused product whose matrices need float and 8-bit activations both (as in Q4_K_M files), and
-     * at one count both layouts of the 8-bit ones: Q6_K still by vector where Q4_K takes the batch.
+     * at one count both layouts of the 8-bit ones: Q4_K still by vector where Q6_K takes the batch.
      */
     @org.junit.jupiter.api.Test
     void fusedProductsOfMixedTypesEqualSeparateOnes() {
@@ -70,7 +70,8 @@ class ThreadedMatMulTest {
         WeightMatrixTest.Case b = WeightMatrixTest.Case.of(tb, 37, cols);
         WeightMatrixTest.Case c = WeightMatrixTest.Case.of(tc, 64, cols);
         WeightMatrix[] ws = {a.matrix(), b.matrix(), c.matrix()};
-        int mixed = c.matrix().batchFrom() - 1;
+        // A count below one matrix's batch point and at or above the others' (where they differ).
+        int mixed = Math.max(a.matrix().batchFrom(), Math.max(b.matrix().batchFrom(), c.matrix().batchFrom())) - 1;
         try (Parallel one = new Parallel(1); Parallel three = new Parallel(3)) {
             for (int n : new int[]{1, 4, mixed, 17, 128, 300}) {
                 float[] x = RandomWeights.activations(n * cols, a.rnd());
