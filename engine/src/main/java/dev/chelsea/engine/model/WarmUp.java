@@ -1,14 +1,15 @@
 package dev.chelsea.engine.model;
 
 import dev.chelsea.engine.kv.KvCacheConfig;
+import dev.chelsea.engine.tensor.WeightMatrix;
 
 import java.time.Duration;
 import java.util.Arrays;
 
 /**
  * Runs a model's forward pass until the JIT has compiled it: prefills of a prompt of up to 128
- * tokens (a CPU batch), then of a short one, then decode steps, each repeated until its time stops
- * improving or a time limit passes.
+ * tokens (a CPU batch), of the same less one narrowest tile of the batch kernels, and of a short
+ * one, then decode steps, each repeated until its time stops improving or a time limit passes.
  *
  * <p>Why: until C2 has compiled a kernel, the Vector API runs its Java fallback, which allocates an
  * array per operation and is tens of times slower. On two busy cores the compiler threads get
@@ -44,9 +45,15 @@ public final class WarmUp {
         for (int i = 0; i < prompt.length; i++) {
             prompt[i] = 1 + i % (vocab - 1);
         }
-        // A whole batch, then a short prompt: batches of a few vectors take other kernel paths
-        // (measured: after batches of 128 alone, a 5-token prompt still took 0.7-1.1 s).
-        int prefills = prefills(model, prompt, deadline) + prefills(model, Arrays.copyOf(prompt, Math.min(prompt.length, 6)), deadline);
+        // A whole batch, the same less one narrowest tile, then a short prompt: each takes other
+        // kernels. Measured: after batches of 128 alone, a 5-token prompt still took 0.7-1.1 s;
+        // without the second (whose last tile is the narrowest), the first 16-token prompt after
+        // the warm-up took 447 ms and the next ones 160-200 (Q4_0, AMD EPYC, 2026-12-05).
+        int prefills = prefills(model, prompt, deadline);
+        if (prompt.length > WeightMatrix.tileVectors()) {
+            prefills += prefills(model, Arrays.copyOf(prompt, prompt.length - WeightMatrix.tileVectors()), deadline);
+        }
+        prefills += prefills(model, Arrays.copyOf(prompt, Math.min(prompt.length, 6)), deadline);
         int steps = 0;
         Settling decode = new Settling();
         Session s = null;

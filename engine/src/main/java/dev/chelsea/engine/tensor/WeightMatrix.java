@@ -146,6 +146,15 @@ public abstract class WeightMatrix {
     }
 
     /**
+     * The vectors in the narrowest tile of the batch kernels ({@link PanelMatMul},
+     * {@link QuantizedPanelMatMul}): a batch of a multiple of twice this many, less this many,
+     * ends in that tile, so it runs the kernels of every tile width.
+     */
+    public static int tileVectors() {
+        return Simd.F_LANES;
+    }
+
+    /**
      * A crossing point measured at {@code atSixteen} vectors with 16 lanes, scaled to this machine's
      * lanes (a batch kernel's tile is a number of lane vectors).
      */
