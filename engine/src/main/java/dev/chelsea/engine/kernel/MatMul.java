@@ -107,9 +107,9 @@ public final class MatMul {
     private static QuantizedActivations quantize(Parallel parallel, boolean serial, QuantizedActivations q, float[] x, int n, int cols, boolean batch) {
         q.reset(n, cols, batch);
         if (serial || n == 1) {
-            q.quantize(x, 0, n);
+            q.quantize(x);
         } else {
-            parallel.forRange(n, 1, (t0, t1) -> q.quantize(x, t0, t1));
+            parallel.forRange(cols / QuantizedActivations.BLOCK, 1, (b0, b1) -> q.quantizeBlocks(x, b0, b1));
         }
         return q;
     }

@@ -7,9 +7,10 @@ import java.time.Duration;
 import java.util.Arrays;
 
 /**
- * Runs a model's forward pass until the JIT has compiled it: prefills of a prompt of up to 128
- * tokens (a CPU batch), of the same less one narrowest tile of the batch kernels, and of a short
- * one, then decode steps, each repeated until its time stops improving or a time limit passes.
+ * Runs a model's forward pass until the JIT has compiled it: prefills of a few prompt lengths
+ * ({@link #promptLengths}: a CPU batch, the same less one narrowest tile of the batch kernels, a
+ * short prompt), then decode steps, each repeated until its time stops improving or a time limit
+ * passes.
  *
  * <p>Why: until C2 has compiled a kernel, the Vector API runs its Java fallback, which allocates an
  * array per operation and is tens of times slower. On two busy cores the compiler threads get
@@ -41,19 +42,14 @@ public final class WarmUp {
         long start = System.nanoTime();
         long deadline = start + limit.toNanos();
         int vocab = model.config().vocabSize();
-        int[] prompt = new int[Math.max(1, Math.min(128, model.contextLength() / 4))];
-        for (int i = 0; i < prompt.length; i++) {
-            prompt[i] = 1 + i % (vocab - 1);
+        int prefills = 0;
+        for (int n : promptLengths(model.contextLength(), WeightMatrix.tileVectors())) {
+            int[] prompt = new int[n];
+            for (int i = 0; i < n; i++) {
+                prompt[i] = 1 + i % (vocab - 1);
+            }
+            prefills += prefills(model, prompt, deadline);
         }
-        // A whole batch, the same less one narrowest tile, then a short prompt: each takes other
-        // kernels. Measured: after batches of 128 alone, a 5-token prompt still took 0.7-1.1 s;
-        // without the second (whose last tile is the narrowest), the first 16-token prompt after
-        // the warm-up took 447 ms and the next ones 160-200 (Q4_0, AMD EPYC, 2026-12-05).
-        int prefills = prefills(model, prompt, deadline);
-        if (prompt.length > WeightMatrix.tileVectors()) {
-            prefills += prefills(model, Arrays.copyOf(prompt, prompt.length - WeightMatrix.tileVectors()), deadline);
-        }
-        prefills += prefills(model, Arrays.copyOf(prompt, Math.min(prompt.length, 6)), deadline);
         int steps = 0;
         Settling decode = new Settling();
         Session s = null;
@@ -82,6 +78,23 @@ public final class WarmUp {
             }
         }
         return new Report(prefills, steps, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * The prompt lengths a warm-up prefills, in order, for a context of {@code context} tokens and
+     * batch tiles of {@code tile} vectors: each takes other kernels. A batch of 128 (tiles of three,
+     * three and two lane vectors), the same less one narrowest tile (which it ends in), and a short
+     * prompt (the kernels of a few vectors). Measured: after batches of 128 alone, a 5-token prompt
+     * still took 0.7-1.1 s; without the second, the first 16-token prompt after the warm-up took
+     * 447 ms and the next ones 160-200 (Q4_0, AMD EPYC, 2026-12-05). A context too short for those
+     * gets the whole context, tiles of two and one lane vectors and the short prompt instead: with a
+     * quarter of the context (as before), {@code bench --prompt-tokens 16} (context 17) warmed up a
+     * 4-token prompt only and timed the compilation of the batch kernel, 334 ms against 206 ms
+     * once warm (Q4_K_M, AMD EPYC, 2026-12-05).
+     */
+    static int[] promptLengths(int context, int tile) {
+        int[] wanted = context >= 128 ? new int[]{128, 128 - tile, 6} : new int[]{context, 2 * tile, tile, 6};
+        return Arrays.stream(wanted).map(n -> Math.max(1, Math.min(n, context))).distinct().toArray();
     }
 
     /** Prefills {@code prompt} in fresh sessions until the time settles or the deadline passes; returns how many. */

@@ -292,7 +292,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
             int count = Math.min(QuantizedActivations.MAX_VECTORS, n - b0);
             float[] part = b0 == 0 && count == n ? x : java.util.Arrays.copyOfRange(x, b0 * cols, (b0 + count) * cols);
             a.reset(count, cols, count >= batchFrom());
-            a.quantize(part, 0, count);
+            a.quantize(part);
             multiply(a, out, b0 * outStride, outStride, r0, r1);
         }
     }

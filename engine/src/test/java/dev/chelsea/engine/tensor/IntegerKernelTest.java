@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -92,7 +93,7 @@ class IntegerKernelTest {
         Arrays.fill(x, 32, 64, 0f); // a block of zeros: scale 0, values 0
         QuantizedActivations a = new QuantizedActivations();
         a.reset(n, cols, batch);
-        a.quantize(x, 0, n);
+        a.quantize(x);
         for (int j = 0; j < n; j++) {
             for (int b = 0; b < cols / 32; b++) {
                 float d = a.scales[index(a, j, b, cols / 32)];
@@ -117,6 +118,37 @@ class IntegerKernelTest {
                 assertEquals(sum1, a.sums[index(a, j, 2 * b + 1, cols / 16)], 1e-5 * (1 + Math.abs(sum1)));
             }
         }
+    }
+
+    /** Threads quantize ranges of blocks ({@code MatMul}): any split gives what one call gives. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 17, 70})
+    void rangesOfBlocksQuantizeAsTheWhole(int n) {
+        long seed = RandomWeights.seed();
+        int cols = 224;
+        float[] x = RandomWeights.activations(n * cols, new SplittableRandom(seed));
+        for (boolean batch : new boolean[]{false, true}) {
+            QuantizedActivations whole = new QuantizedActivations();
+            whole.reset(n, cols, batch);
+            whole.quantize(x);
+            QuantizedActivations parts = new QuantizedActivations();
+            parts.reset(n, cols, batch);
+            // Arbitrary uneven pieces, out of order.
+            parts.quantizeBlocks(x, 5, 7);
+            parts.quantizeBlocks(x, 0, 2);
+            parts.quantizeBlocks(x, 2, 5);
+            parts.quantizeBlocks(x, 7, 7);
+            String where = (batch ? "batch" : "by vector") + " layout, " + n + " vectors, seed " + seed;
+            assertArrayEquals(whole.pairs, parts.pairs, where);
+            assertArrayEquals(whole.scales, parts.scales, where);
+            assertArrayEquals(whole.sums, parts.sums, where);
+            assertArrayEquals(whole.blockSums, parts.blockSums, where);
+            assertArrayEquals(whole.octetSums, parts.octetSums, where);
+        }
+        QuantizedActivations a = new QuantizedActivations();
+        a.reset(n, cols, false);
+        assertThrows(IllegalArgumentException.class, () -> a.quantizeBlocks(x, 3, 8));
+        assertThrows(IllegalArgumentException.class, () -> a.quantizeBlocks(x, 4, 3));
     }
 
     /** Where value {@code i} of vector {@code j} sits, for either layout (see {@link QuantizedActivations}). */
@@ -186,7 +218,7 @@ class IntegerKernelTest {
     private static float[] product(WeightMatrix w, float[] x, int n, boolean batch) {
         QuantizedActivations a = new QuantizedActivations();
         a.reset(n, w.cols(), batch);
-        a.quantize(x, 0, n);
+        a.quantize(x);
         float[] out = new float[n * w.rows()];
         w.matMul(a, out, w.rows(), 0, w.rows());
         return out;
