@@ -196,8 +196,9 @@ class IntegerKernelTest {
 
     /**
      * A vector's product does not depend on the vectors multiplied with it: the kernels for a few
-     * vectors (some of which take two at a time, sharing the decoding of the weights) give each
-     * vector the same result to the bit as a product of that vector alone.
+     * vectors (some of which take four or two at a time, sharing the decoding of the weights) give
+     * each vector the same result to the bit as a product of that vector alone. Seven vectors go
+     * four, two and one at a time.
      */
     @ParameterizedTest
     @MethodSource("types")
@@ -205,7 +206,7 @@ class IntegerKernelTest {
         WeightMatrixTest.Case c = WeightMatrixTest.Case.of(type, ROWS, WeightMatrixTest.cols(type));
         WeightMatrix w = c.matrix();
         int cols = w.cols();
-        int n = 5;
+        int n = 7;
         float[] x = RandomWeights.activations(n * cols, c.rnd());
         float[] together = product(w, x, n, false);
         for (int j = 0; j < n; j++) {
