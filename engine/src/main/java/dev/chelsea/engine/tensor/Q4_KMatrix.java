@@ -119,10 +119,10 @@ final class Q4_KMatrix extends InterleavedMatrix {
      * of them: two at a time against one, 2 to 16 vectors ran 15-34% faster (up to 63% for two
      * vectors from memory), one vector unchanged (alternating bursts in one JVM, AMD EPYC,
      * 2026-12-05); four at a time against two, whole Q4_K_M prefills of 8, 12, 16 and 24 tokens took
-     * 104, 144, 180, 257 ms against 111, 160, 202, 322 (alternating JVMs, AMD EPYC Zen 4). The chunk's scale unpacking is written
-     * out in both methods: a helper returning vectors would box them. Q4_0 did not gain the same
-     * way (its decode step lost 10-20% once its loop moved into a method per vector), so it keeps
-     * one loop per vector.
+     * 104, 144, 180, 257 ms against 111, 160, 202, 322 (alternating JVMs, AMD EPYC Zen 4). The
+     * chunk's scale unpacking is written out in each of the three methods: a helper returning
+     * vectors would box them. Q4_0 did not gain the same way (its decode step lost 10-20% once its
+     * loop moved into a method per vector), so it keeps one loop per vector.
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {

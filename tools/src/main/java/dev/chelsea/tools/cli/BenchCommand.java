@@ -44,6 +44,15 @@ final class BenchCommand extends Command {
      * prefill 75-99 against 118 t/s (AMD EPYC, 2 threads, 2026-12-05). llama-bench warms up too.
      */
     static final int DEFAULT_WARM_UP_SECONDS = 60;
+    /**
+     * The least context loaded (unless {@code --context} says otherwise), so that the warm-up is the
+     * one a service with a usual context gets: {@link WarmUp} prefills shorter prompts in a shorter
+     * context, and the JIT compiles the kernels as they first run. Loaded with the 33 tokens that
+     * {@code --prompt-tokens 32 --gen-tokens 16} need, a Q4_K_M file prefilled 16 and 32 tokens in
+     * 256 and 487 ms, against 178 and 310 ms loaded with a context of 4096 (one JVM each, AMD EPYC
+     * Zen 4, 2026-12-05; JVMs also differ among themselves, see docs/performance.md).
+     */
+    static final int MIN_CONTEXT = 256;
 
     @Override
     String name() {
@@ -149,7 +158,7 @@ final class BenchCommand extends Command {
         if (promptTokens < 1 || genTokens < 1 || reps < 1) {
             throw new UsageException("--prompt-tokens, --gen-tokens and --repetitions must be at least 1");
         }
-        int ctx = a.integer("context", Math.max(promptTokens, maxDepth + genTokens) + 1);
+        int ctx = a.integer("context", Math.max(MIN_CONTEXT, Math.max(promptTokens, maxDepth + genTokens) + 1));
         List<Result> results = new ArrayList<>();
         try (Model model = loadModel(a, ctx)) {
             int vocab = model.config().vocabSize();
