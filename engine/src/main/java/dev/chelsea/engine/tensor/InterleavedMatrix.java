@@ -274,9 +274,6 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * 28 with its two-vector kernel ({@code Q4_KMatrix.gemvTwo}): Q4_K_M prefills with Q4_K in
      * one layout or the other, alternating, medians of 7, ms: 12 tokens 147-155 against 202-213,
      * 20 tokens 235-276 against 320, 24 tokens 274-288 against 325-331, 28 tokens 320 against 332.
-     * With four vectors per pass ({@code Q4_KMatrix.gemvFour}) it moved to 40 (AMD EPYC Zen 4, two
-     * rounds of alternating JVMs, ms, by vector against batch): 28 tokens 276-281 against 300-301,
-     * 32 tokens 303-310 against 302-304, 36 tokens 362-368 against 416 (the batch pads 36 to 48).
      */
     @Override
     public abstract int batchFrom();

@@ -5,7 +5,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 
 import java.lang.foreign.MemorySegment;
 
@@ -114,23 +113,18 @@ final class Q4_KMatrix extends InterleavedMatrix {
      * were 2-8% slower (a chunk loop of 8 steps), written out 30-55% slower, and one loop per
      * super-block (32 words) from 10% faster to half the speed depending on the run.
      *
-     * <p>Several vectors (a short prompt) go four at a time through {@link #gemvFour}, then two
-     * through {@link #gemvTwo}, which split each word and unpack each chunk's scales once for all
-     * of them: two at a time against one, 2 to 16 vectors ran 15-34% faster (up to 63% for two
-     * vectors from memory), one vector unchanged (alternating bursts in one JVM, AMD EPYC,
-     * 2026-12-05); four at a time against two, whole Q4_K_M prefills of 8, 12, 16 and 24 tokens took
-     * 104, 144, 180, 257 ms against 111, 160, 202, 322 (alternating JVMs, AMD EPYC Zen 4). The
-     * chunk's scale unpacking is written out in each of the three methods: a helper returning
-     * vectors would box them. Q4_0 did not gain the same way (its decode step lost 10-20% once its
-     * loop moved into a method per vector), so it keeps one loop per vector.
+     * <p>Several vectors (a short prompt) go two at a time through {@link #gemvTwo}, which splits
+     * each word and unpacks each chunk's scales once for both: against one vector at a time, 2 to 16
+     * vectors ran 15-34% faster (up to 63% for two vectors from memory), one vector unchanged
+     * (alternating bursts in one JVM, AMD EPYC, 2026-12-05). The chunk's scale unpacking is written
+     * out in both methods: a helper returning vectors would box them. Q4_0 did not gain the same
+     * way (its decode step lost 10-20% once its loop moved into a method per vector), so it keeps
+     * one loop per vector.
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
         for (int g = r0 / G; g * G < r1; g++) {
             int t = 0;
-            for (; t + 4 <= a.count; t += 4) {
-                gemvFour(a, out, outOffset, outStride, r0, r1, g, t);
-            }
             for (; t + 2 <= a.count; t += 2) {
                 gemvTwo(a, out, outOffset, outStride, r0, r1, g, t);
             }
@@ -287,114 +281,6 @@ final class Q4_KMatrix extends InterleavedMatrix {
             acc1.intoArray(out, at + outStride, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
         }
     }
-    /** {@link #gemvTwo} for vectors {@code t} to {@code t + 3}. */
-    private void gemvFour(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1, int g, int t) {
-        float dUnit = this.dUnit;
-        float minUnit = this.minUnit;
-        long o = g * groupBytes;
-        int[] xp = a.pairs;
-        int next = cols / 2;
-        int nb = cols / 32;
-        int xb = t * nb;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        FloatVector acc2 = acc0;
-        FloatVector acc3 = acc0;
-        IntVector round = IntVector.broadcast(I, ROUND);
-        IntVector sLo0 = round, sHi0 = round, sLo1 = round, sHi1 = round;
-        IntVector sLo2 = round, sHi2 = round, sLo3 = round, sHi3 = round;
-        long q = o + 16 * G;
-        int x = t * next;
-        for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
-            IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
-            IntVector w = v.and(0x000F000F);
-            sLo0 = w.mul(xp[x]).add(sLo0);
-            sLo1 = w.mul(xp[x + next]).add(sLo1);
-            sLo2 = w.mul(xp[x + 2 * next]).add(sLo2);
-            sLo3 = w.mul(xp[x + 3 * next]).add(sLo3);
-            w = v.lanewise(LSHR, 4).and(0x000F000F);
-            sHi0 = w.mul(xp[x + 16]).add(sHi0);
-            sHi1 = w.mul(xp[x + next + 16]).add(sHi1);
-            sHi2 = w.mul(xp[x + 2 * next + 16]).add(sHi2);
-            sHi3 = w.mul(xp[x + 3 * next + 16]).add(sHi3);
-            w = v.lanewise(LSHR, 8).and(0x000F000F);
-            sLo0 = w.mul(xp[x + 1]).add(sLo0);
-            sLo1 = w.mul(xp[x + next + 1]).add(sLo1);
-            sLo2 = w.mul(xp[x + 2 * next + 1]).add(sLo2);
-            sLo3 = w.mul(xp[x + 3 * next + 1]).add(sLo3);
-            w = v.lanewise(LSHR, 12).and(0x000F000F);
-            sHi0 = w.mul(xp[x + 17]).add(sHi0);
-            sHi1 = w.mul(xp[x + next + 17]).add(sHi1);
-            sHi2 = w.mul(xp[x + 2 * next + 17]).add(sHi2);
-            sHi3 = w.mul(xp[x + 3 * next + 17]).add(sHi3);
-            if ((k & 7) == 7) {
-                int c = (k >> 3) & 3;
-                int j = xb + 2 * (k >> 3);
-                int j1 = j + nb;
-                int j2 = j1 + nb;
-                int j3 = j2 + nb;
-                IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
-                IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
-                FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
-                int half = 16 * (c & 1);
-                boolean top = c >= 2;
-                int highShift = top ? half + 2 : half;
-                IntVector scBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 4) * G, LE).lanewise(LSHR, half);
-                IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
-                IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
-                IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
-                FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
-                FloatVector offLo = dLo.mul(8f).sub(dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0)));
-                FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).and(15).or(scHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
-                FloatVector offHi = dHi.mul(8f).sub(dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).and(15).or(mnHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0)));
-                acc0 = ((FloatVector) sLo0.sub(a.blockSums[j] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc0);
-                acc0 = offLo.fma(FloatVector.broadcast(F, a.sums[2 * j] + a.sums[2 * j + 1]), acc0);
-                acc0 = ((FloatVector) sHi0.sub(a.blockSums[j + 1] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc0);
-                acc0 = offHi.fma(FloatVector.broadcast(F, a.sums[2 * j + 2] + a.sums[2 * j + 3]), acc0);
-                acc1 = ((FloatVector) sLo1.sub(a.blockSums[j1] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j1]), acc1);
-                acc1 = offLo.fma(FloatVector.broadcast(F, a.sums[2 * j1] + a.sums[2 * j1 + 1]), acc1);
-                acc1 = ((FloatVector) sHi1.sub(a.blockSums[j1 + 1] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j1 + 1]), acc1);
-                acc1 = offHi.fma(FloatVector.broadcast(F, a.sums[2 * j1 + 2] + a.sums[2 * j1 + 3]), acc1);
-                acc2 = ((FloatVector) sLo2.sub(a.blockSums[j2] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j2]), acc2);
-                acc2 = offLo.fma(FloatVector.broadcast(F, a.sums[2 * j2] + a.sums[2 * j2 + 1]), acc2);
-                acc2 = ((FloatVector) sHi2.sub(a.blockSums[j2 + 1] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j2 + 1]), acc2);
-                acc2 = offHi.fma(FloatVector.broadcast(F, a.sums[2 * j2 + 2] + a.sums[2 * j2 + 3]), acc2);
-                acc3 = ((FloatVector) sLo3.sub(a.blockSums[j3] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j3]), acc3);
-                acc3 = offLo.fma(FloatVector.broadcast(F, a.sums[2 * j3] + a.sums[2 * j3 + 1]), acc3);
-                acc3 = ((FloatVector) sHi3.sub(a.blockSums[j3 + 1] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j3 + 1]), acc3);
-                acc3 = offHi.fma(FloatVector.broadcast(F, a.sums[2 * j3 + 2] + a.sums[2 * j3 + 3]), acc3);
-                sLo0 = round;
-                sHi0 = round;
-                sLo1 = round;
-                sHi1 = round;
-                sLo2 = round;
-                sHi2 = round;
-                sLo3 = round;
-                sHi3 = round;
-                x += 16;
-                if (c == 3) {
-                    o += groupBlockBytes;
-                    q += 16 * G;
-                }
-            }
-        }
-        int row = g * G;
-        int at = outOffset + t * outStride + row;
-        if (row >= r0 && row + G <= r1) {
-            acc0.intoArray(out, at);
-            acc1.intoArray(out, at + outStride);
-            acc2.intoArray(out, at + 2 * outStride);
-            acc3.intoArray(out, at + 3 * outStride);
-        } else {
-            VectorMask<Float> rows = F.indexInRange(row, r1).andNot(F.indexInRange(row, r0));
-            acc0.intoArray(out, at, rows);
-            acc1.intoArray(out, at + outStride, rows);
-            acc2.intoArray(out, at + 2 * outStride, rows);
-            acc3.intoArray(out, at + 3 * outStride, rows);
-        }
-    }
-
     @Override
     void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
         long o = group * groupBytes + (pair0 / 128) * groupBlockBytes;
@@ -419,7 +305,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
 
     @Override
     public int batchFrom() {
-        return batchFromLanes(40);
+        return batchFromLanes(28);
     }
 
     @Override
