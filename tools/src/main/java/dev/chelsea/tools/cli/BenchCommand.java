@@ -47,10 +47,12 @@ final class BenchCommand extends Command {
     /**
      * The least context loaded (unless {@code --context} says otherwise), so that the warm-up is the
      * one a service with a usual context gets: {@link WarmUp} prefills shorter prompts in a shorter
-     * context, and the JIT compiles the kernels as they first run. Loaded with the 33 tokens that
-     * {@code --prompt-tokens 32 --gen-tokens 16} need, a Q4_K_M file prefilled 16 and 32 tokens in
-     * 256 and 487 ms, against 178 and 310 ms loaded with a context of 4096 (one JVM each, AMD EPYC
-     * Zen 4, 2026-12-05; JVMs also differ among themselves, see docs/performance.md).
+     * context, and how C2 compiles a kernel depends on what ran before. Measured with a Q4_K kernel
+     * for four vectors that was then not kept: after the warm-up of a 33-token context (what
+     * {@code --prompt-tokens 32 --gen-tokens 16} needs) a 16-token Q4_K_M prompt took 234-320 ms in
+     * 12 JVMs of 13, against about 180 after the warm-up of a 4096-token one, its compiled code
+     * calling Vector API fallbacks (AMD EPYC Zen 4, 2026-12-05; docs/performance.md). The kernels
+     * kept took 191-201 ms after the first warm-up and 202-209 after the second.
      */
     static final int MIN_CONTEXT = 256;
 
