@@ -9,7 +9,6 @@ import jdk.incubator.vector.ShortVector;
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.B;
-import static dev.chelsea.engine.tensor.Simd.B_INTS;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
@@ -25,6 +24,7 @@ import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.SUB;
 
 /**
  * Q4_0: blocks of 32 values, {@code block_q4_0 { fp16 d; uint8 qs[16]; }}. Byte {@code j} holds value
@@ -47,7 +47,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0))
+                ByteVector hi = q.lanewise(LSHR, 4)
                         .and((byte) 0x0F).sub((byte) 8);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
@@ -107,7 +107,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, q - 14 * G, LE).convertShape(S2I, I, 0);
                         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                         int b = xb + (k >> 2);
-                        acc = ((FloatVector) s.sub(a.blockSums[b] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
+                        acc = ((FloatVector) s.lanewise(SUB, IntVector.broadcast(I, a.blockSums[b] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
                         s = round;
                         q += 2 * G;
                         x += 8;
@@ -160,7 +160,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0))
+                ByteVector hi = q.lanewise(LSHR, 4)
                         .and((byte) 0x0F).sub((byte) 8);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {

@@ -9,7 +9,6 @@ import jdk.incubator.vector.ShortVector;
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.B;
-import static dev.chelsea.engine.tensor.Simd.B_INTS;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
@@ -25,6 +24,7 @@ import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.SUB;
 
 /**
  * Q4_1: blocks of 32 values, {@code block_q4_1 { fp16 d; fp16 m; uint8 qs[16]; }}, nibbles as in
@@ -48,7 +48,7 @@ final class Q4_1Matrix extends InterleavedMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F);
-                ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F);
+                ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
@@ -103,7 +103,7 @@ final class Q4_1Matrix extends InterleavedMatrix {
                         IntVector mBits = (IntVector) ShortVector.fromMemorySegment(H, packed, blockAt + 2 * G, LE).convertShape(S2I, I, 0);
                         FloatVector m = ((FloatVector) mBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
                         float sum = a.sums[2 * b] + a.sums[2 * b + 1];
-                        acc = ((FloatVector) s.sub(a.blockSums[b] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
+                        acc = ((FloatVector) s.lanewise(SUB, IntVector.broadcast(I, a.blockSums[b] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
                         acc = d.mul(8f).add(m).fma(FloatVector.broadcast(F, sum), acc);
                         s = round;
                         q += 4 * G;
@@ -160,7 +160,7 @@ final class Q4_1Matrix extends InterleavedMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F);
-                ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F);
+                ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);

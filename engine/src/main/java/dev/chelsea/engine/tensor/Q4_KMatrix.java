@@ -9,7 +9,6 @@ import jdk.incubator.vector.ShortVector;
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.B;
-import static dev.chelsea.engine.tensor.Simd.B_INTS;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
@@ -20,12 +19,15 @@ import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.AND;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.OR;
 import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.SUB;
 
 /**
  * Q4_K: super-blocks of 256 values,
@@ -66,7 +68,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F);
+                    ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F);
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = xo + j + p * F_LANES;
                         FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
@@ -138,6 +140,10 @@ final class Q4_KMatrix extends InterleavedMatrix {
     private void gemvOne(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1, int g, int t) {
         float dUnit = this.dUnit;
         float minUnit = this.minUnit;
+        IntVector low = IntVector.broadcast(I, 0x000F000F);
+        IntVector m15 = IntVector.broadcast(I, 15);
+        IntVector m30 = IntVector.broadcast(I, 0x30);
+        IntVector halfBits = IntVector.broadcast(I, 0x8FFFE000);
         long o = g * groupBytes;
         int[] xp = a.pairs;
         int xk = t * (cols / 2);
@@ -150,17 +156,17 @@ final class Q4_KMatrix extends InterleavedMatrix {
         int x = xk;
         for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
             IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
-            sLo = v.and(0x000F000F).mul(xp[x]).add(sLo);
-            sHi = v.lanewise(LSHR, 4).and(0x000F000F).mul(xp[x + 16]).add(sHi);
-            sLo = v.lanewise(LSHR, 8).and(0x000F000F).mul(xp[x + 1]).add(sLo);
-            sHi = v.lanewise(LSHR, 12).and(0x000F000F).mul(xp[x + 17]).add(sHi);
+            sLo = v.lanewise(AND, low).mul(xp[x]).add(sLo);
+            sHi = v.lanewise(LSHR, 4).lanewise(AND, low).mul(xp[x + 16]).add(sHi);
+            sLo = v.lanewise(LSHR, 8).lanewise(AND, low).mul(xp[x + 1]).add(sLo);
+            sHi = v.lanewise(LSHR, 12).lanewise(AND, low).mul(xp[x + 17]).add(sHi);
             if ((k & 7) == 7) {
                 int c = (k >> 3) & 3;
                 int j = xb + 2 * (k >> 3);
                 IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
+                FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(dUnit);
                 IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
-                FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
+                FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(minUnit);
                 int half = 16 * (c & 1);
                 boolean top = c >= 2;
                 int highShift = top ? half + 2 : half;
@@ -168,14 +174,14 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
                 IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
                 IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
-                FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
-                FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
-                IntVector qLo = sLo.sub(a.blockSums[j] << 19).lanewise(ASHR, 16);
+                FloatVector dLo = d.mul((FloatVector) scBits.lanewise(AND, m15).lanewise(OR, scHigh.lanewise(AND, m30)).convertShape(I2F, F, 0));
+                FloatVector mLo = dmin.mul((FloatVector) mnBits.lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(AND, m30)).convertShape(I2F, F, 0));
+                IntVector qLo = sLo.lanewise(SUB, IntVector.broadcast(I, a.blockSums[j] << 19)).lanewise(ASHR, 16);
                 acc = ((FloatVector) qLo.convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc);
                 acc = dLo.mul(8f).sub(mLo).fma(FloatVector.broadcast(F, a.sums[2 * j] + a.sums[2 * j + 1]), acc);
-                FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).and(15).or(scHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
-                FloatVector mHi = dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).and(15).or(mnHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
-                IntVector qHi = sHi.sub(a.blockSums[j + 1] << 19).lanewise(ASHR, 16);
+                FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).lanewise(AND, m15).lanewise(OR, scHigh.lanewise(LSHR, 8).lanewise(AND, m30)).convertShape(I2F, F, 0));
+                FloatVector mHi = dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(LSHR, 8).lanewise(AND, m30)).convertShape(I2F, F, 0));
+                IntVector qHi = sHi.lanewise(SUB, IntVector.broadcast(I, a.blockSums[j + 1] << 19)).lanewise(ASHR, 16);
                 acc = ((FloatVector) qHi.convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc);
                 acc = dHi.mul(8f).sub(mHi).fma(FloatVector.broadcast(F, a.sums[2 * j + 2] + a.sums[2 * j + 3]), acc);
                 sLo = round;
@@ -205,6 +211,10 @@ final class Q4_KMatrix extends InterleavedMatrix {
     private void gemvTwo(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1, int g, int t) {
         float dUnit = this.dUnit;
         float minUnit = this.minUnit;
+        IntVector low = IntVector.broadcast(I, 0x000F000F);
+        IntVector m15 = IntVector.broadcast(I, 15);
+        IntVector m30 = IntVector.broadcast(I, 0x30);
+        IntVector halfBits = IntVector.broadcast(I, 0x8FFFE000);
         long o = g * groupBytes;
         int[] xp = a.pairs;
         int next = cols / 2;
@@ -221,16 +231,16 @@ final class Q4_KMatrix extends InterleavedMatrix {
         int x = t * next;
         for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
             IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
-            IntVector w = v.and(0x000F000F);
+            IntVector w = v.lanewise(AND, low);
             sLo0 = w.mul(xp[x]).add(sLo0);
             sLo1 = w.mul(xp[x + next]).add(sLo1);
-            w = v.lanewise(LSHR, 4).and(0x000F000F);
+            w = v.lanewise(LSHR, 4).lanewise(AND, low);
             sHi0 = w.mul(xp[x + 16]).add(sHi0);
             sHi1 = w.mul(xp[x + next + 16]).add(sHi1);
-            w = v.lanewise(LSHR, 8).and(0x000F000F);
+            w = v.lanewise(LSHR, 8).lanewise(AND, low);
             sLo0 = w.mul(xp[x + 1]).add(sLo0);
             sLo1 = w.mul(xp[x + next + 1]).add(sLo1);
-            w = v.lanewise(LSHR, 12).and(0x000F000F);
+            w = v.lanewise(LSHR, 12).lanewise(AND, low);
             sHi0 = w.mul(xp[x + 17]).add(sHi0);
             sHi1 = w.mul(xp[x + next + 17]).add(sHi1);
             if ((k & 7) == 7) {
@@ -238,9 +248,9 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 int j = xb + 2 * (k >> 3);
                 int j1 = j + nb;
                 IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
+                FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(dUnit);
                 IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
-                FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
+                FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(minUnit);
                 int half = 16 * (c & 1);
                 boolean top = c >= 2;
                 int highShift = top ? half + 2 : half;
@@ -248,17 +258,17 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
                 IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
                 IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
-                FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
-                FloatVector offLo = dLo.mul(8f).sub(dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0)));
-                FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).and(15).or(scHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
-                FloatVector offHi = dHi.mul(8f).sub(dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).and(15).or(mnHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0)));
-                acc0 = ((FloatVector) sLo0.sub(a.blockSums[j] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc0);
+                FloatVector dLo = d.mul((FloatVector) scBits.lanewise(AND, m15).lanewise(OR, scHigh.lanewise(AND, m30)).convertShape(I2F, F, 0));
+                FloatVector offLo = dLo.mul(8f).sub(dmin.mul((FloatVector) mnBits.lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(AND, m30)).convertShape(I2F, F, 0)));
+                FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).lanewise(AND, m15).lanewise(OR, scHigh.lanewise(LSHR, 8).lanewise(AND, m30)).convertShape(I2F, F, 0));
+                FloatVector offHi = dHi.mul(8f).sub(dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(LSHR, 8).lanewise(AND, m30)).convertShape(I2F, F, 0)));
+                acc0 = ((FloatVector) sLo0.lanewise(SUB, IntVector.broadcast(I, a.blockSums[j] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc0);
                 acc0 = offLo.fma(FloatVector.broadcast(F, a.sums[2 * j] + a.sums[2 * j + 1]), acc0);
-                acc0 = ((FloatVector) sHi0.sub(a.blockSums[j + 1] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc0);
+                acc0 = ((FloatVector) sHi0.lanewise(SUB, IntVector.broadcast(I, a.blockSums[j + 1] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc0);
                 acc0 = offHi.fma(FloatVector.broadcast(F, a.sums[2 * j + 2] + a.sums[2 * j + 3]), acc0);
-                acc1 = ((FloatVector) sLo1.sub(a.blockSums[j1] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j1]), acc1);
+                acc1 = ((FloatVector) sLo1.lanewise(SUB, IntVector.broadcast(I, a.blockSums[j1] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j1]), acc1);
                 acc1 = offLo.fma(FloatVector.broadcast(F, a.sums[2 * j1] + a.sums[2 * j1 + 1]), acc1);
-                acc1 = ((FloatVector) sHi1.sub(a.blockSums[j1 + 1] << 19).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j1 + 1]), acc1);
+                acc1 = ((FloatVector) sHi1.lanewise(SUB, IntVector.broadcast(I, a.blockSums[j1 + 1] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j1 + 1]), acc1);
                 acc1 = offHi.fma(FloatVector.broadcast(F, a.sums[2 * j1 + 2] + a.sums[2 * j1 + 3]), acc1);
                 sLo0 = round;
                 sHi0 = round;
@@ -338,7 +348,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F);
+                    ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F);
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = o + j + p * F_LANES;
                         FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);

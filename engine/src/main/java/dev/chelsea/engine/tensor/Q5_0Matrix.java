@@ -10,7 +10,6 @@ import jdk.incubator.vector.VectorMask;
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.B;
-import static dev.chelsea.engine.tensor.Simd.B_INTS;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
@@ -28,6 +27,7 @@ import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.OR;
 import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.SUB;
 
 /**
  * Q5_0: blocks of 32 values, {@code block_q5_0 { fp16 d; uint8 qh[4]; uint8 qs[16]; }}. The low four
@@ -55,7 +55,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
                 ByteVector lo = q.and((byte) 0x0F).lanewise(OR, (byte) 0x10, loHigh).sub((byte) 16);
-                ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0))
+                ByteVector hi = q.lanewise(LSHR, 4)
                         .and((byte) 0x0F).lanewise(OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
@@ -131,8 +131,8 @@ final class Q5_0Matrix extends InterleavedMatrix {
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, q - 18 * G, LE).convertShape(S2I, I, 0);
                         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                         d = d.mul(a.scales[b]);
-                        IntVector sum = sLo.sub((sums[4 * b] + sums[4 * b + 1]) << 20).lanewise(ASHR, 16)
-                                .add(sHi.sub((sums[4 * b + 2] + sums[4 * b + 3]) << 20).lanewise(ASHR, 16));
+                        IntVector sum = sLo.lanewise(SUB, IntVector.broadcast(I, (sums[4 * b] + sums[4 * b + 1]) << 20)).lanewise(ASHR, 16)
+                                .add(sHi.lanewise(SUB, IntVector.broadcast(I, (sums[4 * b + 2] + sums[4 * b + 3]) << 20)).lanewise(ASHR, 16));
                         acc = ((FloatVector) sum.convertShape(I2F, F, 0)).fma(d, acc);
                         sLo = round;
                         sHi = round;
@@ -198,7 +198,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
                 ByteVector lo = q.and((byte) 0x0F).lanewise(OR, (byte) 0x10, loHigh).sub((byte) 16);
-                ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0))
+                ByteVector hi = q.lanewise(LSHR, 4)
                         .and((byte) 0x0F).lanewise(OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {

@@ -9,7 +9,6 @@ import jdk.incubator.vector.ShortVector;
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.B;
-import static dev.chelsea.engine.tensor.Simd.B_INTS;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
@@ -20,11 +19,13 @@ import static dev.chelsea.engine.tensor.Simd.INT_LE;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.AND;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.OR;
 import static jdk.incubator.vector.VectorOperators.S2I;
 
 /**
@@ -65,13 +66,13 @@ final class Q5_KMatrix extends InterleavedMatrix {
                 int xo = xOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
-                    // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by int-lane shifts (x86 has
-                    // no byte shifts); the mask drops what crossed from neighbouring bytes.
-                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretShape(B_INTS, 0)
+                    // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by byte-lane shifts (not int
+                    // lanes: see Simd on keeping one species per element type).
+                    ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE)
                             .lanewise(LSHR, 2 * c);
-                    ByteVector lo = q.and((byte) 0x0F).or(((ByteVector) qh.lanewise(LSHL, 4).reinterpretShape(B, 0)).and((byte) 0x10));
-                    ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F)
-                            .or(((ByteVector) qh.lanewise(LSHL, 3).reinterpretShape(B, 0)).and((byte) 0x10));
+                    ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(LSHL, 4).and((byte) 0x10));
+                    ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F)
+                            .or(qh.lanewise(LSHL, 3).and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = xo + j + p * F_LANES;
                         FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
@@ -136,6 +137,12 @@ final class Q5_KMatrix extends InterleavedMatrix {
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
         float dUnit = this.dUnit;
         float minUnit = this.minUnit;
+        IntVector low = IntVector.broadcast(I, 0x000F000F);
+        IntVector fifth = IntVector.broadcast(I, 0x00100010);
+        IntVector m15 = IntVector.broadcast(I, 15);
+        IntVector m30 = IntVector.broadcast(I, 0x30);
+        IntVector halfBits = IntVector.broadcast(I, 0x8FFFE000);
+        IntVector sixteen = IntVector.broadcast(I, 16);
         for (int g = r0 / G; g * G < r1; g++) {
             for (int t = 0; t < a.count; t++) {
                 long o = g * groupBytes;
@@ -147,9 +154,9 @@ final class Q5_KMatrix extends InterleavedMatrix {
                 IntVector zero = IntVector.zero(I);
                 for (int sb = 0, blocks = cols / 256; sb < blocks; sb++, o += groupBlockBytes) {
                     IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
-                    FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
+                    FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(dUnit);
                     IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
-                    FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
+                    FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(minUnit);
                     for (int c = 0; c < 4; c++) {
                         int x = xk + sb * 128 + c * 32;
                         // Each half sub-block starts at minus 16 times its activations' sum (two octets).
@@ -161,13 +168,13 @@ final class Q5_KMatrix extends InterleavedMatrix {
                         for (int w = 0; w < 8; w++) {
                             IntVector v = IntVector.fromMemorySegment(I, packed, o + 4 * G * qsUnit(8 * c + w), LE);
                             IntVector h = IntVector.fromMemorySegment(I, packed, o + 4 * G * (4 + 2 * w), LE).lanewise(LSHR, 2 * c);
-                            sLo = v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).mul(xp[x + 2 * w]).add(sLo);
-                            sLo = v.lanewise(LSHR, 8).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).mul(xp[x + 2 * w + 1]).add(sLo);
-                            sHi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).mul(xp[x + 16 + 2 * w]).add(sHi);
-                            sHi = v.lanewise(LSHR, 12).and(0x000F000F).or(h.lanewise(LSHR, 5).and(0x00100010)).mul(xp[x + 17 + 2 * w]).add(sHi);
+                            sLo = v.lanewise(AND, low).lanewise(OR, h.lanewise(LSHL, 4).lanewise(AND, fifth)).mul(xp[x + 2 * w]).add(sLo);
+                            sLo = v.lanewise(LSHR, 8).lanewise(AND, low).lanewise(OR, h.lanewise(LSHR, 4).lanewise(AND, fifth)).mul(xp[x + 2 * w + 1]).add(sLo);
+                            sHi = v.lanewise(LSHR, 4).lanewise(AND, low).lanewise(OR, h.lanewise(LSHL, 3).lanewise(AND, fifth)).mul(xp[x + 16 + 2 * w]).add(sHi);
+                            sHi = v.lanewise(LSHR, 12).lanewise(AND, low).lanewise(OR, h.lanewise(LSHR, 5).lanewise(AND, fifth)).mul(xp[x + 17 + 2 * w]).add(sHi);
                             if (w == 3) {
-                                halfLo = sLo.lanewise(ASHR, 16);
-                                halfHi = sHi.lanewise(ASHR, 16);
+                                halfLo = sLo.lanewise(ASHR, sixteen);
+                                halfHi = sHi.lanewise(ASHR, sixteen);
                                 sLo = IntVector.broadcast(I, ROUND - ((sums[n + 2] + sums[n + 3]) << 20));
                                 sHi = IntVector.broadcast(I, ROUND - ((sums[n + 6] + sums[n + 7]) << 20));
                             }
@@ -180,14 +187,14 @@ final class Q5_KMatrix extends InterleavedMatrix {
                         IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
                         IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
                         int j = xb + 8 * sb + 2 * c;
-                        FloatVector dLo = d.mul((FloatVector) scBits.and(15).or(scHigh.and(0x30)).convertShape(I2F, F, 0));
-                        FloatVector mLo = dmin.mul((FloatVector) mnBits.and(15).or(mnHigh.and(0x30)).convertShape(I2F, F, 0));
-                        IntVector qLo = sLo.lanewise(ASHR, 16).add(halfLo);
+                        FloatVector dLo = d.mul((FloatVector) scBits.lanewise(AND, m15).lanewise(OR, scHigh.lanewise(AND, m30)).convertShape(I2F, F, 0));
+                        FloatVector mLo = dmin.mul((FloatVector) mnBits.lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(AND, m30)).convertShape(I2F, F, 0));
+                        IntVector qLo = sLo.lanewise(ASHR, sixteen).add(halfLo);
                         acc = ((FloatVector) qLo.convertShape(I2F, F, 0)).fma(dLo.mul(a.scales[j]), acc);
                         acc = dLo.mul(16f).sub(mLo).fma(FloatVector.broadcast(F, a.sums[2 * j] + a.sums[2 * j + 1]), acc);
-                        FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).and(15).or(scHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
-                        FloatVector mHi = dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).and(15).or(mnHigh.lanewise(LSHR, 8).and(0x30)).convertShape(I2F, F, 0));
-                        IntVector qHi = sHi.lanewise(ASHR, 16).add(halfHi);
+                        FloatVector dHi = d.mul((FloatVector) scBits.lanewise(LSHR, 8).lanewise(AND, m15).lanewise(OR, scHigh.lanewise(LSHR, 8).lanewise(AND, m30)).convertShape(I2F, F, 0));
+                        FloatVector mHi = dmin.mul((FloatVector) mnBits.lanewise(LSHR, 8).lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(LSHR, 8).lanewise(AND, m30)).convertShape(I2F, F, 0));
+                        IntVector qHi = sHi.lanewise(ASHR, sixteen).add(halfHi);
                         acc = ((FloatVector) qHi.convertShape(I2F, F, 0)).fma(dHi.mul(a.scales[j + 1]), acc);
                         acc = dHi.mul(16f).sub(mHi).fma(FloatVector.broadcast(F, a.sums[2 * j + 2] + a.sums[2 * j + 3]), acc);
                     }
@@ -270,13 +277,13 @@ final class Q5_KMatrix extends InterleavedMatrix {
                 int o = dstOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
-                    // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by int-lane shifts (x86 has
-                    // no byte shifts); the mask drops what crossed from neighbouring bytes.
-                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, data, block + QH + j, LE).reinterpretShape(B_INTS, 0)
+                    // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by byte-lane shifts (not int
+                    // lanes: see Simd on keeping one species per element type).
+                    ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE)
                             .lanewise(LSHR, 2 * c);
-                    ByteVector lo = q.and((byte) 0x0F).or(((ByteVector) qh.lanewise(LSHL, 4).reinterpretShape(B, 0)).and((byte) 0x10));
-                    ByteVector hi = ((ByteVector) ((IntVector) q.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F)
-                            .or(((ByteVector) qh.lanewise(LSHL, 3).reinterpretShape(B, 0)).and((byte) 0x10));
+                    ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(LSHL, 4).and((byte) 0x10));
+                    ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F)
+                            .or(qh.lanewise(LSHL, 3).and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = o + j + p * F_LANES;
                         FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);

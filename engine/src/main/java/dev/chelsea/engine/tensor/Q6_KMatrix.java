@@ -9,7 +9,6 @@ import jdk.incubator.vector.ShortVector;
 import java.lang.foreign.MemorySegment;
 
 import static dev.chelsea.engine.tensor.Simd.B;
-import static dev.chelsea.engine.tensor.Simd.B_INTS;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
@@ -21,11 +20,13 @@ import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.AND;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.OR;
 import static jdk.incubator.vector.VectorOperators.S2I;
 
 /**
@@ -60,16 +61,16 @@ final class Q6_KMatrix extends InterleavedMatrix {
             for (int h = 0; h < 2; h++) {
                 long sc = block + SCALES + 8 * h;
                 for (int l = 0; l < 32; l += B_LANES) {
-                    // Shifts on int lanes (x86 has no byte shifts); masks drop bits from neighbours.
-                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE).reinterpretShape(B_INTS, 0);
+                    // Shifts on byte lanes (not int lanes: see Simd on keeping one species per element type).
+                    ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE);
                     // B_LANES <= 16, so one load never straddles two scales.
                     int is = l / 16;
                     for (int t = 0; t < 2; t++, qh = qh.lanewise(LSHR, 2)) {
                         ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
                         ByteVector lo = ql.and((byte) 0x0F)
-                                .or(((ByteVector) qh.lanewise(LSHL, 4).reinterpretShape(B, 0)).and((byte) 0x30)).sub((byte) 32);
-                        ByteVector hi = ((ByteVector) ((IntVector) ql.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F)
-                                .or(((ByteVector) qh.reinterpretShape(B, 0)).and((byte) 0x30)).sub((byte) 32);
+                                .or(qh.lanewise(LSHL, 4).and((byte) 0x30)).sub((byte) 32);
+                        ByteVector hi = ql.lanewise(LSHR, 4).and((byte) 0x0F)
+                                .or(qh.and((byte) 0x30)).sub((byte) 32);
                         FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
                         FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
                         int k = xOffset + i + 128 * h + 32 * t + l;
@@ -120,8 +121,10 @@ final class Q6_KMatrix extends InterleavedMatrix {
      * pairs {@code 2w} and {@code 2w + 1} of streams {@code i = 0..3} (values {@code 128h + 32i + 4w}
      * to {@code + 3}); the top two bits of a pair are shifted into place from the {@code qh} word.
      * With 6-bit weights an accumulator holds 8 values, so each stream is read out every two
-     * steps, scaled by {@code d} times the int8 scale of its 16 values (sub-block
-     * {@code 8h + 2i + w / 4}) times the activations' scale of its block of 32 ({@code 4h + i}).
+     * steps: its sum over 16 values times their int8 scale (sub-block {@code 8h + 2i + w / 4}),
+     * multiplied as ints before the one conversion (exact: at most {@code 16 * 32 * 127 * 128},
+     * below 2^24), then times {@code d} and the activations' scale of its block of 32
+     * ({@code 4h + i}).
      * The weights are not centred: each accumulator starts at minus 32 times the sum of its 8
      * activations ({@link QuantizedActivations#octetSums}), so that its high half ends as
      * {@code sum (q - 32) x} (as in {@link Q4_0Matrix#gemv}; the low half sums 4 products of at
@@ -129,11 +132,16 @@ final class Q6_KMatrix extends InterleavedMatrix {
      * added to the second before the pair is scaled, so each sub-block is converted and scaled
      * once. Words instead of byte pairs (no widening shuffles) and no centring made this kernel 17%
      * faster on one core with its matrix in cache, 3-6% from memory; scaling once per sub-block
-     * another 11% and 3-5% (alternating bursts in one JVM, AMD EPYC, 2026-12-05).
+     * another 11% and 3-5% (alternating bursts in one JVM, AMD EPYC, 2026-12-05). The constant masks
+     * are vectors made once, and the scale statements multiply ints: fewer operations for C2 to
+     * parse (see {@link Simd}; 68,000 nodes before).
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
         float dUnit = this.dUnit;
+        IntVector sixteen = IntVector.broadcast(I, 16);
+        IntVector low = IntVector.broadcast(I, 0x000F000F);
+        IntVector high = IntVector.broadcast(I, 0x00300030);
         for (int g = r0 / G; g * G < r1; g++) {
             for (int t = 0; t < a.count; t++) {
                 long o = g * groupBytes;
@@ -157,20 +165,20 @@ final class Q6_KMatrix extends InterleavedMatrix {
                     IntVector qa = IntVector.fromMemorySegment(I, packed, q, LE);
                     IntVector qb = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
                     IntVector u = IntVector.fromMemorySegment(I, packed, q + 8 * G, LE);
-                    s0 = qa.and(0x000F000F).or(u.lanewise(LSHL, 4).and(0x00300030)).mul(xp[x]).add(s0);
-                    s0 = qa.lanewise(LSHR, 8).and(0x000F000F).or(u.lanewise(LSHR, 4).and(0x00300030)).mul(xp[x + 1]).add(s0);
-                    s1 = qb.and(0x000F000F).or(u.lanewise(LSHL, 2).and(0x00300030)).mul(xp[x + 16]).add(s1);
-                    s1 = qb.lanewise(LSHR, 8).and(0x000F000F).or(u.lanewise(LSHR, 6).and(0x00300030)).mul(xp[x + 17]).add(s1);
-                    s2 = qa.lanewise(LSHR, 4).and(0x000F000F).or(u.and(0x00300030)).mul(xp[x + 32]).add(s2);
-                    s2 = qa.lanewise(LSHR, 12).and(0x000F000F).or(u.lanewise(LSHR, 8).and(0x00300030)).mul(xp[x + 33]).add(s2);
-                    s3 = qb.lanewise(LSHR, 4).and(0x000F000F).or(u.lanewise(LSHR, 2).and(0x00300030)).mul(xp[x + 48]).add(s3);
-                    s3 = qb.lanewise(LSHR, 12).and(0x000F000F).or(u.lanewise(LSHR, 10).and(0x00300030)).mul(xp[x + 49]).add(s3);
+                    s0 = qa.lanewise(AND, low).lanewise(OR, u.lanewise(LSHL, 4).lanewise(AND, high)).mul(xp[x]).add(s0);
+                    s0 = qa.lanewise(LSHR, 8).lanewise(AND, low).lanewise(OR, u.lanewise(LSHR, 4).lanewise(AND, high)).mul(xp[x + 1]).add(s0);
+                    s1 = qb.lanewise(AND, low).lanewise(OR, u.lanewise(LSHL, 2).lanewise(AND, high)).mul(xp[x + 16]).add(s1);
+                    s1 = qb.lanewise(LSHR, 8).lanewise(AND, low).lanewise(OR, u.lanewise(LSHR, 6).lanewise(AND, high)).mul(xp[x + 17]).add(s1);
+                    s2 = qa.lanewise(LSHR, 4).lanewise(AND, low).lanewise(OR, u.lanewise(AND, high)).mul(xp[x + 32]).add(s2);
+                    s2 = qa.lanewise(LSHR, 12).lanewise(AND, low).lanewise(OR, u.lanewise(LSHR, 8).lanewise(AND, high)).mul(xp[x + 33]).add(s2);
+                    s3 = qb.lanewise(LSHR, 4).lanewise(AND, low).lanewise(OR, u.lanewise(LSHR, 2).lanewise(AND, high)).mul(xp[x + 48]).add(s3);
+                    s3 = qb.lanewise(LSHR, 12).lanewise(AND, low).lanewise(OR, u.lanewise(LSHR, 10).lanewise(AND, high)).mul(xp[x + 49]).add(s3);
                     if ((p & 3) == 1) {
                         // The first 8 values of each stream's sub-block: kept as ints, scaled with the second 8.
-                        h0 = s0.lanewise(ASHR, 16);
-                        h1 = s1.lanewise(ASHR, 16);
-                        h2 = s2.lanewise(ASHR, 16);
-                        h3 = s3.lanewise(ASHR, 16);
+                        h0 = s0.lanewise(ASHR, sixteen);
+                        h1 = s1.lanewise(ASHR, sixteen);
+                        h2 = s2.lanewise(ASHR, sixteen);
+                        h3 = s3.lanewise(ASHR, sixteen);
                         int next = (x + 2) >> 2;
                         s0 = IntVector.broadcast(I, ROUND - (sums[next] << 21));
                         s1 = IntVector.broadcast(I, ROUND - (sums[next + 4] << 21));
@@ -184,14 +192,14 @@ final class Q6_KMatrix extends InterleavedMatrix {
                         IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
                         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                         int j = xb + (k >> 3) * 4;
-                        acc = ((FloatVector) s0.lanewise(ASHR, 16).add(h0).convertShape(I2F, F, 0))
-                                .fma(d.mul((FloatVector) sc01.lanewise(LSHL, shift).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j]), acc);
-                        acc = ((FloatVector) s1.lanewise(ASHR, 16).add(h1).convertShape(I2F, F, 0))
-                                .fma(d.mul((FloatVector) sc01.lanewise(LSHL, shift - 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 1]), acc);
-                        acc = ((FloatVector) s2.lanewise(ASHR, 16).add(h2).convertShape(I2F, F, 0))
-                                .fma(d.mul((FloatVector) sc23.lanewise(LSHL, shift).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 2]), acc);
-                        acc = ((FloatVector) s3.lanewise(ASHR, 16).add(h3).convertShape(I2F, F, 0))
-                                .fma(d.mul((FloatVector) sc23.lanewise(LSHL, shift - 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(a.scales[j + 3]), acc);
+                        acc = ((FloatVector) s0.lanewise(ASHR, sixteen).add(h0).mul(sc01.lanewise(LSHL, shift).lanewise(ASHR, 24)).convertShape(I2F, F, 0))
+                                .fma(d.mul(a.scales[j]), acc);
+                        acc = ((FloatVector) s1.lanewise(ASHR, sixteen).add(h1).mul(sc01.lanewise(LSHL, shift - 16).lanewise(ASHR, 24)).convertShape(I2F, F, 0))
+                                .fma(d.mul(a.scales[j + 1]), acc);
+                        acc = ((FloatVector) s2.lanewise(ASHR, sixteen).add(h2).mul(sc23.lanewise(LSHL, shift).lanewise(ASHR, 24)).convertShape(I2F, F, 0))
+                                .fma(d.mul(a.scales[j + 2]), acc);
+                        acc = ((FloatVector) s3.lanewise(ASHR, sixteen).add(h3).mul(sc23.lanewise(LSHL, shift - 16).lanewise(ASHR, 24)).convertShape(I2F, F, 0))
+                                .fma(d.mul(a.scales[j + 3]), acc);
                         if (p == 7) {
                             x += 48;
                             if (h == 1) {
@@ -271,14 +279,14 @@ final class Q6_KMatrix extends InterleavedMatrix {
             for (int h = 0; h < 2; h++) {
                 long sc = block + SCALES + 8 * h;
                 for (int l = 0; l < 32; l += B_LANES) {
-                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE).reinterpretShape(B_INTS, 0);
+                    ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE);
                     int is = l / 16;
                     for (int t = 0; t < 2; t++, qh = qh.lanewise(LSHR, 2)) {
                         ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
                         ByteVector lo = ql.and((byte) 0x0F)
-                                .or(((ByteVector) qh.lanewise(LSHL, 4).reinterpretShape(B, 0)).and((byte) 0x30)).sub((byte) 32);
-                        ByteVector hi = ((ByteVector) ((IntVector) ql.reinterpretShape(B_INTS, 0)).lanewise(LSHR, 4).reinterpretShape(B, 0)).and((byte) 0x0F)
-                                .or(((ByteVector) qh.reinterpretShape(B, 0)).and((byte) 0x30)).sub((byte) 32);
+                                .or(qh.lanewise(LSHL, 4).and((byte) 0x30)).sub((byte) 32);
+                        ByteVector hi = ql.lanewise(LSHR, 4).and((byte) 0x0F)
+                                .or(qh.and((byte) 0x30)).sub((byte) 32);
                         FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
                         FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
                         int k = dstOffset + i + 128 * h + 32 * t + l;

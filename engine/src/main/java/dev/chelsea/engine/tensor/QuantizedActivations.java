@@ -3,11 +3,11 @@ package dev.chelsea.engine.tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
 import static dev.chelsea.engine.tensor.Simd.H;
-import static dev.chelsea.engine.tensor.Simd.H_INTS;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static jdk.incubator.vector.VectorOperators.ABS;
 import static jdk.incubator.vector.VectorOperators.ADD;
@@ -37,6 +37,8 @@ public final class QuantizedActivations {
     public static final int BLOCK = 32;
     /** {@code 1.5 * 2^23}: added and subtracted, rounds a float of magnitude below {@code 2^22} to an integer. */
     private static final float RINT = 0x1.8p23f;
+    /** The lanes of an {@link Simd#I} vector that one {@link Simd#H} vector's shorts fill as pairs. */
+    private static final VectorMask<Integer> PAIR_LANES = I.indexInRange(0, F_LANES / 2);
     /** Vectors per quantization (one pass of the batch kernel). */
     public static final int MAX_VECTORS = PanelMatMul.MAX_VECTORS;
 
@@ -209,7 +211,9 @@ public final class QuantizedActivations {
      * {@code |x / d| <= 127} holds after rounding {@code 127 / amax}, so no value needs clamping.
      * Pairs are formed lane-wise: the ints narrowed to shorts and read back as ints hold
      * {@code q[2k] | q[2k + 1] << 16}; rotated by 16 and corrected for the sign of the low half,
-     * {@code q[2k + 1] + 65536 q[2k]}.
+     * {@code q[2k + 1] + 65536 q[2k]}. The shorts are read back into the lower half of an
+     * {@link Simd#I} vector, not into ints of their own shape, and stored under {@link #PAIR_LANES}
+     * (see {@link Simd} on keeping one species per element type).
      */
     private void quantizeBlock(float[] x, int t, int b, int[] dst, int dstAt, int scaleAt, int sumAt, int stride) {
         int o = t * cols + b * BLOCK;
@@ -230,8 +234,8 @@ public final class QuantizedActivations {
             } else {
                 s1 += q.reduceLanes(ADD);
             }
-            IntVector p = ((IntVector) q.convertShape(I2S, H, 0).reinterpretShape(H_INTS, 0)).lanewise(ROL, 16);
-            p.sub(p.and(0x8000).lanewise(LSHL, 1)).intoArray(dst, dstAt + i / 2);
+            IntVector p = ((IntVector) q.convertShape(I2S, H, 0).reinterpretShape(I, 0)).lanewise(ROL, 16);
+            p.sub(p.and(0x8000).lanewise(LSHL, 1)).intoArray(dst, dstAt + i / 2, PAIR_LANES);
         }
         scales[scaleAt] = d;
         sums[sumAt] = d * s0;

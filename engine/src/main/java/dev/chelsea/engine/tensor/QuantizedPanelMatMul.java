@@ -145,6 +145,7 @@ final class QuantizedPanelMatMul {
         final int bw = 3 * L;
         int[] xp = a.pairs;
         IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
+        IntVector sixteen = IntVector.broadcast(I, 16);
         FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00, s20 = s00, s21 = s00, s22 = s00, s30 = s00, s31 = s00, s32 = s00;
         for (int u0 = 0, su = r; u0 < len; u0 += unitPairs, su += G) {
             IntVector c00 = round, c01 = round, c02 = round;
@@ -179,21 +180,21 @@ final class QuantizedPanelMatMul {
             FloatVector d1 = FloatVector.fromArray(F, a.scales, dOff + L);
             FloatVector d2 = FloatVector.fromArray(F, a.scales, dOff + 2 * L);
             FloatVector f = FloatVector.broadcast(F, scale[su]);
-            s00 = ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
-            s01 = ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s01);
-            s02 = ((FloatVector) c02.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), s02);
+            s00 = ((FloatVector) c00.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
+            s01 = ((FloatVector) c01.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s01);
+            s02 = ((FloatVector) c02.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d2), s02);
             f = FloatVector.broadcast(F, scale[su + 1]);
-            s10 = ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
-            s11 = ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s11);
-            s12 = ((FloatVector) c12.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), s12);
+            s10 = ((FloatVector) c10.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
+            s11 = ((FloatVector) c11.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s11);
+            s12 = ((FloatVector) c12.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d2), s12);
             f = FloatVector.broadcast(F, scale[su + 2]);
-            s20 = ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
-            s21 = ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s21);
-            s22 = ((FloatVector) c22.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), s22);
+            s20 = ((FloatVector) c20.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
+            s21 = ((FloatVector) c21.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s21);
+            s22 = ((FloatVector) c22.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d2), s22);
             f = FloatVector.broadcast(F, scale[su + 3]);
-            s30 = ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
-            s31 = ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s31);
-            s32 = ((FloatVector) c32.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d2), s32);
+            s30 = ((FloatVector) c30.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
+            s31 = ((FloatVector) c31.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s31);
+            s32 = ((FloatVector) c32.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d2), s32);
             if (offsets) {
                 int hOff = hk + u0 / 8 * bw;
                 FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
@@ -246,6 +247,7 @@ final class QuantizedPanelMatMul {
         final int bw = 2 * L;
         int[] xp = a.pairs;
         IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
+        IntVector sixteen = IntVector.broadcast(I, 16);
         FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
         for (int u0 = 0, su = r; u0 < len; u0 += unitPairs, su += G) {
             IntVector c00 = round, c01 = round;
@@ -274,17 +276,17 @@ final class QuantizedPanelMatMul {
             FloatVector d0 = FloatVector.fromArray(F, a.scales, dOff);
             FloatVector d1 = FloatVector.fromArray(F, a.scales, dOff + L);
             FloatVector f = FloatVector.broadcast(F, scale[su]);
-            s00 = ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
-            s01 = ((FloatVector) c01.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s01);
+            s00 = ((FloatVector) c00.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
+            s01 = ((FloatVector) c01.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s01);
             f = FloatVector.broadcast(F, scale[su + 1]);
-            s10 = ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
-            s11 = ((FloatVector) c11.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s11);
+            s10 = ((FloatVector) c10.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
+            s11 = ((FloatVector) c11.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s11);
             f = FloatVector.broadcast(F, scale[su + 2]);
-            s20 = ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
-            s21 = ((FloatVector) c21.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s21);
+            s20 = ((FloatVector) c20.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
+            s21 = ((FloatVector) c21.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s21);
             f = FloatVector.broadcast(F, scale[su + 3]);
-            s30 = ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
-            s31 = ((FloatVector) c31.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d1), s31);
+            s30 = ((FloatVector) c30.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
+            s31 = ((FloatVector) c31.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s31);
             if (offsets) {
                 int hOff = hk + u0 / 8 * bw;
                 FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
@@ -327,6 +329,7 @@ final class QuantizedPanelMatMul {
         final int bw = L;
         int[] xp = a.pairs;
         IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
+        IntVector sixteen = IntVector.broadcast(I, 16);
         FloatVector s00 = FloatVector.zero(F), s10 = s00, s20 = s00, s30 = s00;
         for (int u0 = 0, su = r; u0 < len; u0 += unitPairs, su += G) {
             IntVector c00 = round;
@@ -349,13 +352,13 @@ final class QuantizedPanelMatMul {
             int dOff = dk + u0 / 16 * bw;
             FloatVector d0 = FloatVector.fromArray(F, a.scales, dOff);
             FloatVector f = FloatVector.broadcast(F, scale[su]);
-            s00 = ((FloatVector) c00.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
+            s00 = ((FloatVector) c00.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
             f = FloatVector.broadcast(F, scale[su + 1]);
-            s10 = ((FloatVector) c10.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
+            s10 = ((FloatVector) c10.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
             f = FloatVector.broadcast(F, scale[su + 2]);
-            s20 = ((FloatVector) c20.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
+            s20 = ((FloatVector) c20.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
             f = FloatVector.broadcast(F, scale[su + 3]);
-            s30 = ((FloatVector) c30.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
+            s30 = ((FloatVector) c30.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
             if (offsets) {
                 int hOff = hk + u0 / 8 * bw;
                 FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
