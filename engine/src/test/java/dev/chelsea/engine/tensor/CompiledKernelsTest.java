@@ -8,7 +8,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordingStream;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,15 +29,20 @@ import static org.junit.jupiter.api.Assertions.fail;
  * most {@value #PATIENCE_SECONDS} seconds: a kernel written so that C2 cannot compile it whole fails
  * here, at every vector width. It runs in a JVM of its own per width (engine/pom.xml): after the
  * other tests, C2's queue and the profiles they leave made the wait long and uneven (3 runs of 8
- * failed there, see docs/performance.md).
+ * failed there, see docs/performance.md). A check that still allocates is repeated in fresh JVMs
+ * before it fails, since a JVM can also compile a whole kernel badly by chance.
  */
 class CompiledKernelsTest {
     private static final int PATIENCE_SECONDS = 60;
+    private static final int FRESH_JVMS = 2;
     /** Above the batch quantization's scratch; one operation in the fallback allocates more per call. */
     private static final long MAX_BYTES_PER_CALL = 128;
     private static final int ROWS = 64;
     private static final int COLS = 512;
     private static final int BATCH = 20;
+
+    /** What is checked: a kind of call and, for products, a tensor type. */
+    enum Kind { DECODE, BATCH, ROW, QUANTIZE_ONE, QUANTIZE_BATCH }
 
     static Stream<GgmlType> types() {
         return TensorTypes.SUPPORTED.stream();
@@ -44,53 +51,55 @@ class CompiledKernelsTest {
     @ParameterizedTest
     @MethodSource("types")
     void decodeProductStopsAllocating(GgmlType type) {
-        WeightMatrix w = matrix(type);
-        float[] x = RandomWeights.activations(COLS, new SplittableRandom(1));
-        float[] out = new float[ROWS];
-        if (w.integerKernels()) {
-            QuantizedActivations a = new QuantizedActivations();
-            a.reset(1, COLS, false);
-            a.quantize(x);
-            assertStopsAllocating(type + " decode product", () -> w.matMul(a, out, ROWS, 0, ROWS));
-        } else {
-            assertStopsAllocating(type + " decode product", () -> w.matMul(x, 1, out, ROWS, 0, ROWS));
-        }
+        assertStopsAllocating(Kind.DECODE, type);
     }
 
     @ParameterizedTest
     @MethodSource("types")
     void batchProductStopsAllocating(GgmlType type) {
-        WeightMatrix w = matrix(type);
-        float[] x = RandomWeights.activations(BATCH * COLS, new SplittableRandom(2));
-        float[] out = new float[BATCH * ROWS];
-        if (w.integerKernels()) {
-            QuantizedActivations a = new QuantizedActivations();
-            a.reset(BATCH, COLS, true);
-            a.quantize(x);
-            assertStopsAllocating(type + " batch product", () -> w.matMul(a, out, ROWS, 0, ROWS));
-        } else {
-            assertStopsAllocating(type + " batch product", () -> w.matMul(x, BATCH, out, ROWS, 0, ROWS));
-        }
+        assertStopsAllocating(Kind.BATCH, type);
     }
 
     /** The token embedding is looked up by dequantizing its row, once per token. */
     @ParameterizedTest
     @MethodSource("types")
     void rowDequantizationStopsAllocating(GgmlType type) {
-        WeightMatrix w = matrix(type);
-        float[] row = new float[COLS];
-        assertStopsAllocating(type + " row dequantization", () -> w.dequantizeRow(7, row, 0));
+        assertStopsAllocating(Kind.ROW, type);
     }
 
     @Test
     void activationQuantizationStopsAllocating() {
-        float[] x = RandomWeights.activations(BATCH * COLS, new SplittableRandom(3));
-        QuantizedActivations one = new QuantizedActivations();
-        one.reset(1, COLS, false);
-        assertStopsAllocating("quantization of one vector", () -> one.quantize(x));
-        QuantizedActivations batch = new QuantizedActivations();
-        batch.reset(BATCH, COLS, true);
-        assertStopsAllocating("quantization of a batch", () -> batch.quantize(x));
+        assertStopsAllocating(Kind.QUANTIZE_ONE, GgmlType.F32);
+        assertStopsAllocating(Kind.QUANTIZE_BATCH, GgmlType.F32);
+    }
+
+    /** The call checked for {@code kind} (the type matters for products and rows only). */
+    static Runnable call(Kind kind, GgmlType type) {
+        float[] x = RandomWeights.activations(BATCH * COLS, new SplittableRandom(kind.ordinal()));
+        switch (kind) {
+            case QUANTIZE_ONE, QUANTIZE_BATCH -> {
+                QuantizedActivations a = new QuantizedActivations();
+                a.reset(kind == Kind.QUANTIZE_ONE ? 1 : BATCH, COLS, kind == Kind.QUANTIZE_BATCH);
+                return () -> a.quantize(x);
+            }
+            case ROW -> {
+                WeightMatrix w = matrix(type);
+                float[] row = new float[COLS];
+                return () -> w.dequantizeRow(7, row, 0);
+            }
+            default -> {
+                WeightMatrix w = matrix(type);
+                int n = kind == Kind.DECODE ? 1 : BATCH;
+                float[] out = new float[n * ROWS];
+                if (!w.integerKernels()) {
+                    return () -> w.matMul(x, n, out, ROWS, 0, ROWS);
+                }
+                QuantizedActivations a = new QuantizedActivations();
+                a.reset(n, COLS, kind == Kind.BATCH);
+                a.quantize(x);
+                return () -> w.matMul(a, out, ROWS, 0, ROWS);
+            }
+        }
     }
 
     private static WeightMatrix matrix(GgmlType type) {
@@ -98,10 +107,64 @@ class CompiledKernelsTest {
     }
 
     /**
-     * Runs {@code call} in rounds until 100 calls allocate at most {@link #MAX_BYTES_PER_CALL} bytes each, or fails after
-     * {@value #PATIENCE_SECONDS} seconds with what a call still allocates.
+     * Checks {@code kind} here and, if it still allocates, in up to {@value #FRESH_JVMS} fresh JVMs
+     * with this one's options: it fails only if every JVM does. A kernel that C2 cannot compile whole
+     * fails everywhere; one that a JVM happens to compile badly (about one JVM in twenty for a whole
+     * run of this class at 128 bits, 2026-12-05) is reported and passes, because that is the open
+     * issue of docs/performance.md, not a change to catch here.
      */
-    private static void assertStopsAllocating(String what, Runnable call) {
+    private static void assertStopsAllocating(Kind kind, GgmlType type) {
+        String here = check(kind, type);
+        if (here == null) {
+            return;
+        }
+        List<String> failures = new ArrayList<>(List.of("this JVM: " + here));
+        for (int i = 0; i < FRESH_JVMS; i++) {
+            String fresh = checkInFreshJvm(kind, type);
+            if (fresh == null) {
+                System.err.println("CompiledKernelsTest: passed in a fresh JVM after " + failures);
+                return;
+            }
+            failures.add("fresh JVM: " + fresh);
+        }
+        fail(String.join("\n", failures));
+    }
+
+    /** Entry point of the fresh JVMs: {@code KIND TYPE}; exit status 0 if the call stops allocating. */
+    public static void main(String[] args) {
+        String failure = check(Kind.valueOf(args[0]), GgmlType.valueOf(args[1]));
+        if (failure != null) {
+            System.out.println(failure);
+        }
+        System.exit(failure == null ? 0 : 1);
+    }
+
+    private static String checkInFreshJvm(Kind kind, GgmlType type) {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> !a.startsWith("-javaagent") && !a.startsWith("-agentlib")).toList());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), CompiledKernelsTest.class.getName(), kind.name(), type.name()));
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes()).strip();
+            return p.waitFor() == 0 ? null : output;
+        } catch (IOException e) {
+            return "could not start a JVM: " + e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    /**
+     * Runs the call in rounds until 100 calls allocate at most {@link #MAX_BYTES_PER_CALL} bytes
+     * each; after {@value #PATIENCE_SECONDS} seconds returns what a call still allocates and where,
+     * else null.
+     */
+    private static String check(Kind kind, GgmlType type) {
+        Runnable call = call(kind, type);
+        String what = kind + (kind == Kind.QUANTIZE_ONE || kind == Kind.QUANTIZE_BATCH ? "" : " " + type);
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long deadline = System.nanoTime() + PATIENCE_SECONDS * 1_000_000_000L;
         long startedAt = ManagementFactory.getRuntimeMXBean().getUptime();
@@ -116,12 +179,13 @@ class CompiledKernelsTest {
             }
             bytes = threads.getCurrentThreadAllocatedBytes() - before;
         } while (bytes > 100 * MAX_BYTES_PER_CALL && System.nanoTime() < deadline);
-        if (bytes > 100 * MAX_BYTES_PER_CALL) {
-            fail(what + " still allocates " + bytes / 100 + " bytes per call after " + PATIENCE_SECONDS
-                    + " s (JVM uptime " + startedAt + " to " + ManagementFactory.getRuntimeMXBean().getUptime()
-                    + " ms): some Vector API operation runs the API's Java fallback (see Simd); allocated at "
-                    + allocationSites(call));
+        if (bytes <= 100 * MAX_BYTES_PER_CALL) {
+            return null;
         }
+        return what + " still allocates " + bytes / 100 + " bytes per call after " + PATIENCE_SECONDS
+                + " s (JVM uptime " + startedAt + " to " + ManagementFactory.getRuntimeMXBean().getUptime()
+                + " ms): some Vector API operation runs the API's Java fallback (see Simd); allocated at "
+                + allocationSites(call);
     }
 
     /** Where {@code call} allocates, from JFR's allocation samples: the kernel lines and the API methods they call. */
