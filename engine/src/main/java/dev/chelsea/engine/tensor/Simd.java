@@ -19,7 +19,7 @@ import java.nio.ByteOrder;
  * {@code Vector<E>} interface type: cast to the concrete vector class first.
  *
  * <p><b>One species per element type.</b> The kernels are large: C2's parse passes 18,000 nodes in
- * each of them (69,000 in {@code Q6_KMatrix.gemv}, 74,000 in {@code QuantizedPanelMatMul.kernel3}),
+ * each of them (60,000 in {@code Q6_KMatrix.gemv}, 74,000 in {@code QuantizedPanelMatMul.kernel3}),
  * after which it delays the Vector API's force-inlined calls and inlines them afterwards, where a
  * receiver whose exact class it does not yet know (a loop-carried vector, the result of another
  * delayed call) is bound through type profiles. The API's convenience methods ({@code and(int)},
@@ -30,16 +30,17 @@ import java.nio.ByteOrder;
  * {@code IntVector.lanewise(op, int)}'s shift dispatch, the 512-bit kernels' shifts stayed calls,
  * their results were boxed and the operations downstream ran the API's Java fallback: a Q4_K_M
  * decode step allocated 64-600 MB and ran at 19-30 instead of 34-40 tokens/s, in 5 JVMs of 6
- * started with compilation logging (which moves compile timing) and in about one JVM in five
- * without (AMD EPYC, 2 cores, 2026-12-05). So every int, float, short and byte vector has the
+ * started with compilation logging (which moves compile timing) and in 4 of 7 without (AMD EPYC,
+ * 2 cores, 2026-12-05; none of 7 since). So every int, float, short and byte vector has the
  * species declared here ({@link #I}, {@link #F}, {@link #H}, {@link #B}): bytes are shifted on byte
  * lanes, and the pairs are formed in the lower half of an {@link #I} vector. With that, 2 JVMs of 6
  * still slowed (32 MB a step, 31 tokens/s: the last of {@code Q6_KMatrix.gemv}'s four scale
  * statements left as calls), so fewer operations per kernel help too: constant masks made once
  * ({@code lanewise(AND, low)}, not {@code and(0x000F000F)}, which broadcasts at each use).
- * {@code CompiledKernelsTest} checks at every width that each compiled kernel stops allocating. Loop-carried vectors are also shifted with a vector count
- * ({@code lanewise(ASHR, sixteen)}), whose dispatch is profiled at the kernel's own call site,
- * as a defence against other species a host application may use.
+ * {@code CompiledKernelsTest} checks at every width that each compiled kernel stops allocating.
+ * Loop-carried vectors are also shifted with a vector count ({@code lanewise(ASHR, sixteen)}),
+ * whose dispatch is profiled at the kernel's own call site, as a defence against other species a
+ * host application may use.
  *
  * <p>The float species is the preferred one capped at 512 bits, so that {@link #F_LANES} is 4, 8 or
  * 16 and always divides the 16- and 32-value groups of the quantized blocks (a 1024-bit SVE machine
