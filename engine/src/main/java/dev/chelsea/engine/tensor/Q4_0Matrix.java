@@ -47,8 +47,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = q.lanewise(LSHR, 4)
-                        .and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = q.lanewise(LSHR, 4).sub((byte) 8);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
@@ -160,8 +159,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = q.lanewise(LSHR, 4)
-                        .and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = q.lanewise(LSHR, 4).sub((byte) 8);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);

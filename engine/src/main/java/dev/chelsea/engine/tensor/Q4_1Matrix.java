@@ -48,7 +48,7 @@ final class Q4_1Matrix extends InterleavedMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F);
-                ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F);
+                ByteVector hi = q.lanewise(LSHR, 4);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
@@ -160,7 +160,7 @@ final class Q4_1Matrix extends InterleavedMatrix {
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F);
-                ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F);
+                ByteVector hi = q.lanewise(LSHR, 4);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);

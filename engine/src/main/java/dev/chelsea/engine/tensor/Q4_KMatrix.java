@@ -68,7 +68,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F);
+                    ByteVector hi = q.lanewise(LSHR, 4);
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = xo + j + p * F_LANES;
                         FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
@@ -348,7 +348,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 for (int j = 0; j < 32; j += B_LANES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F);
+                    ByteVector hi = q.lanewise(LSHR, 4);
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = o + j + p * F_LANES;
                         FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);

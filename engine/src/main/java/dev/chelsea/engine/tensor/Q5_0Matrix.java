@@ -55,8 +55,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
                 ByteVector lo = q.and((byte) 0x0F).lanewise(OR, (byte) 0x10, loHigh).sub((byte) 16);
-                ByteVector hi = q.lanewise(LSHR, 4)
-                        .and((byte) 0x0F).lanewise(OR, (byte) 0x10, hiHigh).sub((byte) 16);
+                ByteVector hi = q.lanewise(LSHR, 4).lanewise(OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int xo = xOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
@@ -198,8 +197,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
                 ByteVector lo = q.and((byte) 0x0F).lanewise(OR, (byte) 0x10, loHigh).sub((byte) 16);
-                ByteVector hi = q.lanewise(LSHR, 4)
-                        .and((byte) 0x0F).lanewise(OR, (byte) 0x10, hiHigh).sub((byte) 16);
+                ByteVector hi = q.lanewise(LSHR, 4).lanewise(OR, (byte) 0x10, hiHigh).sub((byte) 16);
                 int o = dstOffset + i + j;
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);

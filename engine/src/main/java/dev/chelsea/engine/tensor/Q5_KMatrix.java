@@ -71,7 +71,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
                     ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE)
                             .lanewise(LSHR, 2 * c);
                     ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(LSHL, 4).and((byte) 0x10));
-                    ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F)
+                    ByteVector hi = q.lanewise(LSHR, 4)
                             .or(qh.lanewise(LSHL, 3).and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = xo + j + p * F_LANES;
@@ -282,7 +282,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
                     ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE)
                             .lanewise(LSHR, 2 * c);
                     ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(LSHL, 4).and((byte) 0x10));
-                    ByteVector hi = q.lanewise(LSHR, 4).and((byte) 0x0F)
+                    ByteVector hi = q.lanewise(LSHR, 4)
                             .or(qh.lanewise(LSHL, 3).and((byte) 0x10));
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         int k = o + j + p * F_LANES;

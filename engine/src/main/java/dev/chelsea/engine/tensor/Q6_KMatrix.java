@@ -69,7 +69,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
                         ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
                         ByteVector lo = ql.and((byte) 0x0F)
                                 .or(qh.lanewise(LSHL, 4).and((byte) 0x30)).sub((byte) 32);
-                        ByteVector hi = ql.lanewise(LSHR, 4).and((byte) 0x0F)
+                        ByteVector hi = ql.lanewise(LSHR, 4)
                                 .or(qh.and((byte) 0x30)).sub((byte) 32);
                         FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
                         FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
@@ -285,7 +285,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
                         ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
                         ByteVector lo = ql.and((byte) 0x0F)
                                 .or(qh.lanewise(LSHL, 4).and((byte) 0x30)).sub((byte) 32);
-                        ByteVector hi = ql.lanewise(LSHR, 4).and((byte) 0x0F)
+                        ByteVector hi = ql.lanewise(LSHR, 4)
                                 .or(qh.and((byte) 0x30)).sub((byte) 32);
                         FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
                         FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
