@@ -18,9 +18,18 @@ public final class MatMul {
 
     /** Each calling thread packs into its own buffer, which the workers read during the call. */
     private static final ThreadLocal<PackedActivations> PACKED = ThreadLocal.withInitial(PackedActivations::new);
-    /** Likewise for the 8-bit activations of the integer kernels, one buffer per layout. */
-    private static final ThreadLocal<QuantizedActivations> BY_VECTOR = ThreadLocal.withInitial(QuantizedActivations::new);
-    private static final ThreadLocal<QuantizedActivations> BATCH = ThreadLocal.withInitial(QuantizedActivations::new);
+    /**
+     * Likewise for the 8-bit activations of the integer kernels, one buffer per form: by vector or
+     * in the batch layout ({@link WeightMatrix#batchFrom}), each with a scale per 32 or per 256
+     * values ({@link WeightMatrix#superBlockActivations}); index {@link #form}.
+     */
+    private static final ThreadLocal<QuantizedActivations[]> QUANTIZED = ThreadLocal.withInitial(() -> {
+        QuantizedActivations[] q = new QuantizedActivations[4];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = new QuantizedActivations();
+        }
+        return q;
+    });
 
     private MatMul() {
     }
@@ -52,21 +61,23 @@ public final class MatMul {
         int total = start[ws.length];
         boolean serial = (long) total * cols * n < MIN_PARALLEL_WORK;
         boolean pack = false;
-        boolean byVector = false;
-        boolean batch = false;
+        int forms = 0;
         for (WeightMatrix w : ws) {
             if (!w.integerKernels()) {
                 pack |= n >= w.batchFrom() && n <= PackedActivations.MAX_VECTORS;
             } else if (n <= QuantizedActivations.MAX_VECTORS) {
-                byVector |= n < w.batchFrom();
-                batch |= n >= w.batchFrom();
+                forms |= 1 << form(w, n);
             }
         }
-        // Quantized once per product and layout, before the rows are split: every row range reads
+        // Quantized once per product and form, before the rows are split: every row range reads
         // the same 8-bit values, so results do not depend on the number of threads. Matrices
-        // sharing an input may want different layouts (Q, K and V of a Q4_K_M file: Q4_K and Q6_K).
-        QuantizedActivations byVectorQ = byVector ? quantize(parallel, serial, BY_VECTOR.get(), x, n, cols, false) : null;
-        QuantizedActivations batchQ = batch ? quantize(parallel, serial, BATCH.get(), x, n, cols, true) : null;
+        // sharing an input may want different forms (the batch layout for some and not others at
+        // a few vectors; a K format next to a Q5_0 one).
+        QuantizedActivations[] buffers = QUANTIZED.get();
+        QuantizedActivations q0 = (forms & 1) != 0 ? quantize(parallel, serial, buffers[0], x, n, cols, 0) : null;
+        QuantizedActivations q1 = (forms & 2) != 0 ? quantize(parallel, serial, buffers[1], x, n, cols, 1) : null;
+        QuantizedActivations q2 = (forms & 4) != 0 ? quantize(parallel, serial, buffers[2], x, n, cols, 2) : null;
+        QuantizedActivations q3 = (forms & 8) != 0 ? quantize(parallel, serial, buffers[3], x, n, cols, 3) : null;
         PackedActivations packed = null;
         if (pack) {
             PackedActivations p = PACKED.get();
@@ -86,7 +97,12 @@ public final class MatMul {
                 if (lo < hi) {
                     WeightMatrix w = ws[i];
                     boolean wBatch = n >= w.batchFrom();
-                    QuantizedActivations q = wBatch ? batchQ : byVectorQ;
+                    QuantizedActivations q = switch (form(w, n)) {
+                        case 0 -> q0;
+                        case 1 -> q1;
+                        case 2 -> q2;
+                        default -> q3;
+                    };
                     if (q != null && w.integerKernels()) {
                         w.matMul(q, outs[i], w.rows(), lo, hi);
                     } else if (a != null && wBatch && !w.integerKernels()) {
@@ -104,12 +120,19 @@ public final class MatMul {
         }
     }
 
-    private static QuantizedActivations quantize(Parallel parallel, boolean serial, QuantizedActivations q, float[] x, int n, int cols, boolean batch) {
-        q.reset(n, cols, batch);
+    /** Which form of quantized activations {@code w} takes for {@code n} vectors: batch layout 2, plus 1 for a scale per 256. */
+    private static int form(WeightMatrix w, int n) {
+        return (n >= w.batchFrom() ? 2 : 0) + (w.superBlockActivations() ? 1 : 0);
+    }
+
+    private static QuantizedActivations quantize(Parallel parallel, boolean serial, QuantizedActivations q, float[] x, int n, int cols, int form) {
+        q.reset(n, cols, form >= 2, (form & 1) != 0);
         if (serial || n == 1) {
             q.quantize(x);
         } else {
-            parallel.forRange(cols / QuantizedActivations.BLOCK, 1, (b0, b1) -> q.quantizeBlocks(x, b0, b1));
+            // Split by whole scales: a super-block's scale is the largest magnitude of all its blocks.
+            int per = q.blocksPerScale();
+            parallel.forRange(cols / QuantizedActivations.BLOCK / per, 1, (s0, s1) -> q.quantizeBlocks(x, s0 * per, s1 * per));
         }
         return q;
     }

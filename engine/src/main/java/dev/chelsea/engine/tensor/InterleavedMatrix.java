@@ -291,7 +291,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
         for (int b0 = 0; b0 < n; b0 += QuantizedActivations.MAX_VECTORS) {
             int count = Math.min(QuantizedActivations.MAX_VECTORS, n - b0);
             float[] part = b0 == 0 && count == n ? x : java.util.Arrays.copyOfRange(x, b0 * cols, (b0 + count) * cols);
-            a.reset(count, cols, count >= batchFrom());
+            a.reset(count, cols, count >= batchFrom(), superBlockActivations());
             a.quantize(part);
             multiply(a, out, b0 * outStride, outStride, r0, r1);
         }
@@ -312,6 +312,10 @@ abstract class InterleavedMatrix extends WeightMatrix {
     }
 
     private void multiply(QuantizedActivations a, float[] out, int outOff, int outStride, int r0, int r1) {
+        if (a.superBlocks != superBlockActivations()) {
+            throw new IllegalArgumentException(type() + " takes activations with one scale per "
+                    + (superBlockActivations() ? "256" : "32") + " values, not per " + (a.superBlocks ? "256" : "32"));
+        }
         if (a.transposed) {
             QuantizedPanelMatMul.multiply(this, a, out, outOff, outStride, r0, r1);
             return;

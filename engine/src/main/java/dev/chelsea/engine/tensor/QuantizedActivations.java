@@ -25,7 +25,9 @@ import static jdk.incubator.vector.VectorOperators.ROL;
  * {@code q[2k + 1] + 65536 q[2k]}: multiplied by a pair of weights packed as
  * {@code w[2k] + 65536 w[2k + 1]}, the high half of the product is their two-term dot product
  * (see {@link InterleavedMatrix}). Per 16 values, {@code d} times the sum of the {@code q} is kept
- * for the formats whose values carry an offset.
+ * for the formats whose values carry an offset. The K formats' kernels for a few vectors take the
+ * form with one scale per 256 values instead ({@link #superBlocks}), as llama.cpp's Q8_K: their
+ * super-blocks then stay in integers until their end.
  *
  * <p>Two layouts. For a few vectors (decode), vector by vector: {@code pairs[t][cols / 2]}, and the
  * kernels broadcast one pair to all rows. For a batch, transposed in the tiles
@@ -41,11 +43,22 @@ public final class QuantizedActivations {
     private static final VectorMask<Integer> PAIR_LANES = I.indexInRange(0, F_LANES / 2);
     /** Vectors per quantization (one pass of the batch kernel). */
     public static final int MAX_VECTORS = PanelMatMul.MAX_VECTORS;
+    /** Blocks of 32 that share one scale in the {@link #superBlocks} form: 256 values, as llama.cpp's Q8_K. */
+    public static final int SUPER_BLOCK_BLOCKS = 8;
 
     int count;
     int cols;
     /** Whether the layout is the batch one; {@link #width} is then the count padded to whole tiles. */
     boolean transposed;
+    /**
+     * Whether every {@link #SUPER_BLOCK_BLOCKS} blocks of 32 (256 values) share one scale, the
+     * largest magnitude of the 256 over 127: llama.cpp's Q8_K, which it multiplies with the K
+     * formats. Their super-blocks of 256 weights then need one float conversion in the kernels for a
+     * few vectors, not one per block ({@link Q4_KMatrix#gemv}, {@link Q6_KMatrix#gemv}); the batch
+     * layout takes the same form for them, so that a prompt and its tokens one by one see the same
+     * 8-bit values. {@link #scales} still holds a scale per block (8 equal ones).
+     */
+    boolean superBlocks;
     int width;
     int[] pairs = new int[0];
     /** The scale of each block of 32 values. */
@@ -55,7 +68,8 @@ public final class QuantizedActivations {
     /**
      * The sum of the quantized values of each block of 32 (by-vector layout only): kernels that
      * multiply unsigned weights subtract their centre times it once per block instead of centring
-     * every weight (see {@link InterleavedMatrix}).
+     * every weight (see {@link InterleavedMatrix}); 2 more entries than blocks so that a kernel may
+     * read the next blocks' sums past the last vector's end (and not use them).
      */
     int[] blockSums = new int[0];
     /**
@@ -72,9 +86,21 @@ public final class QuantizedActivations {
      * which it takes for {@code n} vectors ({@link WeightMatrix#batchFrom}).
      */
     public void reset(int n, int cols, boolean batch) {
+        reset(n, cols, batch, false);
+    }
+
+    /**
+     * Sizes this buffer as {@link #reset(int, int, boolean)} does, with one scale per 256 values
+     * when {@code superBlocks} ({@link WeightMatrix#superBlockActivations}).
+     */
+    public void reset(int n, int cols, boolean batch, boolean superBlocks) {
         if (n < 1 || cols < 1 || cols % BLOCK != 0) {
             throw new IllegalArgumentException("cannot quantize " + n + " vectors of " + cols
                     + " values (whole blocks of " + BLOCK + " needed)");
+        }
+        if (superBlocks && cols % (BLOCK * SUPER_BLOCK_BLOCKS) != 0) {
+            throw new IllegalArgumentException("one scale per " + BLOCK * SUPER_BLOCK_BLOCKS + " values needs whole super-blocks, not "
+                    + cols + " values");
         }
         if (n > MAX_VECTORS) {
             throw new IllegalArgumentException(n + " vectors are more than one pass of " + MAX_VECTORS);
@@ -82,6 +108,7 @@ public final class QuantizedActivations {
         this.count = n;
         this.cols = cols;
         this.transposed = batch;
+        this.superBlocks = superBlocks;
         this.width = transposed ? QuantizedPanelMatMul.paddedWidth(n) : n;
         if (pairs.length < width * (cols / 2)) {
             pairs = new int[width * (cols / 2)];
@@ -92,8 +119,8 @@ public final class QuantizedActivations {
         if (sums.length < width * (cols / 16)) {
             sums = new float[width * (cols / 16)];
         }
-        if (!transposed && blockSums.length < n * (cols / BLOCK)) {
-            blockSums = new int[n * (cols / BLOCK)];
+        if (!transposed && blockSums.length < n * (cols / BLOCK) + 2) {
+            blockSums = new int[n * (cols / BLOCK) + 2];
         }
         if (!transposed && octetSums.length < n * (cols / 8) + 16) {
             octetSums = new int[n * (cols / 8) + 16];
@@ -116,20 +143,27 @@ public final class QuantizedActivations {
      * back in {@code x}. Threads split a quantization by blocks, not by vectors: in the batch layout
      * the vectors of a tile share every cache line, and two threads writing alternate lanes of the
      * same lines took 13 of a 16-token prompt's 176 ms (7.5% of its samples, Q4_0, AMD EPYC).
+     * With {@link #superBlocks}, {@code b0} and {@code b1} are multiples of {@link #blocksPerScale}.
      */
     public void quantizeBlocks(float[] x, int b0, int b1) {
-        if (b0 < 0 || b1 > cols / BLOCK || b0 > b1) {
-            throw new IllegalArgumentException("blocks [" + b0 + ", " + b1 + ") of " + cols / BLOCK);
+        int per = blocksPerScale();
+        if (b0 < 0 || b1 > cols / BLOCK || b0 > b1 || b0 % per != 0 || b1 % per != 0) {
+            throw new IllegalArgumentException("blocks [" + b0 + ", " + b1 + ") of " + cols / BLOCK
+                    + (per > 1 ? " (whole super-blocks of " + per + " needed)" : ""));
         }
         if ((long) count * cols > x.length) {
             throw new IllegalArgumentException(count + " vectors of " + cols + " values do not fit in x (length " + x.length + ")");
         }
         if (!transposed) {
             for (int t = 0; t < count; t++) {
+                float amax = 0;
                 for (int b = b0; b < b1; b++) {
+                    if ((b - b0) % per == 0) {
+                        amax = amax(x, t * cols + b * BLOCK, per * BLOCK);
+                    }
                     int at = t * (cols / BLOCK) + b;
                     int p0 = t * (cols / 2) + b * 16;
-                    quantizeBlock(x, t, b, pairs, p0, at, t * (cols / 16) + 2 * b, 1);
+                    quantizeBlock(x, t, b, amax, pairs, p0, at, t * (cols / 16) + 2 * b, 1);
                     int block = 0;
                     for (int e = 0; e < 4; e++) {
                         int sum = 0;
@@ -146,24 +180,33 @@ public final class QuantizedActivations {
             }
             return;
         }
-        // Block by block across the vectors of a tile, so that the tile rows written (16 pairs of
-        // every vector) stay in L1; vector by vector, every pair went to another line.
+        // Block by block (super-block by super-block) across the vectors of a tile, so that the
+        // tile rows written (16 pairs of every vector per block) stay in L1; vector by vector,
+        // every pair went to another line.
         int[] block = new int[16];
         for (int tile = 0; tile < count; ) {
             int bw = QuantizedPanelMatMul.tileWidth(tile, width);
             int end = Math.min(count, tile + bw);
-            for (int b = b0; b < b1; b++) {
+            for (int g = b0; g < b1; g += per) {
                 for (int v = tile; v < end; v++) {
                     int lane = v - tile;
-                    quantizeBlock(x, v, b, block, 0, tile * (cols / BLOCK) + b * bw + lane, tile * (cols / 16) + 2 * b * bw + lane, bw);
-                    int at = tile * (cols / 2) + b * 16 * bw + lane;
-                    for (int k = 0; k < 16; k++) {
-                        pairs[at + k * bw] = block[k];
+                    float amax = amax(x, v * cols + g * BLOCK, per * BLOCK);
+                    for (int b = g; b < g + per; b++) {
+                        quantizeBlock(x, v, b, amax, block, 0, tile * (cols / BLOCK) + b * bw + lane, tile * (cols / 16) + 2 * b * bw + lane, bw);
+                        int at = tile * (cols / 2) + b * 16 * bw + lane;
+                        for (int k = 0; k < 16; k++) {
+                            pairs[at + k * bw] = block[k];
+                        }
                     }
                 }
             }
             tile += bw;
         }
+    }
+
+    /** Blocks of 32 that share one scale: {@link #SUPER_BLOCK_BLOCKS} with {@link #superBlocks}, else 1. */
+    public int blocksPerScale() {
+        return superBlocks ? SUPER_BLOCK_BLOCKS : 1;
     }
 
     public int count() {
@@ -203,10 +246,19 @@ public final class QuantizedActivations {
         }
     }
 
+    /** The largest magnitude of {@code x[o .. o + len)} ({@code len} a multiple of {@link #BLOCK}). */
+    private static float amax(float[] x, int o, int len) {
+        FloatVector m = FloatVector.fromArray(F, x, o).lanewise(ABS);
+        for (int i = F_LANES; i < len; i += F_LANES) {
+            m = FloatVector.fromArray(F, x, o + i).lanewise(ABS).max(m);
+        }
+        return m.reduceLanes(MAX);
+    }
+
     /**
-     * Quantizes block {@code b} of vector {@code t}: its 16 pairs to {@code dst[dstAt ..]}, its
-     * scale to {@code scales[scaleAt]}, its two sums to {@code sums[sumAt]} and
-     * {@code sums[sumAt + stride]}. Rounds with the float trick
+     * Quantizes block {@code b} of vector {@code t} with the scale {@code amax / 127}: its 16 pairs
+     * to {@code dst[dstAt ..]}, its scale to {@code scales[scaleAt]}, its two sums to
+     * {@code sums[sumAt]} and {@code sums[sumAt + stride]}. Rounds with the float trick
      * {@code (y + 1.5 * 2^23) - 1.5 * 2^23}, which is {@code rint(y)} for {@code |y| < 2^22};
      * {@code |x / d| <= 127} holds after rounding {@code 127 / amax}, so no value needs clamping.
      * Pairs are formed lane-wise: the ints narrowed to shorts and read back as ints hold
@@ -215,13 +267,8 @@ public final class QuantizedActivations {
      * {@link Simd#I} vector, not into ints of their own shape, and stored under {@link #PAIR_LANES}
      * (see {@link Simd} on keeping one species per element type).
      */
-    private void quantizeBlock(float[] x, int t, int b, int[] dst, int dstAt, int scaleAt, int sumAt, int stride) {
+    private void quantizeBlock(float[] x, int t, int b, float amax, int[] dst, int dstAt, int scaleAt, int sumAt, int stride) {
         int o = t * cols + b * BLOCK;
-        FloatVector m = FloatVector.fromArray(F, x, o).lanewise(ABS);
-        for (int i = F_LANES; i < BLOCK; i += F_LANES) {
-            m = FloatVector.fromArray(F, x, o + i).lanewise(ABS).max(m);
-        }
-        float amax = m.reduceLanes(MAX);
         float d = amax / 127f;
         float id = amax > 0 ? 127f / amax : 0f;
         int s0 = 0;

@@ -171,6 +171,16 @@ public abstract class WeightMatrix {
     }
 
     /**
+     * Whether this matrix's integer kernels take activations with one scale per 256 values
+     * ({@link QuantizedActivations#superBlocks}, llama.cpp's Q8_K) rather than one per 32: the K
+     * formats, whose super-blocks then need one float conversion each in the kernels for a few
+     * vectors, as in llama.cpp.
+     */
+    public boolean superBlockActivations() {
+        return false;
+    }
+
+    /**
      * The product on activations quantized once for several calls: {@code out[j * outStride + r]}
      * for rows {@code [r0, r1)}, for the types with {@link #integerKernels}.
      */

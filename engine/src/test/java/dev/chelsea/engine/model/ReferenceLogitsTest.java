@@ -60,6 +60,24 @@ class ReferenceLogitsTest {
         compare(file, ref, relativeTolerance(model), model);
     }
 
+    /**
+     * The same references fed a token or three at a time: the kernels for a few vectors (decode,
+     * short prompts; for the K formats on activations with one scale per 256 values, as llama.cpp's
+     * Q8_K) rather than the batch kernels, within the same tolerances.
+     */
+    @ParameterizedTest(name = "{0} in batches of {1}")
+    @MethodSource("shortReferences")
+    void matchesLlamaCppAFewTokensAtATime(String model, int batch) throws IOException {
+        Path file = Shared.resolve("models/synthetic/" + model + ".gguf");
+        ReferenceLogits ref = ReferenceLogits.read(Shared.resolve("data/reference/synthetic/" + model + ".short.json"));
+        compare(file, ref, relativeTolerance(model), model + " in batches of " + batch, batch);
+    }
+
+    static Stream<Arguments> shortReferences() throws IOException {
+        return references().filter(a -> a.get()[1].equals("short"))
+                .flatMap(a -> Stream.of(Arguments.of(a.get()[0], 1), Arguments.of(a.get()[0], 3)));
+    }
+
     @org.junit.jupiter.api.Test
     void storiesPromptMatchesLlamaCpp() throws IOException {
         ReferenceLogits ref = ReferenceLogits.read(Shared.resolve("data/reference/stories260K/prompt1.logits.json"));
@@ -67,11 +85,15 @@ class ReferenceLogitsTest {
     }
 
     static void compare(Path file, ReferenceLogits ref, double relTol, String label) {
+        compare(file, ref, relTol, label, Integer.MAX_VALUE);
+    }
+
+    static void compare(Path file, ReferenceLogits ref, double relTol, String label, int batch) {
         try (Model m = Model.load(file, new ModelOptions(2, ref.tokens().length, BackendChoice.CPU))) {
             assertEquals(ref.vocab(), m.config().vocabSize(), label + ": vocabulary size");
             Session s = m.newSession(KvCacheConfig.full());
             int v = ref.vocab();
-            float[] logits = s.feedAllLogits(ref.tokens(), 0, ref.tokens().length, Integer.MAX_VALUE);
+            float[] logits = s.feedAllLogits(ref.tokens(), 0, ref.tokens().length, batch);
             double worst = 0;
             int checkedTop1 = 0;
             for (int p = 0; p < ref.tokens().length; p++) {

@@ -69,17 +69,20 @@ class CompiledKernelsTest {
 
     @Test
     void activationQuantizationStopsAllocating() {
-        assertStopsAllocating(Kind.QUANTIZE_ONE, GgmlType.F32);
-        assertStopsAllocating(Kind.QUANTIZE_BATCH, GgmlType.F32);
+        // In the form Q4_0 takes (a scale per 32 values) and the one Q4_K takes (per 256).
+        for (GgmlType type : new GgmlType[]{GgmlType.Q4_0, GgmlType.Q4_K}) {
+            assertStopsAllocating(Kind.QUANTIZE_ONE, type);
+            assertStopsAllocating(Kind.QUANTIZE_BATCH, type);
+        }
     }
 
-    /** The call checked for {@code kind} (the type matters for products and rows only). */
+    /** The call checked for {@code kind}: a product or row of {@code type}, or a quantization in the form its matrices take. */
     static Runnable call(Kind kind, GgmlType type) {
         float[] x = RandomWeights.activations(BATCH * COLS, new SplittableRandom(kind.ordinal()));
         switch (kind) {
             case QUANTIZE_ONE, QUANTIZE_BATCH -> {
                 QuantizedActivations a = new QuantizedActivations();
-                a.reset(kind == Kind.QUANTIZE_ONE ? 1 : BATCH, COLS, kind == Kind.QUANTIZE_BATCH);
+                a.reset(kind == Kind.QUANTIZE_ONE ? 1 : BATCH, COLS, kind == Kind.QUANTIZE_BATCH, matrix(type).superBlockActivations());
                 return () -> a.quantize(x);
             }
             case ROW -> {
@@ -95,7 +98,7 @@ class CompiledKernelsTest {
                     return () -> w.matMul(x, n, out, ROWS, 0, ROWS);
                 }
                 QuantizedActivations a = new QuantizedActivations();
-                a.reset(n, COLS, kind == Kind.BATCH);
+                a.reset(n, COLS, kind == Kind.BATCH, w.superBlockActivations());
                 a.quantize(x);
                 return () -> w.matMul(a, out, ROWS, 0, ROWS);
             }
@@ -164,7 +167,7 @@ class CompiledKernelsTest {
      */
     private static String check(Kind kind, GgmlType type) {
         Runnable call = call(kind, type);
-        String what = kind + (kind == Kind.QUANTIZE_ONE || kind == Kind.QUANTIZE_BATCH ? "" : " " + type);
+        String what = kind + " " + type;
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long deadline = System.nanoTime() + PATIENCE_SECONDS * 1_000_000_000L;
         long startedAt = ManagementFactory.getRuntimeMXBean().getUptime();

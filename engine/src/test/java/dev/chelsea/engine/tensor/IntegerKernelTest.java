@@ -41,27 +41,36 @@ class IntegerKernelTest {
         return TensorTypes.wrap(type, data, rows, cols, "test");
     }
 
-    /** {@code d = max|x| / 127} per block of 32 and {@code q = rint(x * (127 / max|x|))}, as floats; returns {@code d q}. */
-    static double[] dequantizedActivations(float[] x, int off, int cols) {
+    /**
+     * {@code d = max|x| / 127} per block of {@code group} values (32, or 256 for
+     * {@link WeightMatrix#superBlockActivations}) and {@code q = rint(x * (127 / max|x|))}, as
+     * floats; returns {@code d q}.
+     */
+    static double[] dequantizedActivations(float[] x, int off, int cols, int group) {
         double[] y = new double[cols];
-        for (int b = 0; b < cols; b += 32) {
+        for (int b = 0; b < cols; b += group) {
             float amax = 0;
-            for (int i = 0; i < 32; i++) {
+            for (int i = 0; i < group; i++) {
                 amax = Math.max(amax, Math.abs(x[off + b + i]));
             }
             float d = amax / 127f;
             float id = amax > 0 ? 127f / amax : 0f;
-            for (int i = 0; i < 32; i++) {
+            for (int i = 0; i < group; i++) {
                 y[b + i] = (double) d * Math.rint(x[off + b + i] * id);
             }
         }
         return y;
     }
 
-    private static void assertMatches(double[][] w, float[] x, int n, float[] out, int outStride, String where) {
+    /** The values that share a scale in the activations {@code w} multiplies. */
+    static int scaleGroup(WeightMatrix w) {
+        return w.superBlockActivations() ? 256 : 32;
+    }
+
+    private static void assertMatches(double[][] w, float[] x, int n, int group, float[] out, int outStride, String where) {
         int cols = w[0].length;
         for (int j = 0; j < n; j++) {
-            double[] xq = dequantizedActivations(x, j * cols, cols);
+            double[] xq = dequantizedActivations(x, j * cols, cols, group);
             for (int r = 0; r < w.length; r++) {
                 double sum = 0;
                 double abs = 0;
@@ -85,18 +94,38 @@ class IntegerKernelTest {
         quantizedValuesAreWithinHalfAStep(n, true);
     }
 
+    /** With one scale per 256 values, every block of a super-block has the scale of its largest value. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 27})
+    void superBlocksShareTheScaleOfTheirLargestValue(int n) {
+        quantizedValuesAreWithinHalfAStep(n, false, true);
+        quantizedValuesAreWithinHalfAStep(n, true, true);
+    }
+
     private void quantizedValuesAreWithinHalfAStep(int n, boolean batch) {
+        quantizedValuesAreWithinHalfAStep(n, batch, false);
+    }
+
+    private void quantizedValuesAreWithinHalfAStep(int n, boolean batch, boolean superBlocks) {
         long seed = RandomWeights.seed();
-        int cols = 96;
+        int group = superBlocks ? 256 : 32;
+        int cols = 3 * group;
         float[] x = RandomWeights.activations(n * cols, new SplittableRandom(seed));
         x[5] = 0;
-        Arrays.fill(x, 32, 64, 0f); // a block of zeros: scale 0, values 0
+        Arrays.fill(x, group, 2 * group, 0f); // a group of zeros: scale 0, values 0
+        x[2 * group + 7] = 40f; // one large value sets its group's scale
         QuantizedActivations a = new QuantizedActivations();
-        a.reset(n, cols, batch);
+        a.reset(n, cols, batch, superBlocks);
         a.quantize(x);
         for (int j = 0; j < n; j++) {
             for (int b = 0; b < cols / 32; b++) {
                 float d = a.scales[index(a, j, b, cols / 32)];
+                int g0 = j * cols + b * 32 / group * group;
+                float amax = 0;
+                for (int i = g0; i < g0 + group; i++) {
+                    amax = Math.max(amax, Math.abs(x[i]));
+                }
+                assertEquals(amax / 127f, d, "scale of block " + b + " of vector " + j + ", seed " + seed);
                 double sum0 = 0;
                 double sum1 = 0;
                 for (int i = 0; i < 32; i++) {
@@ -138,17 +167,47 @@ class IntegerKernelTest {
             parts.quantizeBlocks(x, 0, 2);
             parts.quantizeBlocks(x, 2, 5);
             parts.quantizeBlocks(x, 7, 7);
-            String where = (batch ? "batch" : "by vector") + " layout, " + n + " vectors, seed " + seed;
+            assertQuantizedAlike(whole, parts, (batch ? "batch" : "by vector") + " layout, " + n + " vectors, seed " + seed);
+        }
+        QuantizedActivations a = new QuantizedActivations();
+        a.reset(n, cols, false);
+        assertThrows(IllegalArgumentException.class, () -> a.quantizeBlocks(x, 3, 8));
+        assertThrows(IllegalArgumentException.class, () -> a.quantizeBlocks(x, 4, 3));
+    }
+
+    /** The same with one scale per 256 values: ranges of whole super-blocks, and only those. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 17})
+    void rangesOfSuperBlocksQuantizeAsTheWhole(int n) {
+        long seed = RandomWeights.seed();
+        int cols = 768;
+        float[] x = RandomWeights.activations(n * cols, new SplittableRandom(seed));
+        for (boolean batch : new boolean[]{false, true}) {
+            QuantizedActivations whole = new QuantizedActivations();
+            whole.reset(n, cols, batch, true);
+            whole.quantize(x);
+            QuantizedActivations parts = new QuantizedActivations();
+            parts.reset(n, cols, batch, true);
+            parts.quantizeBlocks(x, 16, 24);
+            parts.quantizeBlocks(x, 0, 8);
+            parts.quantizeBlocks(x, 8, 16);
+            parts.quantizeBlocks(x, 24, 24);
+            assertQuantizedAlike(whole, parts, "super-blocks, " + (batch ? "batch" : "by vector") + " layout, " + n + " vectors, seed " + seed);
+            assertThrows(IllegalArgumentException.class, () -> parts.quantizeBlocks(x, 0, 4));
+            assertThrows(IllegalArgumentException.class, () -> parts.quantizeBlocks(x, 4, 8));
+        }
+        QuantizedActivations a = new QuantizedActivations();
+        assertThrows(IllegalArgumentException.class, () -> a.reset(n, 96, false, true));
+    }
+
+    private static void assertQuantizedAlike(QuantizedActivations whole, QuantizedActivations parts, String where) {
+        {
             assertArrayEquals(whole.pairs, parts.pairs, where);
             assertArrayEquals(whole.scales, parts.scales, where);
             assertArrayEquals(whole.sums, parts.sums, where);
             assertArrayEquals(whole.blockSums, parts.blockSums, where);
             assertArrayEquals(whole.octetSums, parts.octetSums, where);
         }
-        QuantizedActivations a = new QuantizedActivations();
-        a.reset(n, cols, false);
-        assertThrows(IllegalArgumentException.class, () -> a.quantizeBlocks(x, 3, 8));
-        assertThrows(IllegalArgumentException.class, () -> a.quantizeBlocks(x, 4, 3));
     }
 
     /** Where value {@code i} of vector {@code j} sits, for either layout (see {@link QuantizedActivations}). */
@@ -170,7 +229,7 @@ class IntegerKernelTest {
             float[] x = RandomWeights.activations(n * cols, c.rnd());
             float[] out = new float[n * ROWS];
             c.matrix().matMul(x, n, out, ROWS, 0, ROWS);
-            assertMatches(c.exact(), x, n, out, ROWS, "n=" + n + ", " + c.where());
+            assertMatches(c.exact(), x, n, scaleGroup(c.matrix()), out, ROWS, "n=" + n + ", " + c.where());
         }
     }
 
@@ -189,7 +248,7 @@ class IntegerKernelTest {
             float[] x = RandomWeights.activations(n * cols, c.rnd());
             for (boolean batch : new boolean[]{false, true}) {
                 float[] out = product(w, x, n, batch);
-                assertMatches(c.exact(), x, n, out, ROWS, (batch ? "batch" : "by vector") + " layout, n=" + n + ", " + c.where());
+                assertMatches(c.exact(), x, n, scaleGroup(w), out, ROWS, (batch ? "batch" : "by vector") + " layout, n=" + n + ", " + c.where());
             }
         }
     }
@@ -214,10 +273,25 @@ class IntegerKernelTest {
         }
     }
 
+    /** The kernels refuse activations whose scales are not grouped as they read them, in either layout. */
+    @ParameterizedTest
+    @MethodSource("types")
+    void kernelsRefuseActivationsScaledByOtherGroups(GgmlType type) {
+        WeightMatrixTest.Case c = WeightMatrixTest.Case.of(type, ROWS, 512);
+        WeightMatrix w = c.matrix();
+        for (int n : new int[]{1, 40}) {
+            QuantizedActivations a = new QuantizedActivations();
+            a.reset(n, 512, n >= w.batchFrom(), !w.superBlockActivations());
+            a.quantize(RandomWeights.activations(n * 512, c.rnd()));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.matMul(a, new float[n * ROWS], ROWS, 0, ROWS));
+            assertTrue(e.getMessage().contains("one scale per"), e.getMessage());
+        }
+    }
+
     /** {@code w} times the {@code n} vectors of {@code x}, quantized in the given layout. */
     private static float[] product(WeightMatrix w, float[] x, int n, boolean batch) {
         QuantizedActivations a = new QuantizedActivations();
-        a.reset(n, w.cols(), batch);
+        a.reset(n, w.cols(), batch, w.superBlockActivations());
         a.quantize(x);
         float[] out = new float[n * w.rows()];
         w.matMul(a, out, w.rows(), 0, w.rows());
@@ -254,7 +328,7 @@ class IntegerKernelTest {
                     Arrays.fill(x, sign * 0.75f);
                     float[] out = new float[n * rows];
                     w.matMul(x, n, out, rows, 0, rows);
-                    assertMatches(exact, x, n, out, rows, type + " bytes " + fill + ", activations " + sign * 0.75f + ", n=" + n);
+                    assertMatches(exact, x, n, scaleGroup(w), out, rows, type + " bytes " + fill + ", activations " + sign * 0.75f + ", n=" + n);
                 }
             }
         }
@@ -296,7 +370,7 @@ class IntegerKernelTest {
             float[] x = RandomWeights.activations(n * cols, rnd);
             float[] out = new float[n * rows];
             w.matMul(x, n, out, rows, 0, rows);
-            assertMatches(exact, x, n, out, rows, type + " subnormal scales, n=" + n);
+            assertMatches(exact, x, n, scaleGroup(w), out, rows, type + " subnormal scales, n=" + n);
         }
     }
 
