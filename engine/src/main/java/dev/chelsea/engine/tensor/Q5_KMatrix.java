@@ -230,22 +230,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
                 v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 16) * G);
                 v.lanewise(LSHR, 12).and(0x000F000F).or(h.lanewise(LSHR, 5).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 17) * G);
             }
-            for (int r = 0; r < G; r++) {
-                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;
-                float dmin = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * (G + r))) * minScale;
-                int e = packed.get(INT_LE, o + 4L * (3 * G + r));
-                long sc = PackedScales.scales(packed.get(INT_LE, o + 4L * (G + r)), e);
-                long mn = PackedScales.mins(packed.get(INT_LE, o + 4L * (2 * G + r)), e);
-                for (int j = 0; j < 8; j++, sc >>>= 8, mn >>>= 8) {
-                    float ds = d * (int) (sc & 0xFF);
-                    float off = 16 * ds - dmin * (int) (mn & 0xFF);
-                    // Two units of 8 pairs per sub-block.
-                    for (int u = 2 * (sb * 8 + j); u < 2 * (sb * 8 + j) + 2; u++) {
-                        scale[u * G + r] = ds;
-                        offset[u * G + r] = off;
-                    }
-                }
-            }
+            PackedScales.fillPanelScales(packed, o, dUnit, minUnit, 16f, 2, sb * 16, scale, offset);
         }
     }
 
