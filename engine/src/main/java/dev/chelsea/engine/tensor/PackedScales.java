@@ -39,8 +39,9 @@ final class PackedScales {
      * rows), lane-wise for the group's rows: {@code d sc} into {@code scale} and
      * {@code centre d sc - dmin m} into {@code offset}, at units {@code u0 + unitsPerSub j} to
      * {@code + unitsPerSub - 1} for sub-block {@code j}. The same arithmetic as {@link #scales}
-     * and {@link #mins} row by row, which cost two thirds of a Q4_K panel's scalar and vector
-     * operations together; lane-wise it is a tenth.
+     * and {@link #mins} row by row (same results to the bit), which took about two thirds of the
+     * operations of filling a Q4_K panel (counted); lane-wise the scales take a tenth as many. Batch
+     * products of 8 to 48 vectors became 4-24% faster (docs/performance.md, sixth session).
      */
     static void fillPanelScales(MemorySegment packed, long o, float dUnit, float minUnit, float centre, int unitsPerSub, int u0,
                                 float[] scale, float[] offset) {

@@ -25,9 +25,9 @@ import static jdk.incubator.vector.VectorOperators.ROL;
  * {@code q[2k + 1] + 65536 q[2k]}: multiplied by a pair of weights packed as
  * {@code w[2k] + 65536 w[2k + 1]}, the high half of the product is their two-term dot product
  * (see {@link InterleavedMatrix}). Per 16 values, {@code d} times the sum of the {@code q} is kept
- * for the formats whose values carry an offset. The K formats' kernels for a few vectors take the
- * form with one scale per 256 values instead ({@link #superBlocks}), as llama.cpp's Q8_K: their
- * super-blocks then stay in integers until their end.
+ * for the formats whose values carry an offset. The K formats take the form with one scale per 256
+ * values instead ({@link #superBlocks}, in both layouts), as llama.cpp's Q8_K: their kernels for a
+ * few vectors then keep each super-block in integers until its end.
  *
  * <p>Two layouts. For a few vectors (decode), vector by vector: {@code pairs[t][cols / 2]}, and the
  * kernels broadcast one pair to all rows. For a batch, transposed in the tiles
