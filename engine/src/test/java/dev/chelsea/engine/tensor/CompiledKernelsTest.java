@@ -42,7 +42,7 @@ class CompiledKernelsTest {
     private static final int BATCH = 20;
 
     /** What is checked: a kind of call and, for products, a tensor type. */
-    enum Kind { DECODE, BATCH, ROW, QUANTIZE_ONE, QUANTIZE_BATCH }
+    enum Kind { DECODE, FEW, BATCH, ROW, QUANTIZE_ONE, QUANTIZE_BATCH }
 
     static Stream<GgmlType> types() {
         return TensorTypes.SUPPORTED.stream();
@@ -52,6 +52,17 @@ class CompiledKernelsTest {
     @MethodSource("types")
     void decodeProductStopsAllocating(GgmlType type) {
         assertStopsAllocating(Kind.DECODE, type);
+    }
+
+    /**
+     * Three vectors by vector, as a short prompt takes them: Q4_K's two-vector kernel
+     * ({@code gemvTwo}, the largest compile of all: about 38,000 live nodes, near C2's 40,000 of
+     * late inlining) and one more.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void fewVectorProductStopsAllocating(GgmlType type) {
+        assertStopsAllocating(Kind.FEW, type);
     }
 
     @ParameterizedTest
@@ -92,7 +103,11 @@ class CompiledKernelsTest {
             }
             default -> {
                 WeightMatrix w = matrix(type);
-                int n = kind == Kind.DECODE ? 1 : BATCH;
+                int n = switch (kind) {
+                    case DECODE -> 1;
+                    case FEW -> 3;
+                    default -> BATCH;
+                };
                 float[] out = new float[n * ROWS];
                 if (!w.integerKernels()) {
                     return () -> w.matMul(x, n, out, ROWS, 0, ROWS);
