@@ -2,7 +2,6 @@ package dev.chelsea.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 
 import static dev.chelsea.engine.tensor.Simd.F;
