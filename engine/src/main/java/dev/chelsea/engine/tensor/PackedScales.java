@@ -41,7 +41,8 @@ final class PackedScales {
      * {@code + unitsPerSub - 1} for sub-block {@code j}. The same arithmetic as {@link #scales}
      * and {@link #mins} row by row (same results to the bit), which took about two thirds of the
      * operations of filling a Q4_K panel (counted); lane-wise the scales take a tenth as many. Batch
-     * products of 8 to 48 vectors became 4-24% faster (docs/performance.md, sixth session).
+     * products of 28 and 48 vectors became 7-8% faster for Q4_K and 15-19% for Q5_K on trained-like
+     * weights (docs/performance.md, sixth session).
      */
     static void fillPanelScales(MemorySegment packed, long o, float dUnit, float minUnit, float centre, int unitsPerSub, int u0,
                                 float[] scale, float[] offset) {

@@ -107,9 +107,10 @@ final class Q4_KMatrix extends InterleavedMatrix {
      * int sum and {@code m X} to another (at most {@code 8 * 63 * 15 * 127 * 32}, below 2^25), and
      * at the end of the super-block the two are converted and scaled once, by {@code d} and
      * {@code -dmin} times the activations' scale. With a scale per block of 32 every sub-block was
-     * converted and scaled on its own: this kernel ran 146-155 us for a 2048 x 2048 matrix on one
-     * core in cache against 123-124 us now (16 against 19 GB/s, alternating JVMs, AMD EPYC Zen 4,
-     * 2026-12-05). The 6-bit scales and mins are unpacked lane-wise (as {@link PackedScales} does
+     * converted and scaled on its own: one vector times a 2048 x 2048 matrix of trained-like weights
+     * took 0.117-0.118 ms on one core, 0.109-0.111 ms now (20.1 against 21.4 GB/s;
+     * {@code MatMulBenchmarkMain Q4_K 1 1,2 2048 2048}, alternating JVMs, AMD EPYC Zen 4,
+     * 2026-12-05; on the uniformly random matrices of the tests, 146-155 against 123-124 us). The 6-bit scales and mins are unpacked lane-wise (as {@link PackedScales} does
      * for one row), with the choice between the low and high sub-blocks made by shift counts and
      * offsets, not by selecting vectors.
      *
@@ -330,10 +331,12 @@ final class Q4_KMatrix extends InterleavedMatrix {
     }
 
     /**
-     * 24 at 16 lanes: one core, a 2048 x 2048 matrix in cache, the batch product (a tile of 32
-     * lanes, its scales filled lane-wise by {@link PackedScales#fillPanelScales}) took 1.98 ms for
-     * 20 to 28 vectors, the two-vector kernel 1.70 ms for 20, 2.04 for 24 and 2.39 for 28
-     * (2026-12-05; 28 before the panel's scales were filled lane-wise, when the batch took 2.15 ms).
+     * 24 at 16 lanes: one core, a 2048 x 2048 matrix of trained-like weights
+     * ({@code MatMulBenchmarkMain Q4_K 1 22,23,24,25,28 2048 2048}, 2026-12-05), the batch product
+     * (a tile of 32 lanes, its scales filled lane-wise by {@link PackedScales#fillPanelScales}) took
+     * 2.01-2.02 ms for 24 to 28 vectors, the two-vector kernel 0.082 ms a vector (1.79 ms for 22,
+     * 1.89 for 23): even at 24 within 2%, the batch ahead from 25. It was 28 while the panel's
+     * scales were filled row by row (the batch of 28 then took 2.17 ms).
      */
     @Override
     public int batchFrom() {

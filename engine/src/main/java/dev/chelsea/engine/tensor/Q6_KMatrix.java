@@ -125,8 +125,10 @@ final class Q6_KMatrix extends InterleavedMatrix {
      * which is converted and scaled by {@code d} and the activations' scale once, at the
      * super-block's end: the activations carry one scale per super-block
      * ({@link QuantizedActivations#superBlocks}, llama.cpp's Q8_K). With a scale per block of 32,
-     * each pair of sub-blocks was converted and scaled on its own: 192-193 us for a 2048 x 2048
-     * matrix on one core in cache, 158-162 us now (alternating JVMs, AMD EPYC Zen 4, 2026-12-05).
+     * each pair of sub-blocks was converted and scaled on its own: one vector times a 2048 x 2048
+     * matrix of trained-like weights took 0.158 ms on one core, 0.149 ms now
+     * ({@code MatMulBenchmarkMain Q6_K 1 1 2048 2048}, alternating JVMs, AMD EPYC Zen 4, 2026-12-05;
+     * on the uniformly random matrices of the tests, 192-193 against 158-162 us).
      * The weights are not centred: each accumulator starts at minus 32 times the sum of its 8
      * activations ({@link QuantizedActivations#octetSums}), so that its high half ends as
      * {@code sum (q - 32) x} (as in {@link Q4_0Matrix#gemv}; the low half sums 4 products of at
