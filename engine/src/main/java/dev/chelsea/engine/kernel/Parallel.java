@@ -26,8 +26,17 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
-    /** Parts per thread: small enough to balance threads that run at different speeds, large enough to stream. */
-    private static final int PARTS_PER_THREAD = 4;
+    /**
+     * Most parts per thread. A thread's range is split in halves down to about one grain (1/2,
+     * 1/4, ..., 1/2^(p-1), 1/2^(p-1) of it), so that a thread streams most of its range in a few long
+     * parts and a thread that finishes first takes the small ones from the other's back. In equal
+     * quarters the caller ended a Q4_K_M decode step's products waiting for the worker's last
+     * quarter: 0.8-1.7 ms of a 24-30 ms step, 5-8% of each product (the worker's parts ran a few
+     * percent longer than the caller's, and a part in progress cannot be shared); see
+     * {@code docs/performance.md}. Ten levels end a thread's half of a 128K-row output matrix in
+     * parts of about 10 microseconds.
+     */
+    private static final int MAX_PARTS_PER_THREAD = 10;
     /** How long an idle worker spins before it parks: longer than the gaps between the products of a decode step. */
     private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(300);
 
@@ -65,13 +74,14 @@ public final class Parallel implements AutoCloseable {
             return;
         }
         int g = Math.max(1, grain);
-        int parts = Math.min(threads * PARTS_PER_THREAD, Math.max(1, n / g));
+        int perThread = partsPerThread(Math.max(1, n / g) / threads);
+        int parts = Math.min(threads * perThread, Math.max(1, n / g));
         if (parts == 1 || workers.length == 0 || closed || !busy.compareAndSet(false, true)) {
             task.run(0, n);
             return;
         }
         try {
-            Job job = new Job(task, n, parts, g, threads);
+            Job job = new Job(task, n, parts, g, threads, perThread);
             current = job;
             for (Worker w : workers) {
                 if (w.parked) {
@@ -85,6 +95,11 @@ public final class Parallel implements AutoCloseable {
         } finally {
             busy.set(false);
         }
+    }
+
+    /** One part per halving of {@code grains} grains, down to one grain, at most {@link #MAX_PARTS_PER_THREAD}. */
+    static int partsPerThread(int grains) {
+        return grains < 1 ? 1 : Math.min(MAX_PARTS_PER_THREAD, 32 - Integer.numberOfLeadingZeros(grains));
     }
 
     /** Runs {@code body} for every index in {@code [0, n)}, in parallel. */
@@ -111,17 +126,22 @@ public final class Parallel implements AutoCloseable {
      */
     private static final class Job {
         final RangeTask task;
-        final int n, parts, grain;
+        final int n, parts, grain, threads, perThread;
+        /** Whether each thread's parts halve in size along its range (else, with fewer grains than parts, they are equal). */
+        final boolean halving;
         /** Per thread, the parts it has not started: {@code front << 32 | back}. */
         final AtomicLongArray ranges;
         final AtomicInteger donePart = new AtomicInteger();
         volatile Throwable failure;
 
-        Job(RangeTask task, int n, int parts, int grain, int threads) {
+        Job(RangeTask task, int n, int parts, int grain, int threads, int perThread) {
             this.task = task;
             this.n = n;
             this.parts = parts;
             this.grain = grain;
+            this.threads = threads;
+            this.perThread = perThread;
+            this.halving = parts == threads * perThread;
             this.ranges = new AtomicLongArray(threads);
             for (int i = 0; i < threads; i++) {
                 ranges.set(i, (long) (parts * i / threads) << 32 | (parts * (i + 1) / threads));
@@ -195,11 +215,20 @@ public final class Parallel implements AutoCloseable {
             }
         }
 
+        /** Where part {@code k} starts (part {@code parts} starts at {@code n}). */
         private int boundary(int k) {
             if (k >= parts) {
                 return n;
             }
-            long b = (long) n * k / parts;
+            long b;
+            if (halving) {
+                // Part j of a thread's range [s, e) starts where all but (e - s) / 2^j of it is done.
+                int t = k / perThread, j = k % perThread;
+                long s = (long) n * t / threads, e = (long) n * (t + 1) / threads;
+                b = e - ((e - s) >> j);
+            } else {
+                b = (long) n * k / parts;
+            }
             if (grain > 1) {
                 b = b / grain * grain;
             }

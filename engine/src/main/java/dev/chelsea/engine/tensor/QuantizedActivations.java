@@ -2,19 +2,14 @@ package dev.chelsea.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
-import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static jdk.incubator.vector.VectorOperators.ABS;
-import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.F2I;
-import static jdk.incubator.vector.VectorOperators.I2S;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.MAX;
-import static jdk.incubator.vector.VectorOperators.ROL;
 
 /**
  * Activation vectors quantized to 8 bits for the integer kernels of {@link InterleavedMatrix}, as
@@ -38,8 +33,10 @@ public final class QuantizedActivations {
     public static final int BLOCK = 32;
     /** {@code 1.5 * 2^23}: added and subtracted, rounds a float of magnitude below {@code 2^22} to an integer. */
     private static final float RINT = 0x1.8p23f;
-    /** The lanes of an {@link Simd#I} vector that one {@link Simd#H} vector's shorts fill as pairs. */
-    private static final VectorMask<Integer> PAIR_LANES = I.indexInRange(0, F_LANES / 2);
+    /** Lane {@code k} holds {@code 2k}: as indexes into two vectors of values, their even values. */
+    private static final IntVector EVEN = IntVector.zero(I).addIndex(2);
+    /** Lane {@code k} holds {@code 2k + 1}: the odd values. */
+    private static final IntVector ODD = EVEN.add(1);
     /** Vectors per quantization (one pass of the batch kernel). */
     public static final int MAX_VECTORS = PanelMatMul.MAX_VECTORS;
     /** Blocks of 32 that share one scale in the {@link #superBlocks} form: 256 values, as llama.cpp's Q8_K. */
@@ -155,26 +152,27 @@ public final class QuantizedActivations {
         }
         if (!transposed) {
             for (int t = 0; t < count; t++) {
-                float amax = 0;
+                int first = t * (cols / BLOCK);
+                for (int g = b0; g < b1; g += per) {
+                    float amax = amax(x, t * cols + g * BLOCK, per * BLOCK);
+                    for (int b = g; b < g + per; b++) {
+                        scales[first + b] = quantizePairs(x, t * cols + b * BLOCK, amax, pairs, t * (cols / 2) + b * 16);
+                    }
+                }
+                // The sums read the pairs back once the whole range is stored: read right after each
+                // block's stores (then masked ones), they cost 0.74 against 0.61 ns a value in all.
                 for (int b = b0; b < b1; b++) {
-                    if ((b - b0) % per == 0) {
-                        amax = amax(x, t * cols + b * BLOCK, per * BLOCK);
-                    }
-                    int at = t * (cols / BLOCK) + b;
+                    int at = first + b;
                     int p0 = t * (cols / 2) + b * 16;
-                    quantizeBlock(x, t, b, amax, pairs, p0, at, t * (cols / 16) + 2 * b, 1);
-                    int block = 0;
-                    for (int e = 0; e < 4; e++) {
-                        int sum = 0;
-                        for (int k = p0 + 4 * e; k < p0 + 4 * e + 4; k++) {
-                            // A pair is q[2k + 1] + 65536 q[2k]: its low half, read as a short, is q[2k + 1].
-                            int odd = (short) pairs[k];
-                            sum += odd + ((pairs[k] - odd) >> 16);
-                        }
-                        octetSums[4 * at + e] = sum;
-                        block += sum;
-                    }
-                    blockSums[at] = block;
+                    int e0 = sum4(pairs, p0), e1 = sum4(pairs, p0 + 4), e2 = sum4(pairs, p0 + 8), e3 = sum4(pairs, p0 + 12);
+                    octetSums[4 * at] = e0;
+                    octetSums[4 * at + 1] = e1;
+                    octetSums[4 * at + 2] = e2;
+                    octetSums[4 * at + 3] = e3;
+                    blockSums[at] = e0 + e1 + e2 + e3;
+                    int sumAt = t * (cols / 16) + 2 * b;
+                    sums[sumAt] = scales[at] * (e0 + e1);
+                    sums[sumAt + 1] = scales[at] * (e2 + e3);
                 }
             }
             return;
@@ -191,11 +189,21 @@ public final class QuantizedActivations {
                     int lane = v - tile;
                     float amax = amax(x, v * cols + g * BLOCK, per * BLOCK);
                     for (int b = g; b < g + per; b++) {
-                        quantizeBlock(x, v, b, amax, block, 0, tile * (cols / BLOCK) + b * bw + lane, tile * (cols / 16) + 2 * b * bw + lane, bw);
+                        float d = quantizePairs(x, v * cols + b * BLOCK, amax, block, 0);
                         int at = tile * (cols / 2) + b * 16 * bw + lane;
-                        for (int k = 0; k < 16; k++) {
+                        int s0 = 0, s1 = 0;
+                        for (int k = 0; k < 8; k++) {
+                            s0 += block[k];
                             pairs[at + k * bw] = block[k];
                         }
+                        for (int k = 8; k < 16; k++) {
+                            s1 += block[k];
+                            pairs[at + k * bw] = block[k];
+                        }
+                        scales[tile * (cols / BLOCK) + b * bw + lane] = d;
+                        int sumAt = tile * (cols / 16) + 2 * b * bw + lane;
+                        sums[sumAt] = d * unpair(s0);
+                        sums[sumAt + bw] = d * unpair(s1);
                     }
                 }
             }
@@ -255,36 +263,47 @@ public final class QuantizedActivations {
     }
 
     /**
-     * Quantizes block {@code b} of vector {@code t} with the scale {@code amax / 127}: its 16 pairs
-     * to {@code dst[dstAt ..]}, its scale to {@code scales[scaleAt]}, its two sums to
-     * {@code sums[sumAt]} and {@code sums[sumAt + stride]}. Rounds with the float trick
+     * Quantizes the block of 32 values at {@code x[o]} with the scale {@code d = amax / 127}, which
+     * it returns, into its 16 pairs at {@code dst[dstAt ..]}. Rounds with the float trick
      * {@code (y + 1.5 * 2^23) - 1.5 * 2^23}, which is {@code rint(y)} for {@code |y| < 2^22};
      * {@code |x / d| <= 127} holds after rounding {@code 127 / amax}, so no value needs clamping.
-     * Pairs are formed lane-wise: the ints narrowed to shorts and read back as ints hold
-     * {@code q[2k] | q[2k + 1] << 16}; rotated by 16 and corrected for the sign of the low half,
-     * {@code q[2k + 1] + 65536 q[2k]}. The shorts are read back into the lower half of an
-     * {@link Simd#I} vector, not into ints of their own shape, and stored under {@link #PAIR_LANES}
-     * (see {@link Simd} on keeping one species per element type).
+     * Pairs are formed from two vectors of values: the even values and the odd ones gathered by two
+     * two-vector selections ({@code vpermt2d}), the even ones shifted into the high half. Narrowing
+     * the ints to shorts and turning those back into pairs took twice the operations and a masked
+     * store (one vector of 2048 values with a scale per 256, with the reinterpretation below: the
+     * pairs alone 0.37 against 0.27 ns a value; AMD EPYC Zen 4, one core).
+     *
+     * <p>The rounded floats are converted ({@code convertShape(F2I, I, 0)}), as before this way of
+     * pairing. Reinterpreting their bits as ints and taking off the bias saves an operation (0.44
+     * against 0.51 ns a value, 16 microseconds of a Q4_K_M decode step) but adds float vectors as
+     * receivers of the Vector API's shared {@code reinterpretShape}, whose profile the K kernels'
+     * own calls depend on (see {@link Simd}); not worth that risk.
      */
-    private void quantizeBlock(float[] x, int t, int b, float amax, int[] dst, int dstAt, int scaleAt, int sumAt, int stride) {
-        int o = t * cols + b * BLOCK;
-        float d = amax / 127f;
+    private static float quantizePairs(float[] x, int o, float amax, int[] dst, int dstAt) {
         float id = amax > 0 ? 127f / amax : 0f;
-        int s0 = 0;
-        int s1 = 0;
-        for (int i = 0; i < BLOCK; i += F_LANES) {
-            FloatVector y = FloatVector.fromArray(F, x, o + i).mul(id).add(RINT).sub(RINT);
-            IntVector q = (IntVector) y.convertShape(F2I, I, 0);
-            if (i < 16) {
-                s0 += q.reduceLanes(ADD);
-            } else {
-                s1 += q.reduceLanes(ADD);
-            }
-            IntVector p = ((IntVector) q.convertShape(I2S, H, 0).reinterpretShape(I, 0)).lanewise(ROL, 16);
-            p.sub(p.and(0x8000).lanewise(LSHL, 1)).intoArray(dst, dstAt + i / 2, PAIR_LANES);
+        for (int i = 0; i < BLOCK; i += 2 * F_LANES) {
+            IntVector a = (IntVector) FloatVector.fromArray(F, x, o + i).mul(id).add(RINT).sub(RINT).convertShape(F2I, I, 0);
+            IntVector b = (IntVector) FloatVector.fromArray(F, x, o + i + F_LANES).mul(id).add(RINT).sub(RINT).convertShape(F2I, I, 0);
+            ODD.selectFrom(a, b).add(EVEN.selectFrom(a, b).lanewise(LSHL, 16)).intoArray(dst, dstAt + i / 2);
         }
-        scales[scaleAt] = d;
-        sums[sumAt] = d * s0;
-        sums[sumAt + stride] = d * s1;
+        return amax / 127f;
+    }
+
+    /**
+     * The sum of the eight values in the four pairs at {@code p[k]}. The sums of a block come from
+     * its pairs: added, pairs are {@code S = sum(odd) + 65536 sum(even)}, and as long as
+     * {@code |sum(odd)| < 2^15} one decoding ({@link #unpair}) gives the values' sum. A lane
+     * reduction per vector and a decoding per pair made quantizing a vector cost 1.3 ns a value
+     * (0.52 now), 0.3 ms of a Q4_K_M decode step, all on the calling thread (see
+     * {@code docs/performance.md}).
+     */
+    private static int sum4(int[] p, int k) {
+        return unpair(p[k] + p[k + 1] + p[k + 2] + p[k + 3]);
+    }
+
+    /** {@code sum(odd) + sum(even)} of a sum of pairs {@code sum(odd) + 65536 sum(even)}, {@code |sum(odd)| < 2^15}. */
+    private static int unpair(int s) {
+        int odd = (short) s;
+        return odd + ((s - odd) >> 16);
     }
 }

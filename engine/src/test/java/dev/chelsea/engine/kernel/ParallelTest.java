@@ -49,6 +49,40 @@ class ParallelTest {
         }
     }
 
+    /**
+     * Each thread's range is cut in halves down to one grain, so that the parts a thread that is
+     * done first can take from the other's back are small: 800 indexes on two threads give each
+     * 200, 100, 50, 25, 13, 6, 3, 2 and 1; in grains of 16 (31 a thread, so five parts), the cuts
+     * are rounded down to whole grains; and no thread gets more than ten parts.
+     */
+    @Test
+    void partsHalveAlongEachThreadsRange() {
+        assertEquals(List.of(200, 100, 50, 25, 13, 6, 3, 2, 1, 200, 100, 50, 25, 13, 6, 3, 2, 1), partSizes(2, 800, 1));
+        assertEquals(List.of(240, 128, 64, 32, 32, 240, 128, 64, 32, 40), partSizes(2, 1000, 16));
+        List<Integer> large = partSizes(2, 1 << 20, 1);
+        assertEquals(20, large.size(), "ten parts a thread at most: " + large);
+        assertEquals(1 << 18, large.getFirst());
+        assertEquals(1 << 10, large.get(9));
+        assertEquals(List.of(1, 1, 1), partSizes(3, 3, 1));
+    }
+
+    private static List<Integer> partSizes(int threads, int n, int grain) {
+        try (Parallel parallel = new Parallel(threads)) {
+            List<int[]> ranges = java.util.Collections.synchronizedList(new ArrayList<>());
+            parallel.forRange(n, grain, (from, to) -> ranges.add(new int[]{from, to}));
+            ranges.sort(java.util.Comparator.comparingInt(r -> r[0]));
+            List<Integer> sizes = new ArrayList<>();
+            int at = 0;
+            for (int[] r : ranges) {
+                assertEquals(at, r[0], "ranges are contiguous");
+                sizes.add(r[1] - r[0]);
+                at = r[1];
+            }
+            assertEquals(n, at);
+            return sizes;
+        }
+    }
+
     @Test
     void aFailingTaskFailsTheCallAndThePoolStaysUsable() {
         try (Parallel parallel = new Parallel(2)) {
@@ -109,9 +143,9 @@ class ParallelTest {
                 (Thread.currentThread() == caller ? mine : worker).add(from);
                 sleep(50);
             });
-            assertEquals(List.of(0, 100, 200, 300), mine.subList(0, Math.min(4, mine.size())), "caller's parts " + mine);
+            assertEquals(List.of(0, 200, 300, 350), mine.subList(0, Math.min(4, mine.size())), "caller's parts " + mine);
             assertEquals(400, worker.getFirst(), "worker's parts " + worker);
-            assertTrue(worker.size() >= 2 && worker.get(1) == 500, "worker's parts " + worker);
+            assertTrue(worker.size() >= 2 && worker.get(1) == 600, "worker's parts " + worker);
         }
     }
 
@@ -135,8 +169,9 @@ class ParallelTest {
             for (int i = 0; i < 800; i++) {
                 assertEquals(1, hits.get(i), "index " + i);
             }
-            // Its own four parts, then (the worker busy on 400) the worker's from the back.
-            assertEquals(List.of(0, 100, 200, 300, 700, 600, 500), mine.subList(0, Math.min(7, mine.size())), "caller's parts " + mine);
+            // Its own nine parts, then (the worker busy on 400) the worker's from the back, smallest first.
+            assertEquals(List.of(0, 200, 300, 350, 375, 388, 394, 397, 399, 799, 797, 794, 788), mine.subList(0, Math.min(13, mine.size())),
+                    "caller's parts " + mine);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.chelsea.engine.tensor;
 
 import dev.chelsea.engine.gguf.GgmlType;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -128,6 +129,7 @@ class IntegerKernelTest {
                 assertEquals(amax / 127f, d, "scale of block " + b + " of vector " + j + ", seed " + seed);
                 double sum0 = 0;
                 double sum1 = 0;
+                int[] octets = new int[4];
                 for (int i = 0; i < 32; i++) {
                     int k = b * 16 + i / 2;
                     int pair = a.pairs[index(a, j, k, cols / 2)];
@@ -137,6 +139,7 @@ class IntegerKernelTest {
                     assertTrue(Math.abs(q) <= 127, "q = " + q);
                     double err = Math.abs(x[j * cols + b * 32 + i] - (double) d * q);
                     assertTrue(err <= 0.5001 * d, "vector " + j + " value " + (b * 32 + i) + ": error " + err + " with scale " + d + ", seed " + seed);
+                    octets[i / 8] += q;
                     if (i < 16) {
                         sum0 += d * q;
                     } else {
@@ -145,6 +148,51 @@ class IntegerKernelTest {
                 }
                 assertEquals(sum0, a.sums[index(a, j, 2 * b, cols / 16)], 1e-5 * (1 + Math.abs(sum0)));
                 assertEquals(sum1, a.sums[index(a, j, 2 * b + 1, cols / 16)], 1e-5 * (1 + Math.abs(sum1)));
+                if (!batch) {
+                    int at = j * (cols / 32) + b;
+                    for (int e = 0; e < 4; e++) {
+                        assertEquals(octets[e], a.octetSums[4 * at + e], "values " + (8 * e) + "-" + (8 * e + 7) + " of block " + b + " of vector " + j);
+                    }
+                    assertEquals(octets[0] + octets[1] + octets[2] + octets[3], a.blockSums[at], "block " + b + " of vector " + j);
+                }
+            }
+        }
+    }
+
+    /**
+     * The sums come from added pairs ({@code sum(odd) + 65536 sum(even)}, decoded once): they hold
+     * where every value is at the end of the range, all {@code -127}, all {@code 127}, or
+     * alternating, in both layouts and forms.
+     */
+    @Test
+    void sumsOfExtremeValues() {
+        int cols = 256;
+        float[][] inputs = new float[3][cols];
+        Arrays.fill(inputs[0], -2f);
+        Arrays.fill(inputs[1], 3f);
+        for (int i = 0; i < cols; i++) {
+            inputs[2][i] = i % 2 == 0 ? 5f : -5f;
+        }
+        int[][] octet = {{-1016, -1016, -1016, -1016}, {1016, 1016, 1016, 1016}, {0, 0, 0, 0}};
+        for (int k = 0; k < inputs.length; k++) {
+            for (boolean superBlocks : new boolean[]{false, true}) {
+                QuantizedActivations a = new QuantizedActivations();
+                a.reset(1, cols, false, superBlocks);
+                a.quantize(inputs[k]);
+                QuantizedActivations t = new QuantizedActivations();
+                t.reset(1, cols, true, superBlocks);
+                t.quantize(inputs[k]);
+                for (int b = 0; b < cols / 32; b++) {
+                    for (int e = 0; e < 4; e++) {
+                        assertEquals(octet[k][e], a.octetSums[4 * b + e], "input " + k + ", block " + b);
+                    }
+                    assertEquals(4 * octet[k][0], a.blockSums[b], "input " + k + ", block " + b);
+                    float half = a.scales[b] * 2 * octet[k][0];
+                    assertEquals(half, a.sums[2 * b], 1e-4f, "input " + k);
+                    assertEquals(half, a.sums[2 * b + 1], 1e-4f, "input " + k);
+                    assertEquals(half, t.sums[index(t, 0, 2 * b, cols / 16)], 1e-4f, "input " + k + ", batch layout");
+                    assertEquals(half, t.sums[index(t, 0, 2 * b + 1, cols / 16)], 1e-4f, "input " + k + ", batch layout");
+                }
             }
         }
     }

@@ -20,6 +20,10 @@ import java.util.SplittableRandom;
  *     dev.chelsea.engine.tensor.MatMulBenchmarkMain [types=Q8_0,Q4_0] [threads=1,2] [n=1,64,128,256] [rows=8192] [cols=2048]
  * </pre>
  *
+ * The types {@code ACT32} and {@code ACT256} time the quantization of {@code n} activation vectors
+ * of {@code cols} values instead (a scale per 32 or per 256 values, {@link QuantizedActivations};
+ * one vector by vector, more in the batch layout), on the calling thread.
+ *
  * Each measurement warms up (1.5 s and 200 calls at least), then reports the best of eight rounds of
  * about 60 ms; keep runs short on shared machines.
  */
@@ -35,6 +39,12 @@ public final class MatMulBenchmarkMain {
         int cols = Integer.parseInt(arg(args, 4, "2048"));
         System.out.printf("float species %s, %d x %d%n", Simd.F, rows, cols);
         for (String name : types) {
+            if (name.startsWith("ACT")) {
+                for (int n : counts) {
+                    measureQuantization(name.equals("ACT256"), n, cols);
+                }
+                continue;
+            }
             GgmlType type = GgmlType.valueOf(name);
             MemorySegment data = trainedLike(type, rows, cols);
             WeightMatrix w = TensorTypes.wrap(type, data, rows, cols, "bench");
@@ -75,6 +85,30 @@ public final class MatMulBenchmarkMain {
         System.out.printf("%-5s threads=%d n=%-4d %9.3f ms/call %8.1f GFLOP/s %7.1f GB/s of weights%s%n",
                 w.type(), parallel.threads(), n, seconds * 1e3, flops / seconds * 1e-9, bytes / seconds * 1e-9,
                 n > 1 ? String.format("  (%.0f vectors/s)", n / seconds) : "");
+    }
+
+    private static void measureQuantization(boolean superBlocks, int n, int cols) {
+        float[] x = RandomWeights.activations(n * cols, new SplittableRandom(7));
+        QuantizedActivations q = new QuantizedActivations();
+        q.reset(n, cols, n > 1, superBlocks);
+        long warmEnd = System.nanoTime() + 1_500_000_000L;
+        for (int calls = 0; calls < 2000 || System.nanoTime() < warmEnd; calls++) {
+            q.quantize(x);
+        }
+        double seconds = Double.MAX_VALUE;
+        for (int round = 0; round < 8; round++) {
+            int calls = 0;
+            long start = System.nanoTime();
+            long elapsed;
+            do {
+                q.quantize(x);
+                calls++;
+                elapsed = System.nanoTime() - start;
+            } while (elapsed < 60_000_000L);
+            seconds = Math.min(seconds, elapsed * 1e-9 / calls);
+        }
+        System.out.printf("%-6s n=%-4d %s %9.3f us/call %6.3f ns a value%n", superBlocks ? "ACT256" : "ACT32", n,
+                n > 1 ? "batch    " : "by vector", seconds * 1e6, seconds * 1e9 / n / cols);
     }
 
     /**
