@@ -27,8 +27,27 @@ public final class WarmUp {
     /** Decode steps per measurement: one step is too short to time on a busy machine. */
     private static final int STEPS = 8;
 
-    /** What a warm-up did. */
-    public record Report(int prefills, int decodeSteps, Duration spent) {
+    /**
+     * Bytes a decode step may allocate (all threads) once its kernels are compiled: about 30 KB on a
+     * Llama-3.2-1B file (the products' task objects). The Vector API's Java fallback allocates an
+     * array per vector operation: a step with one kernel operation left in it allocated about 3 MB,
+     * with whole kernels in it 32-600 MB (docs/performance.md).
+     */
+    static final long COMPILED_STEP_BYTES = 1 << 20;
+
+    private static final System.Logger LOG = System.getLogger(WarmUp.class.getName());
+
+    /**
+     * What a warm-up did. {@code decodeBytesPerStep} is what a decode step allocated after it (all
+     * threads, the smaller of two blocks of steps), or -1 if no step ran or the JVM cannot tell;
+     * above {@link #COMPILED_STEP_BYTES}, some kernel runs in the Vector API's fallback
+     * ({@link #kernelsInFallback}).
+     */
+    public record Report(int prefills, int decodeSteps, Duration spent, long decodeBytesPerStep) {
+        /** Whether decode steps still allocated as only the Vector API's Java fallback does. */
+        public boolean kernelsInFallback() {
+            return decodeBytesPerStep > COMPILED_STEP_BYTES;
+        }
     }
 
     private WarmUp() {
@@ -51,18 +70,12 @@ public final class WarmUp {
             prefills += prefills(model, prompt, deadline);
         }
         int steps = 0;
+        long bytesPerStep = -1;
         Settling decode = new Settling();
-        Session s = null;
-        try {
+        try (DecodeSession d = new DecodeSession(model)) {
             int token = 1;
             while (System.nanoTime() < deadline) {
-                if (s == null || s.position() + STEPS > s.contextLength()) {
-                    if (s != null) {
-                        s.close();
-                    }
-                    s = model.newSession(KvCacheConfig.full());
-                    s.prefill(new int[]{1});
-                }
+                Session s = d.ready();
                 long t0 = System.nanoTime();
                 for (int i = 0; i < STEPS; i++) {
                     token = s.decodeGreedy(token);
@@ -72,12 +85,67 @@ public final class WarmUp {
                     break;
                 }
             }
-        } finally {
-            if (s != null) {
-                s.close();
+            if (steps > 0) {
+                // The smaller of two blocks, so that a cache growing its arrays in one is not counted.
+                for (int block = 0; block < 2; block++) {
+                    Session s = d.ready();
+                    long a0 = Allocations.total();
+                    for (int i = 0; i < STEPS; i++) {
+                        token = s.decodeGreedy(token);
+                    }
+                    long a1 = Allocations.total();
+                    steps += STEPS;
+                    if (a0 >= 0 && a1 >= a0) {
+                        long perStep = (a1 - a0) / STEPS;
+                        bytesPerStep = bytesPerStep < 0 ? perStep : Math.min(bytesPerStep, perStep);
+                    }
+                }
             }
         }
-        return new Report(prefills, steps, Duration.ofNanos(System.nanoTime() - start));
+        Report report = new Report(prefills, steps, Duration.ofNanos(System.nanoTime() - start), bytesPerStep);
+        if (report.kernelsInFallback()) {
+            LOG.log(System.Logger.Level.WARNING, () -> String.format("Model '%s': after the warm-up a decode step still allocates %s "
+                    + "(a compiled one under %s): some vector kernel runs in the Vector API's Java fallback, which C2 sometimes "
+                    + "leaves in place in a large kernel, and decoding may run at a fraction of its speed. A new JVM usually "
+                    + "compiles it; see docs/performance.md.", model.name(), Bytes.human(report.decodeBytesPerStep()),
+                    Bytes.human(COMPILED_STEP_BYTES)));
+        }
+        return report;
+    }
+
+    /** The throwaway full-cache session decode steps run in, renewed before it fills up. */
+    private static final class DecodeSession implements AutoCloseable {
+        private final Model model;
+        private Session session;
+
+        DecodeSession(Model model) {
+            this.model = model;
+        }
+
+        /** A session with room for {@link #STEPS} more tokens (one token in it when fresh). */
+        Session ready() {
+            if (session != null && session.position() + STEPS <= session.contextLength()) {
+                return session;
+            }
+            close();
+            Session fresh = model.newSession(KvCacheConfig.full());
+            try {
+                fresh.prefill(new int[]{1});
+            } catch (RuntimeException e) {
+                fresh.close();
+                throw e;
+            }
+            session = fresh;
+            return fresh;
+        }
+
+        @Override
+        public void close() {
+            if (session != null) {
+                session.close();
+                session = null;
+            }
+        }
     }
 
     /**
