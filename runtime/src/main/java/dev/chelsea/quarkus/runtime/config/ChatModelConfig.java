@@ -109,7 +109,11 @@ public interface ChatModelConfig {
      * Run the model's forward pass at start-up until the JIT has compiled it (prefills and decode
      * steps on a throwaway sequence, until their times stop improving, at most a minute), so that
      * the first requests do not pay for the compilation: on two cores a cold first request waited
-     * about 5 s for its first token. Start-up takes that much longer instead.
+     * about 5 s for its first token. Start-up takes that much longer instead. The log line it ends
+     * with gives the bytes a decode step then allocates (tens of kilobytes when the kernels are
+     * compiled); a warning says when a step still allocates megabytes, which means C2 left some
+     * vector kernel in the Vector API's slow Java fallback: restart the JVM (see
+     * {@code docs/performance.md}).
      */
     @WithDefault("false")
     boolean warmUp();
