@@ -61,25 +61,7 @@ public final class MatMulBenchmarkMain {
     private static void measure(WeightMatrix w, Parallel parallel, int n) {
         float[] x = RandomWeights.activations(n * w.cols(), new SplittableRandom(7));
         float[] out = new float[n * w.rows()];
-        // Warm up until the kernels are compiled (on a busy machine the JIT's threads get little
-        // time: 1.5 s and 200 calls at least), then keep the best of several short rounds: on a
-        // shared machine the best round is the one least disturbed by other processes.
-        long warmEnd = System.nanoTime() + 1_500_000_000L;
-        for (int calls = 0; calls < 200 || System.nanoTime() < warmEnd; calls++) {
-            MatMul.matMul(parallel, w, x, n, out);
-        }
-        double seconds = Double.MAX_VALUE;
-        for (int round = 0; round < 8; round++) {
-            int calls = 0;
-            long start = System.nanoTime();
-            long elapsed;
-            do {
-                MatMul.matMul(parallel, w, x, n, out);
-                calls++;
-                elapsed = System.nanoTime() - start;
-            } while (elapsed < 60_000_000L);
-            seconds = Math.min(seconds, elapsed * 1e-9 / calls);
-        }
+        double seconds = bestSeconds(200, () -> MatMul.matMul(parallel, w, x, n, out));
         double flops = 2.0 * w.rows() * w.cols() * n;
         double bytes = w.data().byteSize();
         System.out.printf("%-5s threads=%d n=%-4d %9.3f ms/call %8.1f GFLOP/s %7.1f GB/s of weights%s%n",
@@ -91,9 +73,20 @@ public final class MatMulBenchmarkMain {
         float[] x = RandomWeights.activations(n * cols, new SplittableRandom(7));
         QuantizedActivations q = new QuantizedActivations();
         q.reset(n, cols, n > 1, superBlocks);
+        double seconds = bestSeconds(2000, () -> q.quantize(x));
+        System.out.printf("%-6s n=%-4d %s %9.3f us/call %6.3f ns a value%n", superBlocks ? "ACT256" : "ACT32", n,
+                n > 1 ? "batch    " : "by vector", seconds * 1e6, seconds * 1e9 / n / cols);
+    }
+
+    /**
+     * Warms up until the code is compiled (on a busy machine the JIT's threads get little time: 1.5 s
+     * and {@code warmCalls} calls at least), then returns the best of eight rounds of about 60 ms, in
+     * seconds a call: on a shared machine the best round is the one least disturbed by other processes.
+     */
+    private static double bestSeconds(int warmCalls, Runnable call) {
         long warmEnd = System.nanoTime() + 1_500_000_000L;
-        for (int calls = 0; calls < 2000 || System.nanoTime() < warmEnd; calls++) {
-            q.quantize(x);
+        for (int calls = 0; calls < warmCalls || System.nanoTime() < warmEnd; calls++) {
+            call.run();
         }
         double seconds = Double.MAX_VALUE;
         for (int round = 0; round < 8; round++) {
@@ -101,14 +94,13 @@ public final class MatMulBenchmarkMain {
             long start = System.nanoTime();
             long elapsed;
             do {
-                q.quantize(x);
+                call.run();
                 calls++;
                 elapsed = System.nanoTime() - start;
             } while (elapsed < 60_000_000L);
             seconds = Math.min(seconds, elapsed * 1e-9 / calls);
         }
-        System.out.printf("%-6s n=%-4d %s %9.3f us/call %6.3f ns a value%n", superBlocks ? "ACT256" : "ACT32", n,
-                n > 1 ? "batch    " : "by vector", seconds * 1e6, seconds * 1e9 / n / cols);
+        return seconds;
     }
 
     /**
