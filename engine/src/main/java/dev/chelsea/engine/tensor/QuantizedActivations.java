@@ -2,14 +2,18 @@ package dev.chelsea.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.H;
 import static dev.chelsea.engine.tensor.Simd.I;
 import static jdk.incubator.vector.VectorOperators.ABS;
 import static jdk.incubator.vector.VectorOperators.F2I;
+import static jdk.incubator.vector.VectorOperators.I2S;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.MAX;
+import static jdk.incubator.vector.VectorOperators.ROL;
 
 /**
  * Activation vectors quantized to 8 bits for the integer kernels of {@link InterleavedMatrix}, as
@@ -33,10 +37,8 @@ public final class QuantizedActivations {
     public static final int BLOCK = 32;
     /** {@code 1.5 * 2^23}: added and subtracted, rounds a float of magnitude below {@code 2^22} to an integer. */
     private static final float RINT = 0x1.8p23f;
-    /** Lane {@code k} holds {@code 2k}: as indexes into two vectors of values, their even values. */
-    private static final IntVector EVEN = IntVector.zero(I).addIndex(2);
-    /** Lane {@code k} holds {@code 2k + 1}: the odd values. */
-    private static final IntVector ODD = EVEN.add(1);
+    /** The lanes of an {@link Simd#I} vector that one {@link Simd#H} vector's shorts fill as pairs. */
+    private static final VectorMask<Integer> PAIR_LANES = I.indexInRange(0, F_LANES / 2);
     /** Vectors per quantization (one pass of the batch kernel). */
     public static final int MAX_VECTORS = PanelMatMul.MAX_VECTORS;
     /** Blocks of 32 that share one scale in the {@link #superBlocks} form: 256 values, as llama.cpp's Q8_K. */
@@ -160,7 +162,7 @@ public final class QuantizedActivations {
                     }
                 }
                 // The sums read the pairs back once the whole range is stored: read right after each
-                // block's stores (then masked ones), they cost 0.74 against 0.61 ns a value in all.
+                // block's masked stores, they cost 0.74 against 0.61 ns a value in all.
                 for (int b = b0; b < b1; b++) {
                     int at = first + b;
                     int p0 = t * (cols / 2) + b * 16;
@@ -267,24 +269,26 @@ public final class QuantizedActivations {
      * it returns, into its 16 pairs at {@code dst[dstAt ..]}. Rounds with the float trick
      * {@code (y + 1.5 * 2^23) - 1.5 * 2^23}, which is {@code rint(y)} for {@code |y| < 2^22};
      * {@code |x / d| <= 127} holds after rounding {@code 127 / amax}, so no value needs clamping.
-     * Pairs are formed from two vectors of values: the even values and the odd ones gathered by two
-     * two-vector selections ({@code vpermt2d}), the even ones shifted into the high half. Narrowing
-     * the ints to shorts and turning those back into pairs took twice the operations and a masked
-     * store (one vector of 2048 values with a scale per 256, with the reinterpretation below: the
-     * pairs alone 0.37 against 0.27 ns a value; AMD EPYC Zen 4, one core).
+     * Pairs are formed lane-wise: the ints narrowed to shorts and read back as ints hold
+     * {@code q[2k] | q[2k + 1] << 16}; rotated by 16 and corrected for the sign of the low half,
+     * {@code q[2k + 1] + 65536 q[2k]}. The shorts are read back into the lower half of an
+     * {@link Simd#I} vector, not into ints of their own shape, and stored under {@link #PAIR_LANES}
+     * (see {@link Simd} on keeping one species per element type).
      *
-     * <p>The rounded floats are converted ({@code convertShape(F2I, I, 0)}), as before this way of
-     * pairing. Reinterpreting their bits as ints and taking off the bias saves an operation (0.44
-     * against 0.51 ns a value, 16 microseconds of a Q4_K_M decode step) but adds float vectors as
-     * receivers of the Vector API's shared {@code reinterpretShape}, whose profile the K kernels'
-     * own calls depend on (see {@link Simd}); not worth that risk.
+     * <p>Gathering the even and the odd values of two vectors by two-vector selections
+     * ({@code IntVector.selectFrom(v1, v2)}) needs fewer operations (0.51 against 0.61 ns a value
+     * in all) but was not kept: while it was in, the first JVM of {@code CompiledKernelsTest} found
+     * K-format and batch kernels in the Vector API's fallback in two full builds of three (the
+     * session before, none in eight runs). Not proven the cause, but a new vector operation is a
+     * new way to fill the API's shared profiles, on which the kernels depend (see {@link Simd}).
      */
     private static float quantizePairs(float[] x, int o, float amax, int[] dst, int dstAt) {
         float id = amax > 0 ? 127f / amax : 0f;
-        for (int i = 0; i < BLOCK; i += 2 * F_LANES) {
-            IntVector a = (IntVector) FloatVector.fromArray(F, x, o + i).mul(id).add(RINT).sub(RINT).convertShape(F2I, I, 0);
-            IntVector b = (IntVector) FloatVector.fromArray(F, x, o + i + F_LANES).mul(id).add(RINT).sub(RINT).convertShape(F2I, I, 0);
-            ODD.selectFrom(a, b).add(EVEN.selectFrom(a, b).lanewise(LSHL, 16)).intoArray(dst, dstAt + i / 2);
+        for (int i = 0; i < BLOCK; i += F_LANES) {
+            FloatVector y = FloatVector.fromArray(F, x, o + i).mul(id).add(RINT).sub(RINT);
+            IntVector q = (IntVector) y.convertShape(F2I, I, 0);
+            IntVector p = ((IntVector) q.convertShape(I2S, H, 0).reinterpretShape(I, 0)).lanewise(ROL, 16);
+            p.sub(p.and(0x8000).lanewise(LSHL, 1)).intoArray(dst, dstAt + i / 2, PAIR_LANES);
         }
         return amax / 127f;
     }
@@ -294,7 +298,7 @@ public final class QuantizedActivations {
      * its pairs: added, pairs are {@code S = sum(odd) + 65536 sum(even)}, and as long as
      * {@code |sum(odd)| < 2^15} one decoding ({@link #unpair}) gives the values' sum. A lane
      * reduction per vector and a decoding per pair made quantizing a vector cost 1.3 ns a value
-     * (0.52 now), 0.3 ms of a Q4_K_M decode step, all on the calling thread (see
+     * (0.6 now), 0.3 ms of a Q4_K_M decode step, all on the calling thread (see
      * {@code docs/performance.md}).
      */
     private static int sum4(int[] p, int k) {

@@ -33,10 +33,11 @@ import java.nio.ByteOrder;
  * started with compilation logging (which moves compile timing) and in 4 of 7 without (AMD EPYC,
  * 2 cores, 2026-12-05; none of 7 since). So every int, float, short and byte vector has the
  * species declared here ({@link #I}, {@link #F}, {@link #H}, {@link #B}): bytes are shifted on byte
- * lanes, and the pairs are formed in the lower half of an {@link #I} vector. With that, 2 JVMs of 6
- * still slowed (32 MB a step, 31 tokens/s: the last of {@code Q6_KMatrix.gemv}'s four scale
- * statements left as calls), so fewer operations per kernel help too: constant masks made once
- * ({@code lanewise(AND, low)}, not {@code and(0x000F000F)}, which broadcasts at each use).
+ * lanes, and the activations' pairs are formed from {@link #I} vectors (two-vector selections).
+ * With that, 2 JVMs of 6 still slowed (32 MB a step, 31 tokens/s: the last of
+ * {@code Q6_KMatrix.gemv}'s four scale statements left as calls), so fewer operations per kernel
+ * help too: constant masks made once ({@code lanewise(AND, low)}, not {@code and(0x000F000F)},
+ * which broadcasts at each use).
  * {@code CompiledKernelsTest} checks at every width that each compiled kernel stops allocating.
  * Loop-carried vectors are also shifted with a vector count ({@code lanewise(ASHR, sixteen)}),
  * whose dispatch is profiled at the kernel's own call site, as a defence against other species a
