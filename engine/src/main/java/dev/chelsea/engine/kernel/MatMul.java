@@ -74,10 +74,12 @@ public final class MatMul {
         // sharing an input may want different forms (the batch layout for some and not others at
         // a few vectors; a K format next to a Q5_0 one).
         QuantizedActivations[] buffers = QUANTIZED.get();
-        QuantizedActivations q0 = (forms & 1) != 0 ? quantize(parallel, serial, buffers[0], x, n, cols, 0) : null;
-        QuantizedActivations q1 = (forms & 2) != 0 ? quantize(parallel, serial, buffers[1], x, n, cols, 1) : null;
-        QuantizedActivations q2 = (forms & 4) != 0 ? quantize(parallel, serial, buffers[2], x, n, cols, 2) : null;
-        QuantizedActivations q3 = (forms & 8) != 0 ? quantize(parallel, serial, buffers[3], x, n, cols, 3) : null;
+        for (int f = 0; f < buffers.length; f++) {
+            if ((forms & 1 << f) != 0) {
+                quantize(parallel, serial, buffers[f], x, n, cols, f);
+            }
+        }
+        int quantized = forms;
         PackedActivations packed = null;
         if (pack) {
             PackedActivations p = PACKED.get();
@@ -97,12 +99,8 @@ public final class MatMul {
                 if (lo < hi) {
                     WeightMatrix w = ws[i];
                     boolean wBatch = n >= w.batchFrom();
-                    QuantizedActivations q = switch (form(w, n)) {
-                        case 0 -> q0;
-                        case 1 -> q1;
-                        case 2 -> q2;
-                        default -> q3;
-                    };
+                    int f = form(w, n);
+                    QuantizedActivations q = (quantized & 1 << f) != 0 ? buffers[f] : null;
                     if (q != null && w.integerKernels()) {
                         w.matMul(q, outs[i], w.rows(), lo, hi);
                     } else if (a != null && wBatch && !w.integerKernels()) {
@@ -125,7 +123,7 @@ public final class MatMul {
         return (n >= w.batchFrom() ? 2 : 0) + (w.superBlockActivations() ? 1 : 0);
     }
 
-    private static QuantizedActivations quantize(Parallel parallel, boolean serial, QuantizedActivations q, float[] x, int n, int cols, int form) {
+    private static void quantize(Parallel parallel, boolean serial, QuantizedActivations q, float[] x, int n, int cols, int form) {
         q.reset(n, cols, form >= 2, (form & 1) != 0);
         if (serial || n == 1) {
             q.quantize(x);
@@ -134,6 +132,5 @@ public final class MatMul {
             int per = q.blocksPerScale();
             parallel.forRange(cols / QuantizedActivations.BLOCK / per, 1, (s0, s1) -> q.quantizeBlocks(x, s0 * per, s1 * per));
         }
-        return q;
     }
 }

@@ -110,9 +110,10 @@ final class Q4_KMatrix extends InterleavedMatrix {
      * converted and scaled on its own: one vector times a 2048 x 2048 matrix of trained-like weights
      * took 0.117-0.118 ms on one core, 0.109-0.111 ms now (20.1 against 21.4 GB/s;
      * {@code MatMulBenchmarkMain Q4_K 1 1,2 2048 2048}, alternating JVMs, AMD EPYC Zen 4,
-     * 2026-12-05; on the uniformly random matrices of the tests, 146-155 against 123-124 us). The 6-bit scales and mins are unpacked lane-wise (as {@link PackedScales} does
-     * for one row), with the choice between the low and high sub-blocks made by shift counts and
-     * offsets, not by selecting vectors.
+     * 2026-12-05; on the uniformly random matrices of the tests, 146-155 against 123-124 us). The
+     * 6-bit scales and mins are unpacked lane-wise (as {@link PackedScales} does for one row), with
+     * the choice between the low and high sub-blocks made by shift counts and offsets, not by
+     * selecting vectors.
      *
      * <p>One loop over all words of the row, with the chunk's and the super-block's ends as
      * branches, as in {@link Q4_0Matrix#gemv}; {@code d} and {@code dmin} are read at each
