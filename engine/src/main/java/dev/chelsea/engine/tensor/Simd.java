@@ -33,8 +33,8 @@ import java.nio.ByteOrder;
  * started with compilation logging (which moves compile timing) and in 4 of 7 without (AMD EPYC,
  * 2 cores, 2026-12-05; none of 7 since). So every int, float, short and byte vector has the
  * species declared here ({@link #I}, {@link #F}, {@link #H}, {@link #B}): bytes are shifted on byte
- * lanes, and the activations' pairs are formed from {@link #I} vectors (two-vector selections).
- * With that, 2 JVMs of 6 still slowed (32 MB a step, 31 tokens/s: the last of
+ * lanes, and the activations' pairs are formed in the lower half of an {@link #I} vector
+ * ({@link QuantizedActivations}). With that, 2 JVMs of 6 still slowed (32 MB a step, 31 tokens/s: the last of
  * {@code Q6_KMatrix.gemv}'s four scale statements left as calls), so fewer operations per kernel
  * help too: constant masks made once ({@code lanewise(AND, low)}, not {@code and(0x000F000F)},
  * which broadcasts at each use).
