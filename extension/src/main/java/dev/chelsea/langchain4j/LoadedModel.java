@@ -5,7 +5,6 @@ import dev.chelsea.engine.generate.GenerationRequest;
 import dev.chelsea.engine.generate.GenerationResult;
 import dev.chelsea.engine.generate.Generator;
 import dev.chelsea.engine.generate.TokenListener;
-import dev.chelsea.engine.model.Bytes;
 import dev.chelsea.engine.model.Model;
 import dev.chelsea.engine.promptcache.PromptCache;
 import dev.chelsea.engine.promptcache.PromptCacheFile;
@@ -285,7 +284,7 @@ public final class LoadedModel {
                 WarmUp.Report r = WarmUp.run(model, limit);
                 LOG.log(Level.INFO, () -> String.format("Warmed up model '%s': %d prefills and %d decode steps in %d ms%s",
                         model.name(), r.prefills(), r.decodeSteps(), r.spent().toMillis(),
-                        r.decodeBytesPerStep() < 0 ? "" : ", " + Bytes.human(r.decodeBytesPerStep()) + " allocated per decode step"));
+                        r.allocationText()));
                 warmUp = r;
             }
             return warmUp;

@@ -61,14 +61,10 @@ public final class MatMul {
         int total = start[ws.length];
         boolean serial = (long) total * cols * n < MIN_PARALLEL_WORK;
         boolean pack = false;
-        int forms = 0;
         for (WeightMatrix w : ws) {
-            if (!w.integerKernels()) {
-                pack |= n >= w.batchFrom() && n <= PackedActivations.MAX_VECTORS;
-            } else if (n <= QuantizedActivations.MAX_VECTORS) {
-                forms |= 1 << form(w, n);
-            }
+            pack |= !w.integerKernels() && n >= w.batchFrom() && n <= PackedActivations.MAX_VECTORS;
         }
+        int forms = quantizedForms(ws, n);
         // Quantized once per product and form, before the rows are split: every row range reads
         // the same 8-bit values, so results do not depend on the number of threads. Matrices
         // sharing an input may want different forms (the batch layout for some and not others at
@@ -79,7 +75,6 @@ public final class MatMul {
                 quantize(parallel, serial, buffers[f], x, n, cols, f);
             }
         }
-        int quantized = forms;
         PackedActivations packed = null;
         if (pack) {
             PackedActivations p = PACKED.get();
@@ -100,7 +95,7 @@ public final class MatMul {
                     WeightMatrix w = ws[i];
                     boolean wBatch = n >= w.batchFrom();
                     int f = form(w, n);
-                    QuantizedActivations q = (quantized & 1 << f) != 0 ? buffers[f] : null;
+                    QuantizedActivations q = (forms & 1 << f) != 0 ? buffers[f] : null;
                     if (q != null && w.integerKernels()) {
                         w.matMul(q, outs[i], w.rows(), lo, hi);
                     } else if (a != null && wBatch && !w.integerKernels()) {
@@ -121,6 +116,17 @@ public final class MatMul {
     /** Which form of quantized activations {@code w} takes for {@code n} vectors: batch layout 2, plus 1 for a scale per 256. */
     private static int form(WeightMatrix w, int n) {
         return (n >= w.batchFrom() ? 2 : 0) + (w.superBlockActivations() ? 1 : 0);
+    }
+
+    /** Bit {@link #form} of each matrix with integer kernels, where the activations fit one quantized buffer. */
+    private static int quantizedForms(WeightMatrix[] ws, int n) {
+        int forms = 0;
+        for (WeightMatrix w : ws) {
+            if (w.integerKernels() && n <= QuantizedActivations.MAX_VECTORS) {
+                forms |= 1 << form(w, n);
+            }
+        }
+        return forms;
     }
 
     private static void quantize(Parallel parallel, boolean serial, QuantizedActivations q, float[] x, int n, int cols, int form) {

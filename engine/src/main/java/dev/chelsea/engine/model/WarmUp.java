@@ -48,6 +48,11 @@ public final class WarmUp {
         public boolean kernelsInFallback() {
             return decodeBytesPerStep > COMPILED_STEP_BYTES;
         }
+
+        /** {@code ", 28.1 KiB allocated per decode step"} for a line about the warm-up, or empty where the JVM could not tell. */
+        public String allocationText() {
+            return decodeBytesPerStep < 0 ? "" : ", " + Bytes.human(decodeBytesPerStep) + " allocated per decode step";
+        }
     }
 
     private WarmUp() {

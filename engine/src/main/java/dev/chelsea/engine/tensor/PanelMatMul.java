@@ -89,10 +89,10 @@ final class PanelMatMul {
         Scratch s = SCRATCH.get();
         int cols = w.cols(), count = a.count, width = a.width;
         float[] xt = a.xt;
+        int stride = sumsStride(width);
         for (int g0 = r0; g0 < r1; g0 += GROUP_ROWS) {
             int g1 = Math.min(r1, g0 + GROUP_ROWS);
             int panels = (g1 - g0 + PANEL_ROWS - 1) / PANEL_ROWS;
-            int stride = sumsStride(width);
             float[] sums = s.sums(panels * PANEL_ROWS * stride);
             Arrays.fill(sums, 0, panels * PANEL_ROWS * stride, 0f);
             for (int p = 0; p < panels; p++) {

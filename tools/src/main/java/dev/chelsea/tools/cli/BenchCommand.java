@@ -172,8 +172,7 @@ final class BenchCommand extends Command {
             if (warmUpSeconds > 0) {
                 WarmUp.Report warm = WarmUp.run(model, Duration.ofSeconds(warmUpSeconds));
                 err.printf("warm-up: %d prefills and %d decode steps in %.1f s%s%n", warm.prefills(), warm.decodeSteps(), warm.spent().toMillis() / 1e3,
-                        warm.decodeBytesPerStep() < 0 ? "" : ", " + Bytes.human(warm.decodeBytesPerStep()) + " allocated per decode step"
-                                + (warm.kernelsInFallback() ? " (kernels in the Vector API's fallback: this run is not representative)" : ""));
+                        warm.allocationText() + (warm.kernelsInFallback() ? " (kernels in the Vector API's fallback: this run is not representative)" : ""));
             }
             for (KvCacheConfig kv : policies) {
                 warmUp(model, kv, prompt);
