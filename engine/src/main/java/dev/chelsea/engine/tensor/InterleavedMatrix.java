@@ -41,9 +41,10 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  * as words of four, reordered so that two byte pairs share an int lane
  * ({@link #interleavePairWords}): masks and shifts of one loaded lane give the weights of values
  * {@code 2k, 2k + 1} as {@code a + 65536 b} for two pairs {@code k} of every row. Formats are
- * interleaved field by field, one word (or fp16 pair) of row 0, one of row 1, and so on (Q5_K and
- * Q6_K interleave their fields in the order the kernel reads them, so that a kernel reads one
- * forward stream: two streams 512 bytes apart halved the rate from memory).
+ * interleaved field by field, one word (or fp16 pair) of row 0, one of row 1, and so on (Q6_K
+ * interleaves its fields in the order the kernel reads them, so that a kernel reads one forward
+ * stream: two streams 512 bytes apart halved the rate from memory; Q5_K repacks its values into
+ * words of three five-bit pairs, {@code Q5_KMatrix.FIELDS}).
  *
  * <p>Decoding one vector ({@link #gemv}) multiplies such pairs by one broadcast activation pair;
  * a batch ({@link QuantizedPanelMatMul}) has each format decode pairs into a small int panel

@@ -87,62 +87,76 @@ final class Q5_KMatrix extends InterleavedMatrix {
     }
 
     /**
-     * {@code d}, {@code dmin}, the scales as three ints, then {@code qh} and {@code qs} as words of
-     * 4 bytes ({@link #interleavePairWords}) of the {@link #G} rows, in the order the kernels read
-     * them ({@link #qsUnit}).
+     * {@code d}, {@code dmin}, the scales as three ints (as Q4_K), then each sub-block's 32
+     * five-bit values as five words ({@link #FIELDS}) of the {@link #G} rows, sub-block after
+     * sub-block: one forward stream.
      */
     @Override
     void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
         int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
         to = interleaveField(src, rowStride, at, 2, 2, 2, dst, to);
         to = interleaveField(src, rowStride, at, SCALES, 12, 4, dst, to);
-        for (int w = 0; w < 8; w++) {
-            to = interleavePairWords(src, rowStride, at, QH + 4 * w, 4, dst, to);
-            to = interleavePairWords(src, rowStride, at, QS + 4 * w, 4, dst, to);
+        int[] q = new int[32];
+        for (int r = 0; r < G; r++) {
+            int b = at + r * rowStride;
+            for (int j = 0; j < 8; j++) {
+                for (int l = 0; l < 32; l++) {
+                    int qs = src[b + QS + 32 * (j >> 1) + l] & 0xFF;
+                    q[l] = ((j & 1) == 0 ? qs & 0x0F : qs >> 4) | ((src[b + QH + l] >> j) & 1) << 4;
+                }
+                for (int m = 0; m < WORDS; m++) {
+                    INTS.set(dst, to + ((WORDS * j + m) * G + r) * 4, subBlockWord(q, m));
+                }
+            }
         }
-        interleavePairWords(src, rowStride, at, QS + 32, 96, dst, to);
     }
 
     /**
-     * Where step {@code k} (a word of {@code qs}) of a super-block reads its {@code qs} word, in
-     * units of {@code 4 G} bytes from the super-block's start: after the 4 units of scales, the
-     * first chunk's steps alternate with the {@code qh} words ({@code qh} word {@code w} at
-     * {@code 4 + 2w}), then the other chunks' steps follow in order. So the kernels read one
-     * forward stream (the later chunks re-read {@code qh} from L1). With {@code qh} and {@code qs}
-     * in two regions 512 bytes apart, a 65536 x 2048 matrix streamed at 7.9 GB/s on one core
-     * against 15.5 GB/s for one that fits in cache (measured 2026-12-05, with byte pairs,
-     * {@code MatMulBenchmarkMain}); Q6_K had the same problem.
+     * Word {@code m} (0 to 4) of a sub-block's values {@code q} (0 to 31): see {@link #FIELDS}.
      */
-    private static int qsUnit(int step) {
-        return step < 8 ? 5 + 2 * step : 12 + step;
+    static int subBlockWord(int[] q, int m) {
+        int w = 0;
+        for (int f = 0; f < 3; f++) {
+            int k = 3 * m + f;
+            w |= q[2 * k] << (5 * f) | q[2 * k + 1] << (16 + 5 * f);
+        }
+        return w | ((q[30] >> m) & 1) << 15 | ((q[31] >> m) & 1) << 31;
     }
 
     /**
-     * As {@code Q4_KMatrix.gemv}, with the fifth bits: in chunk {@code c}, bit {@code 2c} of
-     * {@code qh[l]} for the low nibbles and bit {@code 2c + 1} for the high ones, {@code qh} read as
-     * words like {@code qs} ({@link #interleavePairWords}): word {@code w} of a chunk gives pairs
-     * {@code 2w, 2w + 1} of both sub-blocks. An accumulator holds half a sub-block, so each is read
-     * out at the middle and at the end of the chunk; the unsigned weights are multiplied and each
-     * half starts at minus 16 times its activations' sum (two {@link QuantizedActivations#octetSums}),
-     * so the high half ends as {@code sum (q - 16) x}. As in {@code Q4_KMatrix.gemv}, the
-     * super-block stays in integers (activations with one scale per super-block): each sub-block
-     * adds {@code sc (sum (q - 16) x + 16 X)} and {@code m X} to two int sums (below 2^26), scaled
-     * once per super-block by {@code d} and {@code -dmin} (4-5% faster on one core in cache; the
-     * loop of words, not the scaling, bounds this kernel). Loops
-     * nest as in {@code Q4_KMatrix.gemv}, for the same reason: with the layout of {@link #qsUnit}
-     * as well, a Llama-3.2-1B Q5_K_M file decoded 24 instead of 14 tokens/s on two cores (medians of
-     * four alternating runs). Words and unsigned weights instead of byte pairs and centred ones:
-     * 9-14% faster from memory on one core, 8% slower with the matrix in cache (its 8-step chunk
-     * loop; alternating bursts in one JVM, AMD EPYC, 2026-12-05); decode reads from memory. One
-     * loop over the row's words, which made Q4_K's kernel faster, was slower here: 13-18% in cache
-     * and up to 15% from memory (the address of each {@code qs} word computed per step).
+     * The interleaved layout of a sub-block's values: five words, three pairs {@code (2k, 2k + 1)}
+     * of five-bit values in each, as {@code a + 65536 b} in bits 0-4, 5-9 and 10-14 of the two
+     * halves: word {@code m} holds pairs {@code 3m}, {@code 3m + 1} and {@code 3m + 2}. The last
+     * pair, 15, fills the five words' top bits: bit {@code m} of its values in bits 15 and 31 of
+     * word {@code m}. Same bytes as the file's ({@code qs} and {@code qh}: 160 bits per 32 values),
+     * and a pair costs a shift and a mask before its multiply and add (pair 15: a shift and a merge
+     * per word), where nibbles and separate fifth bits (the file's order, kept in words until
+     * 2026-12-06) cost a shift, a mask and a merge more per pair: about 75 vector operations per
+     * sub-block and 16 rows instead of 120 (counted in C2's code). One vector times a 2048 x 2048
+     * matrix on one core in cache: 14.0-14.7 GB/s before, 18.7-18.9 after; 65536 x 2048 from memory
+     * on two cores 16.7-20.4 before, 28.1-30.2 after; a Q5_K_M decode 22.5 against 30.9 tokens/s
+     * ({@code MatMulBenchmarkMain Q5_K 1,2 1 ...}, alternating JVMs; AMD EPYC Zen 4, 2026-12-06).
+     */
+    static final int FIELDS = 3;
+    static final int WORDS = 5;
+
+    /**
+     * One vector times rows: each sub-block's five words ({@link #FIELDS}) give its 16 pairs,
+     * multiplied by the activation pairs as in {@code Q4_KMatrix.gemv}; the unsigned values go into
+     * two accumulators, pairs 0-7 and 8-15 (eight products of at most {@code 31 * 127} each fit
+     * the low half, see {@link InterleavedMatrix#ROUND}), each starting at minus 16 times its
+     * activations' sum (two {@link QuantizedActivations#octetSums}), so that their high halves end as
+     * {@code sum (q - 16) x}. As in {@code Q4_KMatrix.gemv}, the super-block stays in integers
+     * (activations with one scale per super-block): each sub-block adds
+     * {@code sc (sum (q - 16) x + 16 X)} and {@code m X} to two int sums (below 2^26), scaled once
+     * per super-block by {@code d} and {@code -dmin}.
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
         float dUnit = this.dUnit;
         float minUnit = this.minUnit;
-        IntVector low = IntVector.broadcast(I, 0x000F000F);
-        IntVector fifth = IntVector.broadcast(I, 0x00100010);
+        IntVector five = IntVector.broadcast(I, 0x001F001F);
+        IntVector top = IntVector.broadcast(I, 0x80008000);
         IntVector m15 = IntVector.broadcast(I, 15);
         IntVector m30 = IntVector.broadcast(I, 0x30);
         IntVector halfBits = IntVector.broadcast(I, 0x8FFFE000);
@@ -158,49 +172,58 @@ final class Q5_KMatrix extends InterleavedMatrix {
                 int[] bs = a.blockSums;
                 IntVector zero = IntVector.zero(I);
                 for (int sb = 0, blocks = cols / 256; sb < blocks; sb++, o += groupBlockBytes) {
+                    IntVector sc = zero;
+                    IntVector mn = zero;
+                    long q = o + 16 * G;
+                    int x = xk + sb * 128;
+                    for (int j = 0; j < 8; j++, q += 4 * G * WORDS, x += 16) {
+                        int n = x >> 2;
+                        IntVector lo = IntVector.broadcast(I, ROUND - ((sums[n] + sums[n + 1]) << 20));
+                        IntVector hi = IntVector.broadcast(I, ROUND - ((sums[n + 2] + sums[n + 3]) << 20));
+                        IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
+                        lo = v.lanewise(AND, five).mul(xp[x]).add(lo);
+                        lo = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 1]).add(lo);
+                        lo = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 2]).add(lo);
+                        IntVector last = v.lanewise(AND, top);
+                        v = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
+                        lo = v.lanewise(AND, five).mul(xp[x + 3]).add(lo);
+                        lo = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 4]).add(lo);
+                        lo = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 5]).add(lo);
+                        last = last.lanewise(LSHR, 1).lanewise(OR, v.lanewise(AND, top));
+                        v = IntVector.fromMemorySegment(I, packed, q + 8 * G, LE);
+                        lo = v.lanewise(AND, five).mul(xp[x + 6]).add(lo);
+                        lo = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 7]).add(lo);
+                        hi = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 8]).add(hi);
+                        last = last.lanewise(LSHR, 1).lanewise(OR, v.lanewise(AND, top));
+                        v = IntVector.fromMemorySegment(I, packed, q + 12 * G, LE);
+                        hi = v.lanewise(AND, five).mul(xp[x + 9]).add(hi);
+                        hi = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 10]).add(hi);
+                        hi = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 11]).add(hi);
+                        last = last.lanewise(LSHR, 1).lanewise(OR, v.lanewise(AND, top));
+                        v = IntVector.fromMemorySegment(I, packed, q + 16 * G, LE);
+                        hi = v.lanewise(AND, five).mul(xp[x + 12]).add(hi);
+                        hi = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 13]).add(hi);
+                        hi = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 14]).add(hi);
+                        last = last.lanewise(LSHR, 1).lanewise(OR, v.lanewise(AND, top));
+                        hi = last.lanewise(LSHR, 11).lanewise(AND, five).mul(xp[x + 15]).add(hi);
+                        // Scale and min of sub-block j (PackedScales' unpacking, lane-wise).
+                        int c = j >> 1;
+                        int half = 16 * (c & 1) + 8 * (j & 1);
+                        boolean upper = c >= 2;
+                        int highShift = upper ? half + 2 : half;
+                        IntVector scBits = IntVector.fromMemorySegment(I, packed, o + (upper ? 12 : 4) * G, LE).lanewise(LSHR, half);
+                        IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
+                        IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (upper ? 12 : 8) * G, LE).lanewise(LSHR, upper ? half + 4 : half);
+                        IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
+                        int s = xb + 8 * sb + j;
+                        IntVector scale = scBits.lanewise(AND, m15).lanewise(OR, scHigh.lanewise(AND, m30));
+                        sc = lo.lanewise(ASHR, sixteen).add(hi.lanewise(ASHR, sixteen)).add(IntVector.broadcast(I, bs[s] << 4)).mul(scale).add(sc);
+                        mn = mnBits.lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(AND, m30)).mul(bs[s]).add(mn);
+                    }
                     IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
                     FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(dUnit);
                     IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
                     FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(minUnit);
-                    IntVector sc = zero;
-                    IntVector mn = zero;
-                    for (int c = 0; c < 4; c++) {
-                        int x = xk + sb * 128 + c * 32;
-                        // Each half sub-block starts at minus 16 times its activations' sum (two octets).
-                        int n = x >> 2;
-                        IntVector sLo = IntVector.broadcast(I, ROUND - ((sums[n] + sums[n + 1]) << 20));
-                        IntVector sHi = IntVector.broadcast(I, ROUND - ((sums[n + 4] + sums[n + 5]) << 20));
-                        IntVector halfLo = zero;
-                        IntVector halfHi = zero;
-                        for (int w = 0; w < 8; w++) {
-                            IntVector v = IntVector.fromMemorySegment(I, packed, o + 4 * G * qsUnit(8 * c + w), LE);
-                            IntVector h = IntVector.fromMemorySegment(I, packed, o + 4 * G * (4 + 2 * w), LE).lanewise(LSHR, 2 * c);
-                            sLo = v.lanewise(AND, low).lanewise(OR, h.lanewise(LSHL, 4).lanewise(AND, fifth)).mul(xp[x + 2 * w]).add(sLo);
-                            sLo = v.lanewise(LSHR, 8).lanewise(AND, low).lanewise(OR, h.lanewise(LSHR, 4).lanewise(AND, fifth)).mul(xp[x + 2 * w + 1]).add(sLo);
-                            sHi = v.lanewise(LSHR, 4).lanewise(AND, low).lanewise(OR, h.lanewise(LSHL, 3).lanewise(AND, fifth)).mul(xp[x + 16 + 2 * w]).add(sHi);
-                            sHi = v.lanewise(LSHR, 12).lanewise(AND, low).lanewise(OR, h.lanewise(LSHR, 5).lanewise(AND, fifth)).mul(xp[x + 17 + 2 * w]).add(sHi);
-                            if (w == 3) {
-                                halfLo = sLo.lanewise(ASHR, sixteen);
-                                halfHi = sHi.lanewise(ASHR, sixteen);
-                                sLo = IntVector.broadcast(I, ROUND - ((sums[n + 2] + sums[n + 3]) << 20));
-                                sHi = IntVector.broadcast(I, ROUND - ((sums[n + 6] + sums[n + 7]) << 20));
-                            }
-                        }
-                        int half = 16 * (c & 1);
-                        boolean top = c >= 2;
-                        int highShift = top ? half + 2 : half;
-                        IntVector scBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 4) * G, LE).lanewise(LSHR, half);
-                        IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
-                        IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
-                        IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
-                        int j = xb + 8 * sb + 2 * c;
-                        IntVector scLo = scBits.lanewise(AND, m15).lanewise(OR, scHigh.lanewise(AND, m30));
-                        sc = sLo.lanewise(ASHR, sixteen).add(halfLo).add(IntVector.broadcast(I, bs[j] << 4)).mul(scLo).add(sc);
-                        mn = mnBits.lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(AND, m30)).mul(bs[j]).add(mn);
-                        IntVector scHi = scBits.lanewise(LSHR, 8).lanewise(AND, m15).lanewise(OR, scHigh.lanewise(LSHR, 8).lanewise(AND, m30));
-                        sc = sHi.lanewise(ASHR, sixteen).add(halfHi).add(IntVector.broadcast(I, bs[j + 1] << 4)).mul(scHi).add(sc);
-                        mn = mnBits.lanewise(LSHR, 8).lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(LSHR, 8).lanewise(AND, m30)).mul(bs[j + 1]).add(mn);
-                    }
                     float dx = a.scales[xb + 8 * sb];
                     acc = d.mul((FloatVector) sc.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, dx), acc);
                     acc = dmin.mul((FloatVector) mn.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, -dx), acc);
@@ -220,15 +243,18 @@ final class Q5_KMatrix extends InterleavedMatrix {
     void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
         long o = group * groupBytes + (pair0 / 128) * groupBlockBytes;
         for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
-            for (int step = 0; step < 32; step++) {
-                int c = step >> 3;
-                IntVector v = IntVector.fromMemorySegment(I, packed, o + 4 * G * qsUnit(step), LE);
-                IntVector h = IntVector.fromMemorySegment(I, packed, o + 4 * G * (4 + 2 * (step & 7)), LE).lanewise(LSHR, 2 * c);
-                int k = sb * 128 + c * 32 + 2 * (step & 7);
-                v.and(0x000F000F).or(h.lanewise(LSHL, 4).and(0x00100010)).sub(0x00100010).intoArray(w, k * G);
-                v.lanewise(LSHR, 8).and(0x000F000F).or(h.lanewise(LSHR, 4).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 1) * G);
-                v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHL, 3).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 16) * G);
-                v.lanewise(LSHR, 12).and(0x000F000F).or(h.lanewise(LSHR, 5).and(0x00100010)).sub(0x00100010).intoArray(w, (k + 17) * G);
+            for (int j = 0; j < 8; j++) {
+                long q = o + 4 * G * (4 + WORDS * j);
+                int k = (sb * 128 + 16 * j) * G;
+                IntVector last = IntVector.zero(I);
+                for (int m = 0; m < WORDS; m++, k += FIELDS * G) {
+                    IntVector v = IntVector.fromMemorySegment(I, packed, q + 4 * G * m, LE);
+                    v.and(0x001F001F).sub(0x00100010).intoArray(w, k);
+                    v.lanewise(LSHR, 5).and(0x001F001F).sub(0x00100010).intoArray(w, k + G);
+                    v.lanewise(LSHR, 10).and(0x001F001F).sub(0x00100010).intoArray(w, k + 2 * G);
+                    last = last.lanewise(LSHR, 1).or(v.and(0x80008000));
+                }
+                last.lanewise(LSHR, 11).and(0x001F001F).sub(0x00100010).intoArray(w, k);
             }
             PackedScales.fillPanelScales(packed, o, dUnit, minUnit, 16f, 2, sb * 16, scale, offset);
         }
