@@ -114,7 +114,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
     /**
      * Word {@code m} (0 to 4) of a sub-block's values {@code q} (0 to 31): see {@link #FIELDS}.
      */
-    static int subBlockWord(int[] q, int m) {
+    private static int subBlockWord(int[] q, int m) {
         int w = 0;
         for (int f = 0; f < 3; f++) {
             int k = 3 * m + f;
@@ -134,11 +134,13 @@ final class Q5_KMatrix extends InterleavedMatrix {
      * 2026-12-06) cost a shift, a mask and a merge more per pair: about 75 vector operations per
      * sub-block and 16 rows instead of 120 (counted in C2's code). One vector times a 2048 x 2048
      * matrix on one core in cache: 14.0-14.7 GB/s before, 18.7-18.9 after; 65536 x 2048 from memory
-     * on two cores 16.7-20.4 before, 28.1-30.2 after; a Q5_K_M decode 22.5 against 30.9 tokens/s
-     * ({@code MatMulBenchmarkMain Q5_K 1,2 1 ...}, alternating JVMs; AMD EPYC Zen 4, 2026-12-06).
+     * on two cores 16.7-20.4 before, 28.1-30.2 after ({@code MatMulBenchmarkMain Q5_K 1,2 1 ...},
+     * alternating JVMs; AMD EPYC Zen 4, 2026-12-06). A whole Q5_K_M decode, where both its kernels
+     * now read at the rate the machine gives, gained less: medians 30.7 against 33.0 tokens/s in
+     * three alternating pairs of JVMs.
      */
-    static final int FIELDS = 3;
-    static final int WORDS = 5;
+    private static final int FIELDS = 3;
+    private static final int WORDS = 5;
 
     /**
      * One vector times rows: each sub-block's five words ({@link #FIELDS}) give its 16 pairs,
