@@ -75,7 +75,8 @@ final class BenchCommand extends Command {
                   --gen-tokens N         tokens for the decode test (default 64, or enough for two
                                          decode-time compressions of every compressing policy)
                   --context-depth D,...  tokens already in the cache before decoding (default 0)
-                  --repetitions N        timed runs per test; the mean is reported (default 1)
+                  --repetitions N        timed runs per test; the mean is reported, with the standard
+                                         deviation when N > 1 (default 1)
                   --warm-up S            before timing, run the forward pass until the JIT has compiled
                                          it (its times stop improving), at most about S seconds
                                          (default %d; 0: one short prompt and 32 steps only)
@@ -112,9 +113,25 @@ final class BenchCommand extends Command {
      * @param compressions         compressions during decoding (included in the decode time)
      * @param compressionMsPerCall their mean duration
      * @param compressionShare     the fraction of the decode time they took
+     * @param prefillSamples       prefill tokens/s of each repetition ({@code prefillTps} is their mean)
+     * @param decodeSamples        decode tokens/s of each repetition ({@code decodeTps} is their mean)
      */
     record Result(String policy, int depth, double fillSeconds, double prefillTps, double decodeTps, long kvBytes, long kvPeakBytes,
-                  long fillPeakBytes, double prefillCompressionMs, long compressions, double compressionMsPerCall, double compressionShare, double ratio) {
+                  long fillPeakBytes, double prefillCompressionMs, long compressions, double compressionMsPerCall, double compressionShare, double ratio,
+                  double[] prefillSamples, double[] decodeSamples) {
+    }
+
+    /** The samples' standard deviation (n - 1 in the denominator, as llama-bench's); 0 for fewer than two. */
+    static double stddev(double[] samples) {
+        if (samples.length < 2) {
+            return 0;
+        }
+        double mean = Arrays.stream(samples).average().orElse(0);
+        double squares = 0;
+        for (double v : samples) {
+            squares += (v - mean) * (v - mean);
+        }
+        return Math.sqrt(squares / (samples.length - 1));
     }
 
     /** Tokens between two decode-time compressions of a policy in steady state (0: it never compresses during decoding). */
@@ -177,13 +194,13 @@ final class BenchCommand extends Command {
             for (KvCacheConfig kv : policies) {
                 warmUp(model, kv, prompt);
             }
-            double[] prefill = new double[policies.size()];
+            double[][] prefill = new double[policies.size()][reps];
             for (int pi = 0; pi < policies.size(); pi++) {
                 for (int r = 0; r < reps; r++) {
                     try (Session s = model.newSession(policies.get(pi))) {
                         long t0 = System.nanoTime();
                         s.prefill(prompt);
-                        prefill[pi] += promptTokens * 1e9 / (System.nanoTime() - t0) / reps;
+                        prefill[pi][r] = promptTokens * 1e9 / (System.nanoTime() - t0);
                     }
                 }
             }
@@ -196,7 +213,8 @@ final class BenchCommand extends Command {
                 double baseline = 0;
                 for (int pi = 0; pi < policies.size(); pi++) {
                     KvCacheConfig kv = policies.get(pi);
-                    double fillSeconds = 0, decode = 0, prefillCompMs = 0, compMs = 0, share = 0;
+                    double fillSeconds = 0, prefillCompMs = 0, compMs = 0, share = 0;
+                    double[] decodeSamples = new double[reps];
                     long comps = 0, decodePeak = 0, fillPeak = 0;
                     KvStats last = null;
                     for (int r = 0; r < reps; r++) {
@@ -229,17 +247,19 @@ final class BenchCommand extends Command {
                         s.close();
                         decodePeak = Math.max(decodePeak, peak);
                         long compNanos = last.compressionNanos() - before.compressionNanos();
-                        decode += genTokens * 1e9 / nanos / reps;
+                        decodeSamples[r] = genTokens * 1e9 / nanos;
                         prefillCompMs += before.compressionNanos() / 1e6 / reps;
                         comps += last.compressions() - before.compressions();
                         compMs += compNanos / 1e6;
                         share += (double) compNanos / nanos / reps;
                     }
+                    double decode = Arrays.stream(decodeSamples).average().orElseThrow();
                     if (pi == 0) {
                         baseline = decode;
                     }
-                    Result res = new Result(kv.policy(), depth, fillSeconds, prefill[pi], decode, last.totalBytes(), decodePeak, fillPeak, prefillCompMs,
-                            comps / reps, comps == 0 ? 0 : compMs / comps, share, decode / baseline);
+                    Result res = new Result(kv.policy(), depth, fillSeconds, Arrays.stream(prefill[pi]).average().orElseThrow(), decode,
+                            last.totalBytes(), decodePeak, fillPeak, prefillCompMs, comps / reps, comps == 0 ? 0 : compMs / comps, share,
+                            decode / baseline, prefill[pi], decodeSamples);
                     results.add(res);
                     if (comps == 0 && compressionCycle(kv) > 0 && kv.keptRatio() * (depth + genTokens) > kv.sinkTokens() + kv.recentWindow()) {
                         err.printf("note: %s did not compress during the %d decode tokens at depth %d; its clustering cost is not in "
@@ -331,6 +351,9 @@ final class BenchCommand extends Command {
                 + ", \"prompt_tokens\": " + pp + ", \"gen_tokens\": " + tg + ", \"context_depth\": " + r.depth()
                 + String.format(Locale.ROOT, ", \"context_fill_s\": %.3f", r.fillSeconds())
                 + String.format(Locale.ROOT, ", \"prefill_tokens_per_s\": %.3f, \"decode_tokens_per_s\": %.3f", r.prefillTps(), r.decodeTps())
+                + String.format(Locale.ROOT, ", \"prefill_tokens_per_s_stddev\": %.3f, \"decode_tokens_per_s_stddev\": %.3f",
+                        stddev(r.prefillSamples()), stddev(r.decodeSamples()))
+                + ", \"prefill_samples\": " + samples(r.prefillSamples()) + ", \"decode_samples\": " + samples(r.decodeSamples())
                 + ", \"kv_bytes\": " + r.kvBytes() + ", \"kv_bytes_peak\": " + r.kvPeakBytes() + ", \"fill_kv_bytes_peak\": " + r.fillPeakBytes()
                 + ", \"prompt_chunk\": " + kv.promptChunk()
                 + String.format(Locale.ROOT, ", \"prefill_compression_ms\": %.3f", r.prefillCompressionMs())
@@ -339,14 +362,29 @@ final class BenchCommand extends Command {
                 + ", \"decode_ratio_vs_baseline\": %.3f}", r.compressionMsPerCall(), r.compressionShare(), r.ratio());
     }
 
+    private static String samples(double[] v) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", v[i]));
+        }
+        return b.append(']').toString();
+    }
+
+    /** A mean, with its standard deviation when there were several repetitions (as llama-bench prints them). */
+    private static String spread(double mean, double[] samples) {
+        return samples.length < 2 ? String.format(Locale.ROOT, "%.2f", mean)
+                : String.format(Locale.ROOT, "%.2f ± %.2f", mean, stddev(samples));
+    }
+
     private static void printTable(PrintStream out, int pp, int tg, List<Result> results, String baseline) {
-        String h = "%-10s %7s %9s %11s %12s %12s %11s %11s %11s %6s %10s %7s %9s%n";
+        String h = "%-10s %7s %9s %11s %17s %17s %11s %11s %11s %6s %10s %7s %9s%n";
         out.printf(h, "kv", "depth", "fill s", "fill peak", "pp" + pp + " t/s", "tg" + tg + " t/s", "KV bytes", "KV peak", "prompt cl.", "calls",
                 "ms/call", "share", "vs " + baseline);
         for (Result r : results) {
             boolean none = r.compressions() == 0;
-            out.printf(Locale.ROOT, "%-10s %7d %9.1f %11s %12.2f %12.2f %11s %11s %11s %6d %10s %6.1f%% %8.2fx%n", r.policy(), r.depth(),
-                    r.fillSeconds(), r.depth() == 0 ? "-" : Bytes.human(r.fillPeakBytes()), r.prefillTps(), r.decodeTps(),
+            out.printf(Locale.ROOT, "%-10s %7d %9.1f %11s %17s %17s %11s %11s %11s %6d %10s %6.1f%% %8.2fx%n", r.policy(), r.depth(),
+                    r.fillSeconds(), r.depth() == 0 ? "-" : Bytes.human(r.fillPeakBytes()), spread(r.prefillTps(), r.prefillSamples()),
+                    spread(r.decodeTps(), r.decodeSamples()),
                     Bytes.human(r.kvBytes()), Bytes.human(r.kvPeakBytes()),
                     r.prefillCompressionMs() == 0 ? "-" : String.format(Locale.ROOT, "%.1f ms", r.prefillCompressionMs()), r.compressions(),
                     none ? "-" : String.format(Locale.ROOT, "%.3f", r.compressionMsPerCall()), 100 * r.compressionShare(), r.ratio());

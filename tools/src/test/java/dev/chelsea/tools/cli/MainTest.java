@@ -159,6 +159,34 @@ class MainTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void benchReportsEachRepetitionAndTheirSpread() {
+        Run r = run("bench", "--model", Shared.stories().toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--threads", "1",
+                "--repetitions", "3", "--warm-up", "0", "--json");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> json = Json.parseObject(r.out().strip());
+        for (String what : List.of("prefill", "decode")) {
+            List<Number> samples = (List<Number>) json.get(what + "_samples");
+            assertEquals(3, samples.size(), what);
+            double[] v = samples.stream().mapToDouble(Number::doubleValue).toArray();
+            double mean = (v[0] + v[1] + v[2]) / 3;
+            assertEquals(mean, ((Number) json.get(what + "_tokens_per_s")).doubleValue(), 0.002 + 1e-6 * mean, what);
+            assertEquals(BenchCommand.stddev(v), ((Number) json.get(what + "_tokens_per_s_stddev")).doubleValue(), 0.002, what);
+        }
+        Run table = run("bench", "--model", Shared.stories().toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--threads", "1",
+                "--repetitions", "2", "--warm-up", "0");
+        assertEquals(0, table.code(), table.err());
+        String row = table.out().lines().filter(l -> l.startsWith("full")).findFirst().orElseThrow();
+        assertEquals(2, row.split(" ± ", -1).length - 1, row);
+    }
+
+    @Test
+    void standardDeviationOfSamplesAsLlamaBench() {
+        assertEquals(Math.sqrt(5.0 / 3), BenchCommand.stddev(new double[] {1, 2, 3, 4}), 1e-12);
+        assertEquals(0, BenchCommand.stddev(new double[] {7}));
+    }
+
+    @Test
     void promptCachePrintsATableWhereTheCacheStartsFromTheDocument() {
         Run r = run("prompt-cache", "--model", Shared.stories().toString(), "--document-tokens", "200", "--question-tokens", "8",
                 "--repetitions", "1", "--threads", "1", "--kv", "full,chelsea", "--chunk", "16", "--window", "16");
