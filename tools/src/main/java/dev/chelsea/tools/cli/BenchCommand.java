@@ -362,12 +362,9 @@ final class BenchCommand extends Command {
                 + ", \"decode_ratio_vs_baseline\": %.3f}", r.compressionMsPerCall(), r.compressionShare(), r.ratio());
     }
 
+    /** Each repetition's figure, to three decimals as the other fields. */
     private static String samples(double[] v) {
-        StringBuilder b = new StringBuilder("[");
-        for (int i = 0; i < v.length; i++) {
-            b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", v[i]));
-        }
-        return b.append(']').toString();
+        return Json.write(Arrays.stream(v).map(x -> Math.round(x * 1000) / 1000.0).boxed().toList());
     }
 
     /** A mean, with its standard deviation when there were several repetitions (as llama-bench prints them). */
