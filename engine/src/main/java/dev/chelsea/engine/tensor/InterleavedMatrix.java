@@ -44,7 +44,7 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  * interleaved field by field, one word (or fp16 pair) of row 0, one of row 1, and so on (Q6_K
  * interleaves its fields in the order the kernel reads them, so that a kernel reads one forward
  * stream: two streams 512 bytes apart halved the rate from memory; Q5_K repacks its values into
- * words of three five-bit pairs, {@code Q5_KMatrix.FIELDS}).
+ * words of three five-bit pairs, {@link #fiveBitWord}, and so does Q5_0).
  *
  * <p>Decoding one vector ({@link #gemv}) multiplies such pairs by one broadcast activation pair;
  * a batch ({@link QuantizedPanelMatMul}) has each format decode pairs into a small int panel
@@ -190,6 +190,27 @@ abstract class InterleavedMatrix extends WeightMatrix {
             }
         }
         return to + length * G;
+    }
+
+    /** Words that hold 32 five-bit values ({@link #fiveBitWord}). */
+    static final int FIVE_BIT_WORDS = 5;
+
+    /**
+     * Word {@code m} (0 to 4) of 32 five-bit values {@code q[at ..]} (0 to 31), as Q5_K and Q5_0
+     * store them: three pairs {@code (2k, 2k + 1)} per word as {@code a + 65536 b} in bits 0-4, 5-9
+     * and 10-14 of the two halves (word {@code m} holds pairs {@code 3m}, {@code 3m + 1} and
+     * {@code 3m + 2}), and the last pair, 15, in the five words' top bits: bit {@code m} of its
+     * values in bits 15 and 31 of word {@code m}. Same bytes as the files' 160 bits per 32 values;
+     * a pair costs a shift and a mask before its multiply and add (pair 15: a shift and a merge per
+     * word), where nibbles and separate fifth bits cost a shift, a mask and a merge more per pair.
+     */
+    static int fiveBitWord(int[] q, int at, int m) {
+        int w = 0;
+        for (int f = 0; f < 3; f++) {
+            int k = 3 * m + f;
+            w |= q[at + 2 * k] << (5 * f) | q[at + 2 * k + 1] << (16 + 5 * f);
+        }
+        return w | ((q[at + 30] >> m) & 1) << 15 | ((q[at + 31] >> m) & 1) << 31;
     }
 
     /**

@@ -88,7 +88,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
 
     /**
      * {@code d}, {@code dmin}, the scales as three ints (as Q4_K), then each sub-block's 32
-     * five-bit values as five words ({@link #FIELDS}) of the {@link #G} rows, sub-block after
+     * five-bit values as five words ({@link #fiveBitWord}) of the {@link #G} rows, sub-block after
      * sub-block: one forward stream.
      */
     @Override
@@ -105,33 +105,15 @@ final class Q5_KMatrix extends InterleavedMatrix {
                     q[l] = ((j & 1) == 0 ? qs & 0x0F : qs >> 4) | ((src[b + QH + l] >> j) & 1) << 4;
                 }
                 for (int m = 0; m < WORDS; m++) {
-                    INTS.set(dst, to + ((WORDS * j + m) * G + r) * 4, subBlockWord(q, m));
+                    INTS.set(dst, to + ((WORDS * j + m) * G + r) * 4, fiveBitWord(q, 0, m));
                 }
             }
         }
     }
 
     /**
-     * Word {@code m} (0 to 4) of a sub-block's values {@code q} (0 to 31): see {@link #FIELDS}.
-     */
-    private static int subBlockWord(int[] q, int m) {
-        int w = 0;
-        for (int f = 0; f < 3; f++) {
-            int k = 3 * m + f;
-            w |= q[2 * k] << (5 * f) | q[2 * k + 1] << (16 + 5 * f);
-        }
-        return w | ((q[30] >> m) & 1) << 15 | ((q[31] >> m) & 1) << 31;
-    }
-
-    /**
-     * The interleaved layout of a sub-block's values: five words, three pairs {@code (2k, 2k + 1)}
-     * of five-bit values in each, as {@code a + 65536 b} in bits 0-4, 5-9 and 10-14 of the two
-     * halves: word {@code m} holds pairs {@code 3m}, {@code 3m + 1} and {@code 3m + 2}. The last
-     * pair, 15, fills the five words' top bits: bit {@code m} of its values in bits 15 and 31 of
-     * word {@code m}. Same bytes as the file's ({@code qs} and {@code qh}: 160 bits per 32 values),
-     * and a pair costs a shift and a mask before its multiply and add (pair 15: a shift and a merge
-     * per word), where nibbles and separate fifth bits (the file's order, kept in words until
-     * 2026-12-06) cost a shift, a mask and a merge more per pair: about 75 vector operations per
+     * The sub-blocks' values in five-bit words ({@link #fiveBitWord}) instead of the file's nibbles
+     * and separate fifth bits (kept in words until 2026-12-06): about 75 vector operations per
      * sub-block and 16 rows instead of 120 (counted in C2's code). One vector times a 2048 x 2048
      * matrix on one core in cache: 14.0-14.7 GB/s before, 18.7-18.9 after; 65536 x 2048 from memory
      * on two cores 16.7-20.4 before, 28.1-30.2 after ({@code MatMulBenchmarkMain Q5_K 1,2 1 ...},
@@ -139,11 +121,10 @@ final class Q5_KMatrix extends InterleavedMatrix {
      * now read at the rate the machine gives, gained less: medians 30.7 against 33.0 tokens/s in
      * three alternating pairs of JVMs.
      */
-    private static final int FIELDS = 3;
-    private static final int WORDS = 5;
+    private static final int WORDS = FIVE_BIT_WORDS;
 
     /**
-     * One vector times rows: each sub-block's five words ({@link #FIELDS}) give its 16 pairs,
+     * One vector times rows: each sub-block's five words ({@link #fiveBitWord}) give its 16 pairs,
      * multiplied by the activation pairs as in {@code Q4_KMatrix.gemv}; the unsigned values go into
      * two accumulators, pairs 0-7 and 8-15 (eight products of at most {@code 31 * 127} each fit
      * the low half, see {@link InterleavedMatrix#ROUND}), each starting at minus 16 times its
@@ -249,7 +230,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
                 long q = o + 4 * G * (4 + WORDS * j);
                 int k = (sb * 128 + 16 * j) * G;
                 IntVector last = IntVector.zero(I);
-                for (int m = 0; m < WORDS; m++, k += FIELDS * G) {
+                for (int m = 0; m < WORDS; m++, k += 3 * G) {
                     IntVector v = IntVector.fromMemorySegment(I, packed, q + 4 * G * m, LE);
                     v.and(0x001F001F).sub(0x00100010).intoArray(w, k);
                     v.lanewise(LSHR, 5).and(0x001F001F).sub(0x00100010).intoArray(w, k + G);
