@@ -98,7 +98,9 @@ final class Q5_0Matrix extends InterleavedMatrix {
      * multiplied by the activation pairs as in {@code Q5_KMatrix.gemv}. With 5-bit weights an
      * accumulator holds 8 pairs: pairs 0-7 and 8-15 get one each, starting at minus 16 times their
      * activations' sum (two {@link QuantizedActivations#octetSums}), so that the high halves end as
-     * {@code sum (q - 16) x} (the low halves: 8 products of at most {@code 31 * 127}).
+     * {@code sum (q - 16) x} (the low halves: 8 products of at most {@code 31 * 127}). The block's
+     * words are read written out exactly as a Q5_K sub-block's in {@code Q5_KMatrix.gemv}: a shared
+     * method would return vectors, which {@link Simd} rules out.
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
