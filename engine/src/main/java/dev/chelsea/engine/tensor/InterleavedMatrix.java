@@ -214,6 +214,23 @@ abstract class InterleavedMatrix extends WeightMatrix {
     }
 
     /**
+     * Decodes the five words of 32 five-bit values ({@link #fiveBitWord}) at {@code at} for the batch
+     * panel ({@link #fillPanel}): centred to {@code q - 16}, pairs {@code k} to {@code k + 15}.
+     */
+    final void fillFiveBitWords(long at, int[] w, int k) {
+        int o = k * G;
+        IntVector last = IntVector.zero(Simd.I);
+        for (int m = 0; m < FIVE_BIT_WORDS; m++, o += 3 * G) {
+            IntVector v = IntVector.fromMemorySegment(Simd.I, packed, at + 4L * G * m, Simd.LE);
+            v.and(0x001F001F).sub(0x00100010).intoArray(w, o);
+            v.lanewise(LSHR, 5).and(0x001F001F).sub(0x00100010).intoArray(w, o + G);
+            v.lanewise(LSHR, 10).and(0x001F001F).sub(0x00100010).intoArray(w, o + 2 * G);
+            last = last.lanewise(LSHR, 1).or(v.and(0x80008000));
+        }
+        last.lanewise(LSHR, 11).and(0x001F001F).sub(0x00100010).intoArray(w, o);
+    }
+
+    /**
      * Decodes one word of 4-bit values ({@link #interleavePairWords}) at {@code at} for the batch
      * panel ({@link #fillPanel}): centred to {@code q - 8}, its low nibbles are pairs {@code k} and
      * {@code k + 1}, its high nibbles pairs {@code k + hi} and {@code k + hi + 1}.

@@ -167,16 +167,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
     void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
         long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
         for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
-            int k = blk * 16 * G;
-            IntVector last = IntVector.zero(I);
-            for (int m = 0; m < FIVE_BIT_WORDS; m++, k += 3 * G) {
-                IntVector v = IntVector.fromMemorySegment(I, packed, o + 2 * G + 4 * G * m, LE);
-                v.and(0x001F001F).sub(0x00100010).intoArray(w, k);
-                v.lanewise(LSHR, 5).and(0x001F001F).sub(0x00100010).intoArray(w, k + G);
-                v.lanewise(LSHR, 10).and(0x001F001F).sub(0x00100010).intoArray(w, k + 2 * G);
-                last = last.lanewise(LSHR, 1).or(v.and(0x80008000));
-            }
-            last.lanewise(LSHR, 11).and(0x001F001F).sub(0x00100010).intoArray(w, k);
+            fillFiveBitWords(o + 2L * G, w, blk * 16);
             for (int r = 0; r < G; r++) {
                 float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;
                 scale[2 * blk * G + r] = d;

@@ -104,24 +104,12 @@ final class Q5_KMatrix extends InterleavedMatrix {
                     int qs = src[b + QS + 32 * (j >> 1) + l] & 0xFF;
                     q[l] = ((j & 1) == 0 ? qs & 0x0F : qs >> 4) | ((src[b + QH + l] >> j) & 1) << 4;
                 }
-                for (int m = 0; m < WORDS; m++) {
-                    INTS.set(dst, to + ((WORDS * j + m) * G + r) * 4, fiveBitWord(q, 0, m));
+                for (int m = 0; m < FIVE_BIT_WORDS; m++) {
+                    INTS.set(dst, to + ((FIVE_BIT_WORDS * j + m) * G + r) * 4, fiveBitWord(q, 0, m));
                 }
             }
         }
     }
-
-    /**
-     * The sub-blocks' values in five-bit words ({@link #fiveBitWord}) instead of the file's nibbles
-     * and separate fifth bits (kept in words until 2026-12-06): about 75 vector operations per
-     * sub-block and 16 rows instead of 120 (counted in C2's code). One vector times a 2048 x 2048
-     * matrix on one core in cache: 14.0-14.7 GB/s before, 18.7-18.9 after; 65536 x 2048 from memory
-     * on two cores 16.7-20.4 before, 28.1-30.2 after ({@code MatMulBenchmarkMain Q5_K 1,2 1 ...},
-     * alternating JVMs; AMD EPYC Zen 4, 2026-12-06). A whole Q5_K_M decode, where both its kernels
-     * now read at the rate the machine gives, gained less: medians 30.7 against 33.0 tokens/s in
-     * three alternating pairs of JVMs.
-     */
-    private static final int WORDS = FIVE_BIT_WORDS;
 
     /**
      * One vector times rows: each sub-block's five words ({@link #fiveBitWord}) give its 16 pairs,
@@ -133,6 +121,15 @@ final class Q5_KMatrix extends InterleavedMatrix {
      * (activations with one scale per super-block): each sub-block adds
      * {@code sc (sum (q - 16) x + 16 X)} and {@code m X} to two int sums (below 2^26), scaled once
      * per super-block by {@code d} and {@code -dmin}.
+     *
+     * <p>The sub-blocks' values in five-bit words instead of the file's nibbles and separate fifth
+     * bits (kept in words until 2026-12-06): about 75 vector operations per sub-block and 16 rows
+     * instead of 120 (counted in C2's code). One vector times a 2048 x 2048 matrix on one core in
+     * cache: 14.0-14.7 GB/s before, 18.7-18.9 after; 65536 x 2048 from memory on two cores
+     * 16.7-20.4 before, 28.1-30.2 after ({@code MatMulBenchmarkMain Q5_K 1,2 1 ...}, alternating
+     * JVMs; AMD EPYC Zen 4, 2026-12-06). A whole Q5_K_M decode, where both its kernels now read at
+     * the rate the machine gives, gained less: medians 30.7 against 33.0 tokens/s in three
+     * alternating pairs of JVMs.
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
@@ -159,7 +156,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
                     IntVector mn = zero;
                     long q = o + 16 * G;
                     int x = xk + sb * 128;
-                    for (int j = 0; j < 8; j++, q += 4 * G * WORDS, x += 16) {
+                    for (int j = 0; j < 8; j++, q += 4 * G * FIVE_BIT_WORDS, x += 16) {
                         int n = x >> 2;
                         IntVector lo = IntVector.broadcast(I, ROUND - ((sums[n] + sums[n + 1]) << 20));
                         IntVector hi = IntVector.broadcast(I, ROUND - ((sums[n + 2] + sums[n + 3]) << 20));
@@ -227,17 +224,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
         long o = group * groupBytes + (pair0 / 128) * groupBlockBytes;
         for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
             for (int j = 0; j < 8; j++) {
-                long q = o + 4 * G * (4 + WORDS * j);
-                int k = (sb * 128 + 16 * j) * G;
-                IntVector last = IntVector.zero(I);
-                for (int m = 0; m < WORDS; m++, k += 3 * G) {
-                    IntVector v = IntVector.fromMemorySegment(I, packed, q + 4 * G * m, LE);
-                    v.and(0x001F001F).sub(0x00100010).intoArray(w, k);
-                    v.lanewise(LSHR, 5).and(0x001F001F).sub(0x00100010).intoArray(w, k + G);
-                    v.lanewise(LSHR, 10).and(0x001F001F).sub(0x00100010).intoArray(w, k + 2 * G);
-                    last = last.lanewise(LSHR, 1).or(v.and(0x80008000));
-                }
-                last.lanewise(LSHR, 11).and(0x001F001F).sub(0x00100010).intoArray(w, k);
+                fillFiveBitWords(o + 4L * G * (4 + FIVE_BIT_WORDS * j), w, sb * 128 + 16 * j);
             }
             PackedScales.fillPanelScales(packed, o, dUnit, minUnit, 16f, 2, sb * 16, scale, offset);
         }
