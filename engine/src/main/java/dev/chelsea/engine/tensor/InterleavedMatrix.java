@@ -48,7 +48,9 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  *
  * <p>Decoding one vector ({@link #gemv}) multiplies such pairs by one broadcast activation pair;
  * a batch ({@link QuantizedPanelMatMul}) has each format decode pairs into a small int panel
- * ({@link #fillPanel}) that a shared kernel multiplies by many vectors at once.
+ * ({@link #fillPanel}) that a shared kernel multiplies by many vectors at once, in this form or,
+ * on processors where a 32-bit multiply costs twice a 16-bit one, as two 16-bit products per lane
+ * ({@link PairProducts}).
  */
 abstract class InterleavedMatrix extends WeightMatrix {
     /** Rows per group: one per int lane. */
@@ -317,7 +319,11 @@ abstract class InterleavedMatrix extends WeightMatrix {
     @Override
     public abstract int batchFrom();
 
-    /** Pairs summed in one accumulator: 16, 8 or 4 for 4-, 5- and 6-bit weights. */
+    /**
+     * Pairs summed in one accumulator of the batch kernel: 16, 8 or 4 for 4-, 5- and 6-bit weights
+     * with {@link PairProducts#INT32}, 16, 16 and 8 with {@link PairProducts#INT16}
+     * ({@link PairProducts#unitPairs}); {@link #fillPanel} writes a scale per unit.
+     */
     abstract int unitPairs();
 
     /** Whether the values carry an offset, applied to the sums of the activations. */

@@ -168,10 +168,12 @@ final class Q5_0Matrix extends InterleavedMatrix {
         long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
         for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
             fillFiveBitWords(o + 2L * G, w, blk * 16);
+            int perBlock = 16 / unitPairs();
             for (int r = 0; r < G; r++) {
                 float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;
-                scale[2 * blk * G + r] = d;
-                scale[(2 * blk + 1) * G + r] = d;
+                for (int u = blk * perBlock; u < (blk + 1) * perBlock; u++) {
+                    scale[u * G + r] = d;
+                }
             }
         }
     }
@@ -183,7 +185,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
 
     @Override
     int unitPairs() {
-        return 8;
+        return PairProducts.BATCH.unitPairs(8);
     }
 
     @Override

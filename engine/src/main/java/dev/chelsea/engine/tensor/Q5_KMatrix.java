@@ -226,7 +226,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
             for (int j = 0; j < 8; j++) {
                 fillFiveBitWords(o + 4L * G * (4 + FIVE_BIT_WORDS * j), w, sb * 128 + 16 * j);
             }
-            PackedScales.fillPanelScales(packed, o, dUnit, minUnit, 16f, 2, sb * 16, scale, offset);
+            PackedScales.fillPanelScales(packed, o, dUnit, minUnit, 16f, 16 / unitPairs(), sb * 128 / unitPairs(), scale, offset);
         }
     }
 
@@ -242,7 +242,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
 
     @Override
     int unitPairs() {
-        return 8;
+        return PairProducts.BATCH.unitPairs(8);
     }
 
     @Override

@@ -250,12 +250,15 @@ final class Q6_KMatrix extends InterleavedMatrix {
             }
             IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
             FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
-            // Units of 4 pairs: two per sub-block of 16 values, whose int8 scale is byte sub % 4 of int sub / 4.
+            // Units of 4 pairs (int32) or 8 (int16): two or one per sub-block of 16 values, whose int8
+            // scale is byte sub % 4 of int sub / 4.
+            int perSub = 8 / unitPairs();
             for (int sub = 0; sub < 16; sub++) {
                 IntVector bytes = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 4L * G * (sub / 4), LE);
                 FloatVector f = d.mul((FloatVector) bytes.lanewise(LSHL, 24 - 8 * (sub % 4)).lanewise(ASHR, 24).convertShape(I2F, F, 0));
-                f.intoArray(scale, (sb * 32 + 2 * sub) * G);
-                f.intoArray(scale, (sb * 32 + 2 * sub + 1) * G);
+                for (int u = (sb * 16 + sub) * perSub; u < (sb * 16 + sub + 1) * perSub; u++) {
+                    f.intoArray(scale, u * G);
+                }
             }
         }
     }
@@ -272,7 +275,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
 
     @Override
     int unitPairs() {
-        return 4;
+        return PairProducts.BATCH.unitPairs(4);
     }
 
     @Override

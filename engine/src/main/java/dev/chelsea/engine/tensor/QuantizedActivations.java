@@ -30,7 +30,8 @@ import static jdk.incubator.vector.VectorOperators.ROL;
  * <p>Two layouts. For a few vectors (decode), vector by vector: {@code pairs[t][cols / 2]}, and the
  * kernels broadcast one pair to all rows. For a batch, transposed in the tiles
  * the batch kernel reads ({@link QuantizedPanelMatMul}): one vector load holds the same pair of
- * {@code L} vectors. Quantizing is done once per input and shared by every thread and every product
+ * {@code L} vectors, as {@code q[2k] | q[2k + 1] << 16} (two exact 16-bit halves) where that
+ * kernel multiplies shorts ({@link PairProducts#INT16}). Quantizing is done once per input and shared by every thread and every product
  * that reads it. Instances are reused buffers, valid until they are quantized again.
  */
 public final class QuantizedActivations {
@@ -158,7 +159,7 @@ public final class QuantizedActivations {
                 for (int g = b0; g < b1; g += per) {
                     float amax = amax(x, t * cols + g * BLOCK, per * BLOCK);
                     for (int b = g; b < g + per; b++) {
-                        scales[first + b] = quantizePairs(x, t * cols + b * BLOCK, amax, pairs, t * (cols / 2) + b * 16);
+                        scales[first + b] = quantizePairs(x, t * cols + b * BLOCK, amax, pairs, t * (cols / 2) + b * 16, false);
                     }
                 }
                 // The sums read the pairs back once the whole range is stored: read right after each
@@ -191,21 +192,21 @@ public final class QuantizedActivations {
                     int lane = v - tile;
                     float amax = amax(x, v * cols + g * BLOCK, per * BLOCK);
                     for (int b = g; b < g + per; b++) {
-                        float d = quantizePairs(x, v * cols + b * BLOCK, amax, block, 0);
+                        float d = quantizePairs(x, v * cols + b * BLOCK, amax, block, 0, QuantizedPanelMatMul.SHORTS);
                         int at = tile * (cols / 2) + b * 16 * bw + lane;
                         int s0 = 0, s1 = 0;
                         for (int k = 0; k < 8; k++) {
-                            s0 += block[k];
+                            s0 += pairSum(block[k]);
                             pairs[at + k * bw] = block[k];
                         }
                         for (int k = 8; k < 16; k++) {
-                            s1 += block[k];
+                            s1 += pairSum(block[k]);
                             pairs[at + k * bw] = block[k];
                         }
                         scales[tile * (cols / BLOCK) + b * bw + lane] = d;
                         int sumAt = tile * (cols / 16) + 2 * b * bw + lane;
-                        sums[sumAt] = d * unpair(s0);
-                        sums[sumAt + bw] = d * unpair(s1);
+                        sums[sumAt] = d * s0;
+                        sums[sumAt + bw] = d * s1;
                     }
                 }
             }
@@ -270,7 +271,8 @@ public final class QuantizedActivations {
      * {@code (y + 1.5 * 2^23) - 1.5 * 2^23}, which is {@code rint(y)} for {@code |y| < 2^22};
      * {@code |x / d| <= 127} holds after rounding {@code 127 / amax}, so no value needs clamping.
      * Pairs are formed lane-wise: the ints narrowed to shorts and read back as ints hold
-     * {@code q[2k] | q[2k + 1] << 16}; rotated by 16 and corrected for the sign of the low half,
+     * {@code q[2k] | q[2k + 1] << 16}, the form of {@link PairProducts#INT16}, kept as it is when
+     * {@code exactHalves}; otherwise rotated by 16 and corrected for the sign of the low half,
      * {@code q[2k + 1] + 65536 q[2k]}. The shorts are read back into the lower half of an
      * {@link Simd#I} vector, not into ints of their own shape, and stored under {@link #PAIR_LANES}
      * (see {@link Simd} on keeping one species per element type).
@@ -282,15 +284,39 @@ public final class QuantizedActivations {
      * session before, none in eight runs). Not proven the cause, but a new vector operation is a
      * new way to fill the API's shared profiles, on which the kernels depend (see {@link Simd}).
      */
-    private static float quantizePairs(float[] x, int o, float amax, int[] dst, int dstAt) {
+    private static float quantizePairs(float[] x, int o, float amax, int[] dst, int dstAt, boolean exactHalves) {
         float id = amax > 0 ? 127f / amax : 0f;
         for (int i = 0; i < BLOCK; i += F_LANES) {
             FloatVector y = FloatVector.fromArray(F, x, o + i).mul(id).add(RINT).sub(RINT);
             IntVector q = (IntVector) y.convertShape(F2I, I, 0);
-            IntVector p = ((IntVector) q.convertShape(I2S, H, 0).reinterpretShape(I, 0)).lanewise(ROL, 16);
-            p.sub(p.and(0x8000).lanewise(LSHL, 1)).intoArray(dst, dstAt + i / 2, PAIR_LANES);
+            IntVector p = (IntVector) q.convertShape(I2S, H, 0).reinterpretShape(I, 0);
+            if (!exactHalves) {
+                p = p.lanewise(ROL, 16);
+                p = p.sub(p.and(0x8000).lanewise(LSHL, 1));
+            }
+            p.intoArray(dst, dstAt + i / 2, PAIR_LANES);
         }
         return amax / 127f;
+    }
+
+    /**
+     * The two values of the batch layout's pair {@code p} summed: {@code q[2k] + q[2k + 1]}, from
+     * either form ({@link #quantizePairs}).
+     */
+    private static int pairSum(int p) {
+        return QuantizedPanelMatMul.SHORTS ? (short) p + (p >> 16) : (short) p + (p - (short) p >> 16);
+    }
+
+    /**
+     * Value {@code i} of vector {@code t} as quantized, {@code q[i]} in {@code [-127, 127]}, from
+     * its pair in either layout and form: for tests and diagnostics, not for kernels.
+     */
+    int value(int t, int i) {
+        int p = pairs[at(t, cols / 2) + (i / 2) * stride(t)];
+        boolean exactHalves = transposed && QuantizedPanelMatMul.SHORTS;
+        int second = exactHalves ? p >> 16 : (short) p;
+        int first = exactHalves ? (short) p : p - second >> 16;
+        return i % 2 == 0 ? first : second;
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.Arrays;
 
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 
 /**
  * An {@link InterleavedMatrix} times a batch of quantized vectors ({@link QuantizedActivations},
@@ -21,6 +22,11 @@ import static jdk.incubator.vector.VectorOperators.I2F;
  * float sums in registers, which it adds to those kept per group at the end. Decoding is paid once per weight whatever the batch;
  * a multiply and an add do 32 products per 16 lanes, where a float FMA does 16 (and only two FMAs
  * issue per cycle, against four integer operations).
+ *
+ * <p>With {@link PairProducts#INT16} the same lanes are multiplied and summed as 16-bit halves, one
+ * product each: the activations' pairs come in that form ({@link QuantizedActivations}), the panel's
+ * are rewritten to it ({@link #toShortPairs}), the accumulators start at zero, and at the end of a
+ * unit each lane's two halves are widened and added before the conversion to float.
  */
 final class QuantizedPanelMatMul {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -43,6 +49,11 @@ final class QuantizedPanelMatMul {
     private static final int WIDE = L >= 16 ? 3 : 2;
     /** Pairs per panel: 256 values, a multiple of every block, and a panel of 8 KiB at most. */
     private static final int CHUNK_PAIRS = 128;
+    /**
+     * Whether pairs are multiplied as two 16-bit lanes ({@link PairProducts#INT16}): a constant, so
+     * that C2 keeps one branch of every test on it.
+     */
+    static final boolean SHORTS = PairProducts.BATCH == PairProducts.INT16;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -100,6 +111,9 @@ final class QuantizedPanelMatMul {
             for (int k0 = 0; k0 < pairs; k0 += CHUNK_PAIRS) {
                 int len = Math.min(CHUNK_PAIRS, pairs - k0);
                 w.fillPanel(g, k0, len, s.panel, s.scale, s.offset);
+                if (SHORTS) {
+                    toShortPairs(s.panel, len * G);
+                }
                 for (int r = first; r < last; r += ROWS) {
                     for (int b = 0; b < width; ) {
                         int bw = tileWidth(b, width);
@@ -132,11 +146,24 @@ final class QuantizedPanelMatMul {
     }
 
     /**
+     * Rewrites the panel's pairs {@code a + 65536 b} as two exact 16-bit halves,
+     * {@code (a & 0xFFFF) | b << 16}: where {@code a} is negative its borrow is given back to the
+     * high half. A few percent of a product of 16 vectors, less for more; the formats' decoders
+     * ({@link InterleavedMatrix#fillPanel}) stay one for both forms.
+     */
+    private static void toShortPairs(int[] panel, int n) {
+        for (int i = 0; i < n; i++) {
+            panel[i] += (panel[i] & 0x8000) << 1;
+        }
+    }
+
+    /**
      * Panel rows {@code [r, r + 4)}, pairs {@code [0, len)}, times the tile of {@code 3L} vectors
      * whose pairs start at {@code a.pairs[xk]} (block scales at {@code a.scales[dk]}, half-block
      * sums at {@code a.sums[hk]}), added to {@code sums[sOff + i * width + lane]}. For each unit the
      * int accumulators start at {@link InterleavedMatrix#ROUND}; after it, row {@code i}'s float sum
-     * in a register gains {@code (acc >> 16) * scale * d + offset * sum} (see
+     * in a register gains {@code (acc >> 16) * scale * d + offset * sum} (with {@link #SHORTS}: they
+     * start at zero, and {@code acc >> 16} is the sum of the two halves) (see
      * {@link InterleavedMatrix#fillPanel}), and the float sums are added to {@code sums} once, at the
      * end. Everything is written out: a vector passed to a method C2 declines to inline gets boxed.
      */
@@ -144,7 +171,7 @@ final class QuantizedPanelMatMul {
                                 QuantizedActivations a, int xk, int dk, int hk, float[] sums, int sOff, int width) {
         final int bw = 3 * L;
         int[] xp = a.pairs;
-        IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
+        IntVector round = IntVector.broadcast(I, SHORTS ? 0 : InterleavedMatrix.ROUND);
         IntVector sixteen = IntVector.broadcast(I, 16);
         FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00, s20 = s00, s21 = s00, s22 = s00, s30 = s00, s31 = s00, s32 = s00;
         for (int u0 = 0, su = r; u0 < len; u0 += unitPairs, su += G) {
@@ -159,42 +186,56 @@ final class QuantizedPanelMatMul {
                 IntVector x2 = IntVector.fromArray(I, xp, xo + 2 * L);
                 int wk = k * G + r;
                 IntVector w = IntVector.broadcast(I, wp[wk]);
-                c00 = w.mul(x0).add(c00);
-                c01 = w.mul(x1).add(c01);
-                c02 = w.mul(x2).add(c02);
+                c00 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c00.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c00);
+                c01 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c01.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c01);
+                c02 = SHORTS ? w.reinterpretAsShorts().mul(x2.reinterpretAsShorts()).add(c02.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x2).add(c02);
                 w = IntVector.broadcast(I, wp[wk + 1]);
-                c10 = w.mul(x0).add(c10);
-                c11 = w.mul(x1).add(c11);
-                c12 = w.mul(x2).add(c12);
+                c10 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c10.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c10);
+                c11 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c11.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c11);
+                c12 = SHORTS ? w.reinterpretAsShorts().mul(x2.reinterpretAsShorts()).add(c12.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x2).add(c12);
                 w = IntVector.broadcast(I, wp[wk + 2]);
-                c20 = w.mul(x0).add(c20);
-                c21 = w.mul(x1).add(c21);
-                c22 = w.mul(x2).add(c22);
+                c20 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c20.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c20);
+                c21 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c21.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c21);
+                c22 = SHORTS ? w.reinterpretAsShorts().mul(x2.reinterpretAsShorts()).add(c22.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x2).add(c22);
                 w = IntVector.broadcast(I, wp[wk + 3]);
-                c30 = w.mul(x0).add(c30);
-                c31 = w.mul(x1).add(c31);
-                c32 = w.mul(x2).add(c32);
+                c30 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c30.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c30);
+                c31 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c31.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c31);
+                c32 = SHORTS ? w.reinterpretAsShorts().mul(x2.reinterpretAsShorts()).add(c32.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x2).add(c32);
+            }
+            if (SHORTS) {
+                c00 = c00.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c00.lanewise(ASHR, sixteen));
+                c01 = c01.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c01.lanewise(ASHR, sixteen));
+                c02 = c02.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c02.lanewise(ASHR, sixteen));
+                c10 = c10.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c10.lanewise(ASHR, sixteen));
+                c11 = c11.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c11.lanewise(ASHR, sixteen));
+                c12 = c12.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c12.lanewise(ASHR, sixteen));
+                c20 = c20.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c20.lanewise(ASHR, sixteen));
+                c21 = c21.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c21.lanewise(ASHR, sixteen));
+                c22 = c22.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c22.lanewise(ASHR, sixteen));
+                c30 = c30.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c30.lanewise(ASHR, sixteen));
+                c31 = c31.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c31.lanewise(ASHR, sixteen));
+                c32 = c32.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c32.lanewise(ASHR, sixteen));
             }
             int dOff = dk + u0 / 16 * bw;
             FloatVector d0 = FloatVector.fromArray(F, a.scales, dOff);
             FloatVector d1 = FloatVector.fromArray(F, a.scales, dOff + L);
             FloatVector d2 = FloatVector.fromArray(F, a.scales, dOff + 2 * L);
             FloatVector f = FloatVector.broadcast(F, scale[su]);
-            s00 = ((FloatVector) c00.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
-            s01 = ((FloatVector) c01.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s01);
-            s02 = ((FloatVector) c02.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d2), s02);
+            s00 = ((FloatVector) (SHORTS ? c00 : c00.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
+            s01 = ((FloatVector) (SHORTS ? c01 : c01.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d1), s01);
+            s02 = ((FloatVector) (SHORTS ? c02 : c02.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d2), s02);
             f = FloatVector.broadcast(F, scale[su + 1]);
-            s10 = ((FloatVector) c10.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
-            s11 = ((FloatVector) c11.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s11);
-            s12 = ((FloatVector) c12.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d2), s12);
+            s10 = ((FloatVector) (SHORTS ? c10 : c10.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
+            s11 = ((FloatVector) (SHORTS ? c11 : c11.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d1), s11);
+            s12 = ((FloatVector) (SHORTS ? c12 : c12.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d2), s12);
             f = FloatVector.broadcast(F, scale[su + 2]);
-            s20 = ((FloatVector) c20.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
-            s21 = ((FloatVector) c21.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s21);
-            s22 = ((FloatVector) c22.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d2), s22);
+            s20 = ((FloatVector) (SHORTS ? c20 : c20.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
+            s21 = ((FloatVector) (SHORTS ? c21 : c21.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d1), s21);
+            s22 = ((FloatVector) (SHORTS ? c22 : c22.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d2), s22);
             f = FloatVector.broadcast(F, scale[su + 3]);
-            s30 = ((FloatVector) c30.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
-            s31 = ((FloatVector) c31.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s31);
-            s32 = ((FloatVector) c32.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d2), s32);
+            s30 = ((FloatVector) (SHORTS ? c30 : c30.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
+            s31 = ((FloatVector) (SHORTS ? c31 : c31.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d1), s31);
+            s32 = ((FloatVector) (SHORTS ? c32 : c32.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d2), s32);
             if (offsets) {
                 int hOff = hk + u0 / 8 * bw;
                 FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
@@ -246,7 +287,7 @@ final class QuantizedPanelMatMul {
                                 QuantizedActivations a, int xk, int dk, int hk, float[] sums, int sOff, int width) {
         final int bw = 2 * L;
         int[] xp = a.pairs;
-        IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
+        IntVector round = IntVector.broadcast(I, SHORTS ? 0 : InterleavedMatrix.ROUND);
         IntVector sixteen = IntVector.broadcast(I, 16);
         FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
         for (int u0 = 0, su = r; u0 < len; u0 += unitPairs, su += G) {
@@ -260,33 +301,43 @@ final class QuantizedPanelMatMul {
                 IntVector x1 = IntVector.fromArray(I, xp, xo + L);
                 int wk = k * G + r;
                 IntVector w = IntVector.broadcast(I, wp[wk]);
-                c00 = w.mul(x0).add(c00);
-                c01 = w.mul(x1).add(c01);
+                c00 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c00.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c00);
+                c01 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c01.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c01);
                 w = IntVector.broadcast(I, wp[wk + 1]);
-                c10 = w.mul(x0).add(c10);
-                c11 = w.mul(x1).add(c11);
+                c10 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c10.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c10);
+                c11 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c11.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c11);
                 w = IntVector.broadcast(I, wp[wk + 2]);
-                c20 = w.mul(x0).add(c20);
-                c21 = w.mul(x1).add(c21);
+                c20 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c20.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c20);
+                c21 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c21.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c21);
                 w = IntVector.broadcast(I, wp[wk + 3]);
-                c30 = w.mul(x0).add(c30);
-                c31 = w.mul(x1).add(c31);
+                c30 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c30.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c30);
+                c31 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c31.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c31);
+            }
+            if (SHORTS) {
+                c00 = c00.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c00.lanewise(ASHR, sixteen));
+                c01 = c01.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c01.lanewise(ASHR, sixteen));
+                c10 = c10.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c10.lanewise(ASHR, sixteen));
+                c11 = c11.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c11.lanewise(ASHR, sixteen));
+                c20 = c20.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c20.lanewise(ASHR, sixteen));
+                c21 = c21.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c21.lanewise(ASHR, sixteen));
+                c30 = c30.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c30.lanewise(ASHR, sixteen));
+                c31 = c31.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c31.lanewise(ASHR, sixteen));
             }
             int dOff = dk + u0 / 16 * bw;
             FloatVector d0 = FloatVector.fromArray(F, a.scales, dOff);
             FloatVector d1 = FloatVector.fromArray(F, a.scales, dOff + L);
             FloatVector f = FloatVector.broadcast(F, scale[su]);
-            s00 = ((FloatVector) c00.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
-            s01 = ((FloatVector) c01.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s01);
+            s00 = ((FloatVector) (SHORTS ? c00 : c00.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
+            s01 = ((FloatVector) (SHORTS ? c01 : c01.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d1), s01);
             f = FloatVector.broadcast(F, scale[su + 1]);
-            s10 = ((FloatVector) c10.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
-            s11 = ((FloatVector) c11.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s11);
+            s10 = ((FloatVector) (SHORTS ? c10 : c10.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
+            s11 = ((FloatVector) (SHORTS ? c11 : c11.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d1), s11);
             f = FloatVector.broadcast(F, scale[su + 2]);
-            s20 = ((FloatVector) c20.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
-            s21 = ((FloatVector) c21.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s21);
+            s20 = ((FloatVector) (SHORTS ? c20 : c20.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
+            s21 = ((FloatVector) (SHORTS ? c21 : c21.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d1), s21);
             f = FloatVector.broadcast(F, scale[su + 3]);
-            s30 = ((FloatVector) c30.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
-            s31 = ((FloatVector) c31.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d1), s31);
+            s30 = ((FloatVector) (SHORTS ? c30 : c30.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
+            s31 = ((FloatVector) (SHORTS ? c31 : c31.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d1), s31);
             if (offsets) {
                 int hOff = hk + u0 / 8 * bw;
                 FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);
@@ -328,7 +379,7 @@ final class QuantizedPanelMatMul {
                                 QuantizedActivations a, int xk, int dk, int hk, float[] sums, int sOff, int width) {
         final int bw = L;
         int[] xp = a.pairs;
-        IntVector round = IntVector.broadcast(I, InterleavedMatrix.ROUND);
+        IntVector round = IntVector.broadcast(I, SHORTS ? 0 : InterleavedMatrix.ROUND);
         IntVector sixteen = IntVector.broadcast(I, 16);
         FloatVector s00 = FloatVector.zero(F), s10 = s00, s20 = s00, s30 = s00;
         for (int u0 = 0, su = r; u0 < len; u0 += unitPairs, su += G) {
@@ -341,24 +392,30 @@ final class QuantizedPanelMatMul {
                 IntVector x0 = IntVector.fromArray(I, xp, xo);
                 int wk = k * G + r;
                 IntVector w = IntVector.broadcast(I, wp[wk]);
-                c00 = w.mul(x0).add(c00);
+                c00 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c00.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c00);
                 w = IntVector.broadcast(I, wp[wk + 1]);
-                c10 = w.mul(x0).add(c10);
+                c10 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c10.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c10);
                 w = IntVector.broadcast(I, wp[wk + 2]);
-                c20 = w.mul(x0).add(c20);
+                c20 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c20.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c20);
                 w = IntVector.broadcast(I, wp[wk + 3]);
-                c30 = w.mul(x0).add(c30);
+                c30 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c30.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c30);
+            }
+            if (SHORTS) {
+                c00 = c00.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c00.lanewise(ASHR, sixteen));
+                c10 = c10.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c10.lanewise(ASHR, sixteen));
+                c20 = c20.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c20.lanewise(ASHR, sixteen));
+                c30 = c30.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c30.lanewise(ASHR, sixteen));
             }
             int dOff = dk + u0 / 16 * bw;
             FloatVector d0 = FloatVector.fromArray(F, a.scales, dOff);
             FloatVector f = FloatVector.broadcast(F, scale[su]);
-            s00 = ((FloatVector) c00.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
+            s00 = ((FloatVector) (SHORTS ? c00 : c00.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s00);
             f = FloatVector.broadcast(F, scale[su + 1]);
-            s10 = ((FloatVector) c10.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
+            s10 = ((FloatVector) (SHORTS ? c10 : c10.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s10);
             f = FloatVector.broadcast(F, scale[su + 2]);
-            s20 = ((FloatVector) c20.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
+            s20 = ((FloatVector) (SHORTS ? c20 : c20.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s20);
             f = FloatVector.broadcast(F, scale[su + 3]);
-            s30 = ((FloatVector) c30.lanewise(ASHR, sixteen).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
+            s30 = ((FloatVector) (SHORTS ? c30 : c30.lanewise(ASHR, sixteen)).convertShape(I2F, F, 0)).fma(f.mul(d0), s30);
             if (offsets) {
                 int hOff = hk + u0 / 8 * bw;
                 FloatVector e0 = FloatVector.fromArray(F, a.sums, hOff);

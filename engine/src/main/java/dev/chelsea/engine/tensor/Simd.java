@@ -38,6 +38,9 @@ import java.nio.ByteOrder;
  * {@code Q6_KMatrix.gemv}'s four scale statements left as calls), so fewer operations per kernel
  * help too: constant masks made once ({@code lanewise(AND, low)}, not {@code and(0x000F000F)},
  * which broadcasts at each use).
+ * One exception: with {@link PairProducts#INT16} the batch kernel views its int vectors as shorts of
+ * the same shape ({@code reinterpretAsShorts}) for a multiply and an add; no other kernel uses
+ * short vectors of that shape.
  * {@code CompiledKernelsTest} checks at every width that each compiled kernel stops allocating.
  * Loop-carried vectors are also shifted with a vector count ({@code lanewise(ASHR, sixteen)}),
  * whose dispatch is profiled at the kernel's own call site, as a defence against other species a

@@ -133,9 +133,16 @@ class IntegerKernelTest {
                 for (int i = 0; i < 32; i++) {
                     int k = b * 16 + i / 2;
                     int pair = a.pairs[index(a, j, k, cols / 2)];
-                    // Pair k is q[2k + 1] + 65536 q[2k], both in [-127, 127].
-                    int hi = Math.round(pair / 65536f);
-                    int q = i % 2 == 0 ? hi : pair - 65536 * hi;
+                    int q;
+                    if (batch && PairProducts.batch() == PairProducts.INT16) {
+                        // Pair k is q[2k] | q[2k + 1] << 16: two exact 16-bit halves.
+                        q = i % 2 == 0 ? (short) pair : pair >> 16;
+                    } else {
+                        // Pair k is q[2k + 1] + 65536 q[2k], both in [-127, 127].
+                        int hi = Math.round(pair / 65536f);
+                        q = i % 2 == 0 ? hi : pair - 65536 * hi;
+                    }
+                    assertEquals(q, a.value(j, b * 32 + i), "value " + (b * 32 + i) + " of vector " + j);
                     assertTrue(Math.abs(q) <= 127, "q = " + q);
                     double err = Math.abs(x[j * cols + b * 32 + i] - (double) d * q);
                     assertTrue(err <= 0.5001 * d, "vector " + j + " value " + (b * 32 + i) + ": error " + err + " with scale " + d + ", seed " + seed);

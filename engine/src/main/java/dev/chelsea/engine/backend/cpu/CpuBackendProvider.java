@@ -6,6 +6,7 @@ import dev.chelsea.engine.backend.Backend;
 import dev.chelsea.engine.backend.BackendOptions;
 import dev.chelsea.engine.backend.BackendProvider;
 import dev.chelsea.engine.backend.BackendType;
+import dev.chelsea.engine.tensor.PairProducts;
 
 /** The built-in CPU backend: available everywhere the engine runs. */
 public final class CpuBackendProvider implements BackendProvider {
@@ -18,7 +19,8 @@ public final class CpuBackendProvider implements BackendProvider {
     @Override
     public Availability probe(int device) {
         return device == 0
-                ? Availability.yes(Runtime.getRuntime().availableProcessors() + " cores")
+                ? Availability.yes(Runtime.getRuntime().availableProcessors() + " cores, "
+                        + PairProducts.batch().label() + " pair products in prompt batches")
                 : Availability.no("the CPU backend has only device 0, asked for " + device);
     }
 
