@@ -1,7 +1,9 @@
 package dev.chelsea.engine.tensor;
 
 import dev.chelsea.engine.gguf.GgmlType;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -12,7 +14,9 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 
+import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 /**
  * A 4-, 5- or 6-bit matrix multiplied with integer kernels on 8-bit activations
@@ -69,14 +73,12 @@ abstract class InterleavedMatrix extends WeightMatrix {
     /**
      * What turns the fp16 scale {@code d} (the field at offset 0 of every interleaved block) into its
      * value after {@link #normalizeHalves}: the vector kernels move a half's bits into a float's
-     * ({@code (h << 13) & 0x8FFFE000}) and multiply by {@link #dUnit}; scalar code multiplies
-     * {@link Float#float16ToFloat} by {@link #dScale}. {@link #minUnit} and {@link #minScale} do the
-     * same for the second fp16 field (at {@code 2 G}) of the formats with offsets ({@link #hasOffsets}).
+     * ({@code (h << 13) & 0x8FFFE000}) and multiply by {@link #dUnit} (as {@link #fillHalves}).
+     * {@link #minUnit} does the same for the second fp16 field (at {@code 2 G}) of the formats with
+     * offsets ({@link #hasOffsets}).
      */
     final float dUnit;
-    final float dScale;
     final float minUnit;
-    final float minScale;
 
     InterleavedMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
         super(type, data, rows, cols);
@@ -90,10 +92,8 @@ abstract class InterleavedMatrix extends WeightMatrix {
         }
         int e = normalizeHalves(0);
         dUnit = Math.scalb(0x1p112f, -e);
-        dScale = Math.scalb(1f, -e);
         int m = hasOffsets() ? normalizeHalves(2 * G) : 0;
         minUnit = Math.scalb(0x1p112f, -m);
-        minScale = Math.scalb(1f, -m);
     }
 
     /**
@@ -243,6 +243,19 @@ abstract class InterleavedMatrix extends WeightMatrix {
         v.lanewise(LSHR, 8).and(0x000F000F).sub(0x00080008).intoArray(w, (k + 1) * G);
         v.lanewise(LSHR, 4).and(0x000F000F).sub(0x00080008).intoArray(w, (k + hi) * G);
         v.lanewise(LSHR, 12).and(0x000F000F).sub(0x00080008).intoArray(w, (k + hi + 1) * G);
+    }
+
+    /**
+     * The {@link #G} fp16 halves of a group at {@code at} (one per row, after
+     * {@link #normalizeHalves}) as floats times {@code unit} ({@link #dUnit} or {@link #minUnit})
+     * into {@code dst[dstAt ..]}, in one vector: the batch panel's block scales
+     * ({@link #fillPanel}). Row by row through {@link Float#float16ToFloat} they cost Q4_0's product
+     * of 16 vectors 5-8% (one core, 2048 x 2048: 81.6 against 85.4-88.7 GFLOP/s, Intel Xeon,
+     * 2026-12-06); the same results to the bit, both scalings being exact powers of two.
+     */
+    final void fillHalves(long at, float unit, float[] dst, int dstAt) {
+        IntVector bits = (IntVector) ShortVector.fromMemorySegment(Simd.H, packed, at, Simd.LE).convertShape(S2I, Simd.I, 0);
+        ((FloatVector) bits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(Simd.F, 0)).mul(unit).intoArray(dst, dstAt);
     }
 
     static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);

@@ -130,9 +130,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
             for (int i = 0; i < 4; i++) {
                 fillNibbleWord(o + 2 * G + 4 * G * i, w, blk * 16 + 2 * i, 8);
             }
-            for (int r = 0; r < G; r++) {
-                scale[blk * G + r] = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;
-            }
+            fillHalves(o, dUnit, scale, blk * G);
         }
     }
 

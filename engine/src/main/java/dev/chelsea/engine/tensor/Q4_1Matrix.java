@@ -128,10 +128,10 @@ final class Q4_1Matrix extends InterleavedMatrix {
             for (int i = 0; i < 4; i++) {
                 fillNibbleWord(o + 4 * G + 4 * G * i, w, blk * 16 + 2 * i, 8);
             }
-            for (int r = 0; r < G; r++) {
-                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;
-                scale[blk * G + r] = d;
-                offset[blk * G + r] = 8 * d + Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * (G + r))) * minScale;
+            fillHalves(o, dUnit, scale, blk * G);
+            fillHalves(o + 2L * G, minUnit, offset, blk * G);
+            for (int r = blk * G; r < (blk + 1) * G; r++) {
+                offset[r] += 8 * scale[r];
             }
         }
     }

@@ -169,11 +169,8 @@ final class Q5_0Matrix extends InterleavedMatrix {
         for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
             fillFiveBitWords(o + 2L * G, w, blk * 16);
             int perBlock = 16 / unitPairs();
-            for (int r = 0; r < G; r++) {
-                float d = Float.float16ToFloat(packed.get(SHORT_LE, o + 2L * r)) * dScale;
-                for (int u = blk * perBlock; u < (blk + 1) * perBlock; u++) {
-                    scale[u * G + r] = d;
-                }
+            for (int u = blk * perBlock; u < (blk + 1) * perBlock; u++) {
+                fillHalves(o, dUnit, scale, u * G);
             }
         }
     }
