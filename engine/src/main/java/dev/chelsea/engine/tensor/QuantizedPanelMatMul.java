@@ -2,6 +2,7 @@ package dev.chelsea.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -31,6 +32,7 @@ import static jdk.incubator.vector.VectorOperators.LSHL;
 final class QuantizedPanelMatMul {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final VectorSpecies<Integer> I = Simd.I;
+    private static final VectorSpecies<Short> P = Simd.P;
     private static final int L = Simd.F_LANES;
     private static final int G = InterleavedMatrix.G;
     /** Rows per kernel call. */
@@ -186,21 +188,21 @@ final class QuantizedPanelMatMul {
                 IntVector x2 = IntVector.fromArray(I, xp, xo + 2 * L);
                 int wk = k * G + r;
                 IntVector w = IntVector.broadcast(I, wp[wk]);
-                c00 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c00.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c00);
-                c01 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c01.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c01);
-                c02 = SHORTS ? w.reinterpretAsShorts().mul(x2.reinterpretAsShorts()).add(c02.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x2).add(c02);
+                c00 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c00.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c00);
+                c01 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x1.reinterpretShape(P, 0)).add((ShortVector) c01.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x1).add(c01);
+                c02 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x2.reinterpretShape(P, 0)).add((ShortVector) c02.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x2).add(c02);
                 w = IntVector.broadcast(I, wp[wk + 1]);
-                c10 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c10.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c10);
-                c11 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c11.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c11);
-                c12 = SHORTS ? w.reinterpretAsShorts().mul(x2.reinterpretAsShorts()).add(c12.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x2).add(c12);
+                c10 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c10.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c10);
+                c11 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x1.reinterpretShape(P, 0)).add((ShortVector) c11.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x1).add(c11);
+                c12 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x2.reinterpretShape(P, 0)).add((ShortVector) c12.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x2).add(c12);
                 w = IntVector.broadcast(I, wp[wk + 2]);
-                c20 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c20.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c20);
-                c21 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c21.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c21);
-                c22 = SHORTS ? w.reinterpretAsShorts().mul(x2.reinterpretAsShorts()).add(c22.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x2).add(c22);
+                c20 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c20.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c20);
+                c21 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x1.reinterpretShape(P, 0)).add((ShortVector) c21.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x1).add(c21);
+                c22 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x2.reinterpretShape(P, 0)).add((ShortVector) c22.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x2).add(c22);
                 w = IntVector.broadcast(I, wp[wk + 3]);
-                c30 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c30.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c30);
-                c31 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c31.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c31);
-                c32 = SHORTS ? w.reinterpretAsShorts().mul(x2.reinterpretAsShorts()).add(c32.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x2).add(c32);
+                c30 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c30.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c30);
+                c31 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x1.reinterpretShape(P, 0)).add((ShortVector) c31.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x1).add(c31);
+                c32 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x2.reinterpretShape(P, 0)).add((ShortVector) c32.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x2).add(c32);
             }
             if (SHORTS) {
                 c00 = c00.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c00.lanewise(ASHR, sixteen));
@@ -301,17 +303,17 @@ final class QuantizedPanelMatMul {
                 IntVector x1 = IntVector.fromArray(I, xp, xo + L);
                 int wk = k * G + r;
                 IntVector w = IntVector.broadcast(I, wp[wk]);
-                c00 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c00.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c00);
-                c01 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c01.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c01);
+                c00 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c00.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c00);
+                c01 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x1.reinterpretShape(P, 0)).add((ShortVector) c01.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x1).add(c01);
                 w = IntVector.broadcast(I, wp[wk + 1]);
-                c10 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c10.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c10);
-                c11 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c11.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c11);
+                c10 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c10.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c10);
+                c11 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x1.reinterpretShape(P, 0)).add((ShortVector) c11.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x1).add(c11);
                 w = IntVector.broadcast(I, wp[wk + 2]);
-                c20 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c20.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c20);
-                c21 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c21.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c21);
+                c20 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c20.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c20);
+                c21 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x1.reinterpretShape(P, 0)).add((ShortVector) c21.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x1).add(c21);
                 w = IntVector.broadcast(I, wp[wk + 3]);
-                c30 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c30.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c30);
-                c31 = SHORTS ? w.reinterpretAsShorts().mul(x1.reinterpretAsShorts()).add(c31.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x1).add(c31);
+                c30 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c30.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c30);
+                c31 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x1.reinterpretShape(P, 0)).add((ShortVector) c31.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x1).add(c31);
             }
             if (SHORTS) {
                 c00 = c00.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c00.lanewise(ASHR, sixteen));
@@ -392,13 +394,13 @@ final class QuantizedPanelMatMul {
                 IntVector x0 = IntVector.fromArray(I, xp, xo);
                 int wk = k * G + r;
                 IntVector w = IntVector.broadcast(I, wp[wk]);
-                c00 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c00.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c00);
+                c00 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c00.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c00);
                 w = IntVector.broadcast(I, wp[wk + 1]);
-                c10 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c10.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c10);
+                c10 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c10.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c10);
                 w = IntVector.broadcast(I, wp[wk + 2]);
-                c20 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c20.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c20);
+                c20 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c20.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c20);
                 w = IntVector.broadcast(I, wp[wk + 3]);
-                c30 = SHORTS ? w.reinterpretAsShorts().mul(x0.reinterpretAsShorts()).add(c30.reinterpretAsShorts()).reinterpretAsInts() : w.mul(x0).add(c30);
+                c30 = SHORTS ? (IntVector) ((ShortVector) w.reinterpretShape(P, 0)).mul((ShortVector) x0.reinterpretShape(P, 0)).add((ShortVector) c30.reinterpretShape(P, 0)).reinterpretShape(I, 0) : w.mul(x0).add(c30);
             }
             if (SHORTS) {
                 c00 = c00.lanewise(LSHL, sixteen).lanewise(ASHR, sixteen).add(c00.lanewise(ASHR, sixteen));

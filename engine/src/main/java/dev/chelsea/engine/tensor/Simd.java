@@ -39,8 +39,8 @@ import java.nio.ByteOrder;
  * help too: constant masks made once ({@code lanewise(AND, low)}, not {@code and(0x000F000F)},
  * which broadcasts at each use).
  * One exception: with {@link PairProducts#INT16} the batch kernel views its int vectors as shorts of
- * the same shape ({@code reinterpretAsShorts}) for a multiply and an add; no other kernel uses
- * short vectors of that shape.
+ * the same shape ({@link #P}) for a multiply and an add; no other kernel uses short vectors of that
+ * shape.
  * {@code CompiledKernelsTest} checks at every width that each compiled kernel stops allocating.
  * Loop-carried vectors are also shifted with a vector count ({@code lanewise(ASHR, sixteen)}),
  * whose dispatch is profiled at the kernel's own call site, as a defence against other species a
@@ -76,6 +76,11 @@ final class Simd {
 
     /** Shorts, one per float lane (64 bits of shorts for 4 float lanes is the smallest shape). */
     static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(F_LANES * 16));
+    /**
+     * Shorts, two per float lane: the same shape as {@link #I}, for the batch kernel's 16-bit pair
+     * products ({@link PairProducts#INT16}), the one place where int vectors are viewed as shorts.
+     */
+    static final VectorSpecies<Short> P = VectorSpecies.of(short.class, VectorShape.forBitSize(F_LANES * 32));
     /** Ints, one per float lane. */
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
