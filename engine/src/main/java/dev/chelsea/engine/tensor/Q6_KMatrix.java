@@ -263,9 +263,15 @@ final class Q6_KMatrix extends InterleavedMatrix {
         }
     }
 
+    /**
+     * 16 (at 16 lanes) with 32-bit pair products; 11 with 16-bit ones, whose units of 8 pairs halve
+     * the batch kernel's readouts: one core, 2048 x 2048, batch against {@link #gemv} per vector,
+     * GFLOP/s: 9 vectors 38.7 / 45.6, 10 43.6-44.2 / 45.3-46.8, 11 48.3-48.4 / 46.3-47.5, 12
+     * 51.9-52.7 / 46.1-48.3, 14 61.4-63.2 / 46.8-47.8 (Intel Xeon, 2026-12-06).
+     */
     @Override
     public int batchFrom() {
-        return batchFromLanes(16);
+        return batchFromLanes(QuantizedPanelMatMul.SHORTS ? 11 : 16);
     }
 
     @Override
