@@ -15,17 +15,20 @@ import java.util.stream.Stream;
  * weight (or activation) exactly, multiplied and summed as shorts; after a unit, the two halves
  * are widened and added. The same products and sums, so the same results; what differs is the
  * instruction: a 512-bit 32-bit multiply is two micro-operations on one port of Intel's cores
- * and a 16-bit one is one, while AMD's Zen 4 issues both at the same rate and {@code INT16} pays
- * its wider read-out for nothing. Measured with {@code MatMulBenchmarkMain} (one core, 2048 x 2048,
- * 64 vectors, alternating JVMs): on an Intel Xeon (AVX-512, 2026-12-06) {@code INT16} is 5-11%
- * faster for Q4_0, 2-12% for Q4_K, 10-15% for Q5_K and 11-22% for Q6_K (each half sums as many
- * products as a whole int32 unit, so Q5 and Q6_K read out half as often); on Zen 4 a 16-bit form
- * of the kernel ran at 64 against 86 G products per second (2026-12-05). Hence {@code auto}:
- * {@code INT16} on Intel processors, {@code INT32} elsewhere. The system property
- * {@value #PROPERTY} ({@code auto}, {@code int32} or {@code int16}) overrides it.
+ * and a 16-bit one is one. Measured with {@code MatMulBenchmarkMain} (one core, 2048 x 2048, 64
+ * vectors, alternating JVMs): on an Intel Xeon (AVX-512, 2026-12-06) {@code INT16} is 5-11% faster
+ * for Q4_0, 2-12% for Q4_K, 10-15% for Q5_K and 11-22% for Q6_K (each half sums as many products
+ * as a whole int32 unit, so Q5 and Q6_K read out half as often), and 256-token prefills 15-17%.
+ * On AMD's Zen 4 a 16-bit form of the kernel (products summed in 16-bit lanes) ran at 64 against
+ * 86 G products per second (2026-12-05); this one has not run there, and its wider read-out would
+ * cost there what it saves here. Hence {@code auto}: {@code INT16} on Intel processors,
+ * {@code INT32} elsewhere. The system property {@value #PROPERTY} ({@code auto}, {@code int32} or
+ * {@code int16}) overrides it; an unknown value is logged and ignored.
  *
- * <p>Only the batch layout of {@link QuantizedActivations} and the batch panel depend on it; the
- * kernels for a few vectors ({@link InterleavedMatrix#gemv}) always multiply in 32 bits.
+ * <p>Only the batch layout of {@link QuantizedActivations}, the batch panel and where Q6_K starts
+ * batching ({@code Q6_KMatrix.batchFrom}) depend on it; the kernels for a few vectors
+ * ({@link InterleavedMatrix#gemv}) always multiply in 32 bits (a 16-bit {@code Q4_KMatrix.gemvOne}
+ * ran 1.5 times slower).
  */
 public enum PairProducts {
     INT32,

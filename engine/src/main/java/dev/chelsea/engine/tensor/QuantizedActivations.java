@@ -31,8 +31,9 @@ import static jdk.incubator.vector.VectorOperators.ROL;
  * kernels broadcast one pair to all rows. For a batch, transposed in the tiles
  * the batch kernel reads ({@link QuantizedPanelMatMul}): one vector load holds the same pair of
  * {@code L} vectors, as {@code q[2k] | q[2k + 1] << 16} (two exact 16-bit halves) where that
- * kernel multiplies shorts ({@link PairProducts#INT16}). Quantizing is done once per input and shared by every thread and every product
- * that reads it. Instances are reused buffers, valid until they are quantized again.
+ * kernel multiplies shorts ({@link PairProducts#INT16}). Quantizing is done once per input and
+ * shared by every thread and every product that reads it. Instances are reused buffers, valid
+ * until they are quantized again.
  */
 public final class QuantizedActivations {
     public static final int BLOCK = 32;
