@@ -20,8 +20,8 @@ import java.util.stream.Stream;
  * for Q4_0, 2-12% for Q4_K, 10-15% for Q5_K and 11-22% for Q6_K (each half sums as many products
  * as a whole int32 unit, so Q5 and Q6_K read out half as often), and 256-token prefills 15-17%.
  * On AMD's Zen 4 a 16-bit form of the kernel (products summed in 16-bit lanes) ran at 64 against
- * 86 G products per second (2026-12-05); this one has not run there, and its wider read-out would
- * cost there what it saves here. Hence {@code auto}: {@code INT16} on Intel processors,
+ * 86 G products per second (2026-12-05); this one has not run there, where it would save no
+ * multiply cost and still pay its wider read-out. Hence {@code auto}: {@code INT16} on Intel processors,
  * {@code INT32} elsewhere. The system property {@value #PROPERTY} ({@code auto}, {@code int32} or
  * {@code int16}) overrides it; an unknown value is logged and ignored.
  *
