@@ -41,6 +41,13 @@ public enum PairProducts {
 
     /** This JVM's choice: read once, so that the kernels' tests on it fold into constants. */
     static final PairProducts BATCH = fromProperty();
+    /**
+     * Whether {@link #BATCH} is {@link #INT16}: a constant, so that C2 keeps one branch of every
+     * test on it. Kept here, not in the classes that test it: {@code QuantizedPanelMatMul} and
+     * {@code InterleavedMatrix} initialize each other, and a constant one of them took from the
+     * other could be read before it was set.
+     */
+    static final boolean SHORTS = BATCH == INT16;
 
     /** The form the batch kernel uses in this JVM. */
     public static PairProducts batch() {

@@ -8,6 +8,7 @@ import jdk.incubator.vector.ShortVector;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.chelsea.engine.tensor.PairProducts.SHORTS;
 import static dev.chelsea.engine.tensor.Simd.B;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
@@ -27,6 +28,7 @@ import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.OR;
 import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.XOR;
 
 /**
  * Q6_K: super-blocks of 256 values,
@@ -239,14 +241,22 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 IntVector qb = IntVector.fromMemorySegment(I, packed, at + 4 * G, LE);
                 IntVector u = IntVector.fromMemorySegment(I, packed, at + 8 * G, LE);
                 int k = sb * 128 + 64 * (step >> 3) + 2 * (step & 7);
-                qa.and(0x000F000F).or(u.lanewise(LSHL, 4).and(0x00300030)).sub(0x00200020).intoArray(w, k * G);
-                qa.lanewise(LSHR, 8).and(0x000F000F).or(u.lanewise(LSHR, 4).and(0x00300030)).sub(0x00200020).intoArray(w, (k + 1) * G);
-                qb.and(0x000F000F).or(u.lanewise(LSHL, 2).and(0x00300030)).sub(0x00200020).intoArray(w, (k + 16) * G);
-                qb.lanewise(LSHR, 8).and(0x000F000F).or(u.lanewise(LSHR, 6).and(0x00300030)).sub(0x00200020).intoArray(w, (k + 17) * G);
-                qa.lanewise(LSHR, 4).and(0x000F000F).or(u.and(0x00300030)).sub(0x00200020).intoArray(w, (k + 32) * G);
-                qa.lanewise(LSHR, 12).and(0x000F000F).or(u.lanewise(LSHR, 8).and(0x00300030)).sub(0x00200020).intoArray(w, (k + 33) * G);
-                qb.lanewise(LSHR, 4).and(0x000F000F).or(u.lanewise(LSHR, 2).and(0x00300030)).sub(0x00200020).intoArray(w, (k + 48) * G);
-                qb.lanewise(LSHR, 12).and(0x000F000F).or(u.lanewise(LSHR, 10).and(0x00300030)).sub(0x00200020).intoArray(w, (k + 49) * G);
+                IntVector p = qa.and(0x000F000F).or(u.lanewise(LSHL, 4).and(0x00300030));
+                (SHORTS ? p.add(FLIP - 0x00200020).lanewise(XOR, FLIP) : p.sub(0x00200020)).intoArray(w, k * G);
+                p = qa.lanewise(LSHR, 8).and(0x000F000F).or(u.lanewise(LSHR, 4).and(0x00300030));
+                (SHORTS ? p.add(FLIP - 0x00200020).lanewise(XOR, FLIP) : p.sub(0x00200020)).intoArray(w, (k + 1) * G);
+                p = qb.and(0x000F000F).or(u.lanewise(LSHL, 2).and(0x00300030));
+                (SHORTS ? p.add(FLIP - 0x00200020).lanewise(XOR, FLIP) : p.sub(0x00200020)).intoArray(w, (k + 16) * G);
+                p = qb.lanewise(LSHR, 8).and(0x000F000F).or(u.lanewise(LSHR, 6).and(0x00300030));
+                (SHORTS ? p.add(FLIP - 0x00200020).lanewise(XOR, FLIP) : p.sub(0x00200020)).intoArray(w, (k + 17) * G);
+                p = qa.lanewise(LSHR, 4).and(0x000F000F).or(u.and(0x00300030));
+                (SHORTS ? p.add(FLIP - 0x00200020).lanewise(XOR, FLIP) : p.sub(0x00200020)).intoArray(w, (k + 32) * G);
+                p = qa.lanewise(LSHR, 12).and(0x000F000F).or(u.lanewise(LSHR, 8).and(0x00300030));
+                (SHORTS ? p.add(FLIP - 0x00200020).lanewise(XOR, FLIP) : p.sub(0x00200020)).intoArray(w, (k + 33) * G);
+                p = qb.lanewise(LSHR, 4).and(0x000F000F).or(u.lanewise(LSHR, 2).and(0x00300030));
+                (SHORTS ? p.add(FLIP - 0x00200020).lanewise(XOR, FLIP) : p.sub(0x00200020)).intoArray(w, (k + 48) * G);
+                p = qb.lanewise(LSHR, 12).and(0x000F000F).or(u.lanewise(LSHR, 10).and(0x00300030));
+                (SHORTS ? p.add(FLIP - 0x00200020).lanewise(XOR, FLIP) : p.sub(0x00200020)).intoArray(w, (k + 49) * G);
             }
             IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
             FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
@@ -271,7 +281,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
      */
     @Override
     public int batchFrom() {
-        return batchFromLanes(QuantizedPanelMatMul.SHORTS ? 11 : 16);
+        return batchFromLanes(SHORTS ? 11 : 16);
     }
 
     @Override

@@ -193,7 +193,7 @@ public final class QuantizedActivations {
                     int lane = v - tile;
                     float amax = amax(x, v * cols + g * BLOCK, per * BLOCK);
                     for (int b = g; b < g + per; b++) {
-                        float d = quantizePairs(x, v * cols + b * BLOCK, amax, block, 0, QuantizedPanelMatMul.SHORTS);
+                        float d = quantizePairs(x, v * cols + b * BLOCK, amax, block, 0, PairProducts.SHORTS);
                         int at = tile * (cols / 2) + b * 16 * bw + lane;
                         int s0 = 0, s1 = 0;
                         for (int k = 0; k < 8; k++) {
@@ -305,7 +305,7 @@ public final class QuantizedActivations {
      * either form ({@link #quantizePairs}).
      */
     private static int pairSum(int p) {
-        return QuantizedPanelMatMul.SHORTS ? (short) p + (p >> 16) : (short) p + (p - (short) p >> 16);
+        return PairProducts.SHORTS ? (short) p + (p >> 16) : (short) p + (p - (short) p >> 16);
     }
 
     /**
@@ -314,7 +314,7 @@ public final class QuantizedActivations {
      */
     int value(int t, int i) {
         int p = pairs[at(t, cols / 2) + (i / 2) * stride(t)];
-        boolean exactHalves = transposed && QuantizedPanelMatMul.SHORTS;
+        boolean exactHalves = transposed && PairProducts.SHORTS;
         int second = exactHalves ? p >> 16 : (short) p;
         int first = exactHalves ? (short) p : p - second >> 16;
         return i % 2 == 0 ? first : second;

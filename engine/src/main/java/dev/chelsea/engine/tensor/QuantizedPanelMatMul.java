@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
+import static dev.chelsea.engine.tensor.PairProducts.SHORTS;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
@@ -25,9 +26,10 @@ import static jdk.incubator.vector.VectorOperators.LSHL;
  * issue per cycle, against four integer operations).
  *
  * <p>With {@link PairProducts#INT16} the same lanes are multiplied and summed as 16-bit halves, one
- * product each: the activations' pairs come in that form ({@link QuantizedActivations}), the panel's
- * are rewritten to it ({@link #toShortPairs}), the accumulators start at zero, and at the end of a
- * unit each lane's two halves are widened and added before the conversion to float.
+ * product each: the activations' pairs come in that form ({@link QuantizedActivations}), the
+ * formats decode the panel's in it ({@link InterleavedMatrix#FLIP}), the accumulators start
+ * at zero, and at the end of a unit each lane's two halves are widened and added before the
+ * conversion to float.
  */
 final class QuantizedPanelMatMul {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -51,11 +53,6 @@ final class QuantizedPanelMatMul {
     private static final int WIDE = L >= 16 ? 3 : 2;
     /** Pairs per panel: 256 values, a multiple of every block, and a panel of 8 KiB at most. */
     private static final int CHUNK_PAIRS = 128;
-    /**
-     * Whether pairs are multiplied as two 16-bit lanes ({@link PairProducts#INT16}): a constant, so
-     * that C2 keeps one branch of every test on it.
-     */
-    static final boolean SHORTS = PairProducts.BATCH == PairProducts.INT16;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -113,9 +110,6 @@ final class QuantizedPanelMatMul {
             for (int k0 = 0; k0 < pairs; k0 += CHUNK_PAIRS) {
                 int len = Math.min(CHUNK_PAIRS, pairs - k0);
                 w.fillPanel(g, k0, len, s.panel, s.scale, s.offset);
-                if (SHORTS) {
-                    toShortPairs(s.panel, len * G);
-                }
                 for (int r = first; r < last; r += ROWS) {
                     for (int b = 0; b < width; ) {
                         int bw = tileWidth(b, width);
@@ -148,26 +142,14 @@ final class QuantizedPanelMatMul {
     }
 
     /**
-     * Rewrites the panel's pairs {@code a + 65536 b} as two exact 16-bit halves,
-     * {@code (a & 0xFFFF) | b << 16}: where {@code a} is negative its borrow is given back to the
-     * high half. A few percent of a product of 16 vectors, less for more; the formats' decoders
-     * ({@link InterleavedMatrix#fillPanel}) stay one for both forms.
-     */
-    private static void toShortPairs(int[] panel, int n) {
-        for (int i = 0; i < n; i++) {
-            panel[i] += (panel[i] & 0x8000) << 1;
-        }
-    }
-
-    /**
      * Panel rows {@code [r, r + 4)}, pairs {@code [0, len)}, times the tile of {@code 3L} vectors
      * whose pairs start at {@code a.pairs[xk]} (block scales at {@code a.scales[dk]}, half-block
      * sums at {@code a.sums[hk]}), added to {@code sums[sOff + i * width + lane]}. For each unit the
      * int accumulators start at {@link InterleavedMatrix#ROUND}; after it, row {@code i}'s float sum
-     * in a register gains {@code (acc >> 16) * scale * d + offset * sum} (with {@link #SHORTS}: they
-     * start at zero, and {@code acc >> 16} is the sum of the two halves) (see
-     * {@link InterleavedMatrix#fillPanel}), and the float sums are added to {@code sums} once, at the
-     * end. Everything is written out: a vector passed to a method C2 declines to inline gets boxed.
+     * in a register gains {@code (acc >> 16) * scale * d + offset * sum} (see
+     * {@link InterleavedMatrix#fillPanel}; with {@link PairProducts#SHORTS} the accumulators start at zero and
+     * the sum of their two widened halves stands for {@code acc >> 16}), and the float sums are
+     * added to {@code sums} once, at the end. Everything is written out: a vector passed to a method C2 declines to inline gets boxed.
      */
     private static void kernel3(int[] wp, float[] scale, float[] offset, int r, int len, int unitPairs, boolean offsets,
                                 QuantizedActivations a, int xk, int dk, int hk, float[] sums, int sOff, int width) {

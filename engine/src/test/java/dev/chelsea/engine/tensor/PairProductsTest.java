@@ -39,6 +39,6 @@ class PairProductsTest {
     void thisJvmsChoiceFollowsTheProperty() {
         String value = System.getProperty(PairProducts.PROPERTY, "auto");
         assertEquals(PairProducts.choose(value, PairProducts.cpuVendor()), PairProducts.batch());
-        assertEquals(PairProducts.batch() == PairProducts.INT16, QuantizedPanelMatMul.SHORTS);
+        assertEquals(PairProducts.batch() == PairProducts.INT16, PairProducts.SHORTS);
     }
 }
