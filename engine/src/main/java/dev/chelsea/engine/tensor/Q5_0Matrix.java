@@ -168,9 +168,11 @@ final class Q5_0Matrix extends InterleavedMatrix {
         long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
         for (int blk = 0; blk < pairs / 16; blk++, o += groupBlockBytes) {
             fillFiveBitWords(o + 2L * G, w, blk * 16);
+            // One unit per block with 16-bit products, two with 32-bit ones: the second copies the first.
             int perBlock = 16 / unitPairs();
-            for (int u = blk * perBlock; u < (blk + 1) * perBlock; u++) {
-                fillHalves(o, dUnit, scale, u * G);
+            fillHalves(o, dUnit, scale, blk * perBlock * G);
+            for (int u = blk * perBlock + 1; u < (blk + 1) * perBlock; u++) {
+                System.arraycopy(scale, blk * perBlock * G, scale, u * G, G);
             }
         }
     }
