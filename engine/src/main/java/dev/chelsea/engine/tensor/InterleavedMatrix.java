@@ -63,6 +63,20 @@ abstract class InterleavedMatrix extends WeightMatrix {
     static final int G = Simd.F_LANES;
     /** The accumulators' start: half of the low 16 bits, so that {@code >> 16} rounds the low half away. */
     static final int ROUND = 1 << 15;
+    /**
+     * How far ahead of their reads the decode kernels of Q4_0, Q4_K and Q6_K touch the interleaved
+     * copy ({@link #ahead}), in bytes. Such a kernel reads its rows as one stream, and the hardware's
+     * prefetchers alone did not keep a core fed from memory (Q8_0 reads four row ranges side by side
+     * and streams at about 19 GB/s on the same machine). One vector times a 262144 x 2048 matrix on
+     * two cores of an Intel Xeon (2026-12-06; rounds of 0.2 s with and without the touches
+     * alternating in one JVM, {@code MatMulBenchmarkMain}'s weights), GB/s of weights without / with:
+     * Q4_K 11.3 / 12.9, Q4_0 16.0 / 19.0, Q6_K 13.7 / 14.4. Distances of 2, 4 and 8 KiB measured
+     * alike (Q4_K 13.3 / 14.0 / 14.4, Q4_0 15.9 / 16.1 / 15.7, in an earlier form). Left out where
+     * they measured nothing or less: Q4_1, Q5_0 (-2%), Q5_K (-4%).
+     */
+    static final long AHEAD = 4096;
+    /** Where the decode kernels leave what they read {@linkplain #ahead ahead}, so that the JIT keeps those loads. */
+    static int touchedAhead;
 
     /** The interleaved copy: groups of {@link #G} rows, each a sequence of interleaved blocks. */
     final MemorySegment packed;
@@ -87,7 +101,8 @@ abstract class InterleavedMatrix extends WeightMatrix {
         this.groups = (rows + G - 1) / G;
         this.groupBlockBytes = (long) G * type.bytesPerBlock;
         this.groupBytes = G * rowBytes;
-        this.packed = Arena.ofAuto().allocate(groups * groupBytes, 64);
+        // Room for the kernels' reads ahead of the last group's end (up to the header of a next block).
+        this.packed = Arena.ofAuto().allocate(groups * groupBytes + AHEAD + groupBlockBytes, 64);
         interleave();
         if (data.isMapped()) {
             data.unload();
@@ -282,6 +297,18 @@ abstract class InterleavedMatrix extends WeightMatrix {
     }
 
     static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * The int {@link #AHEAD} bytes after {@code at}: a decode kernel reads it for every piece of
+     * {@code 4 G} bytes (at most a cache line) of its weights, so that each line it reads was loaded
+     * that much earlier. Q4_0 touches its block headers too; Q4_K and Q6_K do not (4 lines in 36 and
+     * in 53): with those touches in the branch at a super-block's end C2 compiled Q4_K's loop a
+     * fifth slower (9.7 against 11.9 GB/s without any touch, same JVM), and a loop over a piece's
+     * lines in this method did the same.
+     */
+    final int ahead(long at) {
+        return packed.get(Simd.INT_LE, at + AHEAD);
+    }
 
     /**
      * Fills {@link #packed}, groups in parallel (on the common pool: this runs once, when a model

@@ -80,6 +80,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
         float dUnit = this.dUnit;
+        int touched = 0;
         for (int g = r0 / G; g * G < r1; g++) {
             for (int t = 0; t < a.count; t++) {
                 long o = g * groupBytes;
@@ -97,6 +98,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
                 long q = o + 2 * G;
                 int x = xk;
                 for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
+                    touched += ahead(q);
                     IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
                     s = v.and(0x000F000F).mul(xp[x]).add(s);
                     s = v.lanewise(LSHR, 4).and(0x000F000F).mul(xp[x + 8]).add(s);
@@ -108,6 +110,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
                         int b = xb + (k >> 2);
                         acc = ((FloatVector) s.lanewise(SUB, IntVector.broadcast(I, a.blockSums[b] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
                         s = round;
+                        touched += ahead(q + 4 * G);
                         q += 2 * G;
                         x += 8;
                     }
@@ -121,6 +124,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
                 }
             }
         }
+        touchedAhead = touched;
     }
 
     @Override

@@ -8,6 +8,7 @@ import jdk.incubator.vector.ShortVector;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.chelsea.engine.tensor.PairProducts.SHORTS;
 import static dev.chelsea.engine.tensor.Simd.B;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
@@ -133,19 +134,21 @@ final class Q4_KMatrix extends InterleavedMatrix {
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        int touched = 0;
         for (int g = r0 / G; g * G < r1; g++) {
             int t = 0;
             for (; t + 2 <= a.count; t += 2) {
-                gemvTwo(a, out, outOffset, outStride, r0, r1, g, t);
+                touched += gemvTwo(a, out, outOffset, outStride, r0, r1, g, t);
             }
             if (t < a.count) {
-                gemvOne(a, out, outOffset, outStride, r0, r1, g, t);
+                touched += gemvOne(a, out, outOffset, outStride, r0, r1, g, t);
             }
         }
+        touchedAhead = touched;
     }
 
-    /** Rows of group {@code g} times vector {@code t}. */
-    private void gemvOne(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1, int g, int t) {
+    /** Rows of group {@code g} times vector {@code t}; returns what it read {@linkplain #ahead ahead}. */
+    private int gemvOne(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1, int g, int t) {
         float dUnit = this.dUnit;
         float minUnit = this.minUnit;
         IntVector low = IntVector.broadcast(I, 0x000F000F);
@@ -165,7 +168,9 @@ final class Q4_KMatrix extends InterleavedMatrix {
         IntVector sHi = IntVector.broadcast(I, ROUND - (bs[xb + 1] << 19));
         long q = o + 16 * G;
         int x = t * (cols / 2);
+        int touched = 0;
         for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
+            touched += ahead(q);
             IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
             sLo = v.lanewise(AND, low).mul(xp[x]).add(sLo);
             sHi = v.lanewise(LSHR, 4).lanewise(AND, low).mul(xp[x + 16]).add(sHi);
@@ -212,6 +217,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
         } else {
             acc.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
         }
+        return touched;
     }
 
     /**
@@ -220,7 +226,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
      * (about a third of {@link #gemvOne}'s operations). Each vector's sums run in the same order as
      * in {@link #gemvOne}, so the results are the same to the bit.
      */
-    private void gemvTwo(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1, int g, int t) {
+    private int gemvTwo(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1, int g, int t) {
         float dUnit = this.dUnit;
         float minUnit = this.minUnit;
         IntVector low = IntVector.broadcast(I, 0x000F000F);
@@ -247,7 +253,9 @@ final class Q4_KMatrix extends InterleavedMatrix {
         IntVector sHi1 = IntVector.broadcast(I, ROUND - (bs[xb + nb + 1] << 19));
         long q = o + 16 * G;
         int x = t * next;
+        int touched = 0;
         for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
+            touched += ahead(q);
             IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
             IntVector w = v.lanewise(AND, low);
             sLo0 = w.mul(xp[x]).add(sLo0);
@@ -318,6 +326,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
             acc0.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
             acc1.intoArray(out, at + outStride, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
         }
+        return touched;
     }
 
     @Override
@@ -332,16 +341,19 @@ final class Q4_KMatrix extends InterleavedMatrix {
     }
 
     /**
-     * 24 at 16 lanes: one core, a 2048 x 2048 matrix of trained-like weights
-     * ({@code MatMulBenchmarkMain Q4_K 1 22,23,24,25,28 2048 2048}, 2026-12-05), the batch product
-     * (a tile of 32 lanes, its scales filled lane-wise by {@link PackedScales#fillPanelScales}) took
-     * 2.01-2.02 ms for 24 to 28 vectors, the two-vector kernel 0.082 ms a vector (1.79 ms for 22,
-     * 1.89 for 23): even at 24 within 2%, the batch ahead from 25. It was 28 while the panel's
-     * scales were filled row by row (the batch of 28 then took 2.17 ms).
+     * 24 at 16 lanes with 32-bit pair products: one core, a 2048 x 2048 matrix of trained-like
+     * weights ({@code MatMulBenchmarkMain Q4_K 1 22,23,24,25,28 2048 2048}, AMD EPYC Zen 4,
+     * 2026-12-05), the batch product (a tile of 32 lanes, its scales filled lane-wise by
+     * {@link PackedScales#fillPanelScales}) took 2.01-2.02 ms for 24 to 28 vectors, the two-vector
+     * kernel 0.082 ms a vector (1.79 ms for 22, 1.89 for 23): even at 24 within 2%, the batch ahead
+     * from 25. 14 with 16-bit products ({@link PairProducts}): two cores of an Intel Xeon, the same
+     * matrix, GFLOP/s batch / two-vector kernel (2026-12-06, two rounds): 12 vectors 105-110 /
+     * 119-124, 14 122-129 / 121-123, 15 130-139 / 118-119, 16 145-149 / 114-117, 18 116-118 /
+     * 119-120, 20 125-131 / 114-122, 23 151-153 / 117-120.
      */
     @Override
     public int batchFrom() {
-        return batchFromLanes(24);
+        return batchFromLanes(SHORTS ? 14 : 24);
     }
 
     @Override
