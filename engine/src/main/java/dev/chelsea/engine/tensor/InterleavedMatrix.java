@@ -70,9 +70,9 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * and streams at about 19 GB/s on the same machine). One vector times a 262144 x 2048 matrix on
      * two cores of an Intel Xeon (2026-12-06; rounds of 0.2 s with and without the touches
      * alternating in one JVM, {@code MatMulBenchmarkMain}'s weights), GB/s of weights without / with:
-     * Q4_K 11.3 / 12.9, Q4_0 16.0 / 19.0, Q6_K 13.7 / 14.4. Distances of 2, 4 and 8 KiB measured
-     * alike (Q4_K 13.3 / 14.0 / 14.4, Q4_0 15.9 / 16.1 / 15.7, in an earlier form). Left out where
-     * they measured nothing or less: Q4_1, Q5_0 (-2%), Q5_K (-4%).
+     * Q6_K 12.8 / 16.4, Q4_K 10.1 / 11.9, Q4_0 14.7 / 18.0. Distances of 2, 4 and 8 KiB measured
+     * alike (Q4_K 13.3 / 14.0 / 14.4, Q4_0 15.9 / 16.1 / 15.7, Q6_K 16.2 / 16.2 / 16.7, in an earlier
+     * form). Left out where that earlier form measured nothing or less: Q4_1, Q5_0 (-2%), Q5_K (-4%).
      */
     static final long AHEAD = 4096;
     /** Where the decode kernels leave what they read {@linkplain #ahead ahead}, so that the JIT keeps those loads. */
@@ -80,6 +80,8 @@ abstract class InterleavedMatrix extends WeightMatrix {
 
     /** The interleaved copy: groups of {@link #G} rows, each a sequence of interleaved blocks. */
     final MemorySegment packed;
+    /** The last offset {@link #ahead} reads. */
+    private final long lastAhead;
     final int groups;
     /** Bytes of one block of all {@link #G} rows of a group. */
     final long groupBlockBytes;
@@ -101,8 +103,8 @@ abstract class InterleavedMatrix extends WeightMatrix {
         this.groups = (rows + G - 1) / G;
         this.groupBlockBytes = (long) G * type.bytesPerBlock;
         this.groupBytes = G * rowBytes;
-        // Room for the kernels' reads ahead of the last group's end (up to the header of a next block).
-        this.packed = Arena.ofAuto().allocate(groups * groupBytes + AHEAD + groupBlockBytes, 64);
+        this.packed = Arena.ofAuto().allocate(groups * groupBytes, 64);
+        this.lastAhead = packed.byteSize() - Integer.BYTES;
         interleave();
         if (data.isMapped()) {
             data.unload();
@@ -299,15 +301,16 @@ abstract class InterleavedMatrix extends WeightMatrix {
     static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     /**
-     * The int {@link #AHEAD} bytes after {@code at}: a decode kernel reads it for every piece of
-     * {@code 4 G} bytes (at most a cache line) of its weights, so that each line it reads was loaded
-     * that much earlier. Q4_0 touches its block headers too; Q4_K and Q6_K do not (4 lines in 36 and
-     * in 53): with those touches in the branch at a super-block's end C2 compiled Q4_K's loop a
-     * fifth slower (9.7 against 11.9 GB/s without any touch, same JVM), and a loop over a piece's
-     * lines in this method did the same.
+     * The int {@link #AHEAD} bytes after {@code at} (or the copy's last): a decode kernel reads it
+     * for every piece of {@code 4 G} bytes (at most a cache line) of its weights, so that each line
+     * it reads was loaded that much earlier. Q4_0 touches its block headers too; Q4_K and Q6_K do not
+     * (at 16 lanes a header of 256 or 288 bytes in a super-block of 2304 or 3360): with those touches
+     * in the branch at a super-block's end C2 compiled Q4_K's loop a fifth slower, and a loop over a
+     * piece's lines in this method did the same. The offset is clamped rather than the copy padded
+     * past its end: unclamped, Q6_K read 14.1 GB/s, clamped 16.4 (same JVM, the matrix above).
      */
     final int ahead(long at) {
-        return packed.get(Simd.INT_LE, at + AHEAD);
+        return packed.get(Simd.INT_LE, Math.min(at + AHEAD, lastAhead));
     }
 
     /**
