@@ -64,15 +64,18 @@ abstract class InterleavedMatrix extends WeightMatrix {
     /** The accumulators' start: half of the low 16 bits, so that {@code >> 16} rounds the low half away. */
     static final int ROUND = 1 << 15;
     /**
-     * How far ahead of their reads the decode kernels of Q4_0, Q4_K and Q6_K touch the interleaved
-     * copy ({@link #ahead}), in bytes. Such a kernel reads its rows as one stream, and the hardware's
+     * How far ahead of their reads the decode kernels of Q4_0 and Q4_K touch the interleaved copy
+     * ({@link #ahead}), in bytes. Such a kernel reads its rows as one stream, and the hardware's
      * prefetchers alone did not keep a core fed from memory (Q8_0 reads four row ranges side by side
      * and streams at about 19 GB/s on the same machine). One vector times a 262144 x 2048 matrix on
      * two cores of an Intel Xeon (2026-12-06; rounds of 0.2 s with and without the touches
      * alternating in one JVM, {@code MatMulBenchmarkMain}'s weights), GB/s of weights without / with:
-     * Q6_K 12.8 / 16.4, Q4_K 10.1 / 11.9, Q4_0 14.7 / 18.0. Distances of 2, 4 and 8 KiB measured
-     * alike (Q4_K 13.3 / 14.0 / 14.4, Q4_0 15.9 / 16.1 / 15.7, Q6_K 16.2 / 16.2 / 16.7, in an earlier
-     * form). Left out where that earlier form measured nothing or less: Q4_1, Q5_0 (-2%), Q5_K (-4%).
+     * Q4_K 10.1 / 11.9, Q4_0 14.7 / 18.0, Q6_K 12.8 / 16.4. Distances of 2, 4 and 8 KiB measured
+     * alike (Q4_K 13.3 / 14.0 / 14.4, Q4_0 15.9 / 16.1 / 15.7, in an earlier form). Q6_K does not
+     * read ahead in spite of that: its three touches a step left C2 compiling part of
+     * {@code Q6_KMatrix.gemv} into the Vector API's fallback in {@code CompiledKernelsTest}'s JVM at
+     * every run (without them, in none). Left out where an earlier form measured nothing or less:
+     * Q4_1, Q5_0 (-2%), Q5_K (-4%).
      */
     static final long AHEAD = 4096;
     /** Where the decode kernels leave what they read {@linkplain #ahead ahead}, so that the JIT keeps those loads. */
@@ -303,11 +306,11 @@ abstract class InterleavedMatrix extends WeightMatrix {
     /**
      * The int {@link #AHEAD} bytes after {@code at} (or the copy's last): a decode kernel reads it
      * for every piece of {@code 4 G} bytes (at most a cache line) of its weights, so that each line
-     * it reads was loaded that much earlier. Q4_0 touches its block headers too; Q4_K and Q6_K do not
-     * (at 16 lanes a header of 256 or 288 bytes in a super-block of 2304 or 3360): with those touches
-     * in the branch at a super-block's end C2 compiled Q4_K's loop a fifth slower, and a loop over a
-     * piece's lines in this method did the same. The offset is clamped rather than the copy padded
-     * past its end: unclamped, Q6_K read 14.1 GB/s, clamped 16.4 (same JVM, the matrix above).
+     * it reads was loaded that much earlier. Q4_0 touches its block headers too; Q4_K does not (at
+     * 16 lanes a header of 256 bytes in a super-block of 2304): with those touches in the branch at
+     * a super-block's end C2 compiled its loop a fifth slower, and a loop over a piece's lines in
+     * this method did the same. The offset is clamped rather than the copy padded past its end:
+     * unclamped, Q6_K read 14.1 GB/s, clamped 16.4 (same JVM, the matrix above).
      */
     final int ahead(long at) {
         return packed.get(Simd.INT_LE, Math.min(at + AHEAD, lastAhead));

@@ -150,7 +150,6 @@ final class Q6_KMatrix extends InterleavedMatrix {
         IntVector high = IntVector.broadcast(I, 0x00300030);
         IntVector halfBits = IntVector.broadcast(I, 0x8FFFE000);
         IntVector zero = IntVector.zero(I);
-        int touched = 0;
         for (int g = r0 / G; g * G < r1; g++) {
             for (int t = 0; t < a.count; t++) {
                 long o = g * groupBytes;
@@ -171,7 +170,6 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 long q = o + STEPS_AT;
                 int x = xk;
                 for (int k = 0, steps = cols / 16; k < steps; k++, q += STEP, x += 2) {
-                    touched += ahead(q) + ahead(q + 4 * G) + ahead(q + 8 * G);
                     int p = k & 7;
                     IntVector qa = IntVector.fromMemorySegment(I, packed, q, LE);
                     IntVector qb = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
@@ -212,7 +210,6 @@ final class Q6_KMatrix extends InterleavedMatrix {
                                 acc = d.mul((FloatVector) sum.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, a.scales[xb + (k >> 3) * 4]), acc);
                                 sum = zero;
                                 o += groupBlockBytes;
-
                                 q += STEPS_AT;
                             }
                         }
@@ -232,7 +229,6 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 }
             }
         }
-        touchedAhead = touched;
     }
 
     @Override
