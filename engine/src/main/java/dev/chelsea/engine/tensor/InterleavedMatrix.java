@@ -64,8 +64,8 @@ abstract class InterleavedMatrix extends WeightMatrix {
     /** The accumulators' start: half of the low 16 bits, so that {@code >> 16} rounds the low half away. */
     static final int ROUND = 1 << 15;
     /**
-     * How far ahead of their reads the decode kernels of Q4_0 and Q4_K touch the interleaved copy
-     * ({@link #ahead}), in bytes. Such a kernel reads its rows as one stream, and the hardware's
+     * How far ahead of their reads the one-vector decode kernels of Q4_0 and Q4_K touch the
+     * interleaved copy ({@link #ahead}), in bytes. Such a kernel reads its rows as one stream, and the hardware's
      * prefetchers alone did not keep a core fed from memory (Q8_0 reads four row ranges side by side
      * and streams at about 19 GB/s on the same machine). One vector times a 262144 x 2048 matrix on
      * two cores of an Intel Xeon (2026-12-06; rounds of 0.2 s with and without the touches
@@ -74,8 +74,10 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * alike (Q4_K 13.3 / 14.0 / 14.4, Q4_0 15.9 / 16.1 / 15.7, in an earlier form). Q6_K does not
      * read ahead in spite of that: its three touches a step left C2 compiling part of
      * {@code Q6_KMatrix.gemv} into the Vector API's fallback in {@code CompiledKernelsTest}'s JVM at
-     * every run (without them, in none). Left out where an earlier form measured nothing or less:
-     * Q4_1, Q5_0 (-2%), Q5_K (-4%).
+     * every run (without them, in none), and in a method of its own per group and vector, which C2
+     * compiled whole, they gained 2% (14.3 / 14.5). Q4_K's two-vector kernel (the largest compile)
+     * does not read ahead either: with it, that test found it in the fallback in 2 of 9 runs. Left
+     * out where an earlier form measured nothing or less: Q4_1, Q5_0 (-2%), Q5_K (-4%).
      */
     static final long AHEAD = 4096;
     /** Where the decode kernels leave what they read {@linkplain #ahead ahead}, so that the JIT keeps those loads. */

@@ -138,7 +138,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
         for (int g = r0 / G; g * G < r1; g++) {
             int t = 0;
             for (; t + 2 <= a.count; t += 2) {
-                touched += gemvTwo(a, out, outOffset, outStride, r0, r1, g, t);
+                gemvTwo(a, out, outOffset, outStride, r0, r1, g, t);
             }
             if (t < a.count) {
                 touched += gemvOne(a, out, outOffset, outStride, r0, r1, g, t);
@@ -226,7 +226,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
      * (about a third of {@link #gemvOne}'s operations). Each vector's sums run in the same order as
      * in {@link #gemvOne}, so the results are the same to the bit.
      */
-    private int gemvTwo(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1, int g, int t) {
+    private void gemvTwo(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1, int g, int t) {
         float dUnit = this.dUnit;
         float minUnit = this.minUnit;
         IntVector low = IntVector.broadcast(I, 0x000F000F);
@@ -253,9 +253,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
         IntVector sHi1 = IntVector.broadcast(I, ROUND - (bs[xb + nb + 1] << 19));
         long q = o + 16 * G;
         int x = t * next;
-        int touched = 0;
         for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
-            touched += ahead(q);
             IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
             IntVector w = v.lanewise(AND, low);
             sLo0 = w.mul(xp[x]).add(sLo0);
@@ -326,7 +324,6 @@ final class Q4_KMatrix extends InterleavedMatrix {
             acc0.intoArray(out, at, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
             acc1.intoArray(out, at + outStride, F.indexInRange(row, r1).andNot(F.indexInRange(row, r0)));
         }
-        return touched;
     }
 
     @Override
