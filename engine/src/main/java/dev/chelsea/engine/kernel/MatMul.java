@@ -62,7 +62,7 @@ public final class MatMul {
         boolean serial = (long) total * cols * n < MIN_PARALLEL_WORK;
         boolean pack = false;
         for (WeightMatrix w : ws) {
-            pack |= !w.integerKernels() && n >= w.batchFrom() && n <= PackedActivations.MAX_VECTORS;
+            pack |= !w.integerKernels(n) && n >= w.batchFrom() && n <= PackedActivations.MAX_VECTORS;
         }
         int forms = quantizedForms(ws, n);
         // Quantized once per product and form, before the rows are split: every row range reads
@@ -96,9 +96,9 @@ public final class MatMul {
                     boolean wBatch = n >= w.batchFrom();
                     int f = form(w, n);
                     QuantizedActivations q = (forms & 1 << f) != 0 ? buffers[f] : null;
-                    if (q != null && w.integerKernels()) {
+                    if (q != null && w.integerKernels(n)) {
                         w.matMul(q, outs[i], w.rows(), lo, hi);
-                    } else if (a != null && wBatch && !w.integerKernels()) {
+                    } else if (a != null && wBatch && !w.integerKernels(n)) {
                         w.matMul(a, outs[i], w.rows(), lo, hi);
                     } else {
                         w.matMul(x, n, outs[i], w.rows(), lo, hi);
@@ -122,7 +122,7 @@ public final class MatMul {
     private static int quantizedForms(WeightMatrix[] ws, int n) {
         int forms = 0;
         for (WeightMatrix w : ws) {
-            if (w.integerKernels() && n <= QuantizedActivations.MAX_VECTORS) {
+            if (w.integerKernels(n) && n <= QuantizedActivations.MAX_VECTORS) {
                 forms |= 1 << form(w, n);
             }
         }

@@ -423,7 +423,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
     }
 
     @Override
-    public final boolean integerKernels() {
+    public final boolean integerKernels(int n) {
         return true;
     }
 

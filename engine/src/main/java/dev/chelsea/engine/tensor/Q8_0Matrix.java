@@ -3,6 +3,7 @@ package dev.chelsea.engine.tensor;
 import dev.chelsea.engine.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -11,15 +12,56 @@ import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
 import static dev.chelsea.engine.tensor.Simd.B_LANES;
 import static dev.chelsea.engine.tensor.Simd.F;
 import static dev.chelsea.engine.tensor.Simd.F_LANES;
+import static dev.chelsea.engine.tensor.Simd.I;
 import static dev.chelsea.engine.tensor.Simd.LE;
 import static dev.chelsea.engine.tensor.Simd.SHORT_LE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.AND;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.XOR;
 
-/** Q8_0: blocks of 32 values, {@code block_q8_0 { fp16 d; int8 qs[32]; }}, value = d * q. */
+/**
+ * Q8_0: blocks of 32 values, {@code block_q8_0 { fp16 d; int8 qs[32]; }}, value = d * q.
+ *
+ * <p>Products of a few vectors run one of two kernels, chosen once per JVM ({@link #INTEGER_DECODE}).
+ * With 16 float lanes (AVX-512) the float kernel ({@link #dot4}): bytes widened to floats and
+ * multiplied by the activations, which there streams the weights at memory speed (1.03x
+ * llama.cpp's decode, measured in earlier sessions). With 8 lanes or fewer (AVX2, 128-bit machines)
+ * that kernel is bound by its instructions, not by memory: each 8-byte load widened, converted and
+ * multiplied, about 3 cycles per 8 products on an AMD EPYC (Zen 3, AVX2), one core reading 6.4 GB/s
+ * from the cache. There the products run on 8-bit activations ({@link QuantizedActivations}), as
+ * llama.cpp multiplies Q8_0 with Q8_0, in integers ({@link #integerDot4}), on the file's own layout:
+ * no copy is made, and the batch kernel ({@link PanelMatMul}) still reads floats.
+ */
 final class Q8_0Matrix extends WeightMatrix {
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 34;
+    /**
+     * Whether products of fewer than {@link #batchFrom} vectors run on 8-bit activations: where an
+     * int vector holds at most the 32 bytes of a block's values (8 lanes or fewer). Same machine as
+     * above ({@code MatMulBenchmarkMain Q8_0}, 2026-12-06): one vector times 8192 x 2048 weights on
+     * one core 2.65-2.80 ms float, 1.30 ms integer; times 262144 x 2048 on two cores 12.4 and 26.2
+     * GB/s. The batch kernel still starts at 5 vectors (8 lanes): 1.3 ms a vector here, 5.7-5.9 ms
+     * for 5 to 8 vectors there.
+     */
+    static final boolean INTEGER_DECODE = F_LANES <= 8;
+    /** Int vectors per block of 32 values in {@link #integerDot4}: 1 with 8 lanes, 2 with 4. */
+    private static final int PARTS = BLOCK / 4 / F_LANES;
+    /** The four arrays of {@link #crossPairs} per block of activations: 8 words each. */
+    private static final int CROSS_BLOCK = 32;
+
+    /** Per thread: {@link #crossPairs} of the vectors of one call, and the lanes of {@link #integerDot4}'s sums. */
+    private static final ThreadLocal<Scratch> CROSS = ThreadLocal.withInitial(Scratch::new);
+    /** Activations quantized by {@link #matMul(float[], int, float[], int, int, int)} itself, per thread. */
+    private static final ThreadLocal<QuantizedActivations> SCRATCH = ThreadLocal.withInitial(QuantizedActivations::new);
+
+    private static final class Scratch {
+        int[] cross = new int[0];
+        final float[] lanes = new float[4 * F_LANES];
+    }
 
     Q8_0Matrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q8_0, data, rows, cols);
@@ -84,6 +126,163 @@ final class Q8_0Matrix extends WeightMatrix {
         out[outOffset + row + stride] = a1.reduceLanes(ADD);
         out[outOffset + row + 2 * stride] = a2.reduceLanes(ADD);
         out[outOffset + row + 3 * stride] = a3.reduceLanes(ADD);
+    }
+
+    @Override
+    public boolean integerKernels(int n) {
+        return INTEGER_DECODE && n < batchFrom();
+    }
+
+    /** Below {@link #batchFrom}, the products run on 8-bit activations where {@link #INTEGER_DECODE}. */
+    @Override
+    public void matMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
+        if (!integerKernels(n)) {
+            super.matMul(x, n, out, outStride, r0, r1);
+            return;
+        }
+        checkMatMul(x, n, out, outStride, r0, r1);
+        QuantizedActivations a = SCRATCH.get();
+        a.reset(n, cols, false);
+        a.quantize(x);
+        multiply(a, out, outStride, r0, r1);
+    }
+
+    @Override
+    public void matMul(QuantizedActivations a, float[] out, int outStride, int r0, int r1) {
+        // Any count by vector (MatMul hands it fewer than batchFrom), so that batchFrom is free to move.
+        if (!INTEGER_DECODE || a.transposed || a.superBlocks) {
+            throw new IllegalArgumentException("Q8_0 takes 8-bit activations by vector with one scale per 32 values, with at most "
+                    + "8 float lanes (this JVM: " + F_LANES + "), not " + (a.transposed ? "in the batch layout" : "by vector")
+                    + (a.superBlocks ? " with one scale per 256" : ""));
+        }
+        if (a.cols() != cols) {
+            throw new IllegalArgumentException("activations of " + a.cols() + " values for a matrix of " + cols + " columns");
+        }
+        checkRows(a.count(), out, outStride, r0, r1);
+        multiply(a, out, outStride, r0, r1);
+    }
+
+    /** As {@link WeightMatrix#matMul(float[], int, float[], int, int, int)}: four quarters of the rows side by side. */
+    private void multiply(QuantizedActivations a, float[] out, int outStride, int r0, int r1) {
+        int n = a.count();
+        Scratch scratch = CROSS.get();
+        if (scratch.cross.length < n * cols) {
+            scratch.cross = new int[n * cols];
+        }
+        int[] cross = scratch.cross;
+        float[] lanes = scratch.lanes;
+        for (int t = 0; t < n; t++) {
+            crossPairs(a.pairs, t * (cols / 2), cross, t * cols);
+        }
+        int blocks = cols / BLOCK;
+        int quarter = (r1 - r0) / 4;
+        for (int r = r0; r < r0 + quarter; r++) {
+            for (int t = 0; t < n; t++) {
+                integerDot4(r, quarter, cross, t * cols, a.scales, t * blocks, lanes, out, t * outStride);
+            }
+        }
+        // The rows left over (at most 3) each as four times the same row: one kernel, a little work.
+        for (int r = r0 + 4 * quarter; r < r1; r++) {
+            for (int t = 0; t < n; t++) {
+                integerDot4(r, 0, cross, t * cols, a.scales, t * blocks, lanes, out, t * outStride);
+            }
+        }
+    }
+
+    /**
+     * The activations of one vector rearranged for {@link #integerDot4}: per block of 32 values
+     * and per word {@code j} of 4 (values {@code 4j .. 4j + 3}), {@code cross[at + 32 b + j]} is
+     * {@code q[4j + 2] + 65536 q[4j]}, {@code [.. + 8 + j]} is {@code q[4j + 3] + 65536 q[4j + 1]},
+     * and {@code [.. + 16 + j]}, {@code [.. + 24 + j]} the terms that remove the weights' bias
+     * from their products: {@code 2^15 - 128 q[4j + 2] - 2^23 (q[4j] + q[4j + 2])} and the same for
+     * values {@code 4j + 1, 4j + 3}. From the pairs {@code q[2k + 1] + 65536 q[2k]} of
+     * {@link QuantizedActivations} (by vector, {@code pairs[at ..]}).
+     */
+    private void crossPairs(int[] pairs, int at, int[] cross, int to) {
+        for (int b = 0; b < cols / BLOCK; b++, to += CROSS_BLOCK) {
+            for (int j = 0; j < 8; j++) {
+                int p0 = pairs[at + 16 * b + 2 * j];
+                int p1 = pairs[at + 16 * b + 2 * j + 1];
+                int q0 = (p0 + 0x8000) >> 16;
+                int q1 = (short) p0;
+                int q2 = (p1 + 0x8000) >> 16;
+                int q3 = (short) p1;
+                cross[to + j] = q2 + (q0 << 16);
+                cross[to + 8 + j] = q3 + (q1 << 16);
+                cross[to + 16 + j] = InterleavedMatrix.ROUND - 128 * q2 - ((q0 + q2) << 23);
+                cross[to + 24 + j] = InterleavedMatrix.ROUND - 128 * q3 - ((q1 + q3) << 23);
+            }
+        }
+    }
+
+    /**
+     * Rows {@code row + i * stride} ({@code i < 4}) times one vector of 8-bit activations
+     * ({@link #crossPairs} at {@code cross[xc ..]}, block scales at {@code scales[xs ..]}) into
+     * {@code out[outOffset + row + i * stride]} ({@code lanes}: scratch for 4 float vectors): each int lane holds four values of a row
+     * (bytes {@code 4j .. 4j + 3} of a block), so a block is one int vector with 8 lanes. With the sign bit of every
+     * byte flipped, the lane masked with {@code 0x00FF00FF} is {@code w[4j] + 128 + 65536 (w[4j + 2] + 128)},
+     * and shifted right by 8 first the same for values {@code 4j + 1, 4j + 3}; times the crossed
+     * activations, the high half of the product is the two-term dot product plus a bias that the
+     * crossed term removes, exactly: with it, the low half holds {@link InterleavedMatrix#ROUND} plus
+     * one product {@code w q} and the high half two, each at most {@code 128 * 127}, so neither
+     * leaves {@code +-2^15} (see {@link InterleavedMatrix}). Two multiplies give four products per
+     * lane, where the float kernel converts and multiplies one.
+     */
+    private void integerDot4(int row, int stride, int[] cross, int xc, float[] scales, int xs, float[] lanes, float[] out, int outOffset) {
+        long step = stride * rowBytes;
+        long r0 = row * rowBytes, r1 = r0 + step, r2 = r1 + step, r3 = r2 + step;
+        long b0 = r0 + 2, b1 = r1 + 2, b2 = r2 + 2, b3 = r3 + 2;
+        IntVector flip = IntVector.broadcast(I, 0x80808080);
+        IntVector low = IntVector.broadcast(I, 0x00FF00FF);
+        IntVector eight = IntVector.broadcast(I, 8);
+        IntVector sixteen = IntVector.broadcast(I, 16);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        // Offsets as the loop's index times a constant plus an invariant: the form whose bounds checks
+        // C2 can move out of a loop (it compiled them out of this one in a JVM that had run no batch
+        // product, and left a check of about ten instructions in every load in one that had run a
+        // model's prefills first; see docs/performance.md).
+        for (int b = 0, blocks = cols / BLOCK; b < blocks; b++) {
+            IntVector t0 = IntVector.zero(I), t1 = t0, t2 = t0, t3 = t0;
+            for (int h = 0; h < PARTS; h++) {
+                int c = xc + b * CROSS_BLOCK + h * F_LANES;
+                IntVector xl = IntVector.fromArray(I, cross, c);
+                IntVector xh = IntVector.fromArray(I, cross, c + 8);
+                IntVector cl = IntVector.fromArray(I, cross, c + 16);
+                IntVector ch = IntVector.fromArray(I, cross, c + 24);
+                long o = (long) b * BLOCK_BYTES + 4L * F_LANES * h;
+                IntVector u = IntVector.fromMemorySegment(I, data, b0 + o, LE).lanewise(XOR, flip);
+                t0 = u.lanewise(AND, low).mul(xl).add(cl).lanewise(ASHR, sixteen).add(t0)
+                        .add(u.lanewise(LSHR, eight).lanewise(AND, low).mul(xh).add(ch).lanewise(ASHR, sixteen));
+                u = IntVector.fromMemorySegment(I, data, b1 + o, LE).lanewise(XOR, flip);
+                t1 = u.lanewise(AND, low).mul(xl).add(cl).lanewise(ASHR, sixteen).add(t1)
+                        .add(u.lanewise(LSHR, eight).lanewise(AND, low).mul(xh).add(ch).lanewise(ASHR, sixteen));
+                u = IntVector.fromMemorySegment(I, data, b2 + o, LE).lanewise(XOR, flip);
+                t2 = u.lanewise(AND, low).mul(xl).add(cl).lanewise(ASHR, sixteen).add(t2)
+                        .add(u.lanewise(LSHR, eight).lanewise(AND, low).mul(xh).add(ch).lanewise(ASHR, sixteen));
+                u = IntVector.fromMemorySegment(I, data, b3 + o, LE).lanewise(XOR, flip);
+                t3 = u.lanewise(AND, low).mul(xl).add(cl).lanewise(ASHR, sixteen).add(t3)
+                        .add(u.lanewise(LSHR, eight).lanewise(AND, low).mul(xh).add(ch).lanewise(ASHR, sixteen));
+            }
+            float s = scales[xs + b];
+            long d = (long) b * BLOCK_BYTES;
+            a0 = ((FloatVector) t0.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, r0 + d)) * s), a0);
+            a1 = ((FloatVector) t1.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, r1 + d)) * s), a1);
+            a2 = ((FloatVector) t2.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, r2 + d)) * s), a2);
+            a3 = ((FloatVector) t3.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, r3 + d)) * s), a3);
+        }
+        // Lanes summed in a fixed order, not by reduceLanes, whose order the JIT may change: the
+        // integer kernels' products do not depend on how a product is split or compiled.
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, F_LANES);
+        a2.intoArray(lanes, 2 * F_LANES);
+        a3.intoArray(lanes, 3 * F_LANES);
+        for (int i = 0; i < 4; i++) {
+            float sum = 0;
+            for (int l = 0; l < F_LANES; l++) {
+                sum += lanes[i * F_LANES + l];
+            }
+            out[outOffset + row + i * stride] = sum;
+        }
     }
 
     @Override

@@ -163,10 +163,12 @@ public abstract class WeightMatrix {
     }
 
     /**
-     * Whether products run on 8-bit activations ({@link QuantizedActivations}, through
-     * {@link #matMul(QuantizedActivations, float[], int, int, int)}) rather than on floats.
+     * Whether products of {@code n} vectors run on 8-bit activations ({@link QuantizedActivations},
+     * through {@link #matMul(QuantizedActivations, float[], int, int, int)}) rather than on floats:
+     * for every count for the {@link InterleavedMatrix} formats, for a few vectors for Q8_0 on some
+     * machines, never for the float formats. Depends on {@code n} and the type only.
      */
-    public boolean integerKernels() {
+    public boolean integerKernels(int n) {
         return false;
     }
 
@@ -182,7 +184,7 @@ public abstract class WeightMatrix {
 
     /**
      * The product on activations quantized once for several calls: {@code out[j * outStride + r]}
-     * for rows {@code [r0, r1)}, for the types with {@link #integerKernels}.
+     * for rows {@code [r0, r1)}, for the counts with {@link #integerKernels}.
      */
     public void matMul(QuantizedActivations a, float[] out, int outStride, int r0, int r1) {
         throw new UnsupportedOperationException(type + " products run on float activations");

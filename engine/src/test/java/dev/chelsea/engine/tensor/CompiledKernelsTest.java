@@ -109,7 +109,7 @@ class CompiledKernelsTest {
                     default -> BATCH;
                 };
                 float[] out = new float[n * ROWS];
-                if (!w.integerKernels()) {
+                if (!w.integerKernels(n)) {
                     return () -> w.matMul(x, n, out, ROWS, 0, ROWS);
                 }
                 QuantizedActivations a = new QuantizedActivations();

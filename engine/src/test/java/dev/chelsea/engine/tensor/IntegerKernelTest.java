@@ -1,6 +1,7 @@
 package dev.chelsea.engine.tensor;
 
 import dev.chelsea.engine.gguf.GgmlType;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -35,7 +36,16 @@ class IntegerKernelTest {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     static Stream<GgmlType> types() {
-        return TensorTypes.SUPPORTED.stream().filter(t -> wrap(t, MemorySegment.ofArray(new byte[t.bytesPerBlock * 256]), 1, t.blockSize).integerKernels());
+        return TensorTypes.SUPPORTED.stream().filter(t -> wrap(t, MemorySegment.ofArray(new byte[t.bytesPerBlock * 256]), 1, t.blockSize).integerKernels(1));
+    }
+
+    /**
+     * Whether {@code w} multiplies batches on 8-bit activations too ({@link QuantizedPanelMatMul}):
+     * the {@link InterleavedMatrix} formats do; Q8_0 multiplies only a few vectors so, its batches
+     * run on floats ({@link WeightMatrixTest}).
+     */
+    static boolean takesBatchLayout(WeightMatrix w) {
+        return w.integerKernels(QuantizedActivations.MAX_VECTORS);
     }
 
     private static WeightMatrix wrap(GgmlType type, MemorySegment data, int rows, int cols) {
@@ -281,6 +291,9 @@ class IntegerKernelTest {
         int cols = c.matrix().cols();
         int b = c.matrix().batchFrom();
         for (int n : new int[]{1, 2, 3, 4, 5, 7, b - 1, b, 17, 70, 300}) {
+            if (!c.matrix().integerKernels(n)) {
+                continue; // a batch of Q8_0 on floats: WeightMatrixTest
+            }
             float[] x = RandomWeights.activations(n * cols, c.rnd());
             float[] out = new float[n * ROWS];
             c.matrix().matMul(x, n, out, ROWS, 0, ROWS);
@@ -291,7 +304,8 @@ class IntegerKernelTest {
     /**
      * Either layout of the activations, whatever the count, gives the products: the per-vector
      * kernels ({@code gemv}) up to counts the batch kernel takes, and the batch kernel down to one
-     * vector, so that {@link WeightMatrix#batchFrom} is free to move.
+     * vector, so that {@link WeightMatrix#batchFrom} is free to move (Q8_0: the by-vector layout,
+     * its only one).
      */
     @ParameterizedTest
     @MethodSource("types")
@@ -301,7 +315,7 @@ class IntegerKernelTest {
         int cols = w.cols();
         for (int n : new int[]{1, 6, 33}) {
             float[] x = RandomWeights.activations(n * cols, c.rnd());
-            for (boolean batch : new boolean[]{false, true}) {
+            for (boolean batch : takesBatchLayout(w) ? new boolean[]{false, true} : new boolean[]{false}) {
                 float[] out = product(w, x, n, batch);
                 assertMatches(c.exact(), x, n, scaleGroup(w), out, ROWS, (batch ? "batch" : "by vector") + " layout, n=" + n + ", " + c.where());
             }
@@ -343,6 +357,18 @@ class IntegerKernelTest {
         }
     }
 
+    /** Q8_0, which takes 8-bit activations by vector only, refuses the batch layout with a message. */
+    @Test
+    void q8_0RefusesTheBatchLayout() {
+        WeightMatrix w = WeightMatrixTest.Case.of(GgmlType.Q8_0, ROWS, 512).matrix();
+        Assumptions.assumeTrue(w.integerKernels(1), "Q8_0 multiplies floats with this JVM's vector width");
+        QuantizedActivations a = new QuantizedActivations();
+        a.reset(3, 512, true, false);
+        a.quantize(RandomWeights.activations(3 * 512, new SplittableRandom(3)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.matMul(a, new float[3 * ROWS], ROWS, 0, ROWS));
+        assertTrue(e.getMessage().contains("by vector"), e.getMessage());
+    }
+
     /** {@code w} times the {@code n} vectors of {@code x}, quantized in the given layout. */
     private static float[] product(WeightMatrix w, float[] x, int n, boolean batch) {
         QuantizedActivations a = new QuantizedActivations();
@@ -363,7 +389,8 @@ class IntegerKernelTest {
     void extremeValuesFillTheAccumulatorsExactly(GgmlType type) {
         int rows = 37;
         int cols = 2 * Math.max(type.blockSize, 256);
-        for (byte fill : new byte[]{0, (byte) 0xFF}) {
+        // Every bit 0, every bit 1, and Q8_0's extremes -128 and 127.
+        for (byte fill : new byte[]{0, (byte) 0xFF, (byte) 0x80, 0x7F}) {
             long bytes = (long) rows * (cols / type.blockSize) * type.bytesPerBlock;
             MemorySegment data = Arena.ofAuto().allocate(bytes, 8);
             data.fill(fill);
@@ -378,6 +405,9 @@ class IntegerKernelTest {
                 exact[r] = ReferenceDecoder.row(type, data, cols, r);
             }
             for (int n : new int[]{1, 40}) {
+                if (!w.integerKernels(n)) {
+                    continue;
+                }
                 for (float sign : new float[]{1f, -1f}) {
                     float[] x = new float[n * cols];
                     Arrays.fill(x, sign * 0.75f);
@@ -422,6 +452,9 @@ class IntegerKernelTest {
         }
         WeightMatrix w = wrap(type, data, rows, cols);
         for (int n : new int[]{1, 3, 40}) {
+            if (!w.integerKernels(n)) {
+                continue;
+            }
             float[] x = RandomWeights.activations(n * cols, rnd);
             float[] out = new float[n * rows];
             w.matMul(x, n, out, rows, 0, rows);
@@ -432,7 +465,7 @@ class IntegerKernelTest {
     /** The offsets of the fp16 fields of a block. */
     private static long[] halfFields(GgmlType type) {
         return switch (type) {
-            case Q4_0, Q5_0 -> new long[]{0};
+            case Q4_0, Q5_0, Q8_0 -> new long[]{0};
             case Q4_1, Q4_K, Q5_K -> new long[]{0, 2};
             case Q6_K -> new long[]{208};
             default -> throw new IllegalArgumentException(type.toString());

@@ -34,11 +34,11 @@ class ThreadedMatMulTest {
                 MatMul.matMul(three, c.matrix(), x, n, threaded);
                 for (int b = 0; b < n; b++) {
                     for (int r = 0; r < rows; r++) {
-                        c.assertProduct(single[b * rows + r], r, x, b * cols, "1 thread, n=" + n + " vector " + b);
-                        c.assertProduct(threaded[b * rows + r], r, x, b * cols, "3 threads, n=" + n + " vector " + b);
+                        c.assertProduct(single[b * rows + r], r, x, b * cols, n, "1 thread, n=" + n + " vector " + b);
+                        c.assertProduct(threaded[b * rows + r], r, x, b * cols, n, "3 threads, n=" + n + " vector " + b);
                     }
                 }
-                if (n >= c.matrix().batchFrom() || c.matrix().integerKernels()) {
+                if (n >= c.matrix().batchFrom() || c.matrix().integerKernels(n)) {
                     assertArrayEquals(single, threaded, "1 vs 3 threads, n=" + n + ", " + c.where());
                 }
             }
@@ -83,10 +83,10 @@ class ThreadedMatMulTest {
                     WeightMatrixTest.Case ci = i == 0 ? a : i == 1 ? b : c;
                     for (int v = 0; v < n; v++) {
                         for (int r = 0; r < ws[i].rows(); r++) {
-                            ci.assertProduct(fused[i][v * ws[i].rows() + r], r, x, v * cols, "fused matrix " + i + ", n=" + n + " vector " + v);
+                            ci.assertProduct(fused[i][v * ws[i].rows() + r], r, x, v * cols, n, "fused matrix " + i + ", n=" + n + " vector " + v);
                         }
                     }
-                    if (n >= ws[i].batchFrom() || ws[i].integerKernels()) {
+                    if (n >= ws[i].batchFrom() || ws[i].integerKernels(n)) {
                         assertArrayEquals(separate, fused[i], "fused vs separate, matrix " + i + ", n=" + n + ", " + ci.where());
                     }
                 }

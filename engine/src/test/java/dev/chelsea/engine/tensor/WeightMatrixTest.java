@@ -67,8 +67,8 @@ class WeightMatrixTest {
         }
 
         /** A product from {@code matMul}: {@link #assertDot}, plus the 8-bit rounding of the activations for integer kernels. */
-        void assertProduct(double got, int row, float[] x, int xOff, String what) {
-            if (!matrix.integerKernels()) {
+        void assertProduct(double got, int row, float[] x, int xOff, int n, String what) {
+            if (!matrix.integerKernels(n)) {
                 assertDot(got, row, x, xOff, what);
                 return;
             }
@@ -153,7 +153,7 @@ class WeightMatrixTest {
             c.matrix.matMul(x, n, out, ROWS, 0, ROWS);
             for (int b = 0; b < n; b++) {
                 for (int r = 0; r < ROWS; r++) {
-                    c.assertProduct(out[b * ROWS + r], r, x, b * cols, "matMul n=" + n + " vector " + b);
+                    c.assertProduct(out[b * ROWS + r], r, x, b * cols, n, "matMul n=" + n + " vector " + b);
                 }
             }
         }
@@ -176,7 +176,7 @@ class WeightMatrixTest {
                 for (int r = 0; r < stride; r++) {
                     float v = out[b * stride + r];
                     if (r >= r0 && r < r1) {
-                        c.assertProduct(v, r, x, b * cols, "matMul rows [7, 90) n=" + n + " vector " + b);
+                        c.assertProduct(v, r, x, b * cols, n, "matMul rows [7, 90) n=" + n + " vector " + b);
                     } else {
                         assertTrue(Float.isNaN(v), "matMul rows [7, 90) wrote row " + r + " of vector " + b + ", " + c.where());
                     }
@@ -198,7 +198,7 @@ class WeightMatrixTest {
         c.matrix.matMul(x, n, out, rows, 0, rows);
         for (int b = 0; b < n; b++) {
             for (int r = 0; r < rows; r++) {
-                c.assertProduct(out[b * rows + r], r, x, b * cols, "matMul n=" + n + " vector " + b);
+                c.assertProduct(out[b * rows + r], r, x, b * cols, n, "matMul n=" + n + " vector " + b);
             }
         }
     }
@@ -215,7 +215,7 @@ class WeightMatrixTest {
             c.matrix.matMul(x, 8, out, rows, 0, rows);
             for (int b = 0; b < 8; b++) {
                 for (int r = 0; r < rows; r++) {
-                    c.assertProduct(out[b * rows + r], r, x, b * cols, "matMul n=8");
+                    c.assertProduct(out[b * rows + r], r, x, b * cols, 8, "matMul n=8");
                     c.assertDot(c.matrix.dot(r, x, b * cols), r, x, b * cols, "dot");
                 }
             }
