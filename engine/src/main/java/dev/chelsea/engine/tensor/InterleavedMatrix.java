@@ -403,7 +403,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
     @Override
     public void matMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
         checkMatMul(x, n, out, outStride, r0, r1);
-        QuantizedActivations a = SCRATCH.get();
+        QuantizedActivations a = OWN_ACTIVATIONS.get();
         for (int b0 = 0; b0 < n; b0 += QuantizedActivations.MAX_VECTORS) {
             int count = Math.min(QuantizedActivations.MAX_VECTORS, n - b0);
             float[] part = b0 == 0 && count == n ? x : java.util.Arrays.copyOfRange(x, b0 * cols, (b0 + count) * cols);
@@ -439,6 +439,5 @@ abstract class InterleavedMatrix extends WeightMatrix {
         gemv(a, out, outOff, outStride, r0, r1);
     }
 
-    private static final ThreadLocal<QuantizedActivations> SCRATCH = ThreadLocal.withInitial(QuantizedActivations::new);
 
 }

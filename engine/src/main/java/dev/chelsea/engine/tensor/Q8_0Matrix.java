@@ -43,9 +43,9 @@ final class Q8_0Matrix extends WeightMatrix {
      * Whether products of fewer than {@link #batchFrom} vectors run on 8-bit activations: where an
      * int vector holds at most the 32 bytes of a block's values (8 lanes or fewer). Same machine as
      * above ({@code MatMulBenchmarkMain Q8_0}, 2026-12-06): one vector times 8192 x 2048 weights on
-     * one core 2.65-2.80 ms float, 1.30 ms integer; times 262144 x 2048 on two cores 12.4 and 26.2
-     * GB/s. The batch kernel still starts at 5 vectors (8 lanes): 1.3 ms a vector here, 5.7-5.9 ms
-     * for 5 to 8 vectors there.
+     * one core 2.65-2.80 ms float, 1.38-1.47 ms integer ({@link #integerDot2}); times 262144 x 2048
+     * on two cores 12.4 and 19.8-24.2 GB/s. The batch kernel still starts at 5 vectors (8 lanes):
+     * 1.45 ms a vector here (5.80 ms for 4), 5.7-5.9 ms for 5 to 8 vectors there.
      */
     static final boolean INTEGER_DECODE = F_LANES <= 8;
     /** Int vectors per block of 32 values in {@link #integerDot2}: 1 with 8 lanes, 2 with 4. */
@@ -55,8 +55,6 @@ final class Q8_0Matrix extends WeightMatrix {
 
     /** Per thread: {@link #crossPairs} of the vectors of one call, and the lanes of {@link #integerDot2}'s sums. */
     private static final ThreadLocal<Scratch> CROSS = ThreadLocal.withInitial(Scratch::new);
-    /** Activations quantized by {@link #matMul(float[], int, float[], int, int, int)} itself, per thread. */
-    private static final ThreadLocal<QuantizedActivations> SCRATCH = ThreadLocal.withInitial(QuantizedActivations::new);
 
     private static final class Scratch {
         int[] cross = new int[0];
@@ -141,7 +139,7 @@ final class Q8_0Matrix extends WeightMatrix {
             return;
         }
         checkMatMul(x, n, out, outStride, r0, r1);
-        QuantizedActivations a = SCRATCH.get();
+        QuantizedActivations a = OWN_ACTIVATIONS.get();
         a.reset(n, cols, false);
         a.quantize(x);
         multiply(a, out, outStride, r0, r1);

@@ -163,6 +163,13 @@ public abstract class WeightMatrix {
     }
 
     /**
+     * The 8-bit activations a matrix quantizes itself, per thread, where
+     * {@link #matMul(float[], int, float[], int, int, int)} is called directly rather than through
+     * {@code MatMul} (which quantizes once for all threads): shared by every type that does.
+     */
+    static final ThreadLocal<QuantizedActivations> OWN_ACTIVATIONS = ThreadLocal.withInitial(QuantizedActivations::new);
+
+    /**
      * Whether products of {@code n} vectors run on 8-bit activations ({@link QuantizedActivations},
      * through {@link #matMul(QuantizedActivations, float[], int, int, int)}) rather than on floats:
      * for every count for the {@link InterleavedMatrix} formats, for a few vectors for Q8_0 on some
