@@ -303,15 +303,35 @@ abstract class InterleavedMatrix extends WeightMatrix {
         ((FloatVector) bits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(Simd.F, 0)).mul(unit).intoArray(dst, dstAt);
     }
 
+    /** Per thread: {@link #superSums}. */
+    private static final ThreadLocal<int[][]> SUPER_SUMS = ThreadLocal.withInitial(() -> new int[][] {new int[0]});
+
+    /**
+     * A per-thread buffer of at least {@code ints} ints, in which the K formats' decode kernels leave
+     * each super-block's integer sums for a method of their own to scale in floats: kept out of
+     * the loop over the words, the float part no longer fell into the Vector API's fallback (see
+     * {@code Q4_KMatrix.scaleSuperBlocks}).
+     */
+    static int[] superSums(int ints) {
+        int[][] held = SUPER_SUMS.get();
+        if (held[0].length < ints) {
+            held[0] = new int[ints];
+        }
+        return held[0];
+    }
+
     static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     /**
      * The int {@link #AHEAD} bytes after {@code at} (or the copy's last): a decode kernel reads it
-     * for every piece of {@code 4 G} bytes (at most a cache line) of its weights, so that each line
-     * it reads was loaded that much earlier. Q4_0 touches its block headers too; Q4_K does not (at
-     * 16 lanes a header of 256 bytes in a super-block of 2304): with those touches in the branch at
-     * a super-block's end C2 compiled its loop a fifth slower, and a loop over a piece's lines in
-     * this method did the same. The offset is clamped rather than the copy padded past its end:
+     * once a step, so that the lines it reads were loaded that much earlier. Q4_0's and Q4_K's steps
+     * read two words, {@code 8 G} bytes: one cache line at 8 lanes, two at 16, where the touches
+     * above were measured with one per line (the adjacent line's prefetch should cover the other;
+     * not yet measured on an AVX-512 machine). Neither touches its block headers: with those
+     * touches in the branch at a super-block's end C2 compiled Q4_K's loop a fifth slower, and a
+     * loop over a piece's lines in this method did the same; in Q4_0's two-word loop that touch
+     * was a call C2 left out of line (its node budget spent), which kept the segment's checks in
+     * every load. The offset is clamped rather than the copy padded past its end:
      * unclamped, Q6_K read 14.1 GB/s, clamped 16.4 (same JVM, the matrix above).
      */
     final int ahead(long at) {

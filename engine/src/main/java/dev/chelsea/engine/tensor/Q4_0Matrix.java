@@ -94,23 +94,32 @@ final class Q4_0Matrix extends InterleavedMatrix {
                 // per block costs C2's loop set-up every 4 steps. Offsets advance by additions: computed
                 // from k by masks and shifts they took about twenty scalar instructions a step, as many
                 // as the vector work (a 16384 x 2048 matrix on two cores of an AMD EPYC: 35 -> 46 GB/s,
-                // medians of alternating runs, 2026-12-05).
+                // medians of alternating runs, 2026-12-05). Two words a step, so a block is two steps:
+                // with one, the loop's own work (counter, checks, read-ahead, spilled registers) was
+                // as large as the products on AVX2; with two, one core with an 8192 x 2048 matrix in
+                // cache took 0.70 against 0.84 ms (AMD EPYC Zen 3, both forms alternating in one JVM,
+                // medians of 9 rounds, 2026-12-06). The block headers are no longer read ahead: that
+                // second touch, in the branch, was a call C2 did not inline once the loop was larger.
                 long q = o + 2 * G;
                 int x = xk;
-                for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
+                for (int k = 0, steps = cols / 16; k < steps; k++, q += 8 * G, x += 4) {
                     touched += ahead(q);
                     IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
+                    IntVector w = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
                     s = v.and(0x000F000F).mul(xp[x]).add(s);
                     s = v.lanewise(LSHR, 4).and(0x000F000F).mul(xp[x + 8]).add(s);
                     s = v.lanewise(LSHR, 8).and(0x000F000F).mul(xp[x + 1]).add(s);
                     s = v.lanewise(LSHR, 12).and(0x000F000F).mul(xp[x + 9]).add(s);
-                    if ((k & 3) == 3) {
-                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, q - 14 * G, LE).convertShape(S2I, I, 0);
+                    s = w.and(0x000F000F).mul(xp[x + 2]).add(s);
+                    s = w.lanewise(LSHR, 4).and(0x000F000F).mul(xp[x + 10]).add(s);
+                    s = w.lanewise(LSHR, 8).and(0x000F000F).mul(xp[x + 3]).add(s);
+                    s = w.lanewise(LSHR, 12).and(0x000F000F).mul(xp[x + 11]).add(s);
+                    if ((k & 1) == 1) {
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, q - 10 * G, LE).convertShape(S2I, I, 0);
                         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
-                        int b = xb + (k >> 2);
+                        int b = xb + (k >> 1);
                         acc = ((FloatVector) s.lanewise(SUB, IntVector.broadcast(I, a.blockSums[b] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
                         s = round;
-                        touched += ahead(q + 4 * G);
                         q += 2 * G;
                         x += 8;
                     }
