@@ -135,7 +135,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
         int touched = 0;
-        int[] superSums = (a.count & 1) == 1 ? superSums(2 * G * (cols / BLOCK)) : null;
+        int[] superSums = (a.count & 1) == 1 ? kernelSums(2 * G * (cols / BLOCK)) : null;
         for (int g = r0 / G; g * G < r1; g++) {
             int t = 0;
             for (; t + 2 <= a.count; t += 2) {

@@ -152,7 +152,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
-        int[] superSums = superSums(G * (cols / BLOCK));
+        int[] superSums = kernelSums(G * (cols / BLOCK));
         IntVector sixteen = IntVector.broadcast(I, 16);
         IntVector low = IntVector.broadcast(I, 0x000F000F);
         IntVector high = IntVector.broadcast(I, 0x00300030);
