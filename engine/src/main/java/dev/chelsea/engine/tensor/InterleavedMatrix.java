@@ -459,6 +459,4 @@ abstract class InterleavedMatrix extends WeightMatrix {
         }
         gemv(a, out, outOff, outStride, r0, r1);
     }
-
-
 }
