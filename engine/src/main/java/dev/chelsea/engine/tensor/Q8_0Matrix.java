@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Reference;
 
 import static dev.chelsea.engine.tensor.Simd.B;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
@@ -84,13 +85,13 @@ final class Q8_0Matrix extends WeightMatrix {
             // Sum q * x over the block in registers, then scale once by d.
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < BLOCK; j += B_LANES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
+                ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + 2 + j, LE);
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wQ = (FloatVector) q.convertShape(B2F, F, p);
                     sum = wQ.fma(FloatVector.fromArray(F, x, xOffset + i + j + p * F_LANES), sum);
                 }
             }
-            acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block))), acc);
+            acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block))), acc);
         }
         return acc.reduceLanes(ADD);
     }
@@ -103,10 +104,10 @@ final class Q8_0Matrix extends WeightMatrix {
         for (int i = 0; i < cols; i += BLOCK, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
             FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
             for (int j = 0; j < BLOCK; j += B_LANES) {
-                ByteVector q0 = ByteVector.fromMemorySegment(B, data, b0 + 2 + j, LE);
-                ByteVector q1 = ByteVector.fromMemorySegment(B, data, b1 + 2 + j, LE);
-                ByteVector q2 = ByteVector.fromMemorySegment(B, data, b2 + 2 + j, LE);
-                ByteVector q3 = ByteVector.fromMemorySegment(B, data, b3 + 2 + j, LE);
+                ByteVector q0 = ByteVector.fromMemorySegment(B, MEMORY, address + b0 + 2 + j, LE);
+                ByteVector q1 = ByteVector.fromMemorySegment(B, MEMORY, address + b1 + 2 + j, LE);
+                ByteVector q2 = ByteVector.fromMemorySegment(B, MEMORY, address + b2 + 2 + j, LE);
+                ByteVector q3 = ByteVector.fromMemorySegment(B, MEMORY, address + b3 + 2 + j, LE);
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector xv = FloatVector.fromArray(F, x, xOffset + i + j + p * F_LANES);
                     s0 = ((FloatVector) q0.convertShape(B2F, F, p)).fma(xv, s0);
@@ -115,10 +116,10 @@ final class Q8_0Matrix extends WeightMatrix {
                     s3 = ((FloatVector) q3.convertShape(B2F, F, p)).fma(xv, s3);
                 }
             }
-            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b0))), a0);
-            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b1))), a1);
-            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b2))), a2);
-            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, b3))), a3);
+            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + b0))), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + b1))), a1);
+            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + b2))), a2);
+            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + b3))), a3);
         }
         out[outOffset + row] = a0.reduceLanes(ADD);
         out[outOffset + row + stride] = a1.reduceLanes(ADD);
@@ -189,6 +190,7 @@ final class Q8_0Matrix extends WeightMatrix {
                 integerDot2(r, 0, cross, t * cols, a.scales, t * blocks, lanes, out, t * outStride);
             }
         }
+        Reference.reachabilityFence(this);
     }
 
     /**
@@ -251,17 +253,17 @@ final class Q8_0Matrix extends WeightMatrix {
                 IntVector cl = IntVector.fromArray(I, cross, c + 16);
                 IntVector ch = IntVector.fromArray(I, cross, c + 24);
                 long o = (long) b * BLOCK_BYTES + 4L * F_LANES * h;
-                IntVector u = IntVector.fromMemorySegment(I, data, b0 + o, LE).lanewise(XOR, flip);
+                IntVector u = IntVector.fromMemorySegment(I, MEMORY, address + b0 + o, LE).lanewise(XOR, flip);
                 t0 = u.lanewise(AND, low).mul(xl).add(cl).lanewise(ASHR, sixteen).add(t0)
                         .add(u.lanewise(LSHR, eight).lanewise(AND, low).mul(xh).add(ch).lanewise(ASHR, sixteen));
-                u = IntVector.fromMemorySegment(I, data, b1 + o, LE).lanewise(XOR, flip);
+                u = IntVector.fromMemorySegment(I, MEMORY, address + b1 + o, LE).lanewise(XOR, flip);
                 t1 = u.lanewise(AND, low).mul(xl).add(cl).lanewise(ASHR, sixteen).add(t1)
                         .add(u.lanewise(LSHR, eight).lanewise(AND, low).mul(xh).add(ch).lanewise(ASHR, sixteen));
             }
             float s = scales[xs + b];
             long d = (long) b * BLOCK_BYTES;
-            a0 = ((FloatVector) t0.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, r0 + d)) * s), a0);
-            a1 = ((FloatVector) t1.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, r1 + d)) * s), a1);
+            a0 = ((FloatVector) t0.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + r0 + d)) * s), a0);
+            a1 = ((FloatVector) t1.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + r1 + d)) * s), a1);
         }
         // Lanes summed in a fixed order, not by reduceLanes, whose order the JIT may change: the
         // integer kernels' products do not depend on how a product is split or compiled.
@@ -280,9 +282,9 @@ final class Q8_0Matrix extends WeightMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block)));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block)));
             for (int j = 0; j < BLOCK; j += B_LANES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
+                ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + 2 + j, LE);
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wQ = (FloatVector) q.convertShape(B2F, F, p);
                     wQ.mul(d).intoArray(dst, dstOffset + i + j + p * F_LANES);

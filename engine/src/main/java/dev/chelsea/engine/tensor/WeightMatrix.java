@@ -3,7 +3,9 @@ package dev.chelsea.engine.tensor;
 import dev.chelsea.engine.gguf.GgmlType;
 import dev.chelsea.engine.gguf.GgufTensorInfo;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Reference;
 
 /**
  * A row-major weight matrix ({@code rows} rows of {@code cols} values) held in its GGUF storage
@@ -12,7 +14,24 @@ import java.lang.foreign.MemorySegment;
  * is written once against this class.
  */
 public abstract class WeightMatrix {
+    /**
+     * All of the process's native memory as one segment: the kernels read weights through it at
+     * {@link #address} plus an offset, not through {@link #data}. A segment held in a field is known
+     * to C2 only through the type profiles of the JDK's shared access methods, which every segment
+     * of the process feeds; a compile made after they were polluted (here: after a model's
+     * prefills) kept a class, session and bounds check in every load of Q8_0's decode loop, and the
+     * step ran 20-45% slower. This constant C2 knows exactly. Llama-3.2-1B decode steps after
+     * prefills, both forms loaded in one JVM and run in turn (AMD EPYC, Zen 3, 2 threads): Q8_0 106
+     * against 85 ms, Q4_0 35 against 32, Q4_K_M unchanged (docs/performance.md, fourteenth session).
+     * What the checks guarded is kept elsewhere: the products check their ranges on entry, an
+     * interleaved copy lives as long as its matrix (reachability fences at the entry points), and
+     * the mapped file is unmapped only after the steps in flight have ended ({@code CpuBackend}).
+     */
+    static final MemorySegment MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
     protected final MemorySegment data;
+    /** Where {@link #data} starts in {@link #MEMORY}. */
+    protected final long address;
     protected final int rows;
     protected final int cols;
     /** Bytes of one row: rows are whole blocks, stored back to back. */
@@ -35,7 +54,9 @@ public abstract class WeightMatrix {
                     + " bytes, the data has " + data.byteSize());
         }
         this.type = type;
-        this.data = data;
+        // Weights on the heap (tests) have no address: a native copy, freed with the matrix.
+        this.data = data.isNative() ? data : Arena.ofAuto().allocate(data.byteSize(), 64).copyFrom(data);
+        this.address = this.data.address();
         this.rows = rows;
         this.cols = cols;
     }
@@ -88,6 +109,7 @@ public abstract class WeightMatrix {
     /** Writes row {@code row} as floats into {@code dst[dstOffset .. dstOffset + cols)}. */
     public void dequantizeRow(int row, float[] dst, int dstOffset) {
         dequantize(row, 0, cols, dst, dstOffset);
+        Reference.reachabilityFence(this);
     }
 
     /**
@@ -102,6 +124,7 @@ public abstract class WeightMatrix {
         checkMatMul(x, n, out, outStride, r0, r1);
         if (n >= batchFrom()) {
             PanelMatMul.matMul(this, x, n, out, outStride, r0, r1);
+            Reference.reachabilityFence(this);
             return;
         }
         // The rows are dealt out as four quarters read side by side (see dot4); each group of four
@@ -117,6 +140,7 @@ public abstract class WeightMatrix {
                 out[b * outStride + r] = dot(r, x, b * cols);
             }
         }
+        Reference.reachabilityFence(this);
     }
 
     /**
@@ -129,6 +153,7 @@ public abstract class WeightMatrix {
         }
         checkRows(a.count(), out, outStride, r0, r1);
         PanelMatMul.multiply(this, a, out, 0, outStride, r0, r1);
+        Reference.reachabilityFence(this);
     }
 
     /**
