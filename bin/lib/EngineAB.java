@@ -1,0 +1,119 @@
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Two (or more) builds of the engine in one JVM, each in its own class loader, timed in turn on one
+ * model: what {@code bin/engine-ab} runs. Fresh JVMs minutes apart measure the machine's phase as
+ * much as the code on a shared machine (docs/performance.md, fourteenth session); here both builds
+ * share every phase, so their ratio holds where their absolute times do not. Each build's classes
+ * are its own (its kernels compile separately); the JDK's shared code is one for both, as in a
+ * service.
+ *
+ * <p>Arguments: {@code MODEL ORDER ROUNDS STEPS THREADS NAME=CLASSES...}; ORDER {@code pd} runs six
+ * prefills of 128 tokens per build before the decode rounds (as a server, or {@code bench}, does),
+ * {@code d} decode rounds only. Prints per build the median and spread of its rounds (ms a step,
+ * first two rounds left out as warm-up) and its ratio to the first build.
+ */
+public class EngineAB {
+    record Build(String name, Object model, Method newSession, Object fullKv) {
+    }
+
+    public static void main(String[] a) throws Exception {
+        Path model = Path.of(a[0]);
+        String order = a[1];
+        int rounds = Integer.parseInt(a[2]), steps = Integer.parseInt(a[3]), threads = Integer.parseInt(a[4]);
+        if (!order.equals("pd") && !order.equals("d") || rounds < 3 || steps < 1 || threads < 1) {
+            throw new IllegalArgumentException("order pd or d, at least 3 rounds, 1 step and 1 thread");
+        }
+        List<Build> builds = new ArrayList<>();
+        for (String spec : Arrays.asList(a).subList(5, a.length)) {
+            int eq = spec.indexOf('=');
+            Path classes = Path.of(spec.substring(eq + 1));
+            if (eq < 1 || !Files.isDirectory(classes.resolve("dev/chelsea/engine"))) {
+                throw new IllegalArgumentException("not NAME=ENGINE_CLASSES_DIR: " + spec);
+            }
+            builds.add(load(spec.substring(0, eq), classes, model, threads));
+        }
+        if (order.equals("pd")) {
+            for (Build b : builds) {
+                StringBuilder line = new StringBuilder(String.format("%-10s prefills of 128 tokens, ms:", b.name));
+                for (int i = 0; i < 6; i++) {
+                    line.append(String.format(" %.0f", prefill(b, 128)));
+                }
+                System.out.println(line);
+            }
+        }
+        double[][] ms = new double[builds.size()][rounds];
+        for (int r = 0; r < rounds; r++) {
+            for (int k = 0; k < builds.size(); k++) {
+                ms[k][r] = decode(builds.get(k), steps);
+            }
+        }
+        System.out.printf("%n%-10s %10s %10s %10s %8s   rounds (ms a step, %d steps each)%n", "build", "median", "min", "max", "ratio", steps);
+        double base = median(ms[0]);
+        for (int k = 0; k < builds.size(); k++) {
+            double[] kept = Arrays.copyOfRange(ms[k], 2, rounds);
+            Arrays.sort(kept);
+            StringBuilder all = new StringBuilder();
+            for (double v : ms[k]) {
+                all.append(String.format(" %.1f", v));
+            }
+            System.out.printf("%-10s %10.2f %10.2f %10.2f %8.3f  %s%n", builds.get(k).name, median(ms[k]), kept[0], kept[kept.length - 1],
+                    median(ms[k]) / base, all);
+        }
+        for (Build b : builds) {
+            ((AutoCloseable) b.model).close();
+        }
+    }
+
+    /** Median of the rounds after the first two. */
+    static double median(double[] rounds) {
+        double[] kept = Arrays.copyOfRange(rounds, 2, rounds.length);
+        Arrays.sort(kept);
+        return kept[kept.length / 2];
+    }
+
+    static Build load(String name, Path classes, Path model, int threads) throws Exception {
+        ClassLoader l = new URLClassLoader(new URL[]{classes.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+        Class<?> choice = l.loadClass("dev.chelsea.engine.backend.BackendChoice");
+        Class<?> options = l.loadClass("dev.chelsea.engine.model.ModelOptions");
+        Class<?> modelClass = l.loadClass("dev.chelsea.engine.model.Model");
+        Class<?> kv = l.loadClass("dev.chelsea.engine.kv.KvCacheConfig");
+        Object cpu = choice.getField("CPU").get(null);
+        Object opts = options.getConstructor(int.class, int.class, choice).newInstance(threads, 1024, cpu);
+        Object m = modelClass.getMethod("load", Path.class, options).invoke(null, model, opts);
+        return new Build(name, m, modelClass.getMethod("newSession", kv), kv.getMethod("full").invoke(null));
+    }
+
+    static double prefill(Build b, int n) throws Exception {
+        int[] prompt = new int[n];
+        for (int i = 0; i < n; i++) {
+            prompt[i] = 1 + i;
+        }
+        try (AutoCloseable s = (AutoCloseable) b.newSession.invoke(b.model, b.fullKv)) {
+            Method prefill = s.getClass().getMethod("prefill", int[].class);
+            long t0 = System.nanoTime();
+            prefill.invoke(s, (Object) prompt);
+            return (System.nanoTime() - t0) / 1e6;
+        }
+    }
+
+    static double decode(Build b, int steps) throws Exception {
+        try (AutoCloseable s = (AutoCloseable) b.newSession.invoke(b.model, b.fullKv)) {
+            s.getClass().getMethod("prefill", int[].class).invoke(s, (Object) new int[]{1});
+            Method step = s.getClass().getMethod("decodeGreedy", int.class);
+            int token = 2;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                token = (int) step.invoke(s, token);
+            }
+            return (System.nanoTime() - t0) / 1e6 / steps;
+        }
+    }
+}
