@@ -34,21 +34,21 @@ final class BF16Matrix extends WeightMatrix {
         FloatVector acc1 = FloatVector.zero(F);
         int i = 0;
         for (int upper = cols - 2 * F_LANES; i <= upper; i += 2 * F_LANES) {
-            FloatVector w0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, MEMORY, address + base + 2L * i, LE)
+            FloatVector w0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
                     .convertShape(S2I, I, 0)).lanewise(LSHL, 16).reinterpretShape(F, 0));
-            FloatVector w1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, MEMORY, address + base + 2L * (i + F_LANES), LE)
+            FloatVector w1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * (i + F_LANES), LE)
                     .convertShape(S2I, I, 0)).lanewise(LSHL, 16).reinterpretShape(F, 0));
             acc0 = w0.fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
             acc1 = w1.fma(FloatVector.fromArray(F, x, xOffset + i + F_LANES), acc1);
         }
         for (int upper = cols - F_LANES; i <= upper; i += F_LANES) {
-            FloatVector w0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, MEMORY, address + base + 2L * i, LE)
+            FloatVector w0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
                     .convertShape(S2I, I, 0)).lanewise(LSHL, 16).reinterpretShape(F, 0));
             acc0 = w0.fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
         }
         float sum = acc0.add(acc1).reduceLanes(ADD);
         for (; i < cols; i++) {
-            sum += Float.intBitsToFloat(MEMORY.get(SHORT_LE, address + base + 2L * i) << 16) * x[xOffset + i];
+            sum += Float.intBitsToFloat(data.get(SHORT_LE, base + 2L * i) << 16) * x[xOffset + i];
         }
         return sum;
     }
@@ -58,12 +58,12 @@ final class BF16Matrix extends WeightMatrix {
         long base = row * rowBytes + 2L * col;
         int i = 0;
         for (int upper = len - F_LANES; i <= upper; i += F_LANES) {
-            ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, MEMORY, address + base + 2L * i, LE)
+            ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
                     .convertShape(S2I, I, 0)).lanewise(LSHL, 16).reinterpretShape(F, 0))
                     .intoArray(dst, dstOffset + i);
         }
         for (; i < len; i++) {
-            dst[dstOffset + i] = Float.intBitsToFloat(MEMORY.get(SHORT_LE, address + base + 2L * i) << 16);
+            dst[dstOffset + i] = Float.intBitsToFloat(data.get(SHORT_LE, base + 2L * i) << 16);
         }
     }
 }

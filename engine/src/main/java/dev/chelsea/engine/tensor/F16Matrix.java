@@ -41,7 +41,7 @@ final class F16Matrix extends WeightMatrix {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int upper = cols - F_LANES; i <= upper; i += F_LANES) {
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, address + base + 2L * i, LE)
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
                     .convertShape(S2I, I, 0);
             IntVector magnitude = h.and(0x7FFF);
             IntVector bits = magnitude.lanewise(LSHL, 13).add(0x38000000);
@@ -54,7 +54,7 @@ final class F16Matrix extends WeightMatrix {
         }
         float sum = acc.reduceLanes(ADD);
         for (; i < cols; i++) {
-            sum += Float.float16ToFloat(MEMORY.get(SHORT_LE, address + base + 2L * i)) * x[xOffset + i];
+            sum += Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i)) * x[xOffset + i];
         }
         return sum;
     }
@@ -64,7 +64,7 @@ final class F16Matrix extends WeightMatrix {
         long base = row * rowBytes + 2L * col;
         int i = 0;
         for (int upper = len - F_LANES; i <= upper; i += F_LANES) {
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, address + base + 2L * i, LE)
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, data, base + 2L * i, LE)
                     .convertShape(S2I, I, 0);
             IntVector magnitude = h.and(0x7FFF);
             IntVector bits = magnitude.lanewise(LSHL, 13).add(0x38000000);
@@ -74,7 +74,7 @@ final class F16Matrix extends WeightMatrix {
             ((FloatVector) ((IntVector) w.reinterpretShape(I, 0)).or(h.and(0x80000000)).reinterpretShape(F, 0)).intoArray(dst, dstOffset + i);
         }
         for (; i < len; i++) {
-            dst[dstOffset + i] = Float.float16ToFloat(MEMORY.get(SHORT_LE, address + base + 2L * i));
+            dst[dstOffset + i] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i));
         }
     }
 }

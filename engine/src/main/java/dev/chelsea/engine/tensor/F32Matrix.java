@@ -26,18 +26,18 @@ final class F32Matrix extends WeightMatrix {
         FloatVector acc1 = FloatVector.zero(F);
         int i = 0;
         for (int upper = cols - 2 * F_LANES; i <= upper; i += 2 * F_LANES) {
-            acc0 = FloatVector.fromMemorySegment(F, MEMORY, address + base + (long) i * Float.BYTES, LE)
+            acc0 = FloatVector.fromMemorySegment(F, data, base + (long) i * Float.BYTES, LE)
                     .fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
-            acc1 = FloatVector.fromMemorySegment(F, MEMORY, address + base + (long) (i + F_LANES) * Float.BYTES, LE)
+            acc1 = FloatVector.fromMemorySegment(F, data, base + (long) (i + F_LANES) * Float.BYTES, LE)
                     .fma(FloatVector.fromArray(F, x, xOffset + i + F_LANES), acc1);
         }
         for (int upper = cols - F_LANES; i <= upper; i += F_LANES) {
-            acc0 = FloatVector.fromMemorySegment(F, MEMORY, address + base + (long) i * Float.BYTES, LE)
+            acc0 = FloatVector.fromMemorySegment(F, data, base + (long) i * Float.BYTES, LE)
                     .fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
         }
         float sum = acc0.add(acc1).reduceLanes(ADD);
         for (; i < cols; i++) {
-            sum += MEMORY.get(FLOAT_LE, address + base + (long) i * Float.BYTES) * x[xOffset + i];
+            sum += data.get(FLOAT_LE, base + (long) i * Float.BYTES) * x[xOffset + i];
         }
         return sum;
     }

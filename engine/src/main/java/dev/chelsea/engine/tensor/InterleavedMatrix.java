@@ -10,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.lang.ref.Reference;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.stream.IntStream;
@@ -86,8 +85,6 @@ abstract class InterleavedMatrix extends WeightMatrix {
 
     /** The interleaved copy: groups of {@link #G} rows, each a sequence of interleaved blocks. */
     final MemorySegment packed;
-    /** Where {@link #packed} starts in {@link #MEMORY}, through which the kernels read it. */
-    final long packedAddress;
     /** The last offset {@link #ahead} reads. */
     private final long lastAhead;
     final int groups;
@@ -112,7 +109,6 @@ abstract class InterleavedMatrix extends WeightMatrix {
         this.groupBlockBytes = (long) G * type.bytesPerBlock;
         this.groupBytes = G * rowBytes;
         this.packed = Arena.ofAuto().allocate(groups * groupBytes, 64);
-        this.packedAddress = packed.address();
         this.lastAhead = packed.byteSize() - Integer.BYTES;
         interleave();
         if (data.isMapped()) {
@@ -264,7 +260,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
         IntVector last = IntVector.zero(Simd.I);
         IntVector p;
         for (int m = 0; m < FIVE_BIT_WORDS; m++, o += 3 * G) {
-            IntVector v = IntVector.fromMemorySegment(Simd.I, MEMORY, packedAddress + at + 4L * G * m, Simd.LE);
+            IntVector v = IntVector.fromMemorySegment(Simd.I, packed, at + 4L * G * m, Simd.LE);
             p = v.and(0x001F001F);
             (SHORTS ? p.add(FLIP - 0x00100010).lanewise(XOR, FLIP) : p.sub(0x00100010)).intoArray(w, o);
             p = v.lanewise(LSHR, 5).and(0x001F001F);
@@ -283,7 +279,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * {@code k + 1}, its high nibbles pairs {@code k + hi} and {@code k + hi + 1}.
      */
     final void fillNibbleWord(long at, int[] w, int k, int hi) {
-        IntVector v = IntVector.fromMemorySegment(Simd.I, MEMORY, packedAddress + at, Simd.LE);
+        IntVector v = IntVector.fromMemorySegment(Simd.I, packed, at, Simd.LE);
         IntVector p = v.and(0x000F000F);
         (SHORTS ? p.add(FLIP - 0x00080008).lanewise(XOR, FLIP) : p.sub(0x00080008)).intoArray(w, k * G);
         p = v.lanewise(LSHR, 8).and(0x000F000F);
@@ -303,7 +299,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * 2026-12-06); the same results to the bit, both scalings being exact powers of two.
      */
     final void fillHalves(long at, float unit, float[] dst, int dstAt) {
-        IntVector bits = (IntVector) ShortVector.fromMemorySegment(Simd.H, MEMORY, packedAddress + at, Simd.LE).convertShape(S2I, Simd.I, 0);
+        IntVector bits = (IntVector) ShortVector.fromMemorySegment(Simd.H, packed, at, Simd.LE).convertShape(S2I, Simd.I, 0);
         ((FloatVector) bits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(Simd.F, 0)).mul(unit).intoArray(dst, dstAt);
     }
 
@@ -340,7 +336,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * unclamped, Q6_K read 14.1 GB/s, clamped 16.4 (same JVM, the matrix above).
      */
     final int ahead(long at) {
-        return MEMORY.get(Simd.INT_LE, packedAddress + Math.min(at + AHEAD, lastAhead));
+        return packed.get(Simd.INT_LE, Math.min(at + AHEAD, lastAhead));
     }
 
     /**
@@ -459,10 +455,8 @@ abstract class InterleavedMatrix extends WeightMatrix {
         }
         if (a.transposed) {
             QuantizedPanelMatMul.multiply(this, a, out, outOff, outStride, r0, r1);
-        } else {
-            gemv(a, out, outOff, outStride, r0, r1);
+            return;
         }
-        // The kernels read the copy by address: it must outlive them (see MEMORY).
-        Reference.reachabilityFence(this);
+        gemv(a, out, outOff, outStride, r0, r1);
     }
 }

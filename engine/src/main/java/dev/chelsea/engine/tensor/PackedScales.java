@@ -44,18 +44,18 @@ final class PackedScales {
      * products of 28 and 48 vectors became 7-8% faster for Q4_K and 15-19% for Q5_K on trained-like
      * weights (docs/performance.md, sixth session).
      */
-    static void fillPanelScales(long o, float dUnit, float minUnit, float centre, int unitsPerSub, int u0,
+    static void fillPanelScales(MemorySegment packed, long o, float dUnit, float minUnit, float centre, int unitsPerSub, int u0,
                                 float[] scale, float[] offset) {
         IntVector m15 = IntVector.broadcast(I, 15);
         IntVector m30 = IntVector.broadcast(I, 0x30);
         IntVector halfBits = IntVector.broadcast(I, 0x8FFFE000);
-        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, WeightMatrix.MEMORY, o, LE).convertShape(S2I, I, 0);
+        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(dUnit);
-        IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, WeightMatrix.MEMORY, o + 2 * G, LE).convertShape(S2I, I, 0);
+        IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
         FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(minUnit);
-        IntVector a = IntVector.fromMemorySegment(I, WeightMatrix.MEMORY, o + 4 * G, LE);
-        IntVector b = IntVector.fromMemorySegment(I, WeightMatrix.MEMORY, o + 8 * G, LE);
-        IntVector c = IntVector.fromMemorySegment(I, WeightMatrix.MEMORY, o + 12 * G, LE);
+        IntVector a = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE);
+        IntVector b = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE);
+        IntVector c = IntVector.fromMemorySegment(I, packed, o + 12 * G, LE);
         for (int j = 0; j < 8; j++) {
             // Sub-blocks 0..3: the low six bits of byte j of a (scales) and b (mins); 4..7: the
             // nibbles of byte j - 4 of c and the top two bits of byte j - 4 of a and b.

@@ -45,7 +45,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + 2 + j, LE);
+                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
                 ByteVector hi = q.lanewise(LSHR, 4).sub((byte) 8);
                 int xo = xOffset + i + j;
@@ -56,7 +56,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
                     sum = wHi.fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), sum);
                 }
             }
-            acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block))), acc);
+            acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block))), acc);
         }
         return acc.reduceLanes(ADD);
     }
@@ -104,8 +104,8 @@ final class Q4_0Matrix extends InterleavedMatrix {
                 int x = xk;
                 for (int k = 0, steps = cols / 16; k < steps; k++, q += 8 * G, x += 4) {
                     touched += ahead(q);
-                    IntVector v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q, LE);
-                    IntVector w = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 4 * G, LE);
+                    IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
+                    IntVector w = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
                     s = v.and(0x000F000F).mul(xp[x]).add(s);
                     s = v.lanewise(LSHR, 4).and(0x000F000F).mul(xp[x + 8]).add(s);
                     s = v.lanewise(LSHR, 8).and(0x000F000F).mul(xp[x + 1]).add(s);
@@ -115,7 +115,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
                     s = w.lanewise(LSHR, 8).and(0x000F000F).mul(xp[x + 3]).add(s);
                     s = w.lanewise(LSHR, 12).and(0x000F000F).mul(xp[x + 11]).add(s);
                     if ((k & 1) == 1) {
-                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + q - 10 * G, LE).convertShape(S2I, I, 0);
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, q - 10 * G, LE).convertShape(S2I, I, 0);
                         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
                         int b = xb + (k >> 1);
                         acc = ((FloatVector) s.lanewise(SUB, IntVector.broadcast(I, a.blockSums[b] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
@@ -166,9 +166,9 @@ final class Q4_0Matrix extends InterleavedMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block)));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block)));
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + 2 + j, LE);
+                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
                 ByteVector hi = q.lanewise(LSHR, 4).sub((byte) 8);
                 int o = dstOffset + i + j;

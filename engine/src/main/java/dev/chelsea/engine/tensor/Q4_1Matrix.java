@@ -43,10 +43,10 @@ final class Q4_1Matrix extends InterleavedMatrix {
         long block = row * rowBytes;
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block)));
-            FloatVector m = FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block + 2)));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block)));
+            FloatVector m = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block + 2)));
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + 4 + j, LE);
+                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F);
                 ByteVector hi = q.lanewise(LSHR, 4);
                 int xo = xOffset + i + j;
@@ -90,7 +90,7 @@ final class Q4_1Matrix extends InterleavedMatrix {
                 long q = o + 4 * G;
                 int x = xk;
                 for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
-                    IntVector v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q, LE);
+                    IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
                     s = v.and(0x000F000F).mul(xp[x]).add(s);
                     s = v.lanewise(LSHR, 4).and(0x000F000F).mul(xp[x + 8]).add(s);
                     s = v.lanewise(LSHR, 8).and(0x000F000F).mul(xp[x + 1]).add(s);
@@ -98,9 +98,9 @@ final class Q4_1Matrix extends InterleavedMatrix {
                     if ((k & 3) == 3) {
                         int b = xb + (k >> 2);
                         long blockAt = q - 16 * G;
-                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + blockAt, LE).convertShape(S2I, I, 0);
+                        IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, blockAt, LE).convertShape(S2I, I, 0);
                         FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
-                        IntVector mBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + blockAt + 2 * G, LE).convertShape(S2I, I, 0);
+                        IntVector mBits = (IntVector) ShortVector.fromMemorySegment(H, packed, blockAt + 2 * G, LE).convertShape(S2I, I, 0);
                         FloatVector m = ((FloatVector) mBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(minUnit);
                         float sum = a.sums[2 * b] + a.sums[2 * b + 1];
                         acc = ((FloatVector) s.lanewise(SUB, IntVector.broadcast(I, a.blockSums[b] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
@@ -155,10 +155,10 @@ final class Q4_1Matrix extends InterleavedMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block)));
-            FloatVector m = FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block + 2)));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block)));
+            FloatVector m = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block + 2)));
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + 4 + j, LE);
+                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 4 + j, LE);
                 ByteVector lo = q.and((byte) 0x0F);
                 ByteVector hi = q.lanewise(LSHR, 4);
                 int o = dstOffset + i + j;

@@ -52,11 +52,11 @@ final class Q4_KMatrix extends InterleavedMatrix {
         FloatVector accLo = FloatVector.zero(F);
         FloatVector accHi = FloatVector.zero(F);
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
-            float d = Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block));
-            float negMin = -Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block + 2));
-            int a = MEMORY.get(INT_LE, address + block + SCALES);
-            int b = MEMORY.get(INT_LE, address + block + SCALES + 4);
-            int e = MEMORY.get(INT_LE, address + block + SCALES + 8);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block));
+            float negMin = -Float.float16ToFloat(data.get(SHORT_LE, block + 2));
+            int a = data.get(INT_LE, block + SCALES);
+            int b = data.get(INT_LE, block + SCALES + 4);
+            int e = data.get(INT_LE, block + SCALES + 8);
             long scales = PackedScales.scales(a, e);
             long mins = PackedScales.mins(b, e);
             for (int c = 0; c < 4; c++, scales >>>= 16, mins >>>= 16) {
@@ -66,7 +66,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 FloatVector m2 = FloatVector.broadcast(F, negMin * (int) ((mins >>> 8) & 0xFF));
                 int xo = xOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + QS + 32 * c + j, LE);
+                    ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
                     ByteVector hi = q.lanewise(LSHR, 4);
                     for (int p = 0; p < BYTE_PARTS; p++) {
@@ -177,8 +177,8 @@ final class Q4_KMatrix extends InterleavedMatrix {
         int touched = 0;
         for (int k = 0, steps = cols / 16; k < steps; k++, q += 8 * G, x += 4) {
             touched += ahead(q);
-            IntVector v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q, LE);
-            IntVector w = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 4 * G, LE);
+            IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
+            IntVector w = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
             sLo = v.lanewise(AND, low).mul(xp[x]).add(sLo);
             sHi = v.lanewise(LSHR, 4).lanewise(AND, low).mul(xp[x + 16]).add(sHi);
             sLo = v.lanewise(LSHR, 8).lanewise(AND, low).mul(xp[x + 1]).add(sLo);
@@ -193,10 +193,10 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 int half = 16 * (c & 1);
                 boolean top = c >= 2;
                 int highShift = top ? half + 2 : half;
-                IntVector scBits = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + (top ? 12 : 4) * G, LE).lanewise(LSHR, half);
-                IntVector scHigh = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + 4 * G, LE).lanewise(LSHR, highShift);
-                IntVector mnBits = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
-                IntVector mnHigh = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + 8 * G, LE).lanewise(LSHR, highShift);
+                IntVector scBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 4) * G, LE).lanewise(LSHR, half);
+                IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
+                IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
+                IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
                 IntVector scLo = scBits.lanewise(AND, m15).lanewise(OR, scHigh.lanewise(AND, m30));
                 sc = sLo.lanewise(ASHR, sixteen).add(IntVector.broadcast(I, bs[j] << 3)).mul(scLo).add(sc);
                 mn = mnBits.lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(AND, m30)).mul(bs[j]).add(mn);
@@ -233,9 +233,9 @@ final class Q4_KMatrix extends InterleavedMatrix {
         FloatVector acc = FloatVector.zero(F);
         long o = g * groupBytes;
         for (int sb = 0, s = 0; sb < cols / BLOCK; sb++, s += 2 * G, o += groupBlockBytes) {
-            IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + o, LE).convertShape(S2I, I, 0);
+            IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
             FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(dUnit);
-            IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + o + 2 * G, LE).convertShape(S2I, I, 0);
+            IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
             FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(minUnit);
             float dx = scales[xb + 8 * sb + 6];
             acc = d.mul((FloatVector) IntVector.fromArray(I, superSums, s).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, dx), acc);
@@ -283,7 +283,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
         long q = o + 16 * G;
         int x = t * next;
         for (int k = 0, steps = cols / 8; k < steps; k++, q += 4 * G, x += 2) {
-            IntVector v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q, LE);
+            IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
             IntVector w = v.lanewise(AND, low);
             sLo0 = w.mul(xp[x]).add(sLo0);
             sLo1 = w.mul(xp[x + next]).add(sLo1);
@@ -303,10 +303,10 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 int half = 16 * (c & 1);
                 boolean top = c >= 2;
                 int highShift = top ? half + 2 : half;
-                IntVector scBits = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + (top ? 12 : 4) * G, LE).lanewise(LSHR, half);
-                IntVector scHigh = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + 4 * G, LE).lanewise(LSHR, highShift);
-                IntVector mnBits = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
-                IntVector mnHigh = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + 8 * G, LE).lanewise(LSHR, highShift);
+                IntVector scBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 4) * G, LE).lanewise(LSHR, half);
+                IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
+                IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (top ? 12 : 8) * G, LE).lanewise(LSHR, top ? half + 4 : half);
+                IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
                 IntVector scLo = scBits.lanewise(AND, m15).lanewise(OR, scHigh.lanewise(AND, m30));
                 IntVector mnLo = mnBits.lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(AND, m30));
                 IntVector scHi = scBits.lanewise(LSHR, 8).lanewise(AND, m15).lanewise(OR, scHigh.lanewise(LSHR, 8).lanewise(AND, m30));
@@ -325,9 +325,9 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 sHi1 = IntVector.broadcast(I, ROUND - (bs[j1 + 3] << 19));
                 x += 16;
                 if (c == 3) {
-                    IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + o, LE).convertShape(S2I, I, 0);
+                    IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
                     FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(dUnit);
-                    IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + o + 2 * G, LE).convertShape(S2I, I, 0);
+                    IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
                     FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(minUnit);
                     float dx0 = a.scales[j];
                     float dx1 = a.scales[j1];
@@ -362,7 +362,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
             for (int word = 0; word < 32; word++) {
                 fillNibbleWord(o + 16 * G + 4 * G * word, w, sb * 128 + (word >> 3) * 32 + 2 * (word & 7), 16);
             }
-            PackedScales.fillPanelScales(packedAddress + o, dUnit, minUnit, 8f, 1, sb * 8, scale, offset);
+            PackedScales.fillPanelScales(packed, o, dUnit, minUnit, 8f, 1, sb * 8, scale, offset);
         }
     }
 
@@ -401,11 +401,11 @@ final class Q4_KMatrix extends InterleavedMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            float d = Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block));
-            float negMin = -Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block + 2));
-            int a = MEMORY.get(INT_LE, address + block + SCALES);
-            int b = MEMORY.get(INT_LE, address + block + SCALES + 4);
-            int e = MEMORY.get(INT_LE, address + block + SCALES + 8);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block));
+            float negMin = -Float.float16ToFloat(data.get(SHORT_LE, block + 2));
+            int a = data.get(INT_LE, block + SCALES);
+            int b = data.get(INT_LE, block + SCALES + 4);
+            int e = data.get(INT_LE, block + SCALES + 8);
             long scales = PackedScales.scales(a, e);
             long mins = PackedScales.mins(b, e);
             for (int c = 0; c < 4; c++, scales >>>= 16, mins >>>= 16) {
@@ -415,7 +415,7 @@ final class Q4_KMatrix extends InterleavedMatrix {
                 FloatVector m2 = FloatVector.broadcast(F, negMin * (int) ((mins >>> 8) & 0xFF));
                 int o = dstOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + QS + 32 * c + j, LE);
+                    ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
                     ByteVector hi = q.lanewise(LSHR, 4);
                     for (int p = 0; p < BYTE_PARTS; p++) {

@@ -48,10 +48,10 @@ final class Q5_0Matrix extends InterleavedMatrix {
         long block = row * rowBytes;
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
-            long qh = MEMORY.get(INT_LE, address + block + 2) & 0xFFFFFFFFL;
+            long qh = data.get(INT_LE, block + 2) & 0xFFFFFFFFL;
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + 6 + j, LE);
+                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 6 + j, LE);
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
                 ByteVector lo = q.and((byte) 0x0F).lanewise(OR, (byte) 0x10, loHigh).sub((byte) 16);
@@ -64,7 +64,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
                     sum = wHi.fma(FloatVector.fromArray(F, x, xo + BLOCK / 2 + p * F_LANES), sum);
                 }
             }
-            acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block))), acc);
+            acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block))), acc);
         }
         return acc.reduceLanes(ADD);
     }
@@ -121,34 +121,34 @@ final class Q5_0Matrix extends InterleavedMatrix {
                     long q = o + 2 * G;
                     IntVector lo = IntVector.broadcast(I, ROUND - ((sums[4 * b] + sums[4 * b + 1]) << 20));
                     IntVector hi = IntVector.broadcast(I, ROUND - ((sums[4 * b + 2] + sums[4 * b + 3]) << 20));
-                    IntVector v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q, LE);
+                    IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
                     lo = v.lanewise(AND, five).mul(xp[x]).add(lo);
                     lo = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 1]).add(lo);
                     lo = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 2]).add(lo);
                     IntVector last = v.lanewise(AND, top);
-                    v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 4 * G, LE);
+                    v = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
                     lo = v.lanewise(AND, five).mul(xp[x + 3]).add(lo);
                     lo = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 4]).add(lo);
                     lo = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 5]).add(lo);
                     last = last.lanewise(LSHR, 1).lanewise(OR, v.lanewise(AND, top));
-                    v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 8 * G, LE);
+                    v = IntVector.fromMemorySegment(I, packed, q + 8 * G, LE);
                     lo = v.lanewise(AND, five).mul(xp[x + 6]).add(lo);
                     lo = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 7]).add(lo);
                     hi = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 8]).add(hi);
                     last = last.lanewise(LSHR, 1).lanewise(OR, v.lanewise(AND, top));
-                    v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 12 * G, LE);
+                    v = IntVector.fromMemorySegment(I, packed, q + 12 * G, LE);
                     hi = v.lanewise(AND, five).mul(xp[x + 9]).add(hi);
                     hi = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 10]).add(hi);
                     hi = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 11]).add(hi);
                     last = last.lanewise(LSHR, 1).lanewise(OR, v.lanewise(AND, top));
-                    v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 16 * G, LE);
+                    v = IntVector.fromMemorySegment(I, packed, q + 16 * G, LE);
                     hi = v.lanewise(AND, five).mul(xp[x + 12]).add(hi);
                     hi = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 13]).add(hi);
                     hi = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 14]).add(hi);
                     last = last.lanewise(LSHR, 1).lanewise(OR, v.lanewise(AND, top));
                     hi = last.lanewise(LSHR, 11).lanewise(AND, five).mul(xp[x + 15]).add(hi);
                     IntVector sum = lo.lanewise(ASHR, sixteen).add(hi.lanewise(ASHR, sixteen));
-                    IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + o, LE).convertShape(S2I, I, 0);
+                    IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
                     FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(dUnit);
                     acc = ((FloatVector) sum.convertShape(I2F, F, 0)).fma(d.mul(a.scales[b]), acc);
                 }
@@ -196,10 +196,10 @@ final class Q5_0Matrix extends InterleavedMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block)));
-            long qh = MEMORY.get(INT_LE, address + block + 2) & 0xFFFFFFFFL;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block)));
+            long qh = data.get(INT_LE, block + 2) & 0xFFFFFFFFL;
             for (int j = 0; j < BLOCK / 2; j += B_LANES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + 6 + j, LE);
+                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 6 + j, LE);
                 VectorMask<Byte> loHigh = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
                 VectorMask<Byte> hiHigh = VectorMask.fromLong(B, (qh >>> (j + BLOCK / 2)) & LANE_BITS);
                 ByteVector lo = q.and((byte) 0x0F).lanewise(OR, (byte) 0x10, loHigh).sub((byte) 16);

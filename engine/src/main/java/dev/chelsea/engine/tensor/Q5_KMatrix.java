@@ -51,11 +51,11 @@ final class Q5_KMatrix extends InterleavedMatrix {
         FloatVector accLo = FloatVector.zero(F);
         FloatVector accHi = FloatVector.zero(F);
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
-            float d = Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block));
-            float negMin = -Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block + 2));
-            int a = MEMORY.get(INT_LE, address + block + SCALES);
-            int b = MEMORY.get(INT_LE, address + block + SCALES + 4);
-            int e = MEMORY.get(INT_LE, address + block + SCALES + 8);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block));
+            float negMin = -Float.float16ToFloat(data.get(SHORT_LE, block + 2));
+            int a = data.get(INT_LE, block + SCALES);
+            int b = data.get(INT_LE, block + SCALES + 4);
+            int e = data.get(INT_LE, block + SCALES + 8);
             long scales = PackedScales.scales(a, e);
             long mins = PackedScales.mins(b, e);
             for (int c = 0; c < 4; c++, scales >>>= 16, mins >>>= 16) {
@@ -65,10 +65,10 @@ final class Q5_KMatrix extends InterleavedMatrix {
                 FloatVector m2 = FloatVector.broadcast(F, negMin * (int) ((mins >>> 8) & 0xFF));
                 int xo = xOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + QS + 32 * c + j, LE);
+                    ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by byte-lane shifts (not int
                     // lanes: see Simd on keeping one species per element type).
-                    ByteVector qh = ByteVector.fromMemorySegment(B, MEMORY, address + block + QH + j, LE)
+                    ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE)
                             .lanewise(LSHR, 2 * c);
                     ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(LSHL, 4).and((byte) 0x10));
                     ByteVector hi = q.lanewise(LSHR, 4)
@@ -160,27 +160,27 @@ final class Q5_KMatrix extends InterleavedMatrix {
                         int n = x >> 2;
                         IntVector lo = IntVector.broadcast(I, ROUND - ((sums[n] + sums[n + 1]) << 20));
                         IntVector hi = IntVector.broadcast(I, ROUND - ((sums[n + 2] + sums[n + 3]) << 20));
-                        IntVector v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q, LE);
+                        IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
                         lo = v.lanewise(AND, five).mul(xp[x]).add(lo);
                         lo = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 1]).add(lo);
                         lo = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 2]).add(lo);
                         IntVector last = v.lanewise(AND, top);
-                        v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 4 * G, LE);
+                        v = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
                         lo = v.lanewise(AND, five).mul(xp[x + 3]).add(lo);
                         lo = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 4]).add(lo);
                         lo = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 5]).add(lo);
                         last = last.lanewise(LSHR, 1).lanewise(OR, v.lanewise(AND, top));
-                        v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 8 * G, LE);
+                        v = IntVector.fromMemorySegment(I, packed, q + 8 * G, LE);
                         lo = v.lanewise(AND, five).mul(xp[x + 6]).add(lo);
                         lo = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 7]).add(lo);
                         hi = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 8]).add(hi);
                         last = last.lanewise(LSHR, 1).lanewise(OR, v.lanewise(AND, top));
-                        v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 12 * G, LE);
+                        v = IntVector.fromMemorySegment(I, packed, q + 12 * G, LE);
                         hi = v.lanewise(AND, five).mul(xp[x + 9]).add(hi);
                         hi = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 10]).add(hi);
                         hi = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 11]).add(hi);
                         last = last.lanewise(LSHR, 1).lanewise(OR, v.lanewise(AND, top));
-                        v = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 16 * G, LE);
+                        v = IntVector.fromMemorySegment(I, packed, q + 16 * G, LE);
                         hi = v.lanewise(AND, five).mul(xp[x + 12]).add(hi);
                         hi = v.lanewise(LSHR, 5).lanewise(AND, five).mul(xp[x + 13]).add(hi);
                         hi = v.lanewise(LSHR, 10).lanewise(AND, five).mul(xp[x + 14]).add(hi);
@@ -191,18 +191,18 @@ final class Q5_KMatrix extends InterleavedMatrix {
                         int half = 16 * (c & 1) + 8 * (j & 1);
                         boolean upper = c >= 2;
                         int highShift = upper ? half + 2 : half;
-                        IntVector scBits = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + (upper ? 12 : 4) * G, LE).lanewise(LSHR, half);
-                        IntVector scHigh = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + 4 * G, LE).lanewise(LSHR, highShift);
-                        IntVector mnBits = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + (upper ? 12 : 8) * G, LE).lanewise(LSHR, upper ? half + 4 : half);
-                        IntVector mnHigh = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + 8 * G, LE).lanewise(LSHR, highShift);
+                        IntVector scBits = IntVector.fromMemorySegment(I, packed, o + (upper ? 12 : 4) * G, LE).lanewise(LSHR, half);
+                        IntVector scHigh = IntVector.fromMemorySegment(I, packed, o + 4 * G, LE).lanewise(LSHR, highShift);
+                        IntVector mnBits = IntVector.fromMemorySegment(I, packed, o + (upper ? 12 : 8) * G, LE).lanewise(LSHR, upper ? half + 4 : half);
+                        IntVector mnHigh = IntVector.fromMemorySegment(I, packed, o + 8 * G, LE).lanewise(LSHR, highShift);
                         int s = xb + 8 * sb + j;
                         IntVector scale = scBits.lanewise(AND, m15).lanewise(OR, scHigh.lanewise(AND, m30));
                         sc = lo.lanewise(ASHR, sixteen).add(hi.lanewise(ASHR, sixteen)).add(IntVector.broadcast(I, bs[s] << 4)).mul(scale).add(sc);
                         mn = mnBits.lanewise(AND, m15).lanewise(OR, mnHigh.lanewise(AND, m30)).mul(bs[s]).add(mn);
                     }
-                    IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + o, LE).convertShape(S2I, I, 0);
+                    IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
                     FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(dUnit);
-                    IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + o + 2 * G, LE).convertShape(S2I, I, 0);
+                    IntVector dminBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o + 2 * G, LE).convertShape(S2I, I, 0);
                     FloatVector dmin = ((FloatVector) dminBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(minUnit);
                     float dx = a.scales[xb + 8 * sb];
                     acc = d.mul((FloatVector) sc.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, dx), acc);
@@ -226,7 +226,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
             for (int j = 0; j < 8; j++) {
                 fillFiveBitWords(o + 4L * G * (4 + FIVE_BIT_WORDS * j), w, sb * 128 + 16 * j);
             }
-            PackedScales.fillPanelScales(packedAddress + o, dUnit, minUnit, 16f, 16 / unitPairs(), sb * 128 / unitPairs(), scale, offset);
+            PackedScales.fillPanelScales(packed, o, dUnit, minUnit, 16f, 16 / unitPairs(), sb * 128 / unitPairs(), scale, offset);
         }
     }
 
@@ -254,11 +254,11 @@ final class Q5_KMatrix extends InterleavedMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            float d = Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block));
-            float negMin = -Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block + 2));
-            int a = MEMORY.get(INT_LE, address + block + SCALES);
-            int b = MEMORY.get(INT_LE, address + block + SCALES + 4);
-            int e = MEMORY.get(INT_LE, address + block + SCALES + 8);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block));
+            float negMin = -Float.float16ToFloat(data.get(SHORT_LE, block + 2));
+            int a = data.get(INT_LE, block + SCALES);
+            int b = data.get(INT_LE, block + SCALES + 4);
+            int e = data.get(INT_LE, block + SCALES + 8);
             long scales = PackedScales.scales(a, e);
             long mins = PackedScales.mins(b, e);
             for (int c = 0; c < 4; c++, scales >>>= 16, mins >>>= 16) {
@@ -268,10 +268,10 @@ final class Q5_KMatrix extends InterleavedMatrix {
                 FloatVector m2 = FloatVector.broadcast(F, negMin * (int) ((mins >>> 8) & 0xFF));
                 int o = dstOffset + i + 64 * c;
                 for (int j = 0; j < 32; j += B_LANES) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + QS + 32 * c + j, LE);
+                    ByteVector q = ByteVector.fromMemorySegment(B, data, block + QS + 32 * c + j, LE);
                     // Bits 2c and 2c+1 of each qh byte, moved to bit 4 by byte-lane shifts (not int
                     // lanes: see Simd on keeping one species per element type).
-                    ByteVector qh = ByteVector.fromMemorySegment(B, MEMORY, address + block + QH + j, LE)
+                    ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + j, LE)
                             .lanewise(LSHR, 2 * c);
                     ByteVector lo = q.and((byte) 0x0F).or(qh.lanewise(LSHL, 4).and((byte) 0x10));
                     ByteVector hi = q.lanewise(LSHR, 4)

@@ -58,22 +58,22 @@ final class Q6_KMatrix extends InterleavedMatrix {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
-            float d = Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block + D));
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block + D));
             for (int h = 0; h < 2; h++) {
                 long sc = block + SCALES + 8 * h;
                 for (int l = 0; l < 32; l += B_LANES) {
                     // Shifts on byte lanes (not int lanes: see Simd on keeping one species per element type).
-                    ByteVector qh = ByteVector.fromMemorySegment(B, MEMORY, address + block + QH + 32 * h + l, LE);
+                    ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE);
                     // B_LANES <= 16, so one load never straddles two scales.
                     int is = l / 16;
                     for (int t = 0; t < 2; t++, qh = qh.lanewise(LSHR, 2)) {
-                        ByteVector ql = ByteVector.fromMemorySegment(B, MEMORY, address + block + 64 * h + 32 * t + l, LE);
+                        ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
                         ByteVector lo = ql.and((byte) 0x0F)
                                 .or(qh.lanewise(LSHL, 4).and((byte) 0x30)).sub((byte) 32);
                         ByteVector hi = ql.lanewise(LSHR, 4)
                                 .or(qh.and((byte) 0x30)).sub((byte) 32);
-                        FloatVector sLo = FloatVector.broadcast(F, d * MEMORY.get(JAVA_BYTE, address + sc + is + 2 * t));
-                        FloatVector sHi = FloatVector.broadcast(F, d * MEMORY.get(JAVA_BYTE, address + sc + is + 4 + 2 * t));
+                        FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
+                        FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
                         int k = xOffset + i + 128 * h + 32 * t + l;
                         for (int p = 0; p < BYTE_PARTS; p++) {
                             FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);
@@ -177,9 +177,9 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 int x = xk;
                 for (int j = 0, pairs = cols / 32; j < pairs; j++, q += 2 * STEP, x += 4) {
                     IntVector qa, qb, u;
-                    qa = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q, LE);
-                    qb = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 4 * G, LE);
-                    u = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + 8 * G, LE);
+                    qa = IntVector.fromMemorySegment(I, packed, q, LE);
+                    qb = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
+                    u = IntVector.fromMemorySegment(I, packed, q + 8 * G, LE);
                     s0 = qa.lanewise(AND, low).lanewise(OR, u.lanewise(LSHL, 4).lanewise(AND, high)).mul(xp[x]).add(s0);
                     s0 = qa.lanewise(LSHR, 8).lanewise(AND, low).lanewise(OR, u.lanewise(LSHR, 4).lanewise(AND, high)).mul(xp[x + 1]).add(s0);
                     s1 = qb.lanewise(AND, low).lanewise(OR, u.lanewise(LSHL, 2).lanewise(AND, high)).mul(xp[x + 16]).add(s1);
@@ -190,9 +190,9 @@ final class Q6_KMatrix extends InterleavedMatrix {
                     s3 = qb.lanewise(LSHR, 12).lanewise(AND, low).lanewise(OR, u.lanewise(LSHR, 10).lanewise(AND, high)).mul(xp[x + 49]).add(s3);
                     // The second step written out: as an inner loop, Q4_K's same change (four words
                     // a step) ran 1.32 against 0.89 ms for two words written out (one JVM, 2026-12-06).
-                    qa = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + STEP, LE);
-                    qb = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + STEP + 4 * G, LE);
-                    u = IntVector.fromMemorySegment(I, MEMORY, packedAddress + q + STEP + 8 * G, LE);
+                    qa = IntVector.fromMemorySegment(I, packed, q + STEP, LE);
+                    qb = IntVector.fromMemorySegment(I, packed, q + STEP + 4 * G, LE);
+                    u = IntVector.fromMemorySegment(I, packed, q + STEP + 8 * G, LE);
                     s0 = qa.lanewise(AND, low).lanewise(OR, u.lanewise(LSHL, 4).lanewise(AND, high)).mul(xp[x + 2]).add(s0);
                     s0 = qa.lanewise(LSHR, 8).lanewise(AND, low).lanewise(OR, u.lanewise(LSHR, 4).lanewise(AND, high)).mul(xp[x + 3]).add(s0);
                     s1 = qb.lanewise(AND, low).lanewise(OR, u.lanewise(LSHL, 2).lanewise(AND, high)).mul(xp[x + 18]).add(s1);
@@ -210,8 +210,8 @@ final class Q6_KMatrix extends InterleavedMatrix {
                     } else {
                         int h = (j >> 2) & 1;
                         int shift = 24 - 8 * ((j >> 1) & 1);
-                        IntVector sc01 = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + SCALES_AT + 8 * G * h, LE);
-                        IntVector sc23 = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + SCALES_AT + 8 * G * h + 4 * G, LE);
+                        IntVector sc01 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h, LE);
+                        IntVector sc23 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h + 4 * G, LE);
                         sum = s0.lanewise(ASHR, sixteen).add(h0).mul(sc01.lanewise(LSHL, shift).lanewise(ASHR, 24)).add(sum);
                         sum = s1.lanewise(ASHR, sixteen).add(h1).mul(sc01.lanewise(LSHL, shift - 16).lanewise(ASHR, 24)).add(sum);
                         sum = s2.lanewise(ASHR, sixteen).add(h2).mul(sc23.lanewise(LSHL, shift).lanewise(ASHR, 24)).add(sum);
@@ -247,7 +247,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
         FloatVector acc = FloatVector.zero(F);
         long o = g * groupBytes;
         for (int sb = 0; sb < cols / BLOCK; sb++, o += groupBlockBytes) {
-            IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + o, LE).convertShape(S2I, I, 0);
+            IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
             FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(dUnit);
             acc = d.mul((FloatVector) IntVector.fromArray(I, superSums, G * sb).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, scales[xb + 8 * sb + 4]), acc);
         }
@@ -265,9 +265,9 @@ final class Q6_KMatrix extends InterleavedMatrix {
         for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
             for (int step = 0; step < 16; step++) {
                 long at = o + STEPS_AT + STEP * step;
-                IntVector qa = IntVector.fromMemorySegment(I, MEMORY, packedAddress + at, LE);
-                IntVector qb = IntVector.fromMemorySegment(I, MEMORY, packedAddress + at + 4 * G, LE);
-                IntVector u = IntVector.fromMemorySegment(I, MEMORY, packedAddress + at + 8 * G, LE);
+                IntVector qa = IntVector.fromMemorySegment(I, packed, at, LE);
+                IntVector qb = IntVector.fromMemorySegment(I, packed, at + 4 * G, LE);
+                IntVector u = IntVector.fromMemorySegment(I, packed, at + 8 * G, LE);
                 int k = sb * 128 + 64 * (step >> 3) + 2 * (step & 7);
                 IntVector p = qa.and(0x000F000F).or(u.lanewise(LSHL, 4).and(0x00300030));
                 (SHORTS ? p.add(FLIP - 0x00200020).lanewise(XOR, FLIP) : p.sub(0x00200020)).intoArray(w, k * G);
@@ -286,13 +286,13 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 p = qb.lanewise(LSHR, 12).and(0x000F000F).or(u.lanewise(LSHR, 10).and(0x00300030));
                 (SHORTS ? p.add(FLIP - 0x00200020).lanewise(XOR, FLIP) : p.sub(0x00200020)).intoArray(w, (k + 49) * G);
             }
-            IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, MEMORY, packedAddress + o, LE).convertShape(S2I, I, 0);
+            IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
             FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
             // Units of 4 pairs (int32) or 8 (int16): two or one per sub-block of 16 values, whose int8
             // scale is byte sub % 4 of int sub / 4.
             int perSub = 8 / unitPairs();
             for (int sub = 0; sub < 16; sub++) {
-                IntVector bytes = IntVector.fromMemorySegment(I, MEMORY, packedAddress + o + SCALES_AT + 4L * G * (sub / 4), LE);
+                IntVector bytes = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 4L * G * (sub / 4), LE);
                 FloatVector f = d.mul((FloatVector) bytes.lanewise(LSHL, 24 - 8 * (sub % 4)).lanewise(ASHR, 24).convertShape(I2F, F, 0));
                 for (int u = (sb * 16 + sub) * perSub; u < (sb * 16 + sub + 1) * perSub; u++) {
                     f.intoArray(scale, u * G);
@@ -331,20 +331,20 @@ final class Q6_KMatrix extends InterleavedMatrix {
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
-            float d = Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block + D));
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block + D));
             for (int h = 0; h < 2; h++) {
                 long sc = block + SCALES + 8 * h;
                 for (int l = 0; l < 32; l += B_LANES) {
-                    ByteVector qh = ByteVector.fromMemorySegment(B, MEMORY, address + block + QH + 32 * h + l, LE);
+                    ByteVector qh = ByteVector.fromMemorySegment(B, data, block + QH + 32 * h + l, LE);
                     int is = l / 16;
                     for (int t = 0; t < 2; t++, qh = qh.lanewise(LSHR, 2)) {
-                        ByteVector ql = ByteVector.fromMemorySegment(B, MEMORY, address + block + 64 * h + 32 * t + l, LE);
+                        ByteVector ql = ByteVector.fromMemorySegment(B, data, block + 64 * h + 32 * t + l, LE);
                         ByteVector lo = ql.and((byte) 0x0F)
                                 .or(qh.lanewise(LSHL, 4).and((byte) 0x30)).sub((byte) 32);
                         ByteVector hi = ql.lanewise(LSHR, 4)
                                 .or(qh.and((byte) 0x30)).sub((byte) 32);
-                        FloatVector sLo = FloatVector.broadcast(F, d * MEMORY.get(JAVA_BYTE, address + sc + is + 2 * t));
-                        FloatVector sHi = FloatVector.broadcast(F, d * MEMORY.get(JAVA_BYTE, address + sc + is + 4 + 2 * t));
+                        FloatVector sLo = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 2 * t));
+                        FloatVector sHi = FloatVector.broadcast(F, d * data.get(JAVA_BYTE, sc + is + 4 + 2 * t));
                         int k = dstOffset + i + 128 * h + 32 * t + l;
                         for (int p = 0; p < BYTE_PARTS; p++) {
                             FloatVector wLo = (FloatVector) lo.convertShape(B2F, F, p);

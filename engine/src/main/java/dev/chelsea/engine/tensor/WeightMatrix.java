@@ -15,17 +15,18 @@ import java.lang.ref.Reference;
  */
 public abstract class WeightMatrix {
     /**
-     * All of the process's native memory as one segment: the kernels read weights through it at
-     * {@link #address} plus an offset, not through {@link #data}. A segment held in a field is known
-     * to C2 only through the type profiles of the JDK's shared access methods, which every segment
-     * of the process feeds; a compile made after they were polluted (here: after a model's
-     * prefills) kept a class, session and bounds check in every load of Q8_0's decode loop, and the
-     * step ran 20-45% slower. This constant C2 knows exactly. Llama-3.2-1B decode steps after
-     * prefills, both forms loaded in one JVM and run in turn (AMD EPYC, Zen 3, 2 threads): Q8_0 106
-     * against 85 ms, Q4_0 35 against 32, Q4_K_M unchanged (docs/performance.md, fourteenth session).
-     * What the checks guarded is kept elsewhere: the products check their ranges on entry, an
-     * interleaved copy lives as long as its matrix (reachability fences at the entry points), and
-     * the mapped file is unmapped only after the steps in flight have ended ({@code CpuBackend}).
+     * All of the process's native memory as one segment, through which Q8_0's kernels read the
+     * file at {@link #address} plus an offset rather than through {@link #data}. A segment held in
+     * a field is known to C2 only through the type profiles of the JDK's shared access methods,
+     * which every segment of the process feeds; a compile made after they were polluted (here:
+     * after a model's prefills) kept a class, session and bounds check in every load of Q8_0's
+     * decode loop, and the step ran 20-45% slower. This constant C2 knows exactly: Llama-3.2-1B
+     * Q8_0 decode after prefills, both forms in one JVM, 106 against 85 ms a step (AMD EPYC, Zen 3,
+     * 2 threads; docs/performance.md, fourteenth session). The other types read their segments as
+     * before: with every kernel on this segment, clean clones' CI runs found parts of Q4_K's and
+     * Q6_K's decode kernels in the Vector API's fallback in 2 of 3 full builds (none before).
+     * What the checks guarded is kept elsewhere: the products check their ranges on entry, and the
+     * mapped file is unmapped only after the steps in flight have ended ({@code CpuBackend}).
      */
     static final MemorySegment MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 

@@ -32,9 +32,9 @@ public final class CpuBackend implements Backend {
     private final Parallel parallel;
     private final Transformer transformer;
     /**
-     * Steps in flight, and whether {@link #close} has begun: the kernels read the mapped file by
-     * address ({@code WeightMatrix.MEMORY}), with no check that it is still mapped, so the file is
-     * unmapped only after the last step has ended, and a step after that is refused.
+     * Steps in flight, and whether {@link #close} has begun: Q8_0's kernels read the mapped file
+     * by address ({@code WeightMatrix.MEMORY}), with no check that it is still mapped, so the file
+     * is unmapped only after the last step has ended, and a step after that is refused.
      */
     private final Object stepsLock = new Object();
     private int inFlight;
