@@ -80,6 +80,17 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * out where an earlier form measured nothing or less: Q4_1, Q5_0 (-2%), Q5_K (-4%).
      */
     static final long AHEAD = 4096;
+    /**
+     * Whether Q4_0's and Q4_K's decode kernels read {@linkplain #ahead ahead}: on Intel processors
+     * only. On an AMD EPYC (Zen 3, AVX2, 2026-12-06; the same harness, both forms alternating in one
+     * JVM, medians of 7-9 rounds) the touches made Q4_K slower from memory, two cores, 262144 x 2048:
+     * 23.2 / 21.3, 24.6 / 21.2 and 34.7 / 30.3 ms with / without (the machine's phase moved between
+     * the runs), and in cache on one core, 8192 x 2048: 1.97 / 1.75 and 1.03 / 0.98 ms; Q4_0 from
+     * memory 20.3 / 19.8. There the touch is a load whose miss holds the reorder buffer, and the
+     * hardware's prefetchers already keep a single stream fed; on the Xeon they did not. Zen 4 is
+     * unmeasured and goes without, as Zen 3.
+     */
+    static final boolean READ_AHEAD = "GenuineIntel".equals(PairProducts.cpuVendor());
     /** Where the decode kernels leave what they read {@linkplain #ahead ahead}, so that the JIT keeps those loads. */
     static int touchedAhead;
 

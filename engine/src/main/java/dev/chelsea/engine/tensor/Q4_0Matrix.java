@@ -103,7 +103,9 @@ final class Q4_0Matrix extends InterleavedMatrix {
                 long q = o + 2 * G;
                 int x = xk;
                 for (int k = 0, steps = cols / 16; k < steps; k++, q += 8 * G, x += 4) {
-                    touched += ahead(q);
+                    if (READ_AHEAD) {
+                        touched += ahead(q);
+                    }
                     IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
                     IntVector w = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
                     s = v.and(0x000F000F).mul(xp[x]).add(s);

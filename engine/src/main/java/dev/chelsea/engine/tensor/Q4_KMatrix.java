@@ -176,7 +176,9 @@ final class Q4_KMatrix extends InterleavedMatrix {
         int x = t * (cols / 2);
         int touched = 0;
         for (int k = 0, steps = cols / 16; k < steps; k++, q += 8 * G, x += 4) {
-            touched += ahead(q);
+            if (READ_AHEAD) {
+                touched += ahead(q);
+            }
             IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
             IntVector w = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
             sLo = v.lanewise(AND, low).mul(xp[x]).add(sLo);
