@@ -153,7 +153,6 @@ final class Q6_KMatrix extends InterleavedMatrix {
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
         int[] superSums = kernelSums(G * (cols / BLOCK));
-        IntVector sixteen = IntVector.broadcast(I, 16);
         IntVector low = IntVector.broadcast(I, 0x000F000F);
         IntVector high = IntVector.broadcast(I, 0x00300030);
         IntVector zero = IntVector.zero(I);
@@ -172,7 +171,6 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 IntVector s3 = IntVector.broadcast(I, ROUND - (sums[n8 + 12] << 21));
                 // Offsets advance by additions (as in Q4_0Matrix.gemv): computed from k they cost as
                 // many scalar instructions as the vector work.
-                IntVector h0 = s0, h1 = s1, h2 = s2, h3 = s3;
                 long q = o + STEPS_AT;
                 int x = xk;
                 for (int j = 0, pairs = cols / 32; j < pairs; j++, q += 2 * STEP, x += 4) {
@@ -201,30 +199,25 @@ final class Q6_KMatrix extends InterleavedMatrix {
                     s2 = qa.lanewise(LSHR, 12).lanewise(AND, low).lanewise(OR, u.lanewise(LSHR, 8).lanewise(AND, high)).mul(xp[x + 35]).add(s2);
                     s3 = qb.lanewise(LSHR, 4).lanewise(AND, low).lanewise(OR, u.lanewise(LSHR, 2).lanewise(AND, high)).mul(xp[x + 50]).add(s3);
                     s3 = qb.lanewise(LSHR, 12).lanewise(AND, low).lanewise(OR, u.lanewise(LSHR, 10).lanewise(AND, high)).mul(xp[x + 51]).add(s3);
-                    if ((j & 1) == 0) {
-                        // The first 8 values of each stream's sub-block: kept as ints, scaled with the second 8.
-                        h0 = s0.lanewise(ASHR, sixteen);
-                        h1 = s1.lanewise(ASHR, sixteen);
-                        h2 = s2.lanewise(ASHR, sixteen);
-                        h3 = s3.lanewise(ASHR, sixteen);
-                    } else {
-                        int h = (j >> 2) & 1;
-                        int shift = 24 - 8 * ((j >> 1) & 1);
-                        IntVector sc01 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h, LE);
-                        IntVector sc23 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h + 4 * G, LE);
-                        sum = s0.lanewise(ASHR, sixteen).add(h0).mul(sc01.lanewise(LSHL, shift).lanewise(ASHR, 24)).add(sum);
-                        sum = s1.lanewise(ASHR, sixteen).add(h1).mul(sc01.lanewise(LSHL, shift - 16).lanewise(ASHR, 24)).add(sum);
-                        sum = s2.lanewise(ASHR, sixteen).add(h2).mul(sc23.lanewise(LSHL, shift).lanewise(ASHR, 24)).add(sum);
-                        sum = s3.lanewise(ASHR, sixteen).add(h3).mul(sc23.lanewise(LSHL, shift - 16).lanewise(ASHR, 24)).add(sum);
-                        if ((j & 3) == 3) {
-                            x += 48;
-                            if (h == 1) {
-                                sum.intoArray(superSums, G * (j >> 3));
-                                sum = zero;
-                                o += groupBlockBytes;
-                                q += STEPS_AT;
-                            }
-                        }
+                    // Each stream's 8 values of this iteration times their sub-block's int8 scale,
+                    // added to the super-block's sum at once (not kept for the second 8 of the
+                    // sub-block: four more live vectors made C2 spill, see above).
+                    int h = (j >> 2) & 1;
+                    int shift = 24 - 8 * ((j >> 1) & 1);
+                    IntVector sc01 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h, LE);
+                    IntVector sc23 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h + 4 * G, LE);
+                    sum = s0.lanewise(ASHR, 16).mul(sc01.lanewise(LSHL, shift).lanewise(ASHR, 24)).add(sum);
+                    sum = s1.lanewise(ASHR, 16).mul(sc01.lanewise(LSHL, shift - 16).lanewise(ASHR, 24)).add(sum);
+                    sum = s2.lanewise(ASHR, 16).mul(sc23.lanewise(LSHL, shift).lanewise(ASHR, 24)).add(sum);
+                    sum = s3.lanewise(ASHR, 16).mul(sc23.lanewise(LSHL, shift - 16).lanewise(ASHR, 24)).add(sum);
+                    if ((j & 3) == 3) {
+                        x += 48;
+                    }
+                    if ((j & 7) == 7) {
+                        sum.intoArray(superSums, G * (j >> 3));
+                        sum = zero;
+                        o += groupBlockBytes;
+                        q += STEPS_AT;
                     }
                     int next = (x + 4) >> 2;
                     s0 = IntVector.broadcast(I, ROUND - (sums[next] << 21));
