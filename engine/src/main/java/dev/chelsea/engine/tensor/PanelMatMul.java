@@ -31,13 +31,23 @@ import java.util.Arrays;
 final class PanelMatMul {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = Simd.F_LANES;
-    /** Weight rows per kernel call; with {@link #WIDE} it sets the accumulator count. */
-    private static final int PANEL_ROWS = 6;
     /**
      * Vectors of lanes per kernel call: 6 x 4 accumulators need AVX-512's 32 registers; narrower
-     * machines (AVX2 has 16) get 6 x 2.
+     * machines (AVX2 has 16) get 4 x 2.
      */
     private static final int WIDE = L >= 16 ? 4 : 2;
+    /**
+     * Weight rows per kernel call; with {@link #WIDE} it sets the accumulator count. Six with
+     * AVX-512's 32 registers, four with AVX2's 16: there six rows of two vectors (12 accumulators,
+     * two activation vectors and the broadcast weights) did not fit, and C2 kept two accumulators
+     * on the stack, a load, multiply-add and store per step, whose store-to-load chain bounded the
+     * loop. The kernel alone, 2 x 8 lanes, 256 steps, in cache (AMD EPYC Zen 3, one core,
+     * 2026-12-06, rounds of 0.3 s in one JVM): 6 rows 18.6-19.9, 4 rows 24.9-43.7, 5 rows 16.9-18.1
+     * G multiply-adds per second.
+     */
+    private static final int PANEL_ROWS = WIDE == 4 ? 6 : 4;
+    /** Whether the kernels' fifth and sixth rows exist: a constant, so C2 drops them on AVX2. */
+    private static final boolean SIX_ROWS = PANEL_ROWS == 6;
     /** Columns per chunk: a multiple of every block size, small enough for the panel to sit in L1. */
     private static final int CHUNK = 256;
     /** Rows whose partial sums are kept across chunks. */
@@ -304,12 +314,14 @@ final class PanelMatMul {
             a = FloatVector.broadcast(F, w[3 * CHUNK + k]);
             c30 = a.fma(x0, c30);
             c31 = a.fma(x1, c31);
-            a = FloatVector.broadcast(F, w[4 * CHUNK + k]);
-            c40 = a.fma(x0, c40);
-            c41 = a.fma(x1, c41);
-            a = FloatVector.broadcast(F, w[5 * CHUNK + k]);
-            c50 = a.fma(x0, c50);
-            c51 = a.fma(x1, c51);
+            if (SIX_ROWS) {
+                a = FloatVector.broadcast(F, w[4 * CHUNK + k]);
+                c40 = a.fma(x0, c40);
+                c41 = a.fma(x1, c41);
+                a = FloatVector.broadcast(F, w[5 * CHUNK + k]);
+                c50 = a.fma(x0, c50);
+                c51 = a.fma(x1, c51);
+            }
         }
         int o = sOff;
         c00.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
@@ -323,12 +335,14 @@ final class PanelMatMul {
         o += stride;
         c30.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
         c31.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
-        o += stride;
-        c40.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-        c41.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
-        o += stride;
-        c50.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
-        c51.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        if (SIX_ROWS) {
+            o += stride;
+            c40.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            c41.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+            o += stride;
+            c50.add(FloatVector.fromArray(F, sums, o)).intoArray(sums, o);
+            c51.add(FloatVector.fromArray(F, sums, o + L)).intoArray(sums, o + L);
+        }
     }
 
     private static void kernel1(float[] w, int len, float[] xt, int xOff, int stride, float[] sums, int sOff) {
@@ -339,14 +353,18 @@ final class PanelMatMul {
             c1 = FloatVector.broadcast(F, w[CHUNK + k]).fma(x0, c1);
             c2 = FloatVector.broadcast(F, w[2 * CHUNK + k]).fma(x0, c2);
             c3 = FloatVector.broadcast(F, w[3 * CHUNK + k]).fma(x0, c3);
-            c4 = FloatVector.broadcast(F, w[4 * CHUNK + k]).fma(x0, c4);
-            c5 = FloatVector.broadcast(F, w[5 * CHUNK + k]).fma(x0, c5);
+            if (SIX_ROWS) {
+                c4 = FloatVector.broadcast(F, w[4 * CHUNK + k]).fma(x0, c4);
+                c5 = FloatVector.broadcast(F, w[5 * CHUNK + k]).fma(x0, c5);
+            }
         }
         c0.add(FloatVector.fromArray(F, sums, sOff)).intoArray(sums, sOff);
         c1.add(FloatVector.fromArray(F, sums, sOff + stride)).intoArray(sums, sOff + stride);
         c2.add(FloatVector.fromArray(F, sums, sOff + 2 * stride)).intoArray(sums, sOff + 2 * stride);
         c3.add(FloatVector.fromArray(F, sums, sOff + 3 * stride)).intoArray(sums, sOff + 3 * stride);
-        c4.add(FloatVector.fromArray(F, sums, sOff + 4 * stride)).intoArray(sums, sOff + 4 * stride);
-        c5.add(FloatVector.fromArray(F, sums, sOff + 5 * stride)).intoArray(sums, sOff + 5 * stride);
+        if (SIX_ROWS) {
+            c4.add(FloatVector.fromArray(F, sums, sOff + 4 * stride)).intoArray(sums, sOff + 4 * stride);
+            c5.add(FloatVector.fromArray(F, sums, sOff + 5 * stride)).intoArray(sums, sOff + 5 * stride);
+        }
     }
 }
