@@ -30,6 +30,17 @@ public final class BlockAttention {
     private static final int L = S.length();
     /** Rows of the register blocks: four vectors. */
     private static final int PANEL = 4 * L;
+    /**
+     * Whether {@link #scores} and {@link #values} keep four vectors of rows in their 4 x 4 register
+     * blocks (AVX-512's 32 registers), or two, in 4 x 2 blocks, each panel in two passes (AVX2's 16:
+     * 16 accumulators, four row vectors and a broadcast did not fit, and C2 kept accumulators on the
+     * stack). One thread, depth 4096, group 4, head size 64, {@code AttentionBenchmarkMain}, tiled
+     * GFLOP/s for 16 / 64 / 128 queries (AMD EPYC Zen 3, 2026-12-06): 21.8 / 27.1 / 30.9 before,
+     * see {@code docs/performance.md} for after.
+     */
+    private static final boolean FOUR = L >= 16;
+    /** Rows of one register block: {@link #PANEL} or half of it. */
+    private static final int BLOCK = FOUR ? PANEL : PANEL / 2;
     /** Rows per block: a key or value read from memory feeds this many FMA lanes (128 measured no faster). */
     private static final int BLOCK_ROWS = 64;
     /** Below this many rows, padding to a panel makes the tiled kernel slower than query by query (measured with 16 lanes, groups of 1, 4 and 8). */
@@ -172,7 +183,7 @@ public final class BlockAttention {
     private static void scores(float[] qt, int rp, int hd, float[] keys, int t0, int t1, float[] st) {
         for (int u0 = t0; u0 < t1; u0 += TILE) {
             int u1 = Math.min(t1, u0 + TILE);
-            for (int p = 0; p < rp; p += PANEL) {
+            for (int p = 0; p < rp; p += BLOCK) {
                 int j = u0;
                 for (; j + 4 <= u1; j += 4) {
                     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
@@ -183,49 +194,54 @@ public final class BlockAttention {
                     for (int d = 0, qo = p; d < hd; d++, qo += rp) {
                         FloatVector x0 = FloatVector.fromArray(S, qt, qo);
                         FloatVector x1 = FloatVector.fromArray(S, qt, qo + L);
-                        FloatVector x2 = FloatVector.fromArray(S, qt, qo + 2 * L);
-                        FloatVector x3 = FloatVector.fromArray(S, qt, qo + 3 * L);
                         FloatVector b = FloatVector.broadcast(S, keys[k + d]);
                         a00 = x0.fma(b, a00);
                         a01 = x1.fma(b, a01);
-                        a02 = x2.fma(b, a02);
-                        a03 = x3.fma(b, a03);
                         b = FloatVector.broadcast(S, keys[k + hd + d]);
                         a10 = x0.fma(b, a10);
                         a11 = x1.fma(b, a11);
-                        a12 = x2.fma(b, a12);
-                        a13 = x3.fma(b, a13);
                         b = FloatVector.broadcast(S, keys[k + 2 * hd + d]);
                         a20 = x0.fma(b, a20);
                         a21 = x1.fma(b, a21);
-                        a22 = x2.fma(b, a22);
-                        a23 = x3.fma(b, a23);
                         b = FloatVector.broadcast(S, keys[k + 3 * hd + d]);
                         a30 = x0.fma(b, a30);
                         a31 = x1.fma(b, a31);
-                        a32 = x2.fma(b, a32);
-                        a33 = x3.fma(b, a33);
+                        if (FOUR) {
+                            FloatVector x2 = FloatVector.fromArray(S, qt, qo + 2 * L);
+                            FloatVector x3 = FloatVector.fromArray(S, qt, qo + 3 * L);
+                            b = FloatVector.broadcast(S, keys[k + d]);
+                            a02 = x2.fma(b, a02);
+                            a03 = x3.fma(b, a03);
+                            b = FloatVector.broadcast(S, keys[k + hd + d]);
+                            a12 = x2.fma(b, a12);
+                            a13 = x3.fma(b, a13);
+                            b = FloatVector.broadcast(S, keys[k + 2 * hd + d]);
+                            a22 = x2.fma(b, a22);
+                            a23 = x3.fma(b, a23);
+                            b = FloatVector.broadcast(S, keys[k + 3 * hd + d]);
+                            a32 = x2.fma(b, a32);
+                            a33 = x3.fma(b, a33);
+                        }
                     }
                     int o = (j - t0) * rp + p;
                     a00.intoArray(st, o);
                     a01.intoArray(st, o + L);
-                    a02.intoArray(st, o + 2 * L);
-                    a03.intoArray(st, o + 3 * L);
-                    o += rp;
-                    a10.intoArray(st, o);
-                    a11.intoArray(st, o + L);
-                    a12.intoArray(st, o + 2 * L);
-                    a13.intoArray(st, o + 3 * L);
-                    o += rp;
-                    a20.intoArray(st, o);
-                    a21.intoArray(st, o + L);
-                    a22.intoArray(st, o + 2 * L);
-                    a23.intoArray(st, o + 3 * L);
-                    o += rp;
-                    a30.intoArray(st, o);
-                    a31.intoArray(st, o + L);
-                    a32.intoArray(st, o + 2 * L);
-                    a33.intoArray(st, o + 3 * L);
+                    a10.intoArray(st, o + rp);
+                    a11.intoArray(st, o + rp + L);
+                    a20.intoArray(st, o + 2 * rp);
+                    a21.intoArray(st, o + 2 * rp + L);
+                    a30.intoArray(st, o + 3 * rp);
+                    a31.intoArray(st, o + 3 * rp + L);
+                    if (FOUR) {
+                        a02.intoArray(st, o + 2 * L);
+                        a03.intoArray(st, o + 3 * L);
+                        a12.intoArray(st, o + rp + 2 * L);
+                        a13.intoArray(st, o + rp + 3 * L);
+                        a22.intoArray(st, o + 2 * rp + 2 * L);
+                        a23.intoArray(st, o + 2 * rp + 3 * L);
+                        a32.intoArray(st, o + 3 * rp + 2 * L);
+                        a33.intoArray(st, o + 3 * rp + 3 * L);
+                    }
                 }
                 for (; j < u1; j++) {
                     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
@@ -234,14 +250,18 @@ public final class BlockAttention {
                         FloatVector b = FloatVector.broadcast(S, keys[k + d]);
                         a0 = FloatVector.fromArray(S, qt, qo).fma(b, a0);
                         a1 = FloatVector.fromArray(S, qt, qo + L).fma(b, a1);
-                        a2 = FloatVector.fromArray(S, qt, qo + 2 * L).fma(b, a2);
-                        a3 = FloatVector.fromArray(S, qt, qo + 3 * L).fma(b, a3);
+                        if (FOUR) {
+                            a2 = FloatVector.fromArray(S, qt, qo + 2 * L).fma(b, a2);
+                            a3 = FloatVector.fromArray(S, qt, qo + 3 * L).fma(b, a3);
+                        }
                     }
                     int o = (j - t0) * rp + p;
                     a0.intoArray(st, o);
                     a1.intoArray(st, o + L);
-                    a2.intoArray(st, o + 2 * L);
-                    a3.intoArray(st, o + 3 * L);
+                    if (FOUR) {
+                        a2.intoArray(st, o + 2 * L);
+                        a3.intoArray(st, o + 3 * L);
+                    }
                 }
             }
         }
@@ -339,82 +359,102 @@ public final class BlockAttention {
     private static void values(float[] st, int rp, int hd, float[] values, int t0, int t1, float[] ot) {
         for (int u0 = t0; u0 < t1; u0 += TILE) {
             int u1 = Math.min(t1, u0 + TILE);
-            for (int p = 0; p < rp; p += PANEL) {
+            for (int p = 0; p < rp; p += BLOCK) {
                 int d = 0;
                 for (; d + 4 <= hd; d += 4) {
                     int o = d * rp + p;
                     FloatVector a00 = FloatVector.fromArray(S, ot, o), a01 = FloatVector.fromArray(S, ot, o + L);
-                    FloatVector a02 = FloatVector.fromArray(S, ot, o + 2 * L), a03 = FloatVector.fromArray(S, ot, o + 3 * L);
                     FloatVector a10 = FloatVector.fromArray(S, ot, o + rp), a11 = FloatVector.fromArray(S, ot, o + rp + L);
-                    FloatVector a12 = FloatVector.fromArray(S, ot, o + rp + 2 * L), a13 = FloatVector.fromArray(S, ot, o + rp + 3 * L);
                     FloatVector a20 = FloatVector.fromArray(S, ot, o + 2 * rp), a21 = FloatVector.fromArray(S, ot, o + 2 * rp + L);
-                    FloatVector a22 = FloatVector.fromArray(S, ot, o + 2 * rp + 2 * L), a23 = FloatVector.fromArray(S, ot, o + 2 * rp + 3 * L);
                     FloatVector a30 = FloatVector.fromArray(S, ot, o + 3 * rp), a31 = FloatVector.fromArray(S, ot, o + 3 * rp + L);
-                    FloatVector a32 = FloatVector.fromArray(S, ot, o + 3 * rp + 2 * L), a33 = FloatVector.fromArray(S, ot, o + 3 * rp + 3 * L);
+                    FloatVector a02 = a00, a03 = a00, a12 = a00, a13 = a00, a22 = a00, a23 = a00, a32 = a00, a33 = a00;
+                    if (FOUR) {
+                        a02 = FloatVector.fromArray(S, ot, o + 2 * L);
+                        a03 = FloatVector.fromArray(S, ot, o + 3 * L);
+                        a12 = FloatVector.fromArray(S, ot, o + rp + 2 * L);
+                        a13 = FloatVector.fromArray(S, ot, o + rp + 3 * L);
+                        a22 = FloatVector.fromArray(S, ot, o + 2 * rp + 2 * L);
+                        a23 = FloatVector.fromArray(S, ot, o + 2 * rp + 3 * L);
+                        a32 = FloatVector.fromArray(S, ot, o + 3 * rp + 2 * L);
+                        a33 = FloatVector.fromArray(S, ot, o + 3 * rp + 3 * L);
+                    }
                     for (int j = u0; j < u1; j++) {
                         int w = (j - t0) * rp + p;
                         FloatVector w0 = FloatVector.fromArray(S, st, w);
                         FloatVector w1 = FloatVector.fromArray(S, st, w + L);
-                        FloatVector w2 = FloatVector.fromArray(S, st, w + 2 * L);
-                        FloatVector w3 = FloatVector.fromArray(S, st, w + 3 * L);
                         int v = j * hd + d;
                         FloatVector b = FloatVector.broadcast(S, values[v]);
                         a00 = w0.fma(b, a00);
                         a01 = w1.fma(b, a01);
-                        a02 = w2.fma(b, a02);
-                        a03 = w3.fma(b, a03);
                         b = FloatVector.broadcast(S, values[v + 1]);
                         a10 = w0.fma(b, a10);
                         a11 = w1.fma(b, a11);
-                        a12 = w2.fma(b, a12);
-                        a13 = w3.fma(b, a13);
                         b = FloatVector.broadcast(S, values[v + 2]);
                         a20 = w0.fma(b, a20);
                         a21 = w1.fma(b, a21);
-                        a22 = w2.fma(b, a22);
-                        a23 = w3.fma(b, a23);
                         b = FloatVector.broadcast(S, values[v + 3]);
                         a30 = w0.fma(b, a30);
                         a31 = w1.fma(b, a31);
-                        a32 = w2.fma(b, a32);
-                        a33 = w3.fma(b, a33);
+                        if (FOUR) {
+                            FloatVector w2 = FloatVector.fromArray(S, st, w + 2 * L);
+                            FloatVector w3 = FloatVector.fromArray(S, st, w + 3 * L);
+                            b = FloatVector.broadcast(S, values[v]);
+                            a02 = w2.fma(b, a02);
+                            a03 = w3.fma(b, a03);
+                            b = FloatVector.broadcast(S, values[v + 1]);
+                            a12 = w2.fma(b, a12);
+                            a13 = w3.fma(b, a13);
+                            b = FloatVector.broadcast(S, values[v + 2]);
+                            a22 = w2.fma(b, a22);
+                            a23 = w3.fma(b, a23);
+                            b = FloatVector.broadcast(S, values[v + 3]);
+                            a32 = w2.fma(b, a32);
+                            a33 = w3.fma(b, a33);
+                        }
                     }
                     a00.intoArray(ot, o);
                     a01.intoArray(ot, o + L);
-                    a02.intoArray(ot, o + 2 * L);
-                    a03.intoArray(ot, o + 3 * L);
-                    o += rp;
-                    a10.intoArray(ot, o);
-                    a11.intoArray(ot, o + L);
-                    a12.intoArray(ot, o + 2 * L);
-                    a13.intoArray(ot, o + 3 * L);
-                    o += rp;
-                    a20.intoArray(ot, o);
-                    a21.intoArray(ot, o + L);
-                    a22.intoArray(ot, o + 2 * L);
-                    a23.intoArray(ot, o + 3 * L);
-                    o += rp;
-                    a30.intoArray(ot, o);
-                    a31.intoArray(ot, o + L);
-                    a32.intoArray(ot, o + 2 * L);
-                    a33.intoArray(ot, o + 3 * L);
+                    a10.intoArray(ot, o + rp);
+                    a11.intoArray(ot, o + rp + L);
+                    a20.intoArray(ot, o + 2 * rp);
+                    a21.intoArray(ot, o + 2 * rp + L);
+                    a30.intoArray(ot, o + 3 * rp);
+                    a31.intoArray(ot, o + 3 * rp + L);
+                    if (FOUR) {
+                        a02.intoArray(ot, o + 2 * L);
+                        a03.intoArray(ot, o + 3 * L);
+                        a12.intoArray(ot, o + rp + 2 * L);
+                        a13.intoArray(ot, o + rp + 3 * L);
+                        a22.intoArray(ot, o + 2 * rp + 2 * L);
+                        a23.intoArray(ot, o + 2 * rp + 3 * L);
+                        a32.intoArray(ot, o + 3 * rp + 2 * L);
+                        a33.intoArray(ot, o + 3 * rp + 3 * L);
+                    }
                 }
                 for (; d < hd; d++) {
                     int o = d * rp + p;
                     FloatVector a0 = FloatVector.fromArray(S, ot, o), a1 = FloatVector.fromArray(S, ot, o + L);
-                    FloatVector a2 = FloatVector.fromArray(S, ot, o + 2 * L), a3 = FloatVector.fromArray(S, ot, o + 3 * L);
+                    FloatVector a2 = a0, a3 = a0;
+                    if (FOUR) {
+                        a2 = FloatVector.fromArray(S, ot, o + 2 * L);
+                        a3 = FloatVector.fromArray(S, ot, o + 3 * L);
+                    }
                     for (int j = u0; j < u1; j++) {
                         int w = (j - t0) * rp + p;
                         FloatVector b = FloatVector.broadcast(S, values[j * hd + d]);
                         a0 = FloatVector.fromArray(S, st, w).fma(b, a0);
                         a1 = FloatVector.fromArray(S, st, w + L).fma(b, a1);
-                        a2 = FloatVector.fromArray(S, st, w + 2 * L).fma(b, a2);
-                        a3 = FloatVector.fromArray(S, st, w + 3 * L).fma(b, a3);
+                        if (FOUR) {
+                            a2 = FloatVector.fromArray(S, st, w + 2 * L).fma(b, a2);
+                            a3 = FloatVector.fromArray(S, st, w + 3 * L).fma(b, a3);
+                        }
                     }
                     a0.intoArray(ot, o);
                     a1.intoArray(ot, o + L);
-                    a2.intoArray(ot, o + 2 * L);
-                    a3.intoArray(ot, o + 3 * L);
+                    if (FOUR) {
+                        a2.intoArray(ot, o + 2 * L);
+                        a3.intoArray(ot, o + 3 * L);
+                    }
                 }
             }
         }
