@@ -35,8 +35,8 @@ public final class BlockAttention {
      * blocks (AVX-512's 32 registers), or two, in 4 x 2 blocks, each panel in two passes (AVX2's 16:
      * 16 accumulators, four row vectors and a broadcast did not fit, and C2 kept accumulators on the
      * stack). One thread, depth 4096, group 4, head size 64, {@code AttentionBenchmarkMain}, tiled
-     * GFLOP/s for 16 / 64 / 128 queries (AMD EPYC Zen 3, 2026-12-06): 21.8 / 27.1 / 30.9 before,
-     * see {@code docs/performance.md} for after.
+     * GFLOP/s for 16 / 64 / 128 queries (AMD EPYC Zen 3, 2026-12-06, the two forms in turn): 4 x 4
+     * blocks 22.2-31.6 / 22.2-30.2 / 22.3-29.9, 4 x 2 blocks 25.0-47.7 / 46.3-48.2 / 33.1-49.7.
      */
     private static final boolean FOUR = L >= 16;
     /** Rows of one register block: {@link #PANEL} or half of it. */

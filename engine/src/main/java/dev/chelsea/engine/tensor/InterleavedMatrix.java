@@ -65,7 +65,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
     static final int ROUND = 1 << 15;
     /**
      * How far ahead of their reads the one-vector decode kernels of Q4_0 and Q4_K touch the
-     * interleaved copy ({@link #ahead}), in bytes. Such a kernel reads its rows as one stream, and the hardware's
+     * interleaved copy ({@link #ahead}), in bytes, on Intel processors ({@link #READ_AHEAD}). Such a kernel reads its rows as one stream, and the hardware's
      * prefetchers alone did not keep a core fed from memory (Q8_0 reads four row ranges side by side
      * and streams at about 19 GB/s on the same machine). One vector times a 262144 x 2048 matrix on
      * two cores of an Intel Xeon (2026-12-06; rounds of 0.2 s with and without the touches

@@ -122,8 +122,8 @@ final class Q6_KMatrix extends InterleavedMatrix {
      * pairs {@code 2w} and {@code 2w + 1} of streams {@code i = 0..3} (values {@code 128h + 32i + 4w}
      * to {@code + 3}); the top two bits of a pair are shifted into place from the {@code qh} word.
      * With 6-bit weights an accumulator holds 8 values, so each stream is read out every two
-     * steps: its sum over 16 values times their int8 scale (sub-block {@code 8h + 2i + w / 4}) is
-     * added to one int sum per super-block (at most {@code 16 * 16 * 32 * 127 * 128}, below 2^28),
+     * steps: its sum over those 8 values times their int8 scale (sub-block {@code 8h + 2i + w / 4})
+     * is added to one int sum per super-block (at most {@code 16 * 16 * 32 * 127 * 128}, below 2^28),
      * which is converted and scaled by {@code d} and the activations' scale once, at the
      * super-block's end: the activations carry one scale per super-block
      * ({@link QuantizedActivations#superBlocks}, llama.cpp's Q8_K). With a scale per block of 32,
@@ -134,16 +134,19 @@ final class Q6_KMatrix extends InterleavedMatrix {
      * The weights are not centred: each accumulator starts at minus 32 times the sum of its 8
      * activations ({@link QuantizedActivations#octetSums}), so that its high half ends as
      * {@code sum (q - 32) x} (as in {@link Q4_0Matrix#gemv}; the low half sums 4 products of at
-     * most {@code 63 * 127}, below 2^15). The first window of a sub-block is kept as ints and
-     * added to the second before the pair is scaled, so each sub-block is converted and scaled
-     * once. Words instead of byte pairs (no widening shuffles) and no centring made this kernel 17%
+     * most {@code 63 * 127}, below 2^15). Each window of 8 values is scaled on its own (two int
+     * multiplies per sub-block): keeping the first window's four sums as vectors until the second
+     * was read, so as to scale each sub-block once, held four more vectors across the loop, and
+     * C2, out of AVX2's 16 registers, spilled them and loaded the two masks from memory at every
+     * use; without them (AMD EPYC Zen 3, 2026-12-06, both forms alternating in one JVM, medians of
+     * 11-15 rounds) one vector times 131072 x 2048 on two cores took 11.6-12.5 against 14.2-14.5
+     * ms, in cache on one core within the noise (1.31-1.45 against 1.37-1.56 ms). Words instead of byte pairs (no widening shuffles) and no centring made this kernel 17%
      * faster on one core with its matrix in cache, 3-6% from memory; scaling once per sub-block
      * another 11% and 3-5% (alternating bursts in one JVM, AMD EPYC, 2026-12-05). The constant masks
      * are vectors made once, and the scale statements multiply ints: fewer operations for C2 to
      * parse (see {@link Simd}; 68,000 nodes before).
      *
-     * <p>Two steps an iteration, so that each iteration ends in one read-out (the first half of a
-     * sub-block's sums kept, or both scaled), and the super-blocks' int sums are scaled in floats
+     * <p>Two steps an iteration, so that each iteration ends in one read-out, and the super-blocks' int sums are scaled in floats
      * after the loop ({@link #scaleSuperBlocks}). Against one step an iteration with the floats in
      * the loop (AMD EPYC Zen 3, AVX2, both forms alternating in one JVM, medians of 11-15 rounds,
      * 2026-12-06): one vector times 131072 x 2048 on two cores 14.8 -> 12.4 ms (14.9 -> 17.7 GB/s),
