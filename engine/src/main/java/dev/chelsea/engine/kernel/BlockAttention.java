@@ -176,7 +176,7 @@ public final class BlockAttention {
 
     /**
      * {@code st[j - t0][r] = q[r] . k[j]} for keys {@code [t0, t1)}: a 4 x 4 block of accumulators
-     * (four keys by four vectors of rows), so that each broadcast key element feeds four FMAs and
+     * (four keys by four vectors of rows; two vectors on AVX2, see {@link #FOUR}), so that each broadcast key element feeds four FMAs and
      * each query vector loaded feeds four. Runs over sub-tiles of {@link #TILE} keys so that a long
      * tile's keys are reused from L1 by every group of rows.
      */
@@ -353,7 +353,7 @@ public final class BlockAttention {
 
     /**
      * {@code ot[d][r] += sum_j st[j - t0][r] * v[j][d]}: a 4 x 4 block of accumulators (four head
-     * dimensions by four vectors of rows), so that each broadcast value element feeds four FMAs and
+     * dimensions by four vectors of rows; two on AVX2), so that each broadcast value element feeds four FMAs and
      * each weight vector loaded feeds four; sub-tiles of {@link #TILE} keys as in {@link #scores}.
      */
     private static void values(float[] st, int rp, int hd, float[] values, int t0, int t1, float[] ot) {
