@@ -90,7 +90,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * hardware's prefetchers already keep a single stream fed; on the Xeon they did not. Zen 4 is
      * unmeasured and goes without, as Zen 3.
      */
-    static final boolean READ_AHEAD = "GenuineIntel".equals(PairProducts.cpuVendor());
+    static final boolean READ_AHEAD = "GenuineIntel".equals(PairProducts.CPU_VENDOR);
     /** Where the decode kernels leave what they read {@linkplain #ahead ahead}, so that the JIT keeps those loads. */
     static int touchedAhead;
 

@@ -39,6 +39,8 @@ public enum PairProducts {
 
     private static final System.Logger LOG = System.getLogger(PairProducts.class.getName());
 
+    /** The processor's {@link #cpuVendor}, read once: this choice and {@code InterleavedMatrix.READ_AHEAD} depend on it. */
+    static final String CPU_VENDOR = cpuVendor();
     /** This JVM's choice: read once, so that the kernels' tests on it fold into constants. */
     static final PairProducts BATCH = fromProperty();
     /**
@@ -81,12 +83,11 @@ public enum PairProducts {
 
     private static PairProducts fromProperty() {
         String value = System.getProperty(PROPERTY, "auto");
-        String vendor = cpuVendor();
         try {
-            return choose(value, vendor);
+            return choose(value, CPU_VENDOR);
         } catch (IllegalArgumentException e) {
             LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; using auto");
-            return choose("auto", vendor);
+            return choose("auto", CPU_VENDOR);
         }
     }
 
