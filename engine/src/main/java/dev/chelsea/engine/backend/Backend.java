@@ -78,7 +78,11 @@ public interface Backend extends AutoCloseable {
      */
     MemoryPool memory();
 
-    /** Frees the weights and the device; sequences of this backend must not be used afterwards. */
+    /**
+     * Frees the weights and the device; sequences of this backend must not be used afterwards.
+     * {@code Model} calls it once, after the operations its sessions run have ended, and refuses
+     * later ones, so a backend need not count its steps itself.
+     */
     @Override
     void close();
 

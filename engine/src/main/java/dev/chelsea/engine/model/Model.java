@@ -40,6 +40,7 @@ public final class Model implements AutoCloseable {
     private final ModelConfig config;
     private final ModelOptions options;
     private final Backend backend;
+    private final StepGate gate = new StepGate();
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final RuntimeException chatTemplateProblem;
@@ -258,13 +259,19 @@ public final class Model implements AutoCloseable {
      */
     public Session newSession(KvCacheConfig kv, UnaryOperator<KvStore> wrapStore) {
         checkKvCache(kv);
-        return new Session(backend, backend.newSequence(kv, contextLength, Math.min(contextLength, backend.maxBatch()), wrapStore), contextLength,
-                config.vocabSize(), kv.promptChunk());
+        return gate.run(() -> new Session(backend, gate, backend.newSequence(kv, contextLength, Math.min(contextLength, backend.maxBatch()), wrapStore),
+                contextLength, config.vocabSize(), kv.promptChunk()));
     }
 
+    /**
+     * Waits for the steps its sessions are running, then frees the backend and unmaps the file;
+     * later steps are refused ("the model is closed"). Closing twice does nothing.
+     */
     @Override
     public void close() {
-        backend.close();
-        file.close();
+        if (gate.close()) {
+            backend.close();
+            file.close();
+        }
     }
 }

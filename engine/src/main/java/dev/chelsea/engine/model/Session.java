@@ -14,13 +14,15 @@ import java.util.List;
  */
 public final class Session implements AutoCloseable {
     private final Backend backend;
+    private final StepGate gate;
     private final Sequence sequence;
     private final int contextLength;
     private final int vocab;
     private final int promptChunk;
 
-    Session(Backend backend, Sequence sequence, int contextLength, int vocab, int promptChunk) {
+    Session(Backend backend, StepGate gate, Sequence sequence, int contextLength, int vocab, int promptChunk) {
         this.backend = backend;
+        this.gate = gate;
         this.sequence = sequence;
         this.contextLength = Math.min(contextLength, sequence.cache().maxTokens());
         this.vocab = vocab;
@@ -73,11 +75,11 @@ public final class Session implements AutoCloseable {
         int start = off, end = off + n;
         while (end - start > piece) {
             feed(tokens, start, piece);
-            sequence.cache().compressPrompt();
+            gate.run(sequence.cache()::compressPrompt);
             start += piece;
         }
         float[] logits = feed(tokens, start, end - start);
-        sequence.cache().endPrefill();
+        gate.run(sequence.cache()::endPrefill);
         return logits;
     }
 
@@ -101,7 +103,7 @@ public final class Session implements AutoCloseable {
 
     /** The next batch of at most {@code n} tokens: what fits in the cache, after compressing it if that makes room. */
     private int batchAt(int n) {
-        return Math.max(1, Math.min(n, sequence.cache().makeRoom()));
+        return Math.max(1, Math.min(n, gate.run(sequence.cache()::makeRoom)));
     }
 
     /**
@@ -152,12 +154,12 @@ public final class Session implements AutoCloseable {
     }
 
     private void step(SequenceStep step) {
-        backend.forward(List.of(step));
+        gate.run(() -> backend.forward(List.of(step)));
     }
 
-    /** Frees the sequence's KV cache and working memory. */
+    /** Frees the sequence's KV cache and working memory (after the model's close, its backend has freed them). */
     @Override
     public void close() {
-        sequence.close();
+        gate.runIfOpen(sequence::close);
     }
 }

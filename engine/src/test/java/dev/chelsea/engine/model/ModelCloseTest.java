@@ -34,6 +34,20 @@ class ModelCloseTest {
     }
 
     @Test
+    void aClosedModelRefusesNewSessionsAndLetsOldOnesClose() {
+        Model model = Model.load(Shared.stories(), new ModelOptions(2, 128, BackendChoice.CPU));
+        Session session = model.newSession(KvCacheConfig.full());
+        session.prefill(PROMPT);
+        model.close();
+        model.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> model.newSession(KvCacheConfig.full()));
+        assertEquals("the model is closed", e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> session.prefill(PROMPT));
+        assertEquals("the model is closed", e.getMessage());
+        session.close();
+    }
+
+    @Test
     void closeWaitsForTheStepsInFlight() throws Exception {
         Model model = Model.load(Shared.stories(), new ModelOptions(2, 512, BackendChoice.CPU));
         CountDownLatch stepping = new CountDownLatch(20);

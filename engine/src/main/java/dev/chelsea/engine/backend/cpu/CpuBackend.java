@@ -31,15 +31,6 @@ public final class CpuBackend implements Backend {
     private final ModelWeights weights;
     private final Parallel parallel;
     private final Transformer transformer;
-    /**
-     * Steps in flight, and whether {@link #close} has begun: Q8_0's kernels read the mapped file
-     * by address ({@code WeightMatrix.MEMORY}), with no check that it is still mapped, so the file
-     * is unmapped only after the last step has ended, and a step after that is refused.
-     */
-    private final Object stepsLock = new Object();
-    private int inFlight;
-    private boolean closed;
-
     CpuBackend(ModelWeights weights, int threads) {
         this.weights = weights;
         CpuWeights bound = new CpuWeights(weights);
@@ -93,32 +84,6 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void forward(List<SequenceStep> steps) {
-        enter();
-        try {
-            run(steps);
-        } finally {
-            exit();
-        }
-    }
-
-    private void enter() {
-        synchronized (stepsLock) {
-            if (closed) {
-                throw new IllegalStateException("the model is closed");
-            }
-            inFlight++;
-        }
-    }
-
-    private void exit() {
-        synchronized (stepsLock) {
-            if (--inFlight == 0) {
-                stepsLock.notifyAll();
-            }
-        }
-    }
-
-    private void run(List<SequenceStep> steps) {
         for (SequenceStep step : steps) {
             CpuSequence s = own(step.sequence());
             float[] logits = step.logits();
@@ -194,21 +159,6 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void close() {
-        // waits for the steps in flight (each a forward pass: milliseconds to a few seconds), through interrupts
-        boolean interrupted = false;
-        synchronized (stepsLock) {
-            closed = true;
-            while (inFlight > 0) {
-                try {
-                    stepsLock.wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
         parallel.close();
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 }
