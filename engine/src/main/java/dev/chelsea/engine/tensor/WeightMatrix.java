@@ -26,7 +26,7 @@ public abstract class WeightMatrix {
      * before: with every kernel on this segment, clean clones' CI runs found parts of Q4_K's and
      * Q6_K's decode kernels in the Vector API's fallback in 2 of 3 full builds (none before).
      * What the checks guarded is kept elsewhere: the products check their ranges on entry, and the
-     * mapped file is unmapped only after the steps in flight have ended ({@code CpuBackend}).
+     * mapped file is unmapped only after the steps in flight have ended ({@code Model.close}).
      */
     static final MemorySegment MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
