@@ -34,7 +34,7 @@ import static jdk.incubator.vector.VectorOperators.XOR;
  * that kernel is bound by its instructions, not by memory: each 8-byte load widened, converted and
  * multiplied, about 3 cycles per 8 products on an AMD EPYC (Zen 3, AVX2), one core reading 6.4 GB/s
  * from the cache. There the products run on 8-bit activations ({@link QuantizedActivations}), as
- * llama.cpp multiplies Q8_0 with Q8_0, in integers ({@link #integerDot2}), on the file's own layout:
+ * llama.cpp multiplies Q8_0 with Q8_0, in integers ({@link #integerDot3}), on the file's own layout:
  * no copy is made, and the batch kernel ({@link PanelMatMul}) still reads floats.
  */
 final class Q8_0Matrix extends WeightMatrix {
@@ -44,22 +44,22 @@ final class Q8_0Matrix extends WeightMatrix {
      * Whether products of fewer than {@link #batchFrom} vectors run on 8-bit activations: where an
      * int vector holds at most the 32 bytes of a block's values (8 lanes or fewer). Same machine as
      * above ({@code MatMulBenchmarkMain Q8_0}, 2026-12-06): one vector times 8192 x 2048 weights on
-     * one core 2.65-2.80 ms float, 1.38-1.47 ms integer ({@link #integerDot2}); times 262144 x 2048
-     * on two cores 12.4 and 19.8-24.2 GB/s. The batch kernel still starts at 5 vectors (8 lanes):
+     * one core 2.65-2.80 ms float, 1.38-1.47 ms integer (two rows side by side; three now, see
+     * {@link #multiply}); times 262144 x 2048 on two cores 12.4 and 19.8-24.2 GB/s. The batch kernel still starts at 5 vectors (8 lanes):
      * 1.45 ms a vector here (5.80 ms for 4), 5.7-5.9 ms for 5 to 8 vectors there.
      */
     static final boolean INTEGER_DECODE = F_LANES <= 8;
-    /** Int vectors per block of 32 values in {@link #integerDot2}: 1 with 8 lanes, 2 with 4. */
+    /** Int vectors per block of 32 values in {@link #integerDot3}: 1 with 8 lanes, 2 with 4. */
     private static final int PARTS = BLOCK / 4 / F_LANES;
     /** The four arrays of {@link #crossPairs} per block of activations: 8 words each. */
     private static final int CROSS_BLOCK = 32;
 
-    /** Per thread: {@link #crossPairs} of the vectors of one call, and the lanes of {@link #integerDot2}'s sums. */
+    /** Per thread: {@link #crossPairs} of the vectors of one call, and the lanes of {@link #integerDot3}'s sums. */
     private static final ThreadLocal<Scratch> CROSS = ThreadLocal.withInitial(Scratch::new);
 
     private static final class Scratch {
         int[] cross = new int[0];
-        final float[] lanes = new float[2 * F_LANES];
+        final float[] lanes = new float[3 * F_LANES];
     }
 
     Q8_0Matrix(MemorySegment data, int rows, int cols) {
@@ -162,9 +162,12 @@ final class Q8_0Matrix extends WeightMatrix {
     }
 
     /**
-     * The rows as two halves read side by side (two streams per thread). Four, as the float kernel
-     * reads them, made a kernel so large that C2 left its float part in the Vector API's fallback in
-     * 3 of 12 of {@code CompiledKernelsTest}'s JVMs (and in a clean clone's CI run).
+     * The rows as three thirds read side by side (three streams per thread). Four, as the float
+     * kernel reads them, made a kernel so large that C2 left its float part in the Vector API's
+     * fallback in 3 of 12 of {@code CompiledKernelsTest}'s JVMs (and in a clean clone's CI run); two
+     * were slower: one vector times 8192 x 2048 on one core (in cache) 1.48 against 1.72 ms, times
+     * 262144 x 2048 on two cores (from memory) 31.4 against 33.0 ms, medians of 9 rounds with both
+     * forms alternating in one JVM (AMD EPYC Zen 3, AVX2, 2026-12-06, sixteenth session).
      */
     private void multiply(QuantizedActivations a, float[] out, int outStride, int r0, int r1) {
         int n = a.count();
@@ -178,23 +181,23 @@ final class Q8_0Matrix extends WeightMatrix {
             crossPairs(a.pairs, t * (cols / 2), cross, t * cols);
         }
         int blocks = cols / BLOCK;
-        int half = (r1 - r0) / 2;
-        for (int r = r0; r < r0 + half; r++) {
+        int third = (r1 - r0) / 3;
+        for (int r = r0; r < r0 + third; r++) {
             for (int t = 0; t < n; t++) {
-                integerDot2(r, half, cross, t * cols, a.scales, t * blocks, lanes, out, t * outStride);
+                integerDot3(r, third, cross, t * cols, a.scales, t * blocks, lanes, out, t * outStride);
             }
         }
-        // A row left over as twice the same row: one kernel, a little work.
-        for (int r = r0 + 2 * half; r < r1; r++) {
+        // A row left over as three times the same row: one kernel, a little work.
+        for (int r = r0 + 3 * third; r < r1; r++) {
             for (int t = 0; t < n; t++) {
-                integerDot2(r, 0, cross, t * cols, a.scales, t * blocks, lanes, out, t * outStride);
+                integerDot3(r, 0, cross, t * cols, a.scales, t * blocks, lanes, out, t * outStride);
             }
         }
         Reference.reachabilityFence(this);
     }
 
     /**
-     * The activations of one vector rearranged for {@link #integerDot2}: per block of 32 values
+     * The activations of one vector rearranged for {@link #integerDot3}: per block of 32 values
      * and per word {@code j} of 4 (values {@code 4j .. 4j + 3}), {@code cross[at + 32 b + j]} is
      * {@code q[4j + 2] + 65536 q[4j]}, {@code [.. + 8 + j]} is {@code q[4j + 3] + 65536 q[4j + 1]},
      * and {@code [.. + 16 + j]}, {@code [.. + 24 + j]} the terms that remove the weights' bias
@@ -220,10 +223,9 @@ final class Q8_0Matrix extends WeightMatrix {
     }
 
     /**
-     * Rows {@code row} and {@code row + stride} times one vector of 8-bit activations
-     * ({@link #crossPairs} at {@code cross[xc ..]}, block scales at {@code scales[xs ..]}) into
-     * {@code out[outOffset + row]} and {@code out[outOffset + row + stride]} ({@code lanes}: scratch
-     * for 2 float vectors): each int lane holds four values of a row (bytes {@code 4j .. 4j + 3} of a
+     * Rows {@code row}, {@code row + stride} and {@code row + 2 stride} times one vector of 8-bit
+     * activations ({@link #crossPairs} at {@code cross[xc ..]}, block scales at {@code scales[xs ..]})
+     * into {@code out[outOffset + row + i stride]} ({@code lanes}: scratch for 3 float vectors): each int lane holds four values of a row (bytes {@code 4j .. 4j + 3} of a
      * block), so a block is one int vector with 8 lanes. With the sign bit of every byte flipped, the lane masked with {@code 0x00FF00FF} is {@code w[4j] + 128 + 65536 (w[4j + 2] + 128)},
      * and shifted right by 8 first the same for values {@code 4j + 1, 4j + 3}; times the crossed
      * activations, the high half of the product is the two-term dot product plus a bias that the
@@ -232,20 +234,20 @@ final class Q8_0Matrix extends WeightMatrix {
      * leaves {@code +-2^15} (see {@link InterleavedMatrix}). Two multiplies give four products per
      * lane, where the float kernel converts and multiplies one.
      */
-    private void integerDot2(int row, int stride, int[] cross, int xc, float[] scales, int xs, float[] lanes, float[] out, int outOffset) {
-        long r0 = row * rowBytes, r1 = r0 + stride * rowBytes;
-        long b0 = r0 + 2, b1 = r1 + 2;
+    private void integerDot3(int row, int stride, int[] cross, int xc, float[] scales, int xs, float[] lanes, float[] out, int outOffset) {
+        long r0 = row * rowBytes, r1 = r0 + stride * rowBytes, r2 = r1 + stride * rowBytes;
+        long b0 = r0 + 2, b1 = r1 + 2, b2 = r2 + 2;
         IntVector flip = IntVector.broadcast(I, 0x80808080);
         IntVector low = IntVector.broadcast(I, 0x00FF00FF);
         IntVector eight = IntVector.broadcast(I, 8);
         IntVector sixteen = IntVector.broadcast(I, 16);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0;
         // Offsets as the loop's index times a constant plus an invariant: the form whose bounds checks
         // C2 can move out of a loop (it compiled them out of this one in a JVM that had run no batch
         // product, and left a check of about ten instructions in every load in one that had run a
         // model's prefills first; see docs/performance.md).
         for (int b = 0, blocks = cols / BLOCK; b < blocks; b++) {
-            IntVector t0 = IntVector.zero(I), t1 = t0;
+            IntVector t0 = IntVector.zero(I), t1 = t0, t2 = t0;
             for (int h = 0; h < PARTS; h++) {
                 int c = xc + b * CROSS_BLOCK + h * F_LANES;
                 IntVector xl = IntVector.fromArray(I, cross, c);
@@ -259,17 +261,22 @@ final class Q8_0Matrix extends WeightMatrix {
                 u = IntVector.fromMemorySegment(I, MEMORY, address + b1 + o, LE).lanewise(XOR, flip);
                 t1 = u.lanewise(AND, low).mul(xl).add(cl).lanewise(ASHR, sixteen).add(t1)
                         .add(u.lanewise(LSHR, eight).lanewise(AND, low).mul(xh).add(ch).lanewise(ASHR, sixteen));
+                u = IntVector.fromMemorySegment(I, MEMORY, address + b2 + o, LE).lanewise(XOR, flip);
+                t2 = u.lanewise(AND, low).mul(xl).add(cl).lanewise(ASHR, sixteen).add(t2)
+                        .add(u.lanewise(LSHR, eight).lanewise(AND, low).mul(xh).add(ch).lanewise(ASHR, sixteen));
             }
             float s = scales[xs + b];
             long d = (long) b * BLOCK_BYTES;
             a0 = ((FloatVector) t0.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + r0 + d)) * s), a0);
             a1 = ((FloatVector) t1.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + r1 + d)) * s), a1);
+            a2 = ((FloatVector) t2.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + r2 + d)) * s), a2);
         }
         // Lanes summed in a fixed order, not by reduceLanes, whose order the JIT may change: the
         // integer kernels' products do not depend on how a product is split or compiled.
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, F_LANES);
-        for (int i = 0; i < 2; i++) {
+        a2.intoArray(lanes, 2 * F_LANES);
+        for (int i = 0; i < 3; i++) {
             float sum = 0;
             for (int l = 0; l < F_LANES; l++) {
                 sum += lanes[i * F_LANES + l];
