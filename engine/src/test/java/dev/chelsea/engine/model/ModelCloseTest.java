@@ -24,25 +24,17 @@ class ModelCloseTest {
     private static final int[] PROMPT = {1, 403, 407, 261, 378, 429};
 
     @Test
-    void aStepAfterCloseIsRefused() {
+    void aClosedModelRefusesStepsAndSessionsAndLetsOldOnesClose() {
         Model model = Model.load(Shared.stories(), new ModelOptions(2, 128, BackendChoice.CPU));
         Session session = model.newSession(KvCacheConfig.full());
         session.prefill(PROMPT);
+        model.close();
         model.close();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> session.decode(5));
         assertEquals("the model is closed", e.getMessage());
-    }
-
-    @Test
-    void aClosedModelRefusesNewSessionsAndLetsOldOnesClose() {
-        Model model = Model.load(Shared.stories(), new ModelOptions(2, 128, BackendChoice.CPU));
-        Session session = model.newSession(KvCacheConfig.full());
-        session.prefill(PROMPT);
-        model.close();
-        model.close();
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> model.newSession(KvCacheConfig.full()));
-        assertEquals("the model is closed", e.getMessage());
         e = assertThrows(IllegalStateException.class, () -> session.prefill(PROMPT));
+        assertEquals("the model is closed", e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> model.newSession(KvCacheConfig.full()));
         assertEquals("the model is closed", e.getMessage());
         session.close();
     }
