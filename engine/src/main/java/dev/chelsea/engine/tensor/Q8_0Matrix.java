@@ -45,8 +45,9 @@ final class Q8_0Matrix extends WeightMatrix {
      * int vector holds at most the 32 bytes of a block's values (8 lanes or fewer). Same machine as
      * above ({@code MatMulBenchmarkMain Q8_0}, 2026-12-06): one vector times 8192 x 2048 weights on
      * one core 2.65-2.80 ms float, 1.38-1.47 ms integer (two rows side by side; three now, see
-     * {@link #multiply}); times 262144 x 2048 on two cores 12.4 and 19.8-24.2 GB/s. The batch kernel still starts at 5 vectors (8 lanes):
-     * 1.45 ms a vector here (5.80 ms for 4), 5.7-5.9 ms for 5 to 8 vectors there.
+     * {@link #multiply}); times 262144 x 2048 on two cores 12.4 and 19.8-24.2 GB/s. The batch
+     * kernel still starts at 5 vectors (8 lanes): 1.45 ms a vector here (5.80 ms for 4), 5.7-5.9 ms
+     * for 5 to 8 vectors there.
      */
     static final boolean INTEGER_DECODE = F_LANES <= 8;
     /** Int vectors per block of 32 values in {@link #integerDot3}: 1 with 8 lanes, 2 with 4. */
@@ -187,7 +188,7 @@ final class Q8_0Matrix extends WeightMatrix {
                 integerDot3(r, third, cross, t * cols, a.scales, t * blocks, lanes, out, t * outStride);
             }
         }
-        // A row left over as three times the same row: one kernel, a little work.
+        // Rows left over (at most two), each as three times the same row: one kernel, a little work.
         for (int r = r0 + 3 * third; r < r1; r++) {
             for (int t = 0; t < n; t++) {
                 integerDot3(r, 0, cross, t * cols, a.scales, t * blocks, lanes, out, t * outStride);
@@ -225,8 +226,10 @@ final class Q8_0Matrix extends WeightMatrix {
     /**
      * Rows {@code row}, {@code row + stride} and {@code row + 2 stride} times one vector of 8-bit
      * activations ({@link #crossPairs} at {@code cross[xc ..]}, block scales at {@code scales[xs ..]})
-     * into {@code out[outOffset + row + i stride]} ({@code lanes}: scratch for 3 float vectors): each int lane holds four values of a row (bytes {@code 4j .. 4j + 3} of a
-     * block), so a block is one int vector with 8 lanes. With the sign bit of every byte flipped, the lane masked with {@code 0x00FF00FF} is {@code w[4j] + 128 + 65536 (w[4j + 2] + 128)},
+     * into {@code out[outOffset + row + i stride]} ({@code lanes}: scratch for 3 float vectors):
+     * each int lane holds four values of a row (bytes {@code 4j .. 4j + 3} of a block), so a block
+     * is one int vector with 8 lanes. With the sign bit of every byte flipped, the lane masked with
+     * {@code 0x00FF00FF} is {@code w[4j] + 128 + 65536 (w[4j + 2] + 128)},
      * and shifted right by 8 first the same for values {@code 4j + 1, 4j + 3}; times the crossed
      * activations, the high half of the product is the two-term dot product plus a bias that the
      * crossed term removes, exactly: with it, the low half holds {@link InterleavedMatrix#ROUND} plus
