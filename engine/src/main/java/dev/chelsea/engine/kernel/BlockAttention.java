@@ -176,9 +176,10 @@ public final class BlockAttention {
 
     /**
      * {@code st[j - t0][r] = q[r] . k[j]} for keys {@code [t0, t1)}: a 4 x 4 block of accumulators
-     * (four keys by four vectors of rows; two vectors on AVX2, see {@link #FOUR}), so that each broadcast key element feeds four FMAs and
-     * each query vector loaded feeds four. Runs over sub-tiles of {@link #TILE} keys so that a long
-     * tile's keys are reused from L1 by every group of rows.
+     * (four keys by four vectors of rows; 4 x 2 on AVX2, see {@link #FOUR}), so that each broadcast
+     * key element feeds four FMAs (two on AVX2) and each query vector loaded feeds four. Runs over
+     * sub-tiles of {@link #TILE} keys so that a long tile's keys are reused from L1 by every group
+     * of rows.
      */
     private static void scores(float[] qt, int rp, int hd, float[] keys, int t0, int t1, float[] st) {
         for (int u0 = t0; u0 < t1; u0 += TILE) {
@@ -194,31 +195,36 @@ public final class BlockAttention {
                     for (int d = 0, qo = p; d < hd; d++, qo += rp) {
                         FloatVector x0 = FloatVector.fromArray(S, qt, qo);
                         FloatVector x1 = FloatVector.fromArray(S, qt, qo + L);
+                        FloatVector x2 = x0, x3 = x0;
+                        if (FOUR) {
+                            x2 = FloatVector.fromArray(S, qt, qo + 2 * L);
+                            x3 = FloatVector.fromArray(S, qt, qo + 3 * L);
+                        }
                         FloatVector b = FloatVector.broadcast(S, keys[k + d]);
                         a00 = x0.fma(b, a00);
                         a01 = x1.fma(b, a01);
+                        if (FOUR) {
+                            a02 = x2.fma(b, a02);
+                            a03 = x3.fma(b, a03);
+                        }
                         b = FloatVector.broadcast(S, keys[k + hd + d]);
                         a10 = x0.fma(b, a10);
                         a11 = x1.fma(b, a11);
+                        if (FOUR) {
+                            a12 = x2.fma(b, a12);
+                            a13 = x3.fma(b, a13);
+                        }
                         b = FloatVector.broadcast(S, keys[k + 2 * hd + d]);
                         a20 = x0.fma(b, a20);
                         a21 = x1.fma(b, a21);
+                        if (FOUR) {
+                            a22 = x2.fma(b, a22);
+                            a23 = x3.fma(b, a23);
+                        }
                         b = FloatVector.broadcast(S, keys[k + 3 * hd + d]);
                         a30 = x0.fma(b, a30);
                         a31 = x1.fma(b, a31);
                         if (FOUR) {
-                            FloatVector x2 = FloatVector.fromArray(S, qt, qo + 2 * L);
-                            FloatVector x3 = FloatVector.fromArray(S, qt, qo + 3 * L);
-                            b = FloatVector.broadcast(S, keys[k + d]);
-                            a02 = x2.fma(b, a02);
-                            a03 = x3.fma(b, a03);
-                            b = FloatVector.broadcast(S, keys[k + hd + d]);
-                            a12 = x2.fma(b, a12);
-                            a13 = x3.fma(b, a13);
-                            b = FloatVector.broadcast(S, keys[k + 2 * hd + d]);
-                            a22 = x2.fma(b, a22);
-                            a23 = x3.fma(b, a23);
-                            b = FloatVector.broadcast(S, keys[k + 3 * hd + d]);
                             a32 = x2.fma(b, a32);
                             a33 = x3.fma(b, a33);
                         }
@@ -353,8 +359,9 @@ public final class BlockAttention {
 
     /**
      * {@code ot[d][r] += sum_j st[j - t0][r] * v[j][d]}: a 4 x 4 block of accumulators (four head
-     * dimensions by four vectors of rows; two on AVX2), so that each broadcast value element feeds four FMAs and
-     * each weight vector loaded feeds four; sub-tiles of {@link #TILE} keys as in {@link #scores}.
+     * dimensions by four vectors of rows; 4 x 2 on AVX2), so that each broadcast value element feeds
+     * four FMAs (two on AVX2) and each weight vector loaded feeds four; sub-tiles of {@link #TILE}
+     * keys as in {@link #scores}.
      */
     private static void values(float[] st, int rp, int hd, float[] values, int t0, int t1, float[] ot) {
         for (int u0 = t0; u0 < t1; u0 += TILE) {
@@ -382,32 +389,37 @@ public final class BlockAttention {
                         int w = (j - t0) * rp + p;
                         FloatVector w0 = FloatVector.fromArray(S, st, w);
                         FloatVector w1 = FloatVector.fromArray(S, st, w + L);
+                        FloatVector w2 = w0, w3 = w0;
+                        if (FOUR) {
+                            w2 = FloatVector.fromArray(S, st, w + 2 * L);
+                            w3 = FloatVector.fromArray(S, st, w + 3 * L);
+                        }
                         int v = j * hd + d;
                         FloatVector b = FloatVector.broadcast(S, values[v]);
                         a00 = w0.fma(b, a00);
                         a01 = w1.fma(b, a01);
+                        if (FOUR) {
+                            a02 = w2.fma(b, a02);
+                            a03 = w3.fma(b, a03);
+                        }
                         b = FloatVector.broadcast(S, values[v + 1]);
                         a10 = w0.fma(b, a10);
                         a11 = w1.fma(b, a11);
+                        if (FOUR) {
+                            a12 = w2.fma(b, a12);
+                            a13 = w3.fma(b, a13);
+                        }
                         b = FloatVector.broadcast(S, values[v + 2]);
                         a20 = w0.fma(b, a20);
                         a21 = w1.fma(b, a21);
+                        if (FOUR) {
+                            a22 = w2.fma(b, a22);
+                            a23 = w3.fma(b, a23);
+                        }
                         b = FloatVector.broadcast(S, values[v + 3]);
                         a30 = w0.fma(b, a30);
                         a31 = w1.fma(b, a31);
                         if (FOUR) {
-                            FloatVector w2 = FloatVector.fromArray(S, st, w + 2 * L);
-                            FloatVector w3 = FloatVector.fromArray(S, st, w + 3 * L);
-                            b = FloatVector.broadcast(S, values[v]);
-                            a02 = w2.fma(b, a02);
-                            a03 = w3.fma(b, a03);
-                            b = FloatVector.broadcast(S, values[v + 1]);
-                            a12 = w2.fma(b, a12);
-                            a13 = w3.fma(b, a13);
-                            b = FloatVector.broadcast(S, values[v + 2]);
-                            a22 = w2.fma(b, a22);
-                            a23 = w3.fma(b, a23);
-                            b = FloatVector.broadcast(S, values[v + 3]);
                             a32 = w2.fma(b, a32);
                             a33 = w3.fma(b, a33);
                         }
