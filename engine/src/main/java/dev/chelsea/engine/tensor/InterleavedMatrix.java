@@ -48,9 +48,10 @@ import static jdk.incubator.vector.VectorOperators.XOR;
  * ({@link #interleavePairWords}): masks and shifts of one loaded lane give the weights of values
  * {@code 2k, 2k + 1} as {@code a + 65536 b} for two pairs {@code k} of every row. Formats are
  * interleaved field by field, one word (or fp16 pair) of row 0, one of row 1, and so on (Q6_K
- * interleaves its fields in the order the kernel reads them, so that a kernel reads one forward
+ * interleaves its steps in the order the kernel reads them, so that a kernel reads one forward
  * stream: two streams 512 bytes apart halved the rate from memory; Q5_K repacks its values into
- * words of three five-bit pairs, {@link #fiveBitWord}, and so does Q5_0).
+ * words of three five-bit pairs, {@link #fiveBitWord}, and so does Q5_0; Q6_K into words of two
+ * six-bit pairs and part of a third, {@code Q6_KMatrix.sixBitWords}).
  *
  * <p>Decoding one vector ({@link #gemv}) multiplies such pairs by one broadcast activation pair;
  * a batch ({@link QuantizedPanelMatMul}) has each format decode pairs into a small int panel
@@ -208,8 +209,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * bytes of the two 16-bit halves of an int lane, pair {@code (4i + 2, 4i + 3)} in their high
      * bytes. For 4-bit values, the lane masked with {@code 0x000F000F} after a shift by 0, 4, 8 or
      * 12 gives the nibble pairs of bytes {@code (4i, 4i + 1)} low, the same high,
-     * {@code (4i + 2, 4i + 3)} low and the same high, each as {@code a + 65536 b}; other fields
-     * (Q6_K's top bits) are shifted into place the same way. Four pairs from one load and three
+     * {@code (4i + 2, 4i + 3)} low and the same high, each as {@code a + 65536 b}. Four pairs from one load and three
      * shifts, where loading byte pairs took a widening shuffle (bytes zero-extended to shorts) per
      * two pairs: the Q4_0 decode kernel went from 29 to 38 GB/s on one core of an AMD EPYC with its
      * matrix in cache, from 22 to 30 from memory (medians of alternating bursts in one JVM,
