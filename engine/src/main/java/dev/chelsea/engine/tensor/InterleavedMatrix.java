@@ -209,11 +209,11 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * bytes of the two 16-bit halves of an int lane, pair {@code (4i + 2, 4i + 3)} in their high
      * bytes. For 4-bit values, the lane masked with {@code 0x000F000F} after a shift by 0, 4, 8 or
      * 12 gives the nibble pairs of bytes {@code (4i, 4i + 1)} low, the same high,
-     * {@code (4i + 2, 4i + 3)} low and the same high, each as {@code a + 65536 b}. Four pairs from one load and three
-     * shifts, where loading byte pairs took a widening shuffle (bytes zero-extended to shorts) per
-     * two pairs: the Q4_0 decode kernel went from 29 to 38 GB/s on one core of an AMD EPYC with its
-     * matrix in cache, from 22 to 30 from memory (medians of alternating bursts in one JVM,
-     * 2026-12-05).
+     * {@code (4i + 2, 4i + 3)} low and the same high, each as {@code a + 65536 b}. Four pairs from
+     * one load and three shifts, where loading byte pairs took a widening shuffle (bytes
+     * zero-extended to shorts) per two pairs: the Q4_0 decode kernel went from 29 to 38 GB/s on one
+     * core of an AMD EPYC with its matrix in cache, from 22 to 30 from memory (medians of
+     * alternating bursts in one JVM, 2026-12-05).
      */
     static int interleavePairWords(byte[] src, int rowStride, int at, int from, int length, byte[] dst, int to) {
         for (int r = 0; r < G; r++) {
