@@ -135,8 +135,9 @@ final class Q6_KMatrix extends InterleavedMatrix {
      * {@code P(3, 1)}'s in those of the second, and their top two bits in bits 12-13 and 14-15 of
      * the third. Six pairs are then a mask or a shift and a mask each, the last two five
      * operations: 19 for eight pairs, where the file's layout (low nibbles and top bits in separate
-     * bytes, as llama.cpp keeps them) took 38, a mask, a shift, or and two more per pair. Same 96
-     * bits per row and step as the file's.
+     * bytes, as llama.cpp keeps them) took 38: per pair a mask of the nibbles, a shift and a mask of
+     * the top bits, an or, and often a shift of the nibbles. Same 96 bits per row and step as the
+     * file's.
      */
     private static void sixBitWords(int[] q, int step, byte[] dst, int to) {
         int at = 128 * (step >> 3) + 4 * (step & 7);
