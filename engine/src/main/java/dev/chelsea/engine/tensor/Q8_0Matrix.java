@@ -5,8 +5,11 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.ref.Reference;
+import java.util.stream.IntStream;
 
 import static dev.chelsea.engine.tensor.Simd.B;
 import static dev.chelsea.engine.tensor.Simd.BYTE_PARTS;
@@ -34,8 +37,15 @@ import static jdk.incubator.vector.VectorOperators.XOR;
  * that kernel is bound by its instructions, not by memory: each 8-byte load widened, converted and
  * multiplied, about 3 cycles per 8 products on an AMD EPYC (Zen 3, AVX2), one core reading 6.4 GB/s
  * from the cache. There the products run on 8-bit activations ({@link QuantizedActivations}), as
- * llama.cpp multiplies Q8_0 with Q8_0, in integers ({@link #integerDot3}), on the file's own layout:
- * no copy is made, and the batch kernel ({@link PanelMatMul}) still reads floats.
+ * llama.cpp multiplies Q8_0 with Q8_0, in integers ({@link #integerDot3}), and the batch kernel
+ * ({@link PanelMatMul}) still reads floats. There the blocks are also copied apart when the matrix
+ * is wrapped ({@link #SPLIT}): each row's values back to back, 32-byte aligned, and the scales in an
+ * array of their own, so that no value load straddles two cache lines (the file's 34-byte blocks put
+ * half of them across one) and a row's values are one stream; the file's pages are then released,
+ * as the interleaved formats release theirs. Every kernel here reads whichever layout this JVM
+ * uses, through {@link #values} and {@link #scalesAt}. The copy is read by address in
+ * {@link #dot}, {@link #dot4} and {@link #integerDot3}'s caller, so each keeps this matrix (which
+ * holds the copy) reachable to its end.
  */
 final class Q8_0Matrix extends WeightMatrix {
     private static final int BLOCK = 32;
@@ -55,6 +65,27 @@ final class Q8_0Matrix extends WeightMatrix {
     /** The four arrays of {@link #crossPairs} per block of activations: 8 words each. */
     private static final int CROSS_BLOCK = 32;
 
+    /**
+     * Whether the blocks are copied apart (see the class comment): where the integer decode kernel
+     * runs. One vector times 262144 x 2048 on two cores, both layouts alternating in one JVM
+     * (medians of 9 rounds, AMD EPYC Zen 3, AVX2, 2026-12-06): 33.5 -> 29.7 ms, 25.2 -> 30.0 (a
+     * round of the machine's noise), 22.8 -> 20.8; 32768 x 8192 11.2 -> 10.4 ms; in cache on one
+     * core, 8192 x 2048 1.31 -> 1.22 ms and 2048 x 8192 1.28 -> 1.20; identical products. The
+     * Llama-3.2-1B Q8_0 decode step ({@code bin/engine-ab}, eight comparisons): 0.85-0.91x the
+     * time. Each row's scales after its values instead made the step 1.13x slower, groups of 16
+     * blocks with their scales first 1.50x (offsets no longer linear in the block index). Not
+     * measured with 16 lanes, where the float kernel streams the file's layout at memory speed.
+     */
+    static final boolean SPLIT = INTEGER_DECODE;
+    /** Bytes from one block's values (or scale) to the next block's, in this JVM's layout. */
+    private static final int VALUES_STEP = SPLIT ? BLOCK : BLOCK_BYTES;
+    private static final int SCALE_STEP = SPLIT ? Short.BYTES : BLOCK_BYTES;
+
+    /** The copy the kernels read where {@link #SPLIT}, else null (held so that it lives as long as the matrix). */
+    private final MemorySegment split;
+    /** Where row 0's first value and first scale are in {@link #MEMORY}, and the bytes from one row's to the next's. */
+    private final long values, scalesAt, valuesRow, scalesRow;
+
     /** Per thread: {@link #crossPairs} of the vectors of one call, and the lanes of {@link #integerDot3}'s sums. */
     private static final ThreadLocal<Scratch> CROSS = ThreadLocal.withInitial(Scratch::new);
 
@@ -65,6 +96,41 @@ final class Q8_0Matrix extends WeightMatrix {
 
     Q8_0Matrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q8_0, data, rows, cols);
+        if (SPLIT) {
+            int blocks = cols / BLOCK;
+            split = Arena.ofAuto().allocate(rowBytes * rows, 64);
+            long scalesFrom = (long) rows * cols;
+            // Rows in groups, each read and written in bulk, the blocks taken apart in arrays.
+            int group = 64;
+            IntStream.range(0, (rows + group - 1) / group).parallel().forEach(g -> {
+                byte[] in = new byte[(int) rowBytes];
+                byte[] q = new byte[cols];
+                byte[] d = new byte[2 * blocks];
+                for (int r = g * group; r < Math.min(rows, (g + 1) * group); r++) {
+                    MemorySegment.copy(this.data, ValueLayout.JAVA_BYTE, r * rowBytes, in, 0, in.length);
+                    for (int b = 0; b < blocks; b++) {
+                        d[2 * b] = in[b * BLOCK_BYTES];
+                        d[2 * b + 1] = in[b * BLOCK_BYTES + 1];
+                        System.arraycopy(in, b * BLOCK_BYTES + 2, q, b * BLOCK, BLOCK);
+                    }
+                    MemorySegment.copy(q, 0, split, ValueLayout.JAVA_BYTE, (long) r * cols, cols);
+                    MemorySegment.copy(d, 0, split, ValueLayout.JAVA_BYTE, scalesFrom + (long) r * d.length, d.length);
+                }
+            });
+            if (this.data.isMapped()) {
+                this.data.unload();
+            }
+            values = split.address();
+            scalesAt = values + scalesFrom;
+            valuesRow = cols;
+            scalesRow = 2L * blocks;
+        } else {
+            split = null;
+            values = address + 2;
+            scalesAt = address;
+            valuesRow = rowBytes;
+            scalesRow = rowBytes;
+        }
     }
 
     /**
@@ -80,35 +146,42 @@ final class Q8_0Matrix extends WeightMatrix {
 
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        long block = row * rowBytes;
+        long block = values + row * valuesRow;
+        long scale = scalesAt + row * scalesRow;
         FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < cols; i += BLOCK, block += BLOCK_BYTES) {
+        for (int i = 0; i < cols; i += BLOCK, block += VALUES_STEP, scale += SCALE_STEP) {
             // Sum q * x over the block in registers, then scale once by d.
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < BLOCK; j += B_LANES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, address + block + 2 + j, LE);
+                ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, block + j, LE);
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector wQ = (FloatVector) q.convertShape(B2F, F, p);
                     sum = wQ.fma(FloatVector.fromArray(F, x, xOffset + i + j + p * F_LANES), sum);
                 }
             }
-            acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block))), acc);
+            acc = sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, SPLIT ? scale : block - 2))), acc);
         }
+        Reference.reachabilityFence(this);
         return acc.reduceLanes(ADD);
     }
 
     @Override
     void dot4(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
-        long step = stride * rowBytes;
-        long b0 = row * rowBytes, b1 = b0 + step, b2 = b1 + step, b3 = b2 + step;
+        long step = stride * valuesRow;
+        long b0 = values + row * valuesRow, b1 = b0 + step, b2 = b1 + step, b3 = b2 + step;
+        // In the file's layout a block's scale sits 2 bytes before its values (the d's below then go
+        // unused): the same loop as before the copy existed, on the machines that read that layout.
+        long scaleStep = stride * scalesRow;
+        long d0 = scalesAt + row * scalesRow, d1 = d0 + scaleStep, d2 = d1 + scaleStep, d3 = d2 + scaleStep;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int i = 0; i < cols; i += BLOCK, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
+        for (int i = 0; i < cols; i += BLOCK, b0 += VALUES_STEP, b1 += VALUES_STEP, b2 += VALUES_STEP, b3 += VALUES_STEP,
+                d0 += SCALE_STEP, d1 += SCALE_STEP, d2 += SCALE_STEP, d3 += SCALE_STEP) {
             FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
             for (int j = 0; j < BLOCK; j += B_LANES) {
-                ByteVector q0 = ByteVector.fromMemorySegment(B, MEMORY, address + b0 + 2 + j, LE);
-                ByteVector q1 = ByteVector.fromMemorySegment(B, MEMORY, address + b1 + 2 + j, LE);
-                ByteVector q2 = ByteVector.fromMemorySegment(B, MEMORY, address + b2 + 2 + j, LE);
-                ByteVector q3 = ByteVector.fromMemorySegment(B, MEMORY, address + b3 + 2 + j, LE);
+                ByteVector q0 = ByteVector.fromMemorySegment(B, MEMORY, b0 + j, LE);
+                ByteVector q1 = ByteVector.fromMemorySegment(B, MEMORY, b1 + j, LE);
+                ByteVector q2 = ByteVector.fromMemorySegment(B, MEMORY, b2 + j, LE);
+                ByteVector q3 = ByteVector.fromMemorySegment(B, MEMORY, b3 + j, LE);
                 for (int p = 0; p < BYTE_PARTS; p++) {
                     FloatVector xv = FloatVector.fromArray(F, x, xOffset + i + j + p * F_LANES);
                     s0 = ((FloatVector) q0.convertShape(B2F, F, p)).fma(xv, s0);
@@ -117,15 +190,16 @@ final class Q8_0Matrix extends WeightMatrix {
                     s3 = ((FloatVector) q3.convertShape(B2F, F, p)).fma(xv, s3);
                 }
             }
-            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + b0))), a0);
-            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + b1))), a1);
-            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + b2))), a2);
-            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + b3))), a3);
+            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, SPLIT ? d0 : b0 - 2))), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, SPLIT ? d1 : b1 - 2))), a1);
+            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, SPLIT ? d2 : b2 - 2))), a2);
+            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, SPLIT ? d3 : b3 - 2))), a3);
         }
         out[outOffset + row] = a0.reduceLanes(ADD);
         out[outOffset + row + stride] = a1.reduceLanes(ADD);
         out[outOffset + row + 2 * stride] = a2.reduceLanes(ADD);
         out[outOffset + row + 3 * stride] = a3.reduceLanes(ADD);
+        Reference.reachabilityFence(this);
     }
 
     @Override
@@ -238,8 +312,8 @@ final class Q8_0Matrix extends WeightMatrix {
      * lane, where the float kernel converts and multiplies one.
      */
     private void integerDot3(int row, int stride, int[] cross, int xc, float[] scales, int xs, float[] lanes, float[] out, int outOffset) {
-        long r0 = row * rowBytes, r1 = r0 + stride * rowBytes, r2 = r1 + stride * rowBytes;
-        long b0 = r0 + 2, b1 = r1 + 2, b2 = r2 + 2;
+        long b0 = values + row * valuesRow, b1 = b0 + stride * valuesRow, b2 = b1 + stride * valuesRow;
+        long r0 = scalesAt + row * scalesRow, r1 = r0 + stride * scalesRow, r2 = r1 + stride * scalesRow;
         IntVector flip = IntVector.broadcast(I, 0x80808080);
         IntVector low = IntVector.broadcast(I, 0x00FF00FF);
         IntVector eight = IntVector.broadcast(I, 8);
@@ -257,22 +331,22 @@ final class Q8_0Matrix extends WeightMatrix {
                 IntVector xh = IntVector.fromArray(I, cross, c + 8);
                 IntVector cl = IntVector.fromArray(I, cross, c + 16);
                 IntVector ch = IntVector.fromArray(I, cross, c + 24);
-                long o = (long) b * BLOCK_BYTES + 4L * F_LANES * h;
-                IntVector u = IntVector.fromMemorySegment(I, MEMORY, address + b0 + o, LE).lanewise(XOR, flip);
+                long o = (long) b * VALUES_STEP + 4L * F_LANES * h;
+                IntVector u = IntVector.fromMemorySegment(I, MEMORY, b0 + o, LE).lanewise(XOR, flip);
                 t0 = u.lanewise(AND, low).mul(xl).add(cl).lanewise(ASHR, sixteen).add(t0)
                         .add(u.lanewise(LSHR, eight).lanewise(AND, low).mul(xh).add(ch).lanewise(ASHR, sixteen));
-                u = IntVector.fromMemorySegment(I, MEMORY, address + b1 + o, LE).lanewise(XOR, flip);
+                u = IntVector.fromMemorySegment(I, MEMORY, b1 + o, LE).lanewise(XOR, flip);
                 t1 = u.lanewise(AND, low).mul(xl).add(cl).lanewise(ASHR, sixteen).add(t1)
                         .add(u.lanewise(LSHR, eight).lanewise(AND, low).mul(xh).add(ch).lanewise(ASHR, sixteen));
-                u = IntVector.fromMemorySegment(I, MEMORY, address + b2 + o, LE).lanewise(XOR, flip);
+                u = IntVector.fromMemorySegment(I, MEMORY, b2 + o, LE).lanewise(XOR, flip);
                 t2 = u.lanewise(AND, low).mul(xl).add(cl).lanewise(ASHR, sixteen).add(t2)
                         .add(u.lanewise(LSHR, eight).lanewise(AND, low).mul(xh).add(ch).lanewise(ASHR, sixteen));
             }
             float s = scales[xs + b];
-            long d = (long) b * BLOCK_BYTES;
-            a0 = ((FloatVector) t0.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + r0 + d)) * s), a0);
-            a1 = ((FloatVector) t1.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + r1 + d)) * s), a1);
-            a2 = ((FloatVector) t2.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + r2 + d)) * s), a2);
+            long d = (long) b * SCALE_STEP;
+            a0 = ((FloatVector) t0.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, r0 + d)) * s), a0);
+            a1 = ((FloatVector) t1.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, r1 + d)) * s), a1);
+            a2 = ((FloatVector) t2.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, r2 + d)) * s), a2);
         }
         // Lanes summed in a fixed order, not by reduceLanes, whose order the JIT may change: the
         // integer kernels' products do not depend on how a product is split or compiled.
@@ -290,6 +364,30 @@ final class Q8_0Matrix extends WeightMatrix {
 
     @Override
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
+        if (SPLIT) {
+            // Through the copy's own segment (which keeps it reachable), offsets linear in the loop's
+            // counter. The batch kernel's panels are filled here: through MEMORY by address, with a
+            // second induction variable for the scales, or with the scales widened first, the fill
+            // took 10-14% of a 256-token prefill's samples where the file's had taken about 7%, and
+            // so did this one (JFR; docs/performance.md, seventeenth session): the copy's fill is
+            // compiled on its own and called per row, where the file's was inlined into the panel
+            // loop. Prefills of the whole model measured alike in one JVM, the copy's and the file's
+            // alternating (bin/engine-ab HEAD work HEAD work: medians 2528 and 2025 against 2369 and
+            // 2246 ms for 128 tokens).
+            long v = row * valuesRow + col;
+            long sc = (scalesAt - values) + row * scalesRow + (long) (col / BLOCK) * Short.BYTES;
+            for (int i = 0; i < len; i += BLOCK) {
+                FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(split.get(SHORT_LE, sc + (i >> 4))));
+                for (int j = 0; j < BLOCK; j += B_LANES) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, split, v + i + j, LE);
+                    for (int p = 0; p < BYTE_PARTS; p++) {
+                        FloatVector wQ = (FloatVector) q.convertShape(B2F, F, p);
+                        wQ.mul(d).intoArray(dst, dstOffset + i + j + p * F_LANES);
+                    }
+                }
+            }
+            return;
+        }
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
         for (int i = 0; i < len; i += BLOCK, block += BLOCK_BYTES) {
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, address + block)));
