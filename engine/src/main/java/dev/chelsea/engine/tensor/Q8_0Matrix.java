@@ -365,27 +365,29 @@ final class Q8_0Matrix extends WeightMatrix {
     @Override
     void dequantize(int row, int col, int len, float[] dst, int dstOffset) {
         if (SPLIT) {
-            // Through the copy's own segment (which keeps it reachable), offsets linear in the loop's
-            // counter. The batch kernel's panels are filled here: through MEMORY by address, with a
-            // second induction variable for the scales, or with the scales widened first, the fill
-            // took 10-14% of a 256-token prefill's samples where the file's had taken about 7%, and
-            // so did this one (JFR; docs/performance.md, seventeenth session): the copy's fill is
-            // compiled on its own and called per row, where the file's was inlined into the panel
-            // loop. Prefills of the whole model measured alike in one JVM, the copy's and the file's
-            // alternating (bin/engine-ab HEAD work HEAD work: medians 2528 and 2025 against 2369 and
-            // 2246 ms for 128 tokens).
-            long v = row * valuesRow + col;
-            long sc = (scalesAt - values) + row * scalesRow + (long) (col / BLOCK) * Short.BYTES;
+            // The batch kernel's panels are filled here. One induction variable, the scale's offset
+            // derived from i (i / BLOCK scales of 2 bytes): with a second one for the scales, 128
+            // vectors times 16384 x 2048 took 4% longer than from the file's layout, this way as
+            // long (one JVM, alternating). In a model's prefill the copy's fill is compiled on its
+            // own and called per row, where the file's was inlined into the panel loop, and takes
+            // 10-13% of a 256-token prefill's samples against about 7% (JFR; also through the
+            // copy's own segment, or with the scales widened first; docs/performance.md, seventeenth
+            // session); whole prefills measured within a few percent in one JVM, the two builds in
+            // turn (bin/engine-ab, old, copy, old, copy: 128-token medians 2708, 2524, 2159 and 2478
+            // ms). Read through MEMORY, as StructureTest asks of every Q8_0 load.
+            long v = values + row * valuesRow + col;
+            long sc = scalesAt + row * scalesRow + (long) (col / BLOCK) * Short.BYTES;
             for (int i = 0; i < len; i += BLOCK) {
-                FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(split.get(SHORT_LE, sc + (i >> 4))));
+                FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(MEMORY.get(SHORT_LE, sc + (i >> 4))));
                 for (int j = 0; j < BLOCK; j += B_LANES) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, split, v + i + j, LE);
+                    ByteVector q = ByteVector.fromMemorySegment(B, MEMORY, v + i + j, LE);
                     for (int p = 0; p < BYTE_PARTS; p++) {
                         FloatVector wQ = (FloatVector) q.convertShape(B2F, F, p);
                         wQ.mul(d).intoArray(dst, dstOffset + i + j + p * F_LANES);
                     }
                 }
             }
+            Reference.reachabilityFence(this);
             return;
         }
         long block = row * rowBytes + (long) (col / BLOCK) * BLOCK_BYTES;
