@@ -182,7 +182,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
      * ({@code MatMulBenchmarkMain Q6_K 1 1 2048 2048}, alternating JVMs, AMD EPYC Zen 4, 2026-12-05;
      * on the uniformly random matrices of the tests, 192-193 against 158-162 us).
      * The weights are not centred: each accumulator starts at minus 32 times the sum of its 8
-     * activations ({@link QuantizedActivations#octetSums}), so that its high half ends as
+     * activations ({@link QuantizedActivations#octetStarts}, computed when they are quantized), so that its high half ends as
      * {@code sum (q - 32) x} (as in {@link Q4_0Matrix#gemv}; the low half sums 4 products of at
      * most {@code 63 * 127}, below 2^15). Each window of 8 values is scaled on its own (two int
      * multiplies per sub-block): keeping the first window's four sums as vectors until the second
@@ -206,7 +206,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
-        int[] superSums = kernelSums(G * (cols / BLOCK));
+        float[] superSums = kernelSumsAsFloats(G * (cols / BLOCK));
         IntVector low = IntVector.broadcast(I, 0x000F000F);
         IntVector high = IntVector.broadcast(I, 0x00300030);
         IntVector six = IntVector.broadcast(I, 0x003F003F);
@@ -218,12 +218,12 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 int xk = t * (cols / 2);
                 int xb = t * (cols / 32);
                 IntVector sum = zero;
-                int[] sums = a.octetSums;
+                int[] starts = a.octetStarts;
                 int n8 = xk >> 2;
-                IntVector s0 = IntVector.broadcast(I, ROUND - (sums[n8] << 21));
-                IntVector s1 = IntVector.broadcast(I, ROUND - (sums[n8 + 4] << 21));
-                IntVector s2 = IntVector.broadcast(I, ROUND - (sums[n8 + 8] << 21));
-                IntVector s3 = IntVector.broadcast(I, ROUND - (sums[n8 + 12] << 21));
+                IntVector s0 = IntVector.broadcast(I, starts[n8]);
+                IntVector s1 = IntVector.broadcast(I, starts[n8 + 4]);
+                IntVector s2 = IntVector.broadcast(I, starts[n8 + 8]);
+                IntVector s3 = IntVector.broadcast(I, starts[n8 + 12]);
                 // Offsets advance by additions (as in Q4_0Matrix.gemv): computed from k they cost as
                 // many scalar instructions as the vector work.
                 long q = o + STEPS_AT;
@@ -269,16 +269,16 @@ final class Q6_KMatrix extends InterleavedMatrix {
                         x += 48;
                     }
                     if ((j & 7) == 7) {
-                        sum.intoArray(superSums, G * (j >> 3));
+                        ((FloatVector) sum.reinterpretShape(F, 0)).intoArray(superSums, G * (j >> 3));
                         sum = zero;
                         o += groupBlockBytes;
                         q += STEPS_AT;
                     }
                     int next = (x + 4) >> 2;
-                    s0 = IntVector.broadcast(I, ROUND - (sums[next] << 21));
-                    s1 = IntVector.broadcast(I, ROUND - (sums[next + 4] << 21));
-                    s2 = IntVector.broadcast(I, ROUND - (sums[next + 8] << 21));
-                    s3 = IntVector.broadcast(I, ROUND - (sums[next + 12] << 21));
+                    s0 = IntVector.broadcast(I, starts[next]);
+                    s1 = IntVector.broadcast(I, starts[next + 4]);
+                    s2 = IntVector.broadcast(I, starts[next + 8]);
+                    s3 = IntVector.broadcast(I, starts[next + 12]);
                 }
                 scaleSuperBlocks(superSums, g, a.scales, xb, out, outOffset + t * outStride, r0, r1);
             }
@@ -290,14 +290,14 @@ final class Q6_KMatrix extends InterleavedMatrix {
      * {@code superSums}) scaled by {@code d} and the activations' scale ({@code scales[xb ..]}),
      * into {@code out[at + row]}; a method of its own, as {@code Q4_KMatrix.scaleSuperBlocks}.
      */
-    private void scaleSuperBlocks(int[] superSums, int g, float[] scales, int xb, float[] out, int at, int r0, int r1) {
+    private void scaleSuperBlocks(float[] superSums, int g, float[] scales, int xb, float[] out, int at, int r0, int r1) {
         IntVector halfBits = IntVector.broadcast(I, 0x8FFFE000);
         FloatVector acc = FloatVector.zero(F);
         long o = g * groupBytes;
         for (int sb = 0; sb < cols / BLOCK; sb++, o += groupBlockBytes) {
             IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
             FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).lanewise(AND, halfBits).reinterpretShape(F, 0)).mul(dUnit);
-            acc = d.mul((FloatVector) IntVector.fromArray(I, superSums, G * sb).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, scales[xb + 8 * sb + 4]), acc);
+            acc = d.mul((FloatVector) FloatVector.fromArray(F, superSums, G * sb).reinterpretShape(I, 0).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, scales[xb + 8 * sb + 4]), acc);
         }
         int row = g * G;
         if (row >= r0 && row + G <= r1) {
