@@ -117,7 +117,7 @@ final class Q5_0Matrix extends InterleavedMatrix {
                 int xb = t * (cols / BLOCK);
                 FloatVector acc = FloatVector.zero(F);
                 int x = t * (cols / 2);
-                for (int b = xb, end = xb + cols / BLOCK; b < end; b++, o += groupBlockBytes, x += 16) {
+                for (int b = xb, end = xb + cols / BLOCK; b < end; b++, o += groupBlockBytes, x = unhoisted(x + 16)) {
                     long q = o + 2 * G;
                     IntVector lo = IntVector.broadcast(I, ROUND - ((sums[4 * b] + sums[4 * b + 1]) << 20));
                     IntVector hi = IntVector.broadcast(I, ROUND - ((sums[4 * b + 2] + sums[4 * b + 3]) << 20));

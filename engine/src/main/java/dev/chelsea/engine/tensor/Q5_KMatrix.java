@@ -156,7 +156,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
                     IntVector mn = zero;
                     long q = o + 16 * G;
                     int x = xk + sb * 128;
-                    for (int j = 0; j < 8; j++, q += 4 * G * FIVE_BIT_WORDS, x += 16) {
+                    for (int j = 0; j < 8; j++, q += 4 * G * FIVE_BIT_WORDS, x = unhoisted(x + 16)) {
                         int n = x >> 2;
                         IntVector lo = IntVector.broadcast(I, ROUND - ((sums[n] + sums[n + 1]) << 20));
                         IntVector hi = IntVector.broadcast(I, ROUND - ((sums[n + 2] + sums[n + 3]) << 20));
