@@ -341,7 +341,8 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * apart, so no int array store is then in the loop that reads the activation pairs (an int
      * array too); with one there, C2 moved each pair into a general register and from there into
      * a vector (three instructions) rather than broadcasting it from memory (one). Q6_K's decode
-     * loop went from 236 to 211 instructions (16 of its 20 pairs broadcast from memory now), and one
+     * loop went from 236 to 211 instructions (18 of the 20 values it broadcasts an iteration, 16
+     * pairs and 4 {@link QuantizedActivations#octetStarts}, from memory, where 4 were), and one
      * vector times 512 x 2048 weights on one core (in cache) from 0.066 to 0.056 ms, 1024 x 8192
      * from 0.487 to 0.417 ms, times 128256 x 2048 on two cores from 13.2 to 12.9 ms (both forms
      * alternating in one JVM, medians of 9-11 rounds, AMD EPYC Zen 3, AVX2, 2026-12-07). Q4_K's

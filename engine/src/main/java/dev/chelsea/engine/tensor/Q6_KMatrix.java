@@ -182,27 +182,28 @@ final class Q6_KMatrix extends InterleavedMatrix {
      * ({@code MatMulBenchmarkMain Q6_K 1 1 2048 2048}, alternating JVMs, AMD EPYC Zen 4, 2026-12-05;
      * on the uniformly random matrices of the tests, 192-193 against 158-162 us).
      * The weights are not centred: each accumulator starts at minus 32 times the sum of its 8
-     * activations ({@link QuantizedActivations#octetStarts}, computed when they are quantized), so that its high half ends as
-     * {@code sum (q - 32) x} (as in {@link Q4_0Matrix#gemv}; the low half sums 4 products of at
-     * most {@code 63 * 127}, below 2^15). Each window of 8 values is scaled on its own (two int
-     * multiplies per sub-block): keeping the first window's four sums as vectors until the second
-     * was read, so as to scale each sub-block once, held four more vectors across the loop, and
-     * C2, out of AVX2's 16 registers, spilled them and loaded the two masks from memory at every
-     * use; without them (AMD EPYC Zen 3, 2026-12-06, both forms alternating in one JVM, medians of
-     * 11-15 rounds) one vector times 131072 x 2048 on two cores took 11.6-12.5 against 14.2-14.5
-     * ms, in cache on one core within the noise (1.31-1.45 against 1.37-1.56 ms). Words instead
-     * of byte pairs (no widening shuffles) and no centring made this kernel 17% faster on one core
-     * with its matrix in cache, 3-6% from memory; scaling once per sub-block
-     * another 11% and 3-5% (alternating bursts in one JVM, AMD EPYC, 2026-12-05). The constant masks
-     * are vectors made once, and the scale statements multiply ints: fewer operations for C2 to
-     * parse (see {@link Simd}; 68,000 nodes before).
+     * activations ({@link QuantizedActivations#octetStarts}, computed when they are quantized), so
+     * that its high half ends as {@code sum (q - 32) x} (as in {@link Q4_0Matrix#gemv}; the low
+     * half sums 4 products of at most {@code 63 * 127}, below 2^15). Each window of 8 values is
+     * scaled on its own (two int multiplies per sub-block): keeping the first window's four sums as
+     * vectors until the second was read, so as to scale each sub-block once, held four more vectors
+     * across the loop, and C2, out of AVX2's 16 registers, spilled them and loaded the two masks
+     * from memory at every use; without them (AMD EPYC Zen 3, 2026-12-06, both forms alternating in
+     * one JVM, medians of 11-15 rounds) one vector times 131072 x 2048 on two cores took 11.6-12.5
+     * against 14.2-14.5 ms, in cache on one core within the noise (1.31-1.45 against 1.37-1.56 ms).
+     * Words instead of byte pairs (no widening shuffles) and no centring made this kernel 17%
+     * faster on one core with its matrix in cache, 3-6% from memory; scaling once per sub-block
+     * another 11% and 3-5% (alternating bursts in one JVM, AMD EPYC, 2026-12-05). The constant
+     * masks are vectors made once, and the scale statements multiply ints: fewer operations for C2
+     * to parse (see {@link Simd}; 68,000 nodes before).
      *
-     * <p>Two steps an iteration, so that each iteration ends in one read-out, and the
-     * super-blocks' int sums are scaled in floats after the loop ({@link #scaleSuperBlocks}). Against one step an iteration with the floats in
-     * the loop (AMD EPYC Zen 3, AVX2, both forms alternating in one JVM, medians of 11-15 rounds,
-     * 2026-12-06): one vector times 131072 x 2048 on two cores 14.8 -> 12.4 ms (14.9 -> 17.7 GB/s),
-     * times 8192 x 2048 in cache on one core 1.69 -> 1.60 ms (the same two steps with the floats in
-     * the loop: 1.46 ms in cache but 13.8 ms from memory).
+     * <p>Two steps an iteration, so that each iteration ends in one read-out, and the super-blocks'
+     * int sums (kept in a float array, bits unchanged: {@link #kernelSumsAsFloats}) are scaled in
+     * floats after the loop ({@link #scaleSuperBlocks}). Against one step an iteration with the
+     * floats in the loop (AMD EPYC Zen 3, AVX2, both forms alternating in one JVM, medians of 11-15
+     * rounds, 2026-12-06): one vector times 131072 x 2048 on two cores 14.8 -> 12.4 ms (14.9 ->
+     * 17.7 GB/s), times 8192 x 2048 in cache on one core 1.69 -> 1.60 ms (the same two steps with
+     * the floats in the loop: 1.46 ms in cache but 13.8 ms from memory).
      */
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
