@@ -327,7 +327,7 @@ final class Q8_0Matrix extends WeightMatrix {
         for (int b = 0, blocks = cols / BLOCK; b < blocks; b++) {
             // The block's first part starts the sums rather than being added to zero vectors: C2 kept
             // those three additions of zero, and the zero vector held a register, for which it
-            // reloaded the sign mask from memory three times a block. The loop went from 83 to 76
+            // reloaded the sign mask from memory three times a block. The loop went from 83 to 77
             // instructions; one vector times 1024 x 2048 on one core 0.154 -> 0.142 ms, 2048 x 8192
             // 1.379 -> 1.202 ms, times 65536 x 2048 on two cores 7.08 -> 6.69 ms (both forms
             // alternating in one JVM, medians of 9-15 rounds, AMD EPYC Zen 3, AVX2, 2026-12-07).
