@@ -15,10 +15,11 @@ import java.util.List;
  * are its own (its kernels compile separately); the JDK's shared code is one for both, as in a
  * service.
  *
- * <p>Arguments: {@code MODEL ORDER ROUNDS STEPS THREADS NAME=CLASSES...}; ORDER {@code pd} runs six
- * prefills of 128 tokens per build before the decode rounds (as a server, or {@code bench}, does),
- * {@code d} decode rounds only. Prints per build the median and spread of its rounds (ms a step,
- * first two rounds left out as warm-up) and its ratio to the first build.
+ * <p>Arguments: {@code MODEL ORDER ROUNDS STEPS THREADS PROMPT NAME=CLASSES...}; ORDER {@code pd} runs
+ * six prefills of 128 tokens per build before the decode rounds (as a server, or {@code bench},
+ * does), {@code d} decode rounds only, {@code p} prefill rounds of PROMPT tokens instead of decode
+ * rounds. Prints per build the median and spread of its rounds (ms a step or a prefill, first two
+ * rounds left out as warm-up) and its ratio to the first build.
  */
 public class EngineAB {
     record Build(String name, Object model, Method newSession, Object fullKv) {
@@ -27,12 +28,12 @@ public class EngineAB {
     public static void main(String[] a) throws Exception {
         Path model = Path.of(a[0]);
         String order = a[1];
-        int rounds = Integer.parseInt(a[2]), steps = Integer.parseInt(a[3]), threads = Integer.parseInt(a[4]);
-        if (!order.equals("pd") && !order.equals("d") || rounds < 3 || steps < 1 || threads < 1) {
-            throw new IllegalArgumentException("order pd or d, at least 3 rounds, 1 step and 1 thread");
+        int rounds = Integer.parseInt(a[2]), steps = Integer.parseInt(a[3]), threads = Integer.parseInt(a[4]), prompt = Integer.parseInt(a[5]);
+        if (!List.of("pd", "d", "p").contains(order) || rounds < 3 || steps < 1 || threads < 1 || prompt < 1) {
+            throw new IllegalArgumentException("order pd, d or p, at least 3 rounds, 1 step, 1 thread and 1 prompt token");
         }
         List<Build> builds = new ArrayList<>();
-        for (String spec : Arrays.asList(a).subList(5, a.length)) {
+        for (String spec : Arrays.asList(a).subList(6, a.length)) {
             int eq = spec.indexOf('=');
             Path classes = Path.of(spec.substring(eq + 1));
             if (eq < 1 || !Files.isDirectory(classes.resolve("dev/chelsea/engine"))) {
@@ -52,10 +53,11 @@ public class EngineAB {
         double[][] ms = new double[builds.size()][rounds];
         for (int r = 0; r < rounds; r++) {
             for (int k = 0; k < builds.size(); k++) {
-                ms[k][r] = decode(builds.get(k), steps);
+                ms[k][r] = order.equals("p") ? prefill(builds.get(k), prompt) : decode(builds.get(k), steps);
             }
         }
-        System.out.printf("%n%-10s %10s %10s %10s %8s   rounds (ms a step, %d steps each)%n", "build", "median", "min", "max", "ratio", steps);
+        String unit = order.equals("p") ? "ms a prefill of " + prompt + " tokens" : "ms a step, " + steps + " steps each";
+        System.out.printf("%n%-10s %10s %10s %10s %8s   rounds (%s)%n", "build", "median", "min", "max", "ratio", unit);
         double base = median(ms[0]);
         for (int k = 0; k < builds.size(); k++) {
             double[] kept = Arrays.copyOfRange(ms[k], 2, rounds);

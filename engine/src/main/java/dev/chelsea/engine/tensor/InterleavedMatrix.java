@@ -15,6 +15,8 @@ import java.util.Arrays;
 import java.util.stream.IntStream;
 
 import static dev.chelsea.engine.tensor.PairProducts.SHORTS;
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.S2I;
@@ -57,7 +59,8 @@ import static jdk.incubator.vector.VectorOperators.XOR;
  * a batch ({@link QuantizedPanelMatMul}) has each format decode pairs into a small int panel
  * ({@link #fillPanel}) that a shared kernel multiplies by many vectors at once, in this form or,
  * on processors where a 32-bit multiply costs twice a 16-bit one, as two 16-bit products per lane
- * ({@link PairProducts}).
+ * ({@link PairProducts}); or, for the formats {@link FloatBatches} picks, turns that panel into
+ * floats ({@link #fillFloatPanel}) for a float kernel ({@link InterleavedFloatMatMul}).
  */
 abstract class InterleavedMatrix extends WeightMatrix {
     /** Rows per group: one per int lane. */
@@ -114,6 +117,8 @@ abstract class InterleavedMatrix extends WeightMatrix {
      */
     final float dUnit;
     final float minUnit;
+    /** Whether batches run on floats ({@link FloatBatches}), read once per matrix. */
+    private final boolean floatBatches;
 
     InterleavedMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
         super(type, data, rows, cols);
@@ -130,6 +135,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
         dUnit = Math.scalb(0x1p112f, -e);
         int m = hasOffsets() ? normalizeHalves(2 * G) : 0;
         minUnit = Math.scalb(0x1p112f, -m);
+        floatBatches = FloatBatches.onFloats(type);
     }
 
     /**
@@ -447,6 +453,34 @@ abstract class InterleavedMatrix extends WeightMatrix {
     abstract void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset);
 
     /**
+     * The same pairs as floats, for {@link InterleavedFloatMatMul}: value {@code 2 (k - pair0) + h}
+     * ({@code h} 0 or 1, the pair's low or high half) of row {@code r} into
+     * {@code dst[(2 (k - pair0) + h) G + r]}, as {@code scale * centred + offset} of its unit.
+     * {@link #fillPanel} decodes into {@code w}, {@code scale} and {@code offset} first (so each
+     * format has one decoder), then one pass turns a lane's two halves into two floats: a few vector
+     * operations per {@code 2 G} values, each then used by every vector of the batch.
+     */
+    final void fillFloatPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset, float[] dst) {
+        fillPanel(group, pair0, pairs, w, scale, offset);
+        int unit = unitPairs();
+        boolean offsets = hasOffsets();
+        // A 32-bit pair a + 65536 b: b is (lane + 2^15) >> 16, the low half a being within +-2^15;
+        // 16-bit halves (SHORTS) hold b exactly in the top half.
+        IntVector carry = IntVector.broadcast(Simd.I, SHORTS ? 0 : 1 << 15);
+        FloatVector none = FloatVector.zero(Simd.F);
+        for (int k = 0; k < pairs; k++) {
+            int u = k / unit * G;
+            IntVector v = IntVector.fromArray(Simd.I, w, k * G);
+            FloatVector s = FloatVector.fromArray(Simd.F, scale, u);
+            FloatVector m = offsets ? FloatVector.fromArray(Simd.F, offset, u) : none;
+            FloatVector lo = (FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Simd.F, 0);
+            FloatVector hi = (FloatVector) v.add(carry).lanewise(ASHR, 16).convertShape(I2F, Simd.F, 0);
+            lo.fma(s, m).intoArray(dst, 2 * k * G);
+            hi.fma(s, m).intoArray(dst, (2 * k + 1) * G);
+        }
+    }
+
+    /**
      * Measured per type (2026-12-05, AMD EPYC, 2 threads, 16 lanes). One product alone (8192 x 2048
      * matrices cycled beyond the caches, both layouts alternating): {@link #gemv} costs about 0.15
      * ms per vector for Q4_0, the batch kernel 2.5-3 ms for any count up to a tile of 16, and
@@ -477,6 +511,10 @@ abstract class InterleavedMatrix extends WeightMatrix {
     @Override
     public void matMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
         checkMatMul(x, n, out, outStride, r0, r1);
+        if (!integerKernels(n)) {
+            InterleavedFloatMatMul.matMul(this, x, n, out, outStride, r0, r1);
+            return;
+        }
         QuantizedActivations a = OWN_ACTIVATIONS.get();
         for (int b0 = 0; b0 < n; b0 += QuantizedActivations.MAX_VECTORS) {
             int count = Math.min(QuantizedActivations.MAX_VECTORS, n - b0);
@@ -496,9 +534,20 @@ abstract class InterleavedMatrix extends WeightMatrix {
         multiply(a, out, 0, outStride, r0, r1);
     }
 
+    /** Every count on 8-bit activations, except batches of the formats {@link FloatBatches} puts on floats. */
     @Override
     public final boolean integerKernels(int n) {
-        return true;
+        return !floatBatches || n < batchFrom();
+    }
+
+    /** A batch on floats ({@link InterleavedFloatMatMul}), for the formats {@link FloatBatches} puts there. */
+    @Override
+    public void matMul(PackedActivations a, float[] out, int outStride, int r0, int r1) {
+        if (a.cols() != cols) {
+            throw new IllegalArgumentException("activations of " + a.cols() + " values for a matrix of " + cols + " columns");
+        }
+        checkRows(a.count(), out, outStride, r0, r1);
+        InterleavedFloatMatMul.multiply(this, a, out, 0, outStride, r0, r1);
     }
 
     private void multiply(QuantizedActivations a, float[] out, int outOff, int outStride, int r0, int r1) {

@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * {@code INT32} elsewhere. The system property {@value #PROPERTY} ({@code auto}, {@code int32} or
  * {@code int16}) overrides it; an unknown value is logged and ignored.
  *
- * <p>Only the batch layout of {@link QuantizedActivations}, the batch panel and where Q6_K starts
+ * <p>Batches of the formats {@link FloatBatches} puts on floats do not multiply pairs at all.
+ * Only the batch layout of {@link QuantizedActivations}, the batch panel and where Q6_K starts
  * batching ({@code Q6_KMatrix.batchFrom}) depend on it; the kernels for a few vectors
  * ({@link InterleavedMatrix#gemv}) always multiply in 32 bits (a 16-bit {@code Q4_KMatrix.gemvOne}
  * ran 1.5 times slower).

@@ -131,7 +131,7 @@ final class PanelMatMul {
      * every read of the copy missed L1: the copy took 1.7% of a 256-token Q8_0 prefill of a
      * Llama-3.2-1B file (AMD EPYC Zen 4, perf).
      */
-    private static int sumsStride(int width) {
+    static int sumsStride(int width) {
         return 16 * ((width + 15) / 16 | 1);
     }
 
@@ -140,7 +140,7 @@ final class PanelMatMul {
      * {@code [cols][blockWidth]}: blocks of {@code 4L} lanes (when the kernel is that wide) while
      * they fit, then {@code 2L}, then {@code L}.
      */
-    private static int blockWidth(int b, int width) {
+    static int blockWidth(int b, int width) {
         int left = width - b;
         if (WIDE == 4 && left >= 4 * L) {
             return 4 * L;

@@ -42,7 +42,7 @@ class CompiledKernelsTest {
     private static final int BATCH = 20;
 
     /** What is checked: a kind of call and, for products, a tensor type. */
-    enum Kind { DECODE, FEW, BATCH, ROW, QUANTIZE_ONE, QUANTIZE_BATCH }
+    enum Kind { DECODE, FEW, BATCH, PACKED_BATCH, ROW, QUANTIZE_ONE, QUANTIZE_BATCH }
 
     static Stream<GgmlType> types() {
         return TensorTypes.SUPPORTED.stream();
@@ -71,6 +71,17 @@ class CompiledKernelsTest {
         assertStopsAllocating(Kind.BATCH, type);
     }
 
+    /**
+     * A batch on packed float activations, whatever {@link FloatBatches} picks in this JVM: the
+     * float kernels of every format ({@link InterleavedFloatMatMul} for the interleaved ones), with
+     * enough vectors for every block width of the packing.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void packedBatchProductStopsAllocating(GgmlType type) {
+        assertStopsAllocating(Kind.PACKED_BATCH, type);
+    }
+
     /** The token embedding is looked up by dequantizing its row, once per token. */
     @ParameterizedTest
     @MethodSource("types")
@@ -95,6 +106,16 @@ class CompiledKernelsTest {
                 QuantizedActivations a = new QuantizedActivations();
                 a.reset(kind == Kind.QUANTIZE_ONE ? 1 : BATCH, COLS, kind == Kind.QUANTIZE_BATCH, matrix(type).superBlockActivations());
                 return () -> a.quantize(x);
+            }
+            case PACKED_BATCH -> {
+                WeightMatrix w = matrix(type);
+                int n = 7 * Simd.F_LANES - 3;
+                float[] xs = RandomWeights.activations(n * COLS, new SplittableRandom(kind.ordinal()));
+                PackedActivations a = new PackedActivations();
+                a.reset(n, COLS);
+                a.pack(xs, 0, COLS);
+                float[] out = new float[n * ROWS];
+                return () -> w.matMul(a, out, ROWS, 0, ROWS);
             }
             case ROW -> {
                 WeightMatrix w = matrix(type);

@@ -185,6 +185,43 @@ class WeightMatrixTest {
         }
     }
 
+    /**
+     * Packed float activations, as {@code MatMul} hands a batch to the types that take it on floats
+     * ({@link FloatBatches}), run by every type whatever this JVM picks: for the interleaved formats
+     * the float kernels on panels decoded from their integer ones ({@link InterleavedFloatMatMul}),
+     * so exact to float rounding, with no 8-bit activations. Counts that end in each block width
+     * of the packing; a row range that starts and ends inside a group of rows.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void matMulOnPackedActivationsMatchesExactSums(GgmlType type) {
+        Case c = Case.of(type, ROWS, cols(type));
+        int cols = c.matrix.cols();
+        int stride = ROWS + 3;
+        int l = Simd.F_LANES;
+        for (int n : new int[]{1, l + 1, 3 * l - 1, 7 * l - 3}) {
+            float[] x = RandomWeights.activations(n * cols, c.rnd);
+            PackedActivations a = new PackedActivations();
+            a.reset(n, cols);
+            a.pack(x, 0, cols);
+            float[] out = new float[n * stride];
+            Arrays.fill(out, Float.NaN);
+            int r0 = 3;
+            int r1 = 90;
+            c.matrix.matMul(a, out, stride, r0, r1);
+            for (int b = 0; b < n; b++) {
+                for (int r = 0; r < stride; r++) {
+                    float v = out[b * stride + r];
+                    if (r >= r0 && r < r1) {
+                        c.assertDot(v, r, x, b * cols, "packed matMul rows [3, 90) n=" + n + " vector " + b);
+                    } else {
+                        assertTrue(Float.isNaN(v), "packed matMul rows [3, 90) wrote row " + r + " of vector " + b + ", " + c.where());
+                    }
+                }
+            }
+        }
+    }
+
     /** More vectors than one pass of the panel product takes (its transposed copy is bounded). */
     @ParameterizedTest
     @MethodSource("types")

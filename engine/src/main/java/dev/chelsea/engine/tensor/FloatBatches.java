@@ -1,0 +1,89 @@
+package dev.chelsea.engine.tensor;
+
+import dev.chelsea.engine.gguf.GgmlType;
+
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Which {@link InterleavedMatrix} formats multiply prompt batches on float activations
+ * ({@link InterleavedFloatMatMul}) instead of 8-bit ones ({@link QuantizedPanelMatMul}), chosen
+ * once per JVM.
+ *
+ * <p>The integer batch kernel does two products per 32-bit multiply, but reads its sums out after
+ * every unit of pairs ({@link InterleavedMatrix#unitPairs}: 16 for 4-bit weights, 8 for 5-bit, 4
+ * for 6-bit with {@link PairProducts#INT32}), and on AVX2's 16 registers it keeps its float sums on
+ * the stack. The float kernel does one product per lane and FMA and never reads out. One core of an
+ * AMD EPYC (Zen 3, AVX2, 8 float lanes, 2026-12-07), a 2048 x 2048 matrix of trained-like weights
+ * times 128 vectors (a prompt batch), both paths alternating in one JVM, float time over integer
+ * time (the integer path's time includes quantizing the activations, the float one's packing them):
+ * Q6_K 0.70-0.80, Q5_K 0.90, Q5_0 0.97, Q4_1 1.03, Q4_K 1.07, Q4_0 1.16. Hence {@code auto}: Q6_K
+ * and Q5_K on floats where vectors hold at most 8 floats, every format on integers with wider
+ * vectors (AVX-512, unmeasured with this kernel: there one 512-bit multiply and one 512-bit FMA
+ * issue per cycle, and an earlier float path that decoded rows one value at a time lost to the
+ * integer one at 128 vectors). The system property {@value #PROPERTY} overrides it: {@code auto},
+ * {@code none}, {@code all}, or a comma-separated list of formats ({@code Q6_K,Q5_K}); a value it
+ * cannot read is logged and {@code auto} used.
+ *
+ * <p>Floats are also the more exact path: against a float64 product of the same weights, the
+ * float kernel's relative error is about 3e-7 and the 8-bit activations' about 8e-3.
+ */
+final class FloatBatches {
+    /** The system property that overrides the choice. */
+    static final String PROPERTY = "chelsea.float-batches";
+
+    private static final System.Logger LOG = System.getLogger(FloatBatches.class.getName());
+
+    /** The formats whose batches run on floats in this JVM. */
+    private static final Set<GgmlType> TYPES = fromProperty();
+
+    private FloatBatches() {
+    }
+
+    static boolean onFloats(GgmlType type) {
+        return TYPES.contains(type);
+    }
+
+    /** The formats named by {@code value} ({@code auto} picks by the vectors' {@code floatLanes}). */
+    static Set<GgmlType> choose(String value, int floatLanes) {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        switch (v) {
+            case "auto", "":
+                return floatLanes <= 8 ? EnumSet.of(GgmlType.Q6_K, GgmlType.Q5_K) : EnumSet.noneOf(GgmlType.class);
+            case "none":
+                return EnumSet.noneOf(GgmlType.class);
+            case "all":
+                return EnumSet.of(GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+            default:
+                Set<GgmlType> types = EnumSet.noneOf(GgmlType.class);
+                for (String name : v.split(",")) {
+                    GgmlType type = interleaved(name.trim());
+                    if (type == null) {
+                        throw new IllegalArgumentException(PROPERTY + " must be auto, none, all or a list of Q4_0, Q4_1, Q5_0, Q4_K, Q5_K, Q6_K, not '" + value + "'");
+                    }
+                    types.add(type);
+                }
+                return types;
+        }
+    }
+
+    private static GgmlType interleaved(String name) {
+        for (GgmlType t : choose("all", 0)) {
+            if (t.name().equalsIgnoreCase(name)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private static Set<GgmlType> fromProperty() {
+        String value = System.getProperty(PROPERTY, "auto");
+        try {
+            return choose(value, Simd.F_LANES);
+        } catch (IllegalArgumentException e) {
+            LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; using auto");
+            return choose("auto", Simd.F_LANES);
+        }
+    }
+}
