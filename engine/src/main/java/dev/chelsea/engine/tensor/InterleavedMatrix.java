@@ -118,7 +118,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
     final float dUnit;
     final float minUnit;
     /** Whether batches run on floats ({@link FloatBatches}), read once per matrix. */
-    private final boolean floatBatches;
+    final boolean floatBatches;
 
     InterleavedMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
         super(type, data, rows, cols);
@@ -497,6 +497,19 @@ abstract class InterleavedMatrix extends WeightMatrix {
      */
     @Override
     public abstract int batchFrom();
+
+    /**
+     * {@link #batchFrom} for a format whose batches run on floats ({@link #floatBatches}): 11 at 8
+     * lanes. Up to a tile of {@code L} vectors the float kernel keeps 4 accumulators, too few for
+     * the FMAs' latency, and costs about what 16 vectors do; one vector at a time costs in
+     * proportion. One core, 2048 x 2048, by vector against the float batch, ms (AMD EPYC Zen 3,
+     * 2026-12-07, two runs): Q6_K 8 vectors 1.63 / 2.13 and 2.74 / 2.76, 10 2.15 / 2.50 and 2.88
+     * / 2.83, 12 2.88 / 2.46 and 4.29 / 3.88; Q5_K 8 2.39 / 2.57 and 2.28 / 2.80, 10 4.00 / 3.77
+     * and 2.73 / 2.79, 12 4.29 / 2.84 and 5.12 / 3.96.
+     */
+    static int floatBatchFrom() {
+        return batchFromLanes(22);
+    }
 
     /**
      * Pairs summed in one accumulator of the batch kernel: 16, 8 or 4 for 4-, 5- and 6-bit weights

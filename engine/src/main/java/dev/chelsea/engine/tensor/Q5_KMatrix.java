@@ -232,7 +232,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
 
     @Override
     public int batchFrom() {
-        return batchFromLanes(10);
+        return floatBatches ? floatBatchFrom() : batchFromLanes(10);
     }
 
     @Override

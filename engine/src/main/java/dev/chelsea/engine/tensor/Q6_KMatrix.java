@@ -358,7 +358,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
      */
     @Override
     public int batchFrom() {
-        return batchFromLanes(SHORTS ? 11 : 16);
+        return floatBatches ? floatBatchFrom() : batchFromLanes(SHORTS ? 11 : 16);
     }
 
     @Override
