@@ -14,7 +14,10 @@ import java.util.Arrays;
  * for each {@link #ROWS} rows and block of packed vectors, a register-blocked kernel broadcasts
  * each row's weight and multiplies it into the block's lanes, as {@link PanelMatMul}'s kernels do
  * with their row-major panels. Decoding is paid once per weight and call; a value decoded costs
- * about as much as one FMA, against {@code n / L} FMAs that use it.
+ * about as much as one FMA, against {@code n / L} FMAs that use it. The kernels are
+ * {@link PanelMatMul}'s with the panel's index transposed ({@code k G + i} for its
+ * {@code i CHUNK + k}), not shared with them: a shared kernel would take the panel's strides as
+ * arguments, and C2 hoists bounds checks only for strides it knows when compiling.
  */
 final class InterleavedFloatMatMul {
     private static final VectorSpecies<Float> F = Simd.F;

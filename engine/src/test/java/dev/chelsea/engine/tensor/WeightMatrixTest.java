@@ -95,6 +95,28 @@ class WeightMatrixTest {
             }
         }
 
+        /**
+         * Rows {@code [r0, r1)} of {@code n} vectors in {@code out} (stride {@code stride}) are their
+         * products ({@link #assertDot} if {@code exact}, else {@link #assertProduct}), and every other
+         * entry is still NaN.
+         */
+        void assertRows(float[] out, int stride, int r0, int r1, float[] x, int n, boolean exact, String what) {
+            int cols = matrix.cols();
+            String range = what + " rows [" + r0 + ", " + r1 + ") n=" + n;
+            for (int b = 0; b < n; b++) {
+                for (int r = 0; r < stride; r++) {
+                    float v = out[b * stride + r];
+                    if (r < r0 || r >= r1) {
+                        assertTrue(Float.isNaN(v), range + " wrote row " + r + " of vector " + b + ", " + where());
+                    } else if (exact) {
+                        assertDot(v, r, x, b * cols, range + " vector " + b);
+                    } else {
+                        assertProduct(v, r, x, b * cols, n, range + " vector " + b);
+                    }
+                }
+            }
+        }
+
         void assertDot(double got, int row, float[] x, int xOff, String what) {
             double sum = 0;
             double abs = 0;
@@ -172,16 +194,7 @@ class WeightMatrixTest {
             int r0 = 7;
             int r1 = 90;
             c.matrix.matMul(x, n, out, stride, r0, r1);
-            for (int b = 0; b < n; b++) {
-                for (int r = 0; r < stride; r++) {
-                    float v = out[b * stride + r];
-                    if (r >= r0 && r < r1) {
-                        c.assertProduct(v, r, x, b * cols, n, "matMul rows [7, 90) n=" + n + " vector " + b);
-                    } else {
-                        assertTrue(Float.isNaN(v), "matMul rows [7, 90) wrote row " + r + " of vector " + b + ", " + c.where());
-                    }
-                }
-            }
+            c.assertRows(out, stride, r0, r1, x, n, false, "matMul");
         }
     }
 
@@ -209,16 +222,7 @@ class WeightMatrixTest {
             int r0 = 3;
             int r1 = 90;
             c.matrix.matMul(a, out, stride, r0, r1);
-            for (int b = 0; b < n; b++) {
-                for (int r = 0; r < stride; r++) {
-                    float v = out[b * stride + r];
-                    if (r >= r0 && r < r1) {
-                        c.assertDot(v, r, x, b * cols, "packed matMul rows [3, 90) n=" + n + " vector " + b);
-                    } else {
-                        assertTrue(Float.isNaN(v), "packed matMul rows [3, 90) wrote row " + r + " of vector " + b + ", " + c.where());
-                    }
-                }
-            }
+            c.assertRows(out, stride, r0, r1, x, n, true, "packed matMul");
         }
     }
 
