@@ -2,6 +2,7 @@ package dev.chelsea.engine.tensor;
 
 import dev.chelsea.engine.gguf.GgmlType;
 
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
@@ -29,7 +30,7 @@ import java.util.Set;
  * <p>Floats are also the more exact path: against a float64 product of the same weights, the
  * float kernel's relative error is about 3e-7 and the 8-bit activations' about 8e-3.
  */
-final class FloatBatches {
+public final class FloatBatches {
     /** The system property that overrides the choice. */
     static final String PROPERTY = "chelsea.float-batches";
 
@@ -43,6 +44,11 @@ final class FloatBatches {
 
     static boolean onFloats(GgmlType type) {
         return TYPES.contains(type);
+    }
+
+    /** The formats whose prompt batches run on floats in this JVM (for the backend's log line). */
+    public static Set<GgmlType> types() {
+        return Collections.unmodifiableSet(TYPES);
     }
 
     /** The formats named by {@code value} ({@code auto} picks by the vectors' {@code floatLanes}). */

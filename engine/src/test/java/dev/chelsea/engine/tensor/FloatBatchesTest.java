@@ -38,6 +38,7 @@ class FloatBatchesTest {
     @Test
     void thisJvmsChoiceDecidesWhichProductsRunOnIntegers() {
         Set<GgmlType> floats = FloatBatches.choose(System.getProperty(FloatBatches.PROPERTY, "auto"), Simd.F_LANES);
+        assertEquals(floats, FloatBatches.types());
         for (GgmlType type : FloatBatches.choose("all", 0)) {
             WeightMatrix w = TensorTypes.wrap(type, RandomWeights.matrix(type, 8, 256, new java.util.SplittableRandom(1)), 8, 256, "t");
             assertTrue(w.integerKernels(1), type + " one vector");

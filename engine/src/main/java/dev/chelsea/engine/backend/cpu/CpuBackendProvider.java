@@ -6,6 +6,7 @@ import dev.chelsea.engine.backend.Backend;
 import dev.chelsea.engine.backend.BackendOptions;
 import dev.chelsea.engine.backend.BackendProvider;
 import dev.chelsea.engine.backend.BackendType;
+import dev.chelsea.engine.tensor.FloatBatches;
 import dev.chelsea.engine.tensor.PairProducts;
 
 /** The built-in CPU backend: available everywhere the engine runs. */
@@ -20,7 +21,9 @@ public final class CpuBackendProvider implements BackendProvider {
     public Availability probe(int device) {
         return device == 0
                 ? Availability.yes(Runtime.getRuntime().availableProcessors() + " cores, "
-                        + PairProducts.batch().label() + " pair products in prompt batches")
+                        + PairProducts.batch().label() + " pair products in prompt batches"
+                        + (FloatBatches.types().isEmpty() ? "" : ", prompt batches of "
+                                + String.join(", ", FloatBatches.types().stream().map(Enum::name).toList()) + " on floats"))
                 : Availability.no("the CPU backend has only device 0, asked for " + device);
     }
 
