@@ -345,9 +345,34 @@ final class PanelMatMul {
         }
     }
 
+    /**
+     * One lane vector: two sets of accumulators, even and odd {@code k} (and the last {@code k} of
+     * an odd {@code len} in the first), since one set of four leaves the FMAs waiting on their
+     * latency (see {@code InterleavedFloatMatMul.kernel1}).
+     */
     private static void kernel1(float[] w, int len, float[] xt, int xOff, int stride, float[] sums, int sOff) {
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-        for (int k = 0; k < len; k++) {
+        FloatVector d0 = c0, d1 = c0, d2 = c0, d3 = c0, d4 = c0, d5 = c0;
+        int k = 0;
+        for (; k + 1 < len; k += 2) {
+            FloatVector x0 = FloatVector.fromArray(F, xt, xOff + k * L);
+            FloatVector x1 = FloatVector.fromArray(F, xt, xOff + k * L + L);
+            c0 = FloatVector.broadcast(F, w[k]).fma(x0, c0);
+            c1 = FloatVector.broadcast(F, w[CHUNK + k]).fma(x0, c1);
+            c2 = FloatVector.broadcast(F, w[2 * CHUNK + k]).fma(x0, c2);
+            c3 = FloatVector.broadcast(F, w[3 * CHUNK + k]).fma(x0, c3);
+            d0 = FloatVector.broadcast(F, w[k + 1]).fma(x1, d0);
+            d1 = FloatVector.broadcast(F, w[CHUNK + k + 1]).fma(x1, d1);
+            d2 = FloatVector.broadcast(F, w[2 * CHUNK + k + 1]).fma(x1, d2);
+            d3 = FloatVector.broadcast(F, w[3 * CHUNK + k + 1]).fma(x1, d3);
+            if (SIX_ROWS) {
+                c4 = FloatVector.broadcast(F, w[4 * CHUNK + k]).fma(x0, c4);
+                c5 = FloatVector.broadcast(F, w[5 * CHUNK + k]).fma(x0, c5);
+                d4 = FloatVector.broadcast(F, w[4 * CHUNK + k + 1]).fma(x1, d4);
+                d5 = FloatVector.broadcast(F, w[5 * CHUNK + k + 1]).fma(x1, d5);
+            }
+        }
+        if (k < len) {
             FloatVector x0 = FloatVector.fromArray(F, xt, xOff + k * L);
             c0 = FloatVector.broadcast(F, w[k]).fma(x0, c0);
             c1 = FloatVector.broadcast(F, w[CHUNK + k]).fma(x0, c1);
@@ -358,13 +383,13 @@ final class PanelMatMul {
                 c5 = FloatVector.broadcast(F, w[5 * CHUNK + k]).fma(x0, c5);
             }
         }
-        c0.add(FloatVector.fromArray(F, sums, sOff)).intoArray(sums, sOff);
-        c1.add(FloatVector.fromArray(F, sums, sOff + stride)).intoArray(sums, sOff + stride);
-        c2.add(FloatVector.fromArray(F, sums, sOff + 2 * stride)).intoArray(sums, sOff + 2 * stride);
-        c3.add(FloatVector.fromArray(F, sums, sOff + 3 * stride)).intoArray(sums, sOff + 3 * stride);
+        c0.add(d0).add(FloatVector.fromArray(F, sums, sOff)).intoArray(sums, sOff);
+        c1.add(d1).add(FloatVector.fromArray(F, sums, sOff + stride)).intoArray(sums, sOff + stride);
+        c2.add(d2).add(FloatVector.fromArray(F, sums, sOff + 2 * stride)).intoArray(sums, sOff + 2 * stride);
+        c3.add(d3).add(FloatVector.fromArray(F, sums, sOff + 3 * stride)).intoArray(sums, sOff + 3 * stride);
         if (SIX_ROWS) {
-            c4.add(FloatVector.fromArray(F, sums, sOff + 4 * stride)).intoArray(sums, sOff + 4 * stride);
-            c5.add(FloatVector.fromArray(F, sums, sOff + 5 * stride)).intoArray(sums, sOff + 5 * stride);
+            c4.add(d4).add(FloatVector.fromArray(F, sums, sOff + 4 * stride)).intoArray(sums, sOff + 4 * stride);
+            c5.add(d5).add(FloatVector.fromArray(F, sums, sOff + 5 * stride)).intoArray(sums, sOff + 5 * stride);
         }
     }
 }
