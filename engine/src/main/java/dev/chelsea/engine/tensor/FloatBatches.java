@@ -36,6 +36,9 @@ public final class FloatBatches {
 
     private static final System.Logger LOG = System.getLogger(FloatBatches.class.getName());
 
+    /** The formats of {@link InterleavedMatrix}, which have both batch paths. */
+    private static final Set<GgmlType> INTERLEAVED = EnumSet.of(GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+
     /** The formats whose batches run on floats in this JVM. */
     private static final Set<GgmlType> TYPES = fromProperty();
 
@@ -60,27 +63,17 @@ public final class FloatBatches {
             case "none":
                 return EnumSet.noneOf(GgmlType.class);
             case "all":
-                return EnumSet.of(GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+                return EnumSet.copyOf(INTERLEAVED);
             default:
                 Set<GgmlType> types = EnumSet.noneOf(GgmlType.class);
                 for (String name : v.split(",")) {
-                    GgmlType type = interleaved(name.trim());
-                    if (type == null) {
-                        throw new IllegalArgumentException(PROPERTY + " must be auto, none, all or a list of Q4_0, Q4_1, Q5_0, Q4_K, Q5_K, Q6_K, not '" + value + "'");
-                    }
+                    GgmlType type = INTERLEAVED.stream().filter(t -> t.name().equalsIgnoreCase(name.trim())).findFirst()
+                            .orElseThrow(() -> new IllegalArgumentException(PROPERTY + " must be auto, none, all or a list of "
+                                    + INTERLEAVED + ", not '" + value + "'"));
                     types.add(type);
                 }
                 return types;
         }
-    }
-
-    private static GgmlType interleaved(String name) {
-        for (GgmlType t : choose("all", 0)) {
-            if (t.name().equalsIgnoreCase(name)) {
-                return t;
-            }
-        }
-        return null;
     }
 
     private static Set<GgmlType> fromProperty() {

@@ -38,7 +38,6 @@ final class InterleavedFloatMatMul {
         final float[] scale = new float[CHUNK_PAIRS * G];
         final float[] offset = new float[CHUNK_PAIRS * G];
         final float[] panel = new float[2 * CHUNK_PAIRS * G];
-        final PackedActivations own = new PackedActivations();
         float[] sums = new float[0];
 
         float[] sums(int size) {
@@ -46,18 +45,6 @@ final class InterleavedFloatMatMul {
                 sums = new float[size];
             }
             return sums;
-        }
-    }
-
-    /** {@code out[j * outStride + r] = W[r] . x[j * cols ..]} for {@code n} vectors and rows {@code [r0, r1)}, packing them itself. */
-    static void matMul(InterleavedMatrix w, float[] x, int n, float[] out, int outStride, int r0, int r1) {
-        PackedActivations own = SCRATCH.get().own;
-        int cols = w.cols();
-        for (int b0 = 0; b0 < n; b0 += PackedActivations.MAX_VECTORS) {
-            int count = Math.min(PackedActivations.MAX_VECTORS, n - b0);
-            own.size(count, cols);
-            PanelMatMul.pack(x, b0 * cols, count, cols, 0, cols, own);
-            multiply(w, own, out, b0 * outStride, outStride, r0, r1);
         }
     }
 

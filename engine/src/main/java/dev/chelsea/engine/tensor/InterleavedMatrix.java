@@ -523,11 +523,12 @@ abstract class InterleavedMatrix extends WeightMatrix {
 
     @Override
     public void matMul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
-        checkMatMul(x, n, out, outStride, r0, r1);
         if (!integerKernels(n)) {
-            InterleavedFloatMatMul.matMul(this, x, n, out, outStride, r0, r1);
+            // A batch on floats: packed and multiplied as every float batch is (multiplyPacked).
+            super.matMul(x, n, out, outStride, r0, r1);
             return;
         }
+        checkMatMul(x, n, out, outStride, r0, r1);
         QuantizedActivations a = OWN_ACTIVATIONS.get();
         for (int b0 = 0; b0 < n; b0 += QuantizedActivations.MAX_VECTORS) {
             int count = Math.min(QuantizedActivations.MAX_VECTORS, n - b0);
@@ -540,10 +541,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
 
     @Override
     public void matMul(QuantizedActivations a, float[] out, int outStride, int r0, int r1) {
-        if (a.cols() != cols) {
-            throw new IllegalArgumentException("activations of " + a.cols() + " values for a matrix of " + cols + " columns");
-        }
-        checkRows(a.count(), out, outStride, r0, r1);
+        checkActivations(a.cols(), a.count(), out, outStride, r0, r1);
         multiply(a, out, 0, outStride, r0, r1);
     }
 
@@ -553,14 +551,10 @@ abstract class InterleavedMatrix extends WeightMatrix {
         return !floatBatches || n < batchFrom();
     }
 
-    /** A batch on floats ({@link InterleavedFloatMatMul}), for the formats {@link FloatBatches} puts there. */
+    /** A batch on floats from the interleaved copy ({@link InterleavedFloatMatMul}), for the formats {@link FloatBatches} puts there. */
     @Override
-    public void matMul(PackedActivations a, float[] out, int outStride, int r0, int r1) {
-        if (a.cols() != cols) {
-            throw new IllegalArgumentException("activations of " + a.cols() + " values for a matrix of " + cols + " columns");
-        }
-        checkRows(a.count(), out, outStride, r0, r1);
-        InterleavedFloatMatMul.multiply(this, a, out, 0, outStride, r0, r1);
+    void multiplyPacked(PackedActivations a, float[] out, int outOff, int outStride, int r0, int r1) {
+        InterleavedFloatMatMul.multiply(this, a, out, outOff, outStride, r0, r1);
     }
 
     private void multiply(QuantizedActivations a, float[] out, int outOff, int outStride, int r0, int r1) {

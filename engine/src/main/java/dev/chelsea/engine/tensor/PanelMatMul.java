@@ -90,7 +90,7 @@ final class PanelMatMul {
             int count = Math.min(MAX_VECTORS, n - b0);
             s.packed.size(count, cols);
             pack(x, b0 * cols, count, cols, 0, cols, s.packed);
-            multiply(w, s.packed, out, b0 * outStride, outStride, r0, r1);
+            w.multiplyPacked(s.packed, out, b0 * outStride, outStride, r0, r1);
         }
     }
 

@@ -229,10 +229,7 @@ final class Q8_0Matrix extends WeightMatrix {
                     + "8 float lanes (this JVM: " + F_LANES + "), not " + (a.transposed ? "in the batch layout" : "by vector")
                     + (a.superBlocks ? " with one scale per 256" : ""));
         }
-        if (a.cols() != cols) {
-            throw new IllegalArgumentException("activations of " + a.cols() + " values for a matrix of " + cols + " columns");
-        }
-        checkRows(a.count(), out, outStride, r0, r1);
+        checkActivations(a.cols(), a.count(), out, outStride, r0, r1);
         multiply(a, out, outStride, r0, r1);
     }
 

@@ -149,12 +149,20 @@ public abstract class WeightMatrix {
      * {@code out[j * outStride + r] = dot(r, vector j)} for rows {@code [r0, r1)}.
      */
     public void matMul(PackedActivations a, float[] out, int outStride, int r0, int r1) {
-        if (a.cols() != cols) {
-            throw new IllegalArgumentException("activations of " + a.cols() + " values for a matrix of " + cols + " columns");
-        }
-        checkRows(a.count(), out, outStride, r0, r1);
-        PanelMatMul.multiply(this, a, out, 0, outStride, r0, r1);
+        checkActivations(a.cols(), a.count(), out, outStride, r0, r1);
+        multiplyPacked(a, out, 0, outStride, r0, r1);
         Reference.reachabilityFence(this);
+    }
+
+    /**
+     * {@code out[outOff + j * outStride + r] = W[r] . vector j} for the packed vectors and rows
+     * {@code [r0, r1)}, checked by the caller: every batch on floats goes through here
+     * ({@link #matMul(PackedActivations, float[], int, int, int)}, and {@link PanelMatMul#matMul}
+     * pass by pass). {@link PanelMatMul} on rows this type {@link #dequantize}s;
+     * {@link InterleavedMatrix} decodes from its interleaved copy instead.
+     */
+    void multiplyPacked(PackedActivations a, float[] out, int outOff, int outStride, int r0, int r1) {
+        PanelMatMul.multiply(this, a, out, outOff, outStride, r0, r1);
     }
 
     /**
@@ -227,6 +235,14 @@ public abstract class WeightMatrix {
         if (n < 0 || (long) n * cols > x.length) {
             throw new IllegalArgumentException(n + " vectors of " + cols + " values do not fit in x (length "
                     + x.length + ")");
+        }
+        checkRows(n, out, outStride, r0, r1);
+    }
+
+    /** {@link #checkRows}, after checking that activations of {@code activationCols} values fit this matrix's columns. */
+    final void checkActivations(int activationCols, int n, float[] out, int outStride, int r0, int r1) {
+        if (activationCols != cols) {
+            throw new IllegalArgumentException("activations of " + activationCols + " values for a matrix of " + cols + " columns");
         }
         checkRows(n, out, outStride, r0, r1);
     }
