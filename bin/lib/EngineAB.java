@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Two (or more) builds of the engine in one JVM, each in its own class loader, timed in turn on one
@@ -20,6 +22,10 @@ import java.util.List;
  * does), {@code d} decode rounds only, {@code p} prefill rounds of PROMPT tokens instead of decode
  * rounds. Prints per build the median and spread of its rounds (ms a step or a prefill, first two
  * rounds left out as warm-up) and its ratio to the first build.
+ *
+ * <p>A build may carry system properties, {@code NAME=CLASSES+key=value+key=value}: they are set while
+ * that build loads its model and restored afterwards, so two builds of the same classes can compare
+ * a choice the engine reads at load (for example {@code chelsea.float-batches}, read per matrix).
  */
 public class EngineAB {
     record Build(String name, Object model, Method newSession, Object fullKv) {
@@ -34,16 +40,39 @@ public class EngineAB {
         }
         List<Build> builds = new ArrayList<>();
         for (String spec : Arrays.asList(a).subList(6, a.length)) {
-            int eq = spec.indexOf('=');
-            Path classes = Path.of(spec.substring(eq + 1));
+            String[] parts = spec.split("\\+");
+            int eq = parts[0].indexOf('=');
+            Path classes = Path.of(parts[0].substring(eq + 1));
             if (eq < 1 || !Files.isDirectory(classes.resolve("dev/chelsea/engine"))) {
-                throw new IllegalArgumentException("not NAME=ENGINE_CLASSES_DIR: " + spec);
+                throw new IllegalArgumentException("not NAME=ENGINE_CLASSES_DIR[+key=value...]: " + spec);
             }
-            builds.add(load(spec.substring(0, eq), classes, model, threads));
+            String name = parts[0].substring(0, eq);
+            Map<String, String> saved = new LinkedHashMap<>();
+            for (String property : Arrays.asList(parts).subList(1, parts.length)) {
+                int at = property.indexOf('=');
+                if (at < 1) {
+                    throw new IllegalArgumentException("not key=value: " + property + " in " + spec);
+                }
+                String key = property.substring(0, at);
+                saved.put(key, System.getProperty(key));
+                System.setProperty(key, property.substring(at + 1));
+                name += "+" + property;
+            }
+            try {
+                builds.add(load(name, classes, model, threads));
+            } finally {
+                saved.forEach((key, value) -> {
+                    if (value == null) {
+                        System.clearProperty(key);
+                    } else {
+                        System.setProperty(key, value);
+                    }
+                });
+            }
         }
         if (order.equals("pd")) {
             for (Build b : builds) {
-                StringBuilder line = new StringBuilder(String.format("%-10s prefills of 128 tokens, ms:", b.name));
+                StringBuilder line = new StringBuilder(String.format("%-" + width(builds) + "s prefills of 128 tokens, ms:", b.name));
                 for (int i = 0; i < 6; i++) {
                     line.append(String.format(" %.0f", prefill(b, 128)));
                 }
@@ -57,7 +86,7 @@ public class EngineAB {
             }
         }
         String unit = order.equals("p") ? "ms a prefill of " + prompt + " tokens" : "ms a step, " + steps + " steps each";
-        System.out.printf("%n%-10s %10s %10s %10s %8s   rounds (%s)%n", "build", "median", "min", "max", "ratio", unit);
+        System.out.printf("%n%-" + width(builds) + "s %10s %10s %10s %8s   rounds (%s)%n", "build", "median", "min", "max", "ratio", unit);
         double base = median(ms[0]);
         for (int k = 0; k < builds.size(); k++) {
             double[] kept = Arrays.copyOfRange(ms[k], 2, rounds);
@@ -66,12 +95,17 @@ public class EngineAB {
             for (double v : ms[k]) {
                 all.append(String.format(" %.1f", v));
             }
-            System.out.printf("%-10s %10.2f %10.2f %10.2f %8.3f  %s%n", builds.get(k).name, median(ms[k]), kept[0], kept[kept.length - 1],
+            System.out.printf("%-" + width(builds) + "s %10.2f %10.2f %10.2f %8.3f  %s%n", builds.get(k).name, median(ms[k]), kept[0], kept[kept.length - 1],
                     median(ms[k]) / base, all);
         }
         for (Build b : builds) {
             ((AutoCloseable) b.model).close();
         }
+    }
+
+    /** The builds' names' column width. */
+    static int width(List<Build> builds) {
+        return builds.stream().mapToInt(b -> b.name.length()).max().orElse(0) + 1;
     }
 
     /** Median of the rounds after the first two. */
