@@ -505,10 +505,16 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * proportion. One core, 2048 x 2048, by vector against the float batch, ms (AMD EPYC Zen 3,
      * 2026-12-07, two runs): Q6_K 8 vectors 1.63 / 2.13 and 2.74 / 2.76, 10 2.15 / 2.50 and 2.88
      * / 2.83, 12 2.88 / 2.46 and 4.29 / 3.88; Q5_K 8 2.39 / 2.57 and 2.28 / 2.80, 10 4.00 / 3.77
-     * and 2.73 / 2.79, 12 4.29 / 2.84 and 5.12 / 3.96.
+     * and 2.73 / 2.79, 12 4.29 / 2.84 and 5.12 / 3.96. With 16 lanes (AVX-512) 26: there the float
+     * kernel costs the same for 1 to 16 vectors (1.33-1.42 ms, Q6_K) and for 17 to 32 (1.90-2.14),
+     * and one vector at a time about 0.075 ms a vector, so by vector wins up to the middle of the
+     * second tile. One core, 2048 x 2048, by vector against the float batch, ms, three alternating
+     * JVMs (AMD EPYC Zen 5, 2026-12-07): Q6_K 22 vectors 1.58-1.71 / 1.95-2.06, 24 1.73-1.86 /
+     * 1.95-2.07, 28 2.04-2.13 / 1.98-2.14, 32 2.31-2.53 / 1.98-2.14; Q5_K 22 1.83-1.85 / 1.88-2.03,
+     * 24 2.02-2.03 / 1.91-2.02, 28 2.31-2.36 / 1.92-2.03.
      */
     static int floatBatchFrom() {
-        return batchFromLanes(22);
+        return Simd.F_LANES >= 16 ? 26 : batchFromLanes(22);
     }
 
     /**
