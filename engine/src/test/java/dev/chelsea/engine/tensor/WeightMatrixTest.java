@@ -164,6 +164,29 @@ class WeightMatrixTest {
         }
     }
 
+    /**
+     * The four-row dot of every type, whatever the products of this JVM's width take: Q8_0's reads
+     * the copy's layout where that exists (8 lanes or fewer), where products run on integers, so
+     * that no product exercises it there.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void dot4MatchesExactSums(GgmlType type) {
+        Case c = Case.of(type, ROWS, cols(type));
+        int cols = c.matrix.cols();
+        float[] x = RandomWeights.activations(cols + 9, c.rnd);
+        int stride = ROWS / 4;
+        float[] out = new float[ROWS + 2];
+        for (int r = 0; r < stride; r++) {
+            int xOff = r % 10;
+            Arrays.fill(out, Float.NaN);
+            c.matrix.dot4(r, stride, x, xOff, out, 1);
+            for (int i = 0; i < 4; i++) {
+                c.assertDot(out[1 + r + i * stride], r + i * stride, x, xOff, "dot4");
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("types")
     void matMulMatchesExactSums(GgmlType type) {
