@@ -91,8 +91,10 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * 23.2 / 21.3, 24.6 / 21.2 and 34.7 / 30.3 ms with / without (the machine's phase moved between
      * the runs), and in cache on one core, 8192 x 2048: 1.97 / 1.75 and 1.03 / 0.98 ms; Q4_0 from
      * memory 20.3 / 19.8. There the touch is a load whose miss holds the reorder buffer, and the
-     * hardware's prefetchers already keep a single stream fed; on the Xeon they did not. Zen 4 is
-     * unmeasured and goes without, as Zen 3.
+     * hardware's prefetchers already keep a single stream fed; on the Xeon they did not. On a Zen 5
+     * (AVX-512, 2026-12-07, alternating JVMs, 32768 x 4096 from memory) the touches never helped:
+     * Q4_K on two cores 2.97-3.34 against 1.99-2.53 ms, Q4_0 2.51-3.03 against 1.19-1.66. Zen 4 is
+     * unmeasured and goes without, as Zen 3 and 5.
      */
     static final boolean READ_AHEAD = "GenuineIntel".equals(PairProducts.CPU_VENDOR);
     /** Where the decode kernels leave what they read {@linkplain #ahead ahead}, so that the JIT keeps those loads. */
