@@ -152,9 +152,14 @@ class WeightMatrixTest {
         }
     }
 
+    /**
+     * The one-row dot and the four-row one of every type, whatever the products of this JVM's width
+     * take: Q8_0's {@code dot4} reads the copy's layout where that exists (8 lanes or fewer), where
+     * products run on integers, so that no product exercises it there.
+     */
     @ParameterizedTest
     @MethodSource("types")
-    void dotMatchesExactSum(GgmlType type) {
+    void dotAndDot4MatchExactSums(GgmlType type) {
         Case c = Case.of(type, ROWS, cols(type));
         int cols = c.matrix.cols();
         float[] x = RandomWeights.activations(cols + 9, c.rnd);
@@ -162,19 +167,6 @@ class WeightMatrixTest {
             int xOff = r % 10;
             c.assertDot(c.matrix.dot(r, x, xOff), r, x, xOff, "dot");
         }
-    }
-
-    /**
-     * The four-row dot of every type, whatever the products of this JVM's width take: Q8_0's reads
-     * the copy's layout where that exists (8 lanes or fewer), where products run on integers, so
-     * that no product exercises it there.
-     */
-    @ParameterizedTest
-    @MethodSource("types")
-    void dot4MatchesExactSums(GgmlType type) {
-        Case c = Case.of(type, ROWS, cols(type));
-        int cols = c.matrix.cols();
-        float[] x = RandomWeights.activations(cols + 9, c.rnd);
         int stride = ROWS / 4;
         float[] out = new float[ROWS + 2];
         for (int r = 0; r < stride; r++) {
