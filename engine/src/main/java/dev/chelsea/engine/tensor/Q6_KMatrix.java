@@ -216,7 +216,9 @@ final class Q6_KMatrix extends InterleavedMatrix {
         // each use, 20 of the loop's 205 instructions on AVX-512 (loads, in a loop whose loads
         // bound it; 186 without). One core, 8192 x 2048 in cache, 0.30-0.32 against 0.36-0.40 ms
         // (AMD EPYC Zen 5, alternating JVMs, six pairs, 2026-12-07); from memory on two cores
-        // within the machine's noise (128256 x 2048: 5.6-8.7 against 7.4-9.2 ms). Q4_K's gemvOne
+        // 65536 x 4096 5.3-6.9 against 7.5-8.3 ms (eight pairs), 128256 x 2048 4.3-6.3 against
+        // 7.0-8.0 (six pairs), though whole Q4_K_M decode steps did not show it (docs/performance.md,
+        // twentieth session). Q4_K's gemvOne
         // does the same with its one mask, but there C2 spilled the value and broadcast it from
         // the stack at each use instead (also a load), so it keeps the constant.
         IntVector low = IntVector.broadcast(I, MASKS[0]);
