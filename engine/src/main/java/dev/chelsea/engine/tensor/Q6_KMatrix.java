@@ -161,6 +161,9 @@ final class Q6_KMatrix extends InterleavedMatrix {
     private static final int STEPS_AT = 18 * G;
     private static final int STEP = 12 * G;
 
+    /** {@link #gemv}'s masks of the low nibbles, of the top two bits and of six bits (its comment says why in an array). */
+    private static final int[] MASKS = {0x000F000F, 0x00300030, 0x003F003F};
+
     /**
      * Step {@code w} of half {@code h} reads three words ({@link #sixBitWords}): eight pairs of 6-bit
      * values, pairs {@code 2w} and {@code 2w + 1} of streams {@code i = 0..3} (values
@@ -205,9 +208,6 @@ final class Q6_KMatrix extends InterleavedMatrix {
      * 17.7 GB/s), times 8192 x 2048 in cache on one core 1.69 -> 1.60 ms (the same two steps with
      * the floats in the loop: 1.46 ms in cache but 13.8 ms from memory).
      */
-    /** {@link #gemv}'s masks of the low nibbles, of the top two bits and of six bits (its comment says why in an array). */
-    private static final int[] MASKS = {0x000F000F, 0x00300030, 0x003F003F};
-
     @Override
     void gemv(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
         float[] superSums = kernelSumsAsFloats(G * (cols / BLOCK));
@@ -218,9 +218,9 @@ final class Q6_KMatrix extends InterleavedMatrix {
         // (AMD EPYC Zen 5, alternating JVMs, six pairs, 2026-12-07); from memory on two cores
         // 65536 x 4096 5.3-6.9 against 7.5-8.3 ms (eight pairs), 128256 x 2048 4.3-6.3 against
         // 7.0-8.0 (six pairs), though whole Q4_K_M decode steps did not show it (docs/performance.md,
-        // twentieth session). Q4_K's gemvOne
-        // does the same with its one mask, but there C2 spilled the value and broadcast it from
-        // the stack at each use instead (also a load), so it keeps the constant.
+        // twentieth session). Tried for Q4_K's gemvOne's one mask, this made C2 spill the value
+        // and broadcast it from the stack at each use instead (also a load), so that one stays a
+        // constant.
         IntVector low = IntVector.broadcast(I, MASKS[0]);
         IntVector high = IntVector.broadcast(I, MASKS[1]);
         IntVector six = IntVector.broadcast(I, MASKS[2]);
