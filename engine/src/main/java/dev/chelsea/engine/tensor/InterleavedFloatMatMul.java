@@ -62,17 +62,24 @@ final class InterleavedFloatMatMul {
             for (int k0 = 0; k0 < pairs; k0 += CHUNK_PAIRS) {
                 int len = Math.min(CHUNK_PAIRS, pairs - k0);
                 w.fillFloatPanel(g, k0, len, s.pairs, s.scale, s.offset, s.panel);
-                for (int r = first; r < last; r += ROWS) {
+                // Each half of the chunk's values, tile by tile, then the group's rows: a tile's
+                // half (32 KiB at most) stays in L1 for all of them. Row by row over whole chunks,
+                // each call read its tile (64 KiB) from L2: 256-token Q5_K_M prefills now take
+                // 0.91-0.94x the time, Q4_K_M (less of it on floats) 0.97-1.03x; tile by tile
+                // over whole chunks, 1.13x (Zen 5, two builds in one JVM, 2026-12-07).
+                for (int h = 0; h < 2 * len; h += len) {
                     for (int b = 0; b < width; ) {
                         int bw = PanelMatMul.blockWidth(b, width);
-                        int xOff = b * cols + 2 * k0 * bw;
-                        int sOff = r * stride + b;
-                        if (bw == 4 * L) {
-                            kernel4(s.panel, r, 2 * len, xt, xOff, sums, sOff, stride);
-                        } else if (bw == 2 * L) {
-                            kernel2(s.panel, r, 2 * len, xt, xOff, sums, sOff, stride);
-                        } else {
-                            kernel1(s.panel, r, 2 * len, xt, xOff, sums, sOff, stride);
+                        int xOff = b * cols + 2 * k0 * bw + h * bw;
+                        for (int r = first; r < last; r += ROWS) {
+                            int sOff = r * stride + b;
+                            if (bw == 4 * L) {
+                                kernel4(s.panel, r + h * G, len, xt, xOff, sums, sOff, stride);
+                            } else if (bw == 2 * L) {
+                                kernel2(s.panel, r + h * G, len, xt, xOff, sums, sOff, stride);
+                            } else {
+                                kernel1(s.panel, r + h * G, len, xt, xOff, sums, sOff, stride);
+                            }
                         }
                         b += bw;
                     }
