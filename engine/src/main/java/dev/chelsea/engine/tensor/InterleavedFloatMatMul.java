@@ -65,8 +65,9 @@ final class InterleavedFloatMatMul {
                 // Each half of the chunk's values, tile by tile, then the group's rows: a tile's
                 // half (32 KiB at most) stays in L1 for all of them. Row by row over whole chunks,
                 // each call read its tile (64 KiB) from L2: 256-token Q5_K_M prefills now take
-                // 0.91-0.94x the time, Q4_K_M (less of it on floats) 0.97-1.03x; tile by tile
-                // over whole chunks, 1.13x (Zen 5, two builds in one JVM, 2026-12-07).
+                // 0.91-0.94x the time (Q4_K_M, less of it on floats, 1.03x in one run, within its
+                // rounds' spread); tile by tile over whole chunks, 1.13x (Zen 5, two builds in
+                // one JVM, 2026-12-07).
                 for (int h = 0; h < 2 * len; h += len) {
                     for (int b = 0; b < width; ) {
                         int bw = PanelMatMul.blockWidth(b, width);
