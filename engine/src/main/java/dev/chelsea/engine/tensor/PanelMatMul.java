@@ -19,14 +19,15 @@ import java.util.Arrays;
  * of the loop, which it cannot do for a stride only known at run time. No horizontal reductions
  * are needed, and partial sums of a group of {@link #GROUP_ROWS} rows stay in a small buffer.
  *
- * <p>A panel is taken chunk after chunk to the rows' end before the next panel starts, so that the
- * weights are read as {@code PANEL_ROWS} forward streams; the activations are read again for each
- * panel, from L2 or L3. Chunk by chunk across the group's panels (so that one chunk of the
- * activations served them all) read the weights in runs of one chunk of 96 rows in turn: filling
- * the panels took 40% of a 16-token Q8_0 prefill, at about 7 GB/s. Alternating JVMs, old / new, on
- * a Llama-3.2-1B Q8_0 file (2 threads, AMD EPYC Zen 4, 2026-12-05): 16 tokens 339, 341 / 263, 276
- * ms; 32 tokens 446, 430 / 377, 386; 128 and 256 tokens unchanged (1303, 1293 / 1271, 1330 and
- * 2670, 2611 / 2560, 2673).
+ * <p>For a few vectors a panel is taken chunk after chunk to the rows' end before the next panel
+ * starts, so that the weights are read as {@code PANEL_ROWS} forward streams; the activations are
+ * read again for each panel, from L2 or L3. Chunk by chunk across the group's panels (so that one
+ * chunk of the activations served them all) read the weights in runs of one chunk of 96 rows in
+ * turn: filling the panels took 40% of a 16-token Q8_0 prefill, at about 7 GB/s. Alternating
+ * JVMs, old / new, on a Llama-3.2-1B Q8_0 file (2 threads, AMD EPYC Zen 4, 2026-12-05): 16 tokens
+ * 339, 341 / 263, 276 ms; 32 tokens 446, 430 / 377, 386; 128 and 256 tokens unchanged (1303, 1293
+ * / 1271, 1330 and 2670, 2611 / 2560, 2673). From {@link #CHUNKS_FIRST_FROM} vectors, where the
+ * activations outgrow L2, a group goes chunk by chunk across its panels again.
  */
 final class PanelMatMul {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -52,6 +53,15 @@ final class PanelMatMul {
     private static final int CHUNK = 256;
     /** Rows whose partial sums are kept across chunks. */
     private static final int GROUP_ROWS = 16 * PANEL_ROWS;
+    /**
+     * Vectors from which a group goes chunk by chunk across its panels (see the class comment).
+     * From 64 vectors a 2048-column product's activations (512 KiB) no longer sit in L2 beside
+     * everything else, and panel after panel re-read them from L3: chunk by chunk, 256-token Q8_0
+     * prefills (batches of 128) took 0.934 and 0.953x the time (two builds in one JVM, AMD EPYC
+     * Zen 5, 2026-12-07); 128 tokens 0.993, 64 tokens 1.008, 32 0.989, 16 1.019. Below, the
+     * weights' streams matter more (the Zen 4 measurements in the class comment).
+     */
+    private static final int CHUNKS_FIRST_FROM = 64;
     /** Vectors per pass, which bounds the transposed copy at {@code cols * MAX_VECTORS} floats. */
     static final int MAX_VECTORS = 256;
 
@@ -105,12 +115,21 @@ final class PanelMatMul {
             int panels = (g1 - g0 + PANEL_ROWS - 1) / PANEL_ROWS;
             float[] sums = s.sums(panels * PANEL_ROWS * stride);
             Arrays.fill(sums, 0, panels * PANEL_ROWS * stride, 0f);
-            for (int p = 0; p < panels; p++) {
-                int row = g0 + p * PANEL_ROWS;
+            if (width >= CHUNKS_FIRST_FROM) {
                 for (int k0 = 0; k0 < cols; k0 += CHUNK) {
                     int len = Math.min(CHUNK, cols - k0);
-                    loadPanel(w, row, g1, k0, len, s.panel);
-                    multiplyPanel(s.panel, len, xt, cols, k0, width, sums, stride, p * PANEL_ROWS * stride);
+                    for (int p = 0; p < panels; p++) {
+                        loadPanel(w, g0 + p * PANEL_ROWS, g1, k0, len, s.panel);
+                        multiplyPanel(s.panel, len, xt, cols, k0, width, sums, stride, p * PANEL_ROWS * stride);
+                    }
+                }
+            } else {
+                for (int p = 0; p < panels; p++) {
+                    for (int k0 = 0; k0 < cols; k0 += CHUNK) {
+                        int len = Math.min(CHUNK, cols - k0);
+                        loadPanel(w, g0 + p * PANEL_ROWS, g1, k0, len, s.panel);
+                        multiplyPanel(s.panel, len, xt, cols, k0, width, sums, stride, p * PANEL_ROWS * stride);
+                    }
                 }
             }
             // Vector by vector, so that the writes to out are adjacent (see QuantizedPanelMatMul).
