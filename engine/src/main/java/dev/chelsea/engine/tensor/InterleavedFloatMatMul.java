@@ -67,7 +67,8 @@ final class InterleavedFloatMatMul {
                 // each call read its tile (64 KiB) from L2: 256-token Q5_K_M prefills now take
                 // 0.91-0.94x the time (Q4_K_M, less of it on floats, 1.03x in one run, within its
                 // rounds' spread); tile by tile over whole chunks, 1.13x (Zen 5, two builds in
-                // one JVM, 2026-12-07).
+                // one JVM, 2026-12-07). The kernels take the half's start in the panel through
+                // their row offset: value k of row r is at (k + h) G + r, so r + h G.
                 for (int h = 0; h < 2 * len; h += len) {
                     for (int b = 0; b < width; ) {
                         int bw = PanelMatMul.blockWidth(b, width);
