@@ -50,6 +50,9 @@ class CudaGpuTest {
     private static final List<String> EMULATED_MODELS = List.of("stories260K", "llama-f32", "llama-q8_0", "llama-q4_k_m",
             "llama-bf16", "qwen2-q8_0", "qwen3-q8_0", "llama31-tied-f16");
 
+    /** The model {@link #aContextThatDoesNotFitIsRefusedWithTheNumbers} loads (packed: {@link GpuPackTest}). */
+    static final String TOO_LONG_CONTEXT_MODEL = "llama-q8_0";
+
     @BeforeAll
     static void needsAGpu() {
         GpuTests.requireDevice();
@@ -269,7 +272,8 @@ class CudaGpuTest {
     @Test
     void aContextThatDoesNotFitIsRefusedWithTheNumbers() {
         ModelLoadException e = assertThrows(ModelLoadException.class,
-                () -> Model.load(Shared.resolve("models/synthetic/llama-q8_0.gguf"), new ModelOptions(1, Integer.MAX_VALUE / 4, BackendChoice.CUDA)));
+                () -> Model.load(Shared.resolve("models/synthetic/" + TOO_LONG_CONTEXT_MODEL + ".gguf"),
+                        new ModelOptions(1, Integer.MAX_VALUE / 4, BackendChoice.CUDA)));
         assertTrue(e.getMessage().contains("device memory") && e.getMessage().contains("lower the context length"), e.getMessage());
     }
 
@@ -404,10 +408,16 @@ class CudaGpuTest {
         return n;
     }
 
+    /**
+     * Models named here must be among those {@code bin/gpu-pack} carries to the GPU machine (it
+     * cannot carry every synthetic model: the pack and the checkout travel in 64 MiB). This case
+     * once named {@code llama-f32}, which is not packed: a dry run of {@code bin/gpu-check} on the
+     * host emulator from a copy of the pack (2026-12-07) failed it for the missing file.
+     */
     static List<org.junit.jupiter.params.provider.Arguments> chelseaCases() {
         return List.of(org.junit.jupiter.params.provider.Arguments.of("stories260K", false),
                 org.junit.jupiter.params.provider.Arguments.of("stories260K", true),
-                org.junit.jupiter.params.provider.Arguments.of("llama-f32", false));
+                org.junit.jupiter.params.provider.Arguments.of("llama31-tied-f16", false));
     }
 
     @Test
