@@ -15,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static io.restassured.RestAssured.given;
@@ -64,6 +65,69 @@ class ClientDisconnectTest {
     @Test
     void leavingANonStreamedChatAnswerCancelsTheGeneration() throws Exception {
         leaveBeforeTheAnswer("chat", "{\"model\":\"story\",\"maxTokens\":2000,\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}");
+    }
+
+    /**
+     * A client that reads a few events of a stream and closes its connection, politely (FIN) and
+     * abruptly (reset), while more are on their way: the generation stops, and nothing is logged
+     * as an error. Quarkus REST's stream handler logged each such write failure as an ERROR with a
+     * stack trace ({@code Broken pipe}, {@code Connection reset by peer}) until the extension's
+     * filter on that logger (ClientGoneLogFilter) dropped them.
+     */
+    @Test
+    void leavingAStreamIsNotLoggedAsAnError() throws Exception {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("org.jboss.resteasy.reactive.server.handlers.PublisherResponseHandler");
+        java.util.List<java.util.logging.LogRecord> records = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            String body = "{\"model\":\"story\",\"stream\":true,\"max_tokens\":2000,\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}";
+            for (boolean reset : new boolean[] {false, true, false, true}) {
+                double before = cancelled();
+                try (java.net.Socket socket = new java.net.Socket(root.getHost(), root.getPort())) {
+                    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                    socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                            + "Accept: text/event-stream\r\nContent-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    socket.getOutputStream().write(bytes);
+                    socket.getOutputStream().flush();
+                    InputStream in = socket.getInputStream();
+                    StringBuilder seen = new StringBuilder();
+                    byte[] buffer = new byte[4096];
+                    while (seen.toString().split("data:", -1).length <= 5) {
+                        int n = in.read(buffer);
+                        assertTrue(n > 0, "the stream went on: " + seen);
+                        seen.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                    }
+                    if (reset) {
+                        socket.setSoLinger(true, 0);
+                    }
+                }
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                while (cancelled() == before && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertEquals(before + 1, cancelled(), "the generation ended as cancelled");
+            }
+            Thread.sleep(300);
+            List<String> errors = records.stream().filter(r -> r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue())
+                    .map(r -> r.getMessage() + " " + r.getThrown()).toList();
+            assertTrue(errors.isEmpty(), "logged: " + errors);
+        } finally {
+            logger.removeHandler(capture);
+        }
     }
 
     /** A client that gives up after 300 ms (the JDK client closes the connection), long before 2000 tokens. */

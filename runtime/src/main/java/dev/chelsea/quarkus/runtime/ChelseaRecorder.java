@@ -27,6 +27,7 @@ public class ChelseaRecorder {
     /** Loads every configured model at startup, so that bad configuration fails the boot. */
     public RuntimeValue<ChelseaModels> initialize(List<String> names, boolean devMode, ShutdownContext shutdown) {
         VectorApiCheck.require(ModuleLayer.boot());
+        ClientGoneLogFilter.install();
         ChelseaModels models = ChelseaModels.create(config.getValue(), names, devMode);
         shutdown.addShutdownTask(models::close);
         return new RuntimeValue<>(models);
