@@ -42,7 +42,7 @@ class CompiledKernelsTest {
     private static final int BATCH = 20;
 
     /** What is checked: a kind of call and, for products, a tensor type. */
-    enum Kind { DECODE, FEW, BATCH, PACKED_BATCH, ROW, QUANTIZE_ONE, QUANTIZE_BATCH }
+    enum Kind { DECODE, FEW, BATCH, SHORT_BATCH, PACKED_BATCH, ROW, QUANTIZE_ONE, QUANTIZE_BATCH }
 
     static Stream<GgmlType> types() {
         return TensorTypes.SUPPORTED.stream();
@@ -69,6 +69,17 @@ class CompiledKernelsTest {
     @MethodSource("types")
     void batchProductStopsAllocating(GgmlType type) {
         assertStopsAllocating(Kind.BATCH, type);
+    }
+
+    /**
+     * A batch of one tile of {@code L} vectors (a 16-token prompt with AVX-512), where the integer
+     * formats take eight rows a call ({@code QuantizedPanelMatMul.kernel1x8}), which {@link Kind#BATCH}'s
+     * tiles do not reach there.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void shortBatchProductStopsAllocating(GgmlType type) {
+        assertStopsAllocating(Kind.SHORT_BATCH, type);
     }
 
     /**
@@ -127,15 +138,17 @@ class CompiledKernelsTest {
                 int n = switch (kind) {
                     case DECODE -> 1;
                     case FEW -> 3;
+                    case SHORT_BATCH -> Math.max(Simd.F_LANES, w.batchFrom());
                     default -> BATCH;
                 };
+                float[] xs = n <= BATCH ? x : RandomWeights.activations(n * COLS, new SplittableRandom(kind.ordinal()));
                 float[] out = new float[n * ROWS];
                 if (!w.integerKernels(n)) {
-                    return () -> w.matMul(x, n, out, ROWS, 0, ROWS);
+                    return () -> w.matMul(xs, n, out, ROWS, 0, ROWS);
                 }
                 QuantizedActivations a = new QuantizedActivations();
-                a.reset(n, COLS, kind == Kind.BATCH, w.superBlockActivations());
-                a.quantize(x);
+                a.reset(n, COLS, kind == Kind.BATCH || kind == Kind.SHORT_BATCH, w.superBlockActivations());
+                a.quantize(xs);
                 return () -> w.matMul(a, out, ROWS, 0, ROWS);
             }
         }
