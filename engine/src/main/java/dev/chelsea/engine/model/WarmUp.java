@@ -163,10 +163,14 @@ public final class WarmUp {
      * gets the whole context, tiles of two and one lane vectors and the short prompt instead: with a
      * quarter of the context (as before), {@code bench --prompt-tokens 16} (context 17) warmed up a
      * 4-token prompt only and timed the compilation of the batch kernel, 334 ms against 206 ms
-     * once warm (Q4_K_M, AMD EPYC, 2026-12-05).
+     * once warm (Q4_K_M, AMD EPYC, 2026-12-05). The short prompt has 9 tokens (6 until
+     * 2026-12-07): Q4_0's few-vector batch kernel ({@code Q4_0Matrix.tileGemv}) then takes both its
+     * eight- and its four-vector pass, and Q4_K's two-vector kernel its odd vector: C2 compiles a
+     * branch that its profile never saw taken as a trap, and the first prompt to take it would
+     * deoptimize the kernel and run it in the interpreter until it is compiled again.
      */
     static int[] promptLengths(int context, int tile) {
-        int[] wanted = context >= 128 ? new int[]{128, 128 - tile, 6} : new int[]{context, 2 * tile, tile, 6};
+        int[] wanted = context >= 128 ? new int[]{128, 128 - tile, 9} : new int[]{context, 2 * tile, tile, 9};
         return Arrays.stream(wanted).map(n -> Math.max(1, Math.min(n, context))).distinct().toArray();
     }
 

@@ -496,6 +496,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * 28 with its two-vector kernel ({@code Q4_KMatrix.gemvTwo}): Q4_K_M prefills with Q4_K in
      * one layout or the other, alternating, medians of 7, ms: 12 tokens 147-155 against 202-213,
      * 20 tokens 235-276 against 320, 24 tokens 274-288 against 325-331, 28 tokens 320 against 332.
+     * Q4_0's point is 6 where it has a few-vector batch kernel ({@code Q4_0Matrix.TILE_GEMV}).
      */
     @Override
     public abstract int batchFrom();
@@ -525,6 +526,14 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * ({@link PairProducts#unitPairs}); {@link #fillPanel} writes a scale per unit.
      */
     abstract int unitPairs();
+
+    /**
+     * Multiplies a batch of one tile ({@code a.width == G}, batch layout) by a kernel of the format's
+     * own, if it has one, and says whether it did; otherwise the panel kernel takes it.
+     */
+    boolean multiplyOneTile(QuantizedActivations a, float[] out, int outOff, int outStride, int r0, int r1) {
+        return false;
+    }
 
     /** Whether the values carry an offset, applied to the sums of the activations. */
     abstract boolean hasOffsets();
@@ -571,6 +580,9 @@ abstract class InterleavedMatrix extends WeightMatrix {
                     + (superBlockActivations() ? "256" : "32") + " values, not per " + (a.superBlocks ? "256" : "32"));
         }
         if (a.transposed) {
+            if (a.width == G && multiplyOneTile(a, out, outOff, outStride, r0, r1)) {
+                return;
+            }
             QuantizedPanelMatMul.multiply(this, a, out, outOff, outStride, r0, r1);
             return;
         }

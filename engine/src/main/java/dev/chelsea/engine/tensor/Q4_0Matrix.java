@@ -5,6 +5,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 
 import java.lang.foreign.MemorySegment;
 
@@ -138,6 +139,165 @@ final class Q4_0Matrix extends InterleavedMatrix {
         touchedAhead = touched;
     }
 
+    /**
+     * Whether prompts of a few tokens, {@link #batchFrom} to {@code G - 1}, take {@link #tileGemv}:
+     * the batch layout of {@link QuantizedActivations} (one tile) multiplied with the rows in the
+     * lanes, eight vectors at a time. Before it they ran {@link #gemv} once per vector, decoding
+     * every weight word again for each, and 16 took the panel kernel. One core, 2048 x 2048, the
+     * product's time against the build before (alternating class loaders in one JVM, medians of
+     * 11 rounds, AMD EPYC Zen 5, 2026-12-07): 3 vectors 0.97, 4 0.71, 8 0.69-0.71, 12 0.68;
+     * 65536 x 2048 from memory, 8 vectors 0.78; 2 vectors 1.55. From 6: an eight-vector pass costs
+     * about what five vectors by vector do, and whole 5-token prefills took 1.13x the time with it
+     * ({@code bin/engine-ab --order p --rounds 60 --prompt 5}), 8-token ones 0.82x and 12-token
+     * ones 0.77x (medians of 60 rounds against the build before). At 16 it measured
+     * 0.86-1.10 against the panel's eight rows a call ({@code QuantizedPanelMatMul.kernel1x8}), which
+     * keeps that count. Needs AVX-512's 32 registers (16 accumulators) and the int32 pair products,
+     * whose batch layout holds the pairs as {@link #gemv} multiplies them. Off with
+     * {@code -Dchelsea.q4_0.tile-gemv=false} (for comparisons).
+     */
+    static final boolean TILE_GEMV = G >= 16 && !PairProducts.SHORTS
+            && Boolean.parseBoolean(System.getProperty("chelsea.q4_0.tile-gemv", "true"));
+
+    @Override
+    boolean multiplyOneTile(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
+        if (!TILE_GEMV || a.count >= G) {
+            return false;
+        }
+        for (int g = r0 / G; g * G < r1; g++) {
+            for (int t0 = 0; t0 < a.count; t0 += 8) {
+                tileGemv(a, g, t0, out, outOffset, outStride, r0, r1);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Group {@code g} times vectors {@code [t0, t0 + 8)} of a one-tile batch (four where no more are
+     * left), as {@link #gemv} multiplies one vector: the rows in the lanes, unsigned nibbles, each
+     * accumulator offset by the centre times the block's activation sum
+     * ({@link QuantizedActivations#blockSums}) when it is read. Each decoded pair of 16 rows serves
+     * eight vectors' accumulators from registers, and their broadcast activation pairs lie side by
+     * side in the batch layout ({@code pairs[k G + t]}), so the offsets differ by constants and C2
+     * checks a word's 32 loads at once. The same integer sums, scalings and order of float additions
+     * as {@link #gemv}: each vector's products equal, to the bit, those of the vector alone.
+     */
+    private void tileGemv(QuantizedActivations a, int g, int t0, float[] out, int outOffset, int outStride, int r0, int r1) {
+        final int bw = G;
+        int[] xp = a.pairs;
+        float[] xs = a.scales;
+        float dUnit = this.dUnit;
+        int[] xb = a.blockSums;
+        // Four vectors where no more are left: the test is the same at every step, and C2 compiles
+        // the loop once for each outcome (loop unswitching), provided its profile saw both: the
+        // warm-up's 9-token prompt takes both (WarmUp.promptLengths).
+        boolean eight = a.count - t0 > 4;
+        IntVector zero = IntVector.zero(I);
+        IntVector s0 = zero, s1 = zero, s2 = zero, s3 = zero, s4 = zero, s5 = zero, s6 = zero, s7 = zero;
+        FloatVector f0 = FloatVector.zero(F), f1 = f0, f2 = f0, f3 = f0, f4 = f0, f5 = f0, f6 = f0, f7 = f0;
+        long q = g * groupBytes + 2 * G;
+        int x = t0;
+        int xd = t0;
+        // Word i of a block holds pairs 2i, 2i + 1, 2i + 8 and 2i + 9 (as fillNibbleWord decodes them).
+        for (int k = 0, words = cols / 8; k < words; k++, q += 4 * G, x += 2 * bw) {
+            IntVector v = IntVector.fromMemorySegment(I, packed, q, LE);
+            IntVector e = v.and(0x000F000F);
+            s0 = e.mul(xp[x]).add(s0);
+            s1 = e.mul(xp[x + 1]).add(s1);
+            s2 = e.mul(xp[x + 2]).add(s2);
+            s3 = e.mul(xp[x + 3]).add(s3);
+            if (eight) {
+                s4 = e.mul(xp[x + 4]).add(s4);
+                s5 = e.mul(xp[x + 5]).add(s5);
+                s6 = e.mul(xp[x + 6]).add(s6);
+                s7 = e.mul(xp[x + 7]).add(s7);
+            }
+            e = v.lanewise(LSHR, 8).and(0x000F000F);
+            s0 = e.mul(xp[x + bw]).add(s0);
+            s1 = e.mul(xp[x + bw + 1]).add(s1);
+            s2 = e.mul(xp[x + bw + 2]).add(s2);
+            s3 = e.mul(xp[x + bw + 3]).add(s3);
+            if (eight) {
+                s4 = e.mul(xp[x + bw + 4]).add(s4);
+                s5 = e.mul(xp[x + bw + 5]).add(s5);
+                s6 = e.mul(xp[x + bw + 6]).add(s6);
+                s7 = e.mul(xp[x + bw + 7]).add(s7);
+            }
+            e = v.lanewise(LSHR, 4).and(0x000F000F);
+            s0 = e.mul(xp[x + 8 * bw]).add(s0);
+            s1 = e.mul(xp[x + 8 * bw + 1]).add(s1);
+            s2 = e.mul(xp[x + 8 * bw + 2]).add(s2);
+            s3 = e.mul(xp[x + 8 * bw + 3]).add(s3);
+            if (eight) {
+                s4 = e.mul(xp[x + 8 * bw + 4]).add(s4);
+                s5 = e.mul(xp[x + 8 * bw + 5]).add(s5);
+                s6 = e.mul(xp[x + 8 * bw + 6]).add(s6);
+                s7 = e.mul(xp[x + 8 * bw + 7]).add(s7);
+            }
+            e = v.lanewise(LSHR, 12).and(0x000F000F);
+            s0 = e.mul(xp[x + 9 * bw]).add(s0);
+            s1 = e.mul(xp[x + 9 * bw + 1]).add(s1);
+            s2 = e.mul(xp[x + 9 * bw + 2]).add(s2);
+            s3 = e.mul(xp[x + 9 * bw + 3]).add(s3);
+            if (eight) {
+                s4 = e.mul(xp[x + 9 * bw + 4]).add(s4);
+                s5 = e.mul(xp[x + 9 * bw + 5]).add(s5);
+                s6 = e.mul(xp[x + 9 * bw + 6]).add(s6);
+                s7 = e.mul(xp[x + 9 * bw + 7]).add(s7);
+            }
+            if ((k & 3) == 3) {
+                IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, q - 14 * G, LE).convertShape(S2I, I, 0);
+                FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
+                f0 = ((FloatVector) s0.add(ROUND - (xb[xd] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(xs[xd]), f0);
+                f1 = ((FloatVector) s1.add(ROUND - (xb[xd + 1] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(xs[xd + 1]), f1);
+                f2 = ((FloatVector) s2.add(ROUND - (xb[xd + 2] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(xs[xd + 2]), f2);
+                f3 = ((FloatVector) s3.add(ROUND - (xb[xd + 3] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(xs[xd + 3]), f3);
+                if (eight) {
+                    f4 = ((FloatVector) s4.add(ROUND - (xb[xd + 4] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(xs[xd + 4]), f4);
+                    f5 = ((FloatVector) s5.add(ROUND - (xb[xd + 5] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(xs[xd + 5]), f5);
+                    f6 = ((FloatVector) s6.add(ROUND - (xb[xd + 6] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(xs[xd + 6]), f6);
+                    f7 = ((FloatVector) s7.add(ROUND - (xb[xd + 7] << 19)).lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(d.mul(xs[xd + 7]), f7);
+                }
+                s0 = zero;
+                s1 = zero;
+                s2 = zero;
+                s3 = zero;
+                s4 = zero;
+                s5 = zero;
+                s6 = zero;
+                s7 = zero;
+                xd += bw;
+                x += 8 * bw;
+                q += 2 * G;
+            }
+        }
+        int row = g * G;
+        int at = outOffset + t0 * outStride + row;
+        VectorMask<Float> rows = F.indexInRange(row, r1).andNot(F.indexInRange(row, r0));
+        int n = a.count - t0;
+        f0.intoArray(out, at, rows);
+        if (n > 1) {
+            f1.intoArray(out, at + outStride, rows);
+        }
+        if (n > 2) {
+            f2.intoArray(out, at + 2 * outStride, rows);
+        }
+        if (n > 3) {
+            f3.intoArray(out, at + 3 * outStride, rows);
+        }
+        if (n > 4) {
+            f4.intoArray(out, at + 4 * outStride, rows);
+        }
+        if (n > 5) {
+            f5.intoArray(out, at + 5 * outStride, rows);
+        }
+        if (n > 6) {
+            f6.intoArray(out, at + 6 * outStride, rows);
+        }
+        if (n > 7) {
+            f7.intoArray(out, at + 7 * outStride, rows);
+        }
+    }
+
     @Override
     void fillPanel(int group, int pair0, int pairs, int[] w, float[] scale, float[] offset) {
         long o = group * groupBytes + (pair0 / 16) * groupBlockBytes;
@@ -151,7 +311,7 @@ final class Q4_0Matrix extends InterleavedMatrix {
 
     @Override
     public int batchFrom() {
-        return batchFromLanes(16);
+        return TILE_GEMV ? 6 : batchFromLanes(16);
     }
 
     @Override

@@ -66,10 +66,11 @@ public final class QuantizedActivations {
     /** The scale times the sum of the quantized values, per 16 values. */
     float[] sums = new float[0];
     /**
-     * The sum of the quantized values of each block of 32 (by-vector layout only): kernels that
-     * multiply unsigned weights subtract their centre times it once per block instead of centring
-     * every weight (see {@link InterleavedMatrix}); 2 more entries than blocks so that a kernel may
-     * read the next blocks' sums past the last vector's end (and not use them).
+     * The sum of the quantized values of each block of 32: kernels that multiply unsigned weights
+     * subtract their centre times it once per block instead of centring every weight (see
+     * {@link InterleavedMatrix}); 2 more entries than blocks so that a kernel may read the next
+     * blocks' sums past the last vector's end (and not use them). In the batch layout, laid out as
+     * {@link #scales} (for {@code Q4_0Matrix}'s one-tile kernel).
      */
     int[] blockSums = new int[0];
     /**
@@ -131,8 +132,8 @@ public final class QuantizedActivations {
         if (sums.length < width * (cols / 16)) {
             sums = new float[width * (cols / 16)];
         }
-        if (!transposed && blockSums.length < n * (cols / BLOCK) + 2) {
-            blockSums = new int[n * (cols / BLOCK) + 2];
+        if (blockSums.length < width * (cols / BLOCK) + 2) {
+            blockSums = new int[width * (cols / BLOCK) + 2];
         }
         if (!transposed && octetSums.length < n * (cols / 8) + 16) {
             octetSums = new int[n * (cols / 8) + 16];
@@ -235,6 +236,7 @@ public final class QuantizedActivations {
                             pairs[at + k * bw] = block[k];
                         }
                         scales[tile * (cols / BLOCK) + b * bw + lane] = d;
+                        blockSums[tile * (cols / BLOCK) + b * bw + lane] = s0 + s1;
                         int sumAt = tile * (cols / 16) + 2 * b * bw + lane;
                         sums[sumAt] = d * s0;
                         sums[sumAt + bw] = d * s1;
@@ -281,6 +283,7 @@ public final class QuantizedActivations {
         }
         for (int b = 0; b < cols / BLOCK; b++) {
             scales[at(t, cols / BLOCK) + b * stride] = 0;
+            blockSums[at(t, cols / BLOCK) + b * stride] = 0;
         }
         for (int h = 0; h < cols / 16; h++) {
             sums[at(t, cols / 16) + h * stride] = 0;

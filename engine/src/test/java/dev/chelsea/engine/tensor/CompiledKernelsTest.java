@@ -42,7 +42,7 @@ class CompiledKernelsTest {
     private static final int BATCH = 20;
 
     /** What is checked: a kind of call and, for products, a tensor type. */
-    enum Kind { DECODE, FEW, BATCH, SHORT_BATCH, PACKED_BATCH, ROW, QUANTIZE_ONE, QUANTIZE_BATCH }
+    enum Kind { DECODE, FEW, FEW_BATCH, BATCH, SHORT_BATCH, PACKED_BATCH, ROW, QUANTIZE_ONE, QUANTIZE_BATCH }
 
     static Stream<GgmlType> types() {
         return TensorTypes.SUPPORTED.stream();
@@ -63,6 +63,17 @@ class CompiledKernelsTest {
     @MethodSource("types")
     void fewVectorProductStopsAllocating(GgmlType type) {
         assertStopsAllocating(Kind.FEW, type);
+    }
+
+    /**
+     * Nine vectors in the layout the matrix takes for them: Q4_0's few-vector batch kernel
+     * ({@code Q4_0Matrix.tileGemv}, with AVX-512), both its eight- and its four-vector pass; the
+     * kernels of a few vectors for the types that take nine by vector.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void fewVectorBatchProductStopsAllocating(GgmlType type) {
+        assertStopsAllocating(Kind.FEW_BATCH, type);
     }
 
     @ParameterizedTest
@@ -138,6 +149,7 @@ class CompiledKernelsTest {
                 int n = switch (kind) {
                     case DECODE -> 1;
                     case FEW -> 3;
+                    case FEW_BATCH -> 9;
                     case SHORT_BATCH -> Math.max(Simd.F_LANES, w.batchFrom());
                     default -> BATCH;
                 };
@@ -147,7 +159,8 @@ class CompiledKernelsTest {
                     return () -> w.matMul(xs, n, out, ROWS, 0, ROWS);
                 }
                 QuantizedActivations a = new QuantizedActivations();
-                a.reset(n, COLS, kind == Kind.BATCH || kind == Kind.SHORT_BATCH, w.superBlockActivations());
+                boolean batch = kind == Kind.BATCH || kind == Kind.SHORT_BATCH || kind == Kind.FEW_BATCH && n >= w.batchFrom();
+                a.reset(n, COLS, batch, w.superBlockActivations());
                 a.quantize(xs);
                 return () -> w.matMul(a, out, ROWS, 0, ROWS);
             }

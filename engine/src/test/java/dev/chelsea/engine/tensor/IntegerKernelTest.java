@@ -290,7 +290,7 @@ class IntegerKernelTest {
         WeightMatrixTest.Case c = WeightMatrixTest.Case.of(type, ROWS, WeightMatrixTest.cols(type));
         int cols = c.matrix().cols();
         int b = c.matrix().batchFrom();
-        for (int n : new int[]{1, 2, 3, 4, 5, 7, b - 1, b, 17, 70, 300}) {
+        for (int n : new int[]{1, 2, 3, 4, 5, 7, 9, 12, 15, b - 1, b, 17, 70, 300}) {
             if (!c.matrix().integerKernels(n)) {
                 continue; // a batch of Q8_0 on floats: WeightMatrixTest
             }
@@ -340,6 +340,41 @@ class IntegerKernelTest {
             float[] alone = product(w, Arrays.copyOfRange(x, j * cols, (j + 1) * cols), 1, false);
             assertArrayEquals(alone, Arrays.copyOfRange(together, j * ROWS, (j + 1) * ROWS), "vector " + j + " of " + n + ", " + c.where());
         }
+    }
+
+    /**
+     * Q4_0's few-vector batch kernel ({@code Q4_0Matrix.tileGemv}, where this JVM has it) gives each
+     * vector of a prompt of 4 to 15 tokens its product alone to the bit, as the decode kernel
+     * computes it: a token's products do not depend on the prompt it came in. Row ranges that start
+     * and end inside a group of rows write only their rows.
+     */
+    @Test
+    void q4_0FewVectorBatchesGiveEachVectorItsProductAlone() {
+        Assumptions.assumeTrue(Q4_0Matrix.TILE_GEMV, "no few-vector batch kernel with this JVM's vector width or pair products");
+        WeightMatrixTest.Case c = WeightMatrixTest.Case.of(GgmlType.Q4_0, ROWS, WeightMatrixTest.cols(GgmlType.Q4_0));
+        WeightMatrix w = c.matrix();
+        int cols = w.cols();
+        for (int n = w.batchFrom(); n < InterleavedMatrix.G; n++) {
+            float[] x = RandomWeights.activations(n * cols, c.rnd());
+            float[] together = product(w, x, n, true);
+            for (int j = 0; j < n; j++) {
+                float[] alone = product(w, Arrays.copyOfRange(x, j * cols, (j + 1) * cols), 1, false);
+                assertArrayEquals(alone, Arrays.copyOfRange(together, j * ROWS, (j + 1) * ROWS), "vector " + j + " of " + n + ", " + c.where());
+            }
+        }
+        int n = 9;
+        float[] x = RandomWeights.activations(n * cols, c.rnd());
+        QuantizedActivations a = new QuantizedActivations();
+        a.reset(n, cols, true, false);
+        a.quantize(x);
+        float[] whole = new float[n * ROWS];
+        w.matMul(a, whole, ROWS, 0, ROWS);
+        float[] parts = new float[n * ROWS];
+        Arrays.fill(parts, Float.NaN);
+        for (int r0 = 0; r0 < ROWS; r0 += 5) {
+            w.matMul(a, parts, ROWS, r0, Math.min(ROWS, r0 + 5));
+        }
+        assertArrayEquals(whole, parts, "rows in ranges of 5, " + c.where());
     }
 
     /** The kernels refuse activations whose scales are not grouped as they read them, in either layout. */
@@ -404,7 +439,7 @@ class IntegerKernelTest {
             for (int r = 0; r < rows; r++) {
                 exact[r] = ReferenceDecoder.row(type, data, cols, r);
             }
-            for (int n : new int[]{1, 40}) {
+            for (int n : new int[]{1, 9, 40}) {
                 if (!w.integerKernels(n)) {
                     continue;
                 }
@@ -451,7 +486,7 @@ class IntegerKernelTest {
             exact[r] = ReferenceDecoder.row(type, data, cols, r);
         }
         WeightMatrix w = wrap(type, data, rows, cols);
-        for (int n : new int[]{1, 3, 40}) {
+        for (int n : new int[]{1, 3, 9, 40}) {
             if (!w.integerKernels(n)) {
                 continue;
             }
