@@ -156,7 +156,8 @@ public final class WarmUp {
     /**
      * The prompt lengths a warm-up prefills, in order, for a context of {@code context} tokens and
      * batch tiles of {@code tile} vectors: each takes other kernels. A batch of 128 (tiles of three,
-     * three and two lane vectors), the same less one narrowest tile (which it ends in), and a short
+     * three and two lane vectors), the same less one narrowest tile (which it ends in), one tile
+     * (the batch kernel's eight rows a call, {@code QuantizedPanelMatMul.kernel1x8}) and a short
      * prompt (the kernels of a few vectors). Measured: after batches of 128 alone, a 5-token prompt
      * still took 0.7-1.1 s; without the second, the first 16-token prompt after the warm-up took
      * 447 ms and the next ones 160-200 (Q4_0, AMD EPYC, 2026-12-05). A context too short for those
@@ -167,10 +168,12 @@ public final class WarmUp {
      * 2026-12-07): Q4_0's few-vector batch kernel ({@code Q4_0Matrix.tileGemv}) then takes both its
      * eight- and its four-vector pass, and Q4_K's two-vector kernel its odd vector: C2 compiles a
      * branch that its profile never saw taken as a trap, and the first prompt to take it would
-     * deoptimize the kernel and run it in the interpreter until it is compiled again.
+     * deoptimize the kernel and run it in the interpreter until it is compiled again. One tile
+     * joined the lengths for contexts of 128 and more on 2026-12-07: the first 16-token prompt after
+     * a warm-up without it took 509 ms and the next ones 134-170 (Q4_0, AMD EPYC Zen 5, context 4096).
      */
     static int[] promptLengths(int context, int tile) {
-        int[] wanted = context >= 128 ? new int[]{128, 128 - tile, 9} : new int[]{context, 2 * tile, tile, 9};
+        int[] wanted = context >= 128 ? new int[]{128, 128 - tile, tile, 9} : new int[]{context, 2 * tile, tile, 9};
         return Arrays.stream(wanted).map(n -> Math.max(1, Math.min(n, context))).distinct().toArray();
     }
 

@@ -580,7 +580,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
                     + (superBlockActivations() ? "256" : "32") + " values, not per " + (a.superBlocks ? "256" : "32"));
         }
         if (a.transposed) {
-            if (a.width == G && multiplyOneTile(a, out, outOff, outStride, r0, r1)) {
+            if (a.width <= 2 * G && multiplyOneTile(a, out, outOff, outStride, r0, r1)) {
                 return;
             }
             QuantizedPanelMatMul.multiply(this, a, out, outOff, outStride, r0, r1);

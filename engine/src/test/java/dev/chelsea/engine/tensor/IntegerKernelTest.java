@@ -344,9 +344,9 @@ class IntegerKernelTest {
 
     /**
      * Q4_0's few-vector batch kernel ({@code Q4_0Matrix.tileGemv}, where this JVM has it) gives each
-     * vector of a prompt of 4 to 15 tokens its product alone to the bit, as the decode kernel
-     * computes it: a token's products do not depend on the prompt it came in. Row ranges that start
-     * and end inside a group of rows write only their rows.
+     * vector of a prompt of 6 to 32 tokens (but 16, which takes the panel kernel) its product alone
+     * to the bit, as the decode kernel computes it: a token's products do not depend on the prompt
+     * it came in. Row ranges that start and end inside a group of rows write only their rows.
      */
     @Test
     void q4_0FewVectorBatchesGiveEachVectorItsProductAlone() {
@@ -354,7 +354,10 @@ class IntegerKernelTest {
         WeightMatrixTest.Case c = WeightMatrixTest.Case.of(GgmlType.Q4_0, ROWS, WeightMatrixTest.cols(GgmlType.Q4_0));
         WeightMatrix w = c.matrix();
         int cols = w.cols();
-        for (int n = w.batchFrom(); n < InterleavedMatrix.G; n++) {
+        for (int n = w.batchFrom(); n <= 2 * InterleavedMatrix.G; n++) {
+            if (n == InterleavedMatrix.G) {
+                continue;
+            }
             float[] x = RandomWeights.activations(n * cols, c.rnd());
             float[] together = product(w, x, n, true);
             for (int j = 0; j < n; j++) {
@@ -362,7 +365,13 @@ class IntegerKernelTest {
                 assertArrayEquals(alone, Arrays.copyOfRange(together, j * ROWS, (j + 1) * ROWS), "vector " + j + " of " + n + ", " + c.where());
             }
         }
-        int n = 9;
+        for (int n : new int[]{9, 27}) {
+            assertRowRangesWriteTheirRows(w, n, c);
+        }
+    }
+
+    private static void assertRowRangesWriteTheirRows(WeightMatrix w, int n, WeightMatrixTest.Case c) {
+        int cols = w.cols();
         float[] x = RandomWeights.activations(n * cols, c.rnd());
         QuantizedActivations a = new QuantizedActivations();
         a.reset(n, cols, true, false);
@@ -374,7 +383,7 @@ class IntegerKernelTest {
         for (int r0 = 0; r0 < ROWS; r0 += 5) {
             w.matMul(a, parts, ROWS, r0, Math.min(ROWS, r0 + 5));
         }
-        assertArrayEquals(whole, parts, "rows in ranges of 5, " + c.where());
+        assertArrayEquals(whole, parts, "n=" + n + ", rows in ranges of 5, " + c.where());
     }
 
     /** The kernels refuse activations whose scales are not grouped as they read them, in either layout. */
