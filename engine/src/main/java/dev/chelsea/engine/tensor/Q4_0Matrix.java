@@ -140,8 +140,8 @@ final class Q4_0Matrix extends InterleavedMatrix {
     }
 
     /**
-     * Whether prompts of {@link #batchFrom} to {@code 2 G} tokens but {@code G} (6 to 32 but 16 with
-     * AVX-512) take {@link #tileGemv}: the batch layout of {@link QuantizedActivations} (one tile of
+     * Whether prompts of {@link #batchFrom} to {@code 2 G - 4} tokens but {@code G} (6 to 28 but 16
+     * with AVX-512) take {@link #tileGemv}: the batch layout of {@link QuantizedActivations} (one tile of
      * 16 or 32 lanes) multiplied with the rows in the lanes, eight vectors at a time. Before it they ran {@link #gemv} once per vector, decoding
      * every weight word again for each, and 16 took the panel kernel. One core, 2048 x 2048, the
      * product's time against the build before (alternating class loaders in one JVM, medians of
@@ -152,9 +152,11 @@ final class Q4_0Matrix extends InterleavedMatrix {
      * ones 0.77x (medians of 60 rounds against the build before). At 16 it measured
      * 0.86-1.10 against the panel's eight rows a call ({@code QuantizedPanelMatMul.kernel1x8}), which
      * keeps that count. In a tile of 32 lanes (17 to 32 vectors), against the panel's two-vector
-     * tiles ({@code kernel2}): 20 vectors 0.71, 24 0.72, 32 0.94 (one core, 2048 x 2048), 24 on two
-     * cores, 8192 x 2048, 0.70; whole 20- and 28-token prefills 0.65 and 0.83x the time
-     * ({@code bin/engine-ab --order p --rounds 40}). Needs AVX-512's 32 registers (16 accumulators) and the int32 pair products,
+     * tiles ({@code kernel2}): 20 vectors 0.71, 24 0.66-0.83 in five JVMs, 32 0.90-1.12 in four (one
+     * core, 2048 x 2048; {@code kernel2} itself ran 1.31-2.09 ms for 32 vectors, JVM by JVM), 24 on
+     * two cores, 8192 x 2048, 0.70; whole 20- and 28-token prefills 0.65 and 0.83x the time
+     * ({@code bin/engine-ab --order p --rounds 40}). Up to 28: a pass costs about the same
+     * whatever the count, the panel the same for 17 to 32. Needs AVX-512's 32 registers (16 accumulators) and the int32 pair products,
      * whose batch layout holds the pairs as {@link #gemv} multiplies them. Off with
      * {@code -Dchelsea.q4_0.tile-gemv=false} (for comparisons).
      */
@@ -163,9 +165,10 @@ final class Q4_0Matrix extends InterleavedMatrix {
 
     @Override
     boolean multiplyOneTile(QuantizedActivations a, float[] out, int outOffset, int outStride, int r0, int r1) {
-        // Batches of one tile of 16 or 32 lanes (the caller's test), except 16 vectors. Without
-        // short-circuit operators, so that no branch is left that a warm-up may not have taken.
-        if (!TILE_GEMV | a.count == G | a.width > 2 * G) {
+        // Batches of one tile of 16 or 32 lanes (the caller's test) but 16 vectors and 29 to 32,
+        // where four passes cost what the panel does. Without short-circuit operators, so that no
+        // branch is left that a warm-up may not have taken.
+        if (!TILE_GEMV | a.count == G | a.count > 2 * G - 4) {
             return false;
         }
         for (int g = r0 / G; g * G < r1; g++) {
