@@ -528,8 +528,9 @@ abstract class InterleavedMatrix extends WeightMatrix {
     abstract int unitPairs();
 
     /**
-     * Multiplies a batch of one tile ({@code a.width == G}, batch layout) by a kernel of the format's
-     * own, if it has one, and says whether it did; otherwise the panel kernel takes it.
+     * Multiplies a batch of one tile of at most {@code 2 G} lanes (batch layout) by a kernel of the
+     * format's own, if it has one for that count, and says whether it did; otherwise the panel
+     * kernel takes it.
      */
     boolean multiplyOneTile(QuantizedActivations a, float[] out, int outOff, int outStride, int r0, int r1) {
         return false;

@@ -73,7 +73,7 @@ class WarmUpTest {
 
     @Test
     void promptsCoverEveryTileWidthTheContextAllows() {
-        // 128 = 48 + 48 + 32 lanes, 112 ends in a tile of 16, 6 runs the kernels of a few vectors
+        // 128 = 48 + 48 + 32 lanes, 112 ends in a tile of 16, 16 is one tile, 9 runs the kernels of a few vectors
         assertArrayEquals(new int[]{128, 112, 16, 9}, WarmUp.promptLengths(4096, 16));
         assertArrayEquals(new int[]{128, 112, 16, 9}, WarmUp.promptLengths(128, 16));
         // bench --prompt-tokens 16 --gen-tokens 16 loads a context of 17: its 16 tokens must be warm
