@@ -47,6 +47,8 @@ public final class CpuKvStore implements HostKvStore {
     private final float[][][] sizes;    // [layer][kvHead][slot], null unless spec.sizes()
     private final float[][][] logSizes;
     private final float[][][] scores;   // [layer][kvHead][slot], null unless spec.scores()
+    /** Floats past a head's scores in {@link #scratch}: a whole vector of the widest species (512 bits). */
+    private static final int SCORE_SLACK = 16;
     private final int[][][] positions;  // [layer][kvHead][slot]: original position (a cluster keeps its destination's)
     private final int[] used;           // slots per layer
     private final int[] tokens;         // tokens appended per layer: the position of the next one
@@ -373,10 +375,19 @@ public final class CpuKvStore implements HostKvStore {
         return v;
     }
 
+    /**
+     * Scores of at least {@code n} floats, and {@link #SCORE_SLACK} more: the attention kernels store
+     * a vector of scores from each block's first slot (masked at the end), and C2 hoists that
+     * store's bounds check out of the loop over the query heads from its profile, for the whole
+     * vector. With the array exactly as long as a new session's first scores (a prompt of 1 to 3
+     * tokens, read token by token), that hoisted check failed: the kernel was recompiled and ran
+     * in the Vector API's fallback meanwhile (the first 3-token prompt after a warm-up: 128-150 ms
+     * and 40 MB allocated, against 50 ms and 9 MB; docs/performance.md, twenty-fourth session).
+     */
     private float[] scratch(int n) {
         float[] s = scratch.get();
-        if (s.length < n) {
-            s = new float[Math.max(n, s.length + (s.length >> 1))];
+        if (s.length < n + SCORE_SLACK) {
+            s = new float[Math.max(n + SCORE_SLACK, s.length + (s.length >> 1))];
             scratch.set(s);
         }
         return s;
