@@ -7,9 +7,9 @@ import static jdk.incubator.vector.VectorOperators.ADD;
  * How fast this processor (the one the JVM is pinned to, see bin/cpu-probe) runs the batch kernels'
  * instruction mix now: twelve independent 32-bit vector multiply-adds per step, one operand
  * broadcast from memory (as {@code QuantizedPanelMatMul.kernel3} does), against a scalar chain whose
- * time is its latency. On shared virtual machines one virtual core ran the first 1.4 times slower
- * than the other for minutes while the scalar chain ran alike on both (a busy neighbour on the same
- * physical core takes vector issue slots, not latency): docs/performance.md, twenty-fourth session.
+ * time is its latency. On shared virtual machines one virtual core ran the batch kernels 1.4 times
+ * slower than the other for minutes while scalar chains ran alike on both (a busy neighbour on the
+ * same physical core takes vector issue slots, not latency): docs/performance.md, twenty-fourth session.
  * Prints one line: {@code simd G-multiplies/ns scalar ns/step}.
  */
 public class CpuProbe {

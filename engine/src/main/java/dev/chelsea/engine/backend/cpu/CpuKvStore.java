@@ -31,6 +31,8 @@ import java.util.Arrays;
  * copies.
  */
 public final class CpuKvStore implements HostKvStore {
+    /** Floats past a head's scores in {@link #scratch}: a whole vector of the widest species (512 bits). */
+    private static final int SCORE_SLACK = 16;
     private static final int INITIAL_SLOTS = 256;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
@@ -47,8 +49,6 @@ public final class CpuKvStore implements HostKvStore {
     private final float[][][] sizes;    // [layer][kvHead][slot], null unless spec.sizes()
     private final float[][][] logSizes;
     private final float[][][] scores;   // [layer][kvHead][slot], null unless spec.scores()
-    /** Floats past a head's scores in {@link #scratch}: a whole vector of the widest species (512 bits). */
-    private static final int SCORE_SLACK = 16;
     private final int[][][] positions;  // [layer][kvHead][slot]: original position (a cluster keeps its destination's)
     private final int[] used;           // slots per layer
     private final int[] tokens;         // tokens appended per layer: the position of the next one
