@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -52,21 +51,12 @@ class CpuProbeScriptTest {
     }
 
     private static Result run(String... args) throws IOException, InterruptedException {
-        Path script = repositoryRoot().resolve("bin/cpu-probe");
+        Path script = RepositoryScripts.script("bin/cpu-probe");
         List<String> command = new java.util.ArrayList<>(List.of("bash", script.toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the script finished");
         return new Result(p.exitValue(), out);
-    }
-
-    private static Path repositoryRoot() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve("bin/cpu-probe"))) {
-                return d;
-            }
-        }
-        throw new IllegalStateException("bin/cpu-probe not found above " + Path.of("").toAbsolutePath());
     }
 }

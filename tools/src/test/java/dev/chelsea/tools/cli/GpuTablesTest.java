@@ -39,7 +39,7 @@ class GpuTablesTest {
         assertEquals(0, policies.code(), policies.err());
         Files.writeString(dir.resolve("long.json"), policies.out());
 
-        Path script = repositoryRoot().resolve("bin/lib/gpu-tables.sh");
+        Path script = RepositoryScripts.script("bin/lib/gpu-tables.sh");
         Process p = new ProcessBuilder("bash", script.toString(), dir.toString(), "q8_0", "q4_0").directory(dir.toFile())
                 .redirectErrorStream(true).start();
         String table = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -65,14 +65,5 @@ class GpuTablesTest {
                     "a row for " + policy + " with " + tg + " t/s:\n" + table);
         }
         assertTrue(Files.list(dir).allMatch(f -> f.getFileName().toString().endsWith(".json")), "the script wrote no stray files");
-    }
-
-    private static Path repositoryRoot() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve("bin/lib/gpu-tables.sh"))) {
-                return d;
-            }
-        }
-        throw new IllegalStateException("bin/lib/gpu-tables.sh not found above " + Path.of("").toAbsolutePath());
     }
 }

@@ -37,7 +37,7 @@ class SideBySideRoundsTest {
                 esac
                 """.formatted(dir));
         fake.toFile().setExecutable(true);
-        ProcessBuilder b = new ProcessBuilder("bash", repositoryRoot().resolve("bin/side-by-side-rounds").toString(), "--no-probe", "3",
+        ProcessBuilder b = new ProcessBuilder("bash", RepositoryScripts.script("bin/side-by-side-rounds").toString(), "--no-probe", "3",
                 "-t", "2", "-p", "256", "b.gguf", "a.gguf").redirectError(dir.resolve("err").toFile());
         b.environment().put("CHELSEA_SIDE_BY_SIDE", fake.toString());
         Process p = b.start();
@@ -54,20 +54,11 @@ class SideBySideRoundsTest {
 
     @Test
     void refusesARoundCountThatIsNotANumber() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("bash", repositoryRoot().resolve("bin/side-by-side-rounds").toString(), "--no-probe", "x", "f.gguf")
+        Process p = new ProcessBuilder("bash", RepositoryScripts.script("bin/side-by-side-rounds").toString(), "--no-probe", "x", "f.gguf")
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(2, p.exitValue(), out);
         assertTrue(out.contains("ROUNDS must be a positive whole number, got 'x'"), out);
-    }
-
-    private static Path repositoryRoot() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve("bin/side-by-side-rounds"))) {
-                return d;
-            }
-        }
-        throw new IllegalStateException("bin/side-by-side-rounds not found above " + Path.of("").toAbsolutePath());
     }
 }
