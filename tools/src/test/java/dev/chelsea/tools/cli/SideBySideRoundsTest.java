@@ -53,6 +53,21 @@ class SideBySideRoundsTest {
     }
 
     @Test
+    void failsWhenTheToolPrintsNoRows() throws IOException, InterruptedException {
+        Path fake = dir.resolve("fake-side-by-side.sh");
+        Files.writeString(fake, "#!/usr/bin/env bash\necho 'something else'\n");
+        fake.toFile().setExecutable(true);
+        ProcessBuilder b = new ProcessBuilder("bash", RepositoryScripts.script("bin/side-by-side-rounds").toString(), "--no-probe", "1", "f.gguf")
+                .redirectErrorStream(true);
+        b.environment().put("CHELSEA_SIDE_BY_SIDE", fake.toString());
+        Process p = b.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(1, p.exitValue(), out);
+        assertTrue(out.contains("no result rows"), out);
+    }
+
+    @Test
     void refusesARoundCountThatIsNotANumber() throws IOException, InterruptedException {
         Process p = new ProcessBuilder("bash", RepositoryScripts.script("bin/side-by-side-rounds").toString(), "--no-probe", "x", "f.gguf")
                 .redirectErrorStream(true).start();
