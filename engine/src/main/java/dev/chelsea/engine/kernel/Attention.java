@@ -22,7 +22,10 @@ public final class Attention {
      * @param values   {@code [slots][headDim]}
      * @param bias     per-slot additive logit bias, or null
      * @param slots    slots to attend to (the causal limit)
-     * @param scores   scratch of at least {@code group * slots} floats; on return holds the softmax weights
+     * @param scores   scratch of at least {@code group * slots} floats; on return holds the softmax weights.
+     *                 Give it a float vector's length more: C2 may check a store of a whole vector
+     *                 from a block's first slot before the loop over query heads, and recompile
+     *                 when that check fails (see {@code CpuKvStore.scratch})
      * @param out      output; head {@code g} written at {@code outOff + g * headDim}
      */
     public static void attendGroup(float[] q, int qOff, int group, float[] keys, float[] values, float[] bias,

@@ -31,10 +31,10 @@ import java.util.Arrays;
  * copies.
  */
 public final class CpuKvStore implements HostKvStore {
-    /** Floats past a head's scores in {@link #scratch}: a whole vector of the widest species (512 bits). */
-    private static final int SCORE_SLACK = 16;
     private static final int INITIAL_SLOTS = 256;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Floats past a head's scores in {@link #scratch}: a whole vector, the most the attention kernels store at once. */
+    private static final int SCORE_SLACK = F.length();
 
     private final KvLayout layout;
     private final KvStoreSpec spec;
