@@ -23,6 +23,30 @@ public interface HostKvStore extends KvStore {
      */
     void attend(int layer, float[] q, int n, int heads, float[] out);
 
+    /**
+     * Whether the policy reads every token's query (it scores the attention each slot receives, or
+     * keeps a window of recent queries): then every token of a batch must {@link #attend}. Where it
+     * does not, the forward pass leaves out the last layer's queries whose outputs nothing reads
+     * ({@link #attendLast}). True unless a store says otherwise.
+     */
+    default boolean needsEveryQuery() {
+        return true;
+    }
+
+    /**
+     * Attention of only the last {@code m} of the {@code n} tokens just appended to {@code layer}
+     * ({@code 0 <= m <= n}): {@code q} holds their {@code m} queries, {@code [m][heads * headDim]},
+     * and query {@code i} is token {@code n - m + i} of the batch, seeing every slot before it as in
+     * {@link #attend}. Writes {@code [m][heads * headDim]} into {@code out}. With {@code m < n} only
+     * where {@link #needsEveryQuery} is false; a store that keeps that default answers {@code m == n} only.
+     */
+    default void attendLast(int layer, float[] q, int n, int m, int heads, float[] out) {
+        if (m != n) {
+            throw new UnsupportedOperationException("the KV store " + getClass().getSimpleName() + " attends every query of a batch");
+        }
+        attend(layer, q, n, heads, out);
+    }
+
     /** Keys of one head, {@code [slot * headDim + d]}. */
     float[] keys(int layer, int head);
 

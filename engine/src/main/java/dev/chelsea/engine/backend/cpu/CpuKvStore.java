@@ -285,6 +285,34 @@ public final class CpuKvStore implements HostKvStore {
     @Override
     public void attend(int layer, float[] q, int n, int heads, float[] out) {
         observe(layer, q, n, heads);
+        attendQueries(layer, q, n, heads, out);
+    }
+
+    /** Queries are read for the policy only when it scores attention (h2o) or votes with a window of them (snapkv). */
+    @Override
+    public boolean needsEveryQuery() {
+        return scoring || spec.queryWindow() > 0;
+    }
+
+    @Override
+    public void attendLast(int layer, float[] q, int n, int m, int heads, float[] out) {
+        if (m < 0 || m > n) {
+            throw new IllegalArgumentException("the last " + m + " of " + n + " tokens");
+        }
+        if (m == n) {
+            attend(layer, q, n, heads, out);
+            return;
+        }
+        if (needsEveryQuery()) {
+            throw new IllegalStateException("this store's policy reads every query (it scores attention or keeps a window of queries)");
+        }
+        if (m > 0) {
+            attendQueries(layer, q, m, heads, out);
+        }
+    }
+
+    /** Attention of the last {@code n} slots appended to {@code layer}, whose queries are {@code q}. */
+    private void attendQueries(int layer, float[] q, int n, int heads, float[] out) {
         int kvHeads = layout.kvHeads();
         int d = layout.headDim();
         int group = heads / kvHeads;

@@ -15,6 +15,8 @@ final class CpuWeights {
         final WeightMatrix wo, down;
         /** The matrices that read the same input, for one fused product each. */
         final WeightMatrix[] qkv, gateUp;
+        /** Keys and values alone: the last layer's product for tokens whose outputs nothing reads. */
+        final WeightMatrix[] kv;
 
         Layer(ModelWeights.Layer w) {
             this.w = w;
@@ -22,6 +24,7 @@ final class CpuWeights {
             down = WeightMatrix.of(w.down);
             qkv = new WeightMatrix[]{WeightMatrix.of(w.wq), WeightMatrix.of(w.wk), WeightMatrix.of(w.wv)};
             gateUp = new WeightMatrix[]{WeightMatrix.of(w.gate), WeightMatrix.of(w.up)};
+            kv = new WeightMatrix[]{qkv[1], qkv[2]};
         }
     }
 
