@@ -68,20 +68,23 @@ final class CudaForward {
             ints.put(t, tok);
             ints.put(s.maxBatch + t, cache.position() + t);
         }
+        boolean logits = step.logits() != null, argmax = step.argmax() != null;
+        // Rows whose hidden states are read after the last layer (see lastLayer).
+        int read = logits ? step.logitRows() : argmax ? 1 : 0;
         for (int l = 0; l < c.layers(); l++) {
             ints.put(2 * s.maxBatch + l, store.slotBase(l));
         }
+        ints.put(2 * s.maxBatch + c.layers(), store.slotBase(c.layers() - 1) + n - read);
         StepBuffers b = s.buffers;
         cuMemcpyHtoDAsync(b.stepInts().ptr(), s.stepPinned.pointer, 4L * s.stepIntCount, s.stream);
         Launcher launcher = module.on(s.stream);
-        boolean logits = step.logits() != null, argmax = step.argmax() != null;
         if (n == 1) {
             if (s.decodeGraph == null) {
                 s.decodeGraph = capture(s, launcher);
             }
             cuGraphLaunch(s.decodeGraph, s.stream);
         } else {
-            layers(b, store, launcher, n);
+            layers(b, store, launcher, n, read);
             if (logits && step.logitRows() <= LOGIT_ROWS) {
                 output(b, launcher, n - step.logitRows(), step.logitRows(), argmax);
             } else if (!logits && argmax) {
@@ -149,11 +152,23 @@ final class CudaForward {
 
     /** Every layer for {@code n} tokens whose ids, positions and slot bases are in the step buffer. */
     void layers(StepBuffers s, DeviceKv store, Launcher launch, int n) {
+        layers(s, store, launch, n, n);
+    }
+
+    /**
+     * The same, where only the last {@code read} rows' hidden states are read afterwards: the last
+     * layer runs the rest of the rows for their keys and values only ({@link #lastLayer}).
+     */
+    void layers(StepBuffers s, DeviceKv store, Launcher launch, int n, int read) {
         CUdeviceptr positions = s.positions();
         int dim = c.dim();
         int splits = calls.decodeSplits(c.kvHeads(), store.capacity());
         launch.launch(calls.getRows(w.tokenEmbedding, s.tokens(), s.x().ptr(), n));
         for (int li = 0; li < c.layers(); li++) {
+            if (li == c.layers() - 1 && read < n) {
+                lastLayer(s, store, launch, n, read);
+                break;
+            }
             DeviceWeights.Layer l = w.layers[li];
             CUdeviceptr slotBase = s.slotBase(li);
             launch.launch(calls.rmsNorm(s.x().ptr(), l.attnNorm.ptr(), s.xb().ptr(), n, dim, c.rmsEps()));
@@ -184,6 +199,52 @@ final class CudaForward {
             launch.launch(calls.siluMul(s.hb().ptr(), s.hb2().ptr(), n, c.ffnDim()));
             launch.launch(calls.matmul(l.down, s.hb().ptr(), s.x().ptr(), n, true));
         }
+    }
+
+    /**
+     * The last layer when only its last {@code m < n} rows are read (the logits of a prompt's last
+     * token, or none for a batch before it), as the CPU's forward does: keys and values for all
+     * {@code n} rows, then queries, attention, output projection and feed-forward for those
+     * {@code m} alone, in place in their rows of {@code x}. Their attention starts at the slot base
+     * plus {@code n - m} ({@link StepBuffers#lastQueriesBase}); a GPU store reads no queries
+     * ({@link CudaKvStore#FEATURES}), so no policy needs the rest.
+     */
+    private void lastLayer(StepBuffers s, DeviceKv store, Launcher launch, int n, int m) {
+        int li = c.layers() - 1;
+        DeviceWeights.Layer l = w.layers[li];
+        int dim = c.dim();
+        launch.launch(calls.rmsNorm(s.x().ptr(), l.attnNorm.ptr(), s.xb().ptr(), n, dim, c.rmsEps()));
+        launch.launch(calls.matmul(l.wk, s.xb().ptr(), s.k().ptr(), n));
+        launch.launch(calls.matmul(l.wv, s.xb().ptr(), s.v().ptr(), n));
+        if (l.kBias != null) {
+            launch.launch(calls.addBias(s.k().ptr(), l.kBias.ptr(), n, c.kvDim()));
+            launch.launch(calls.addBias(s.v().ptr(), l.vBias.ptr(), n, c.kvDim()));
+        }
+        if (l.kNorm != null) {
+            launch.launch(calls.rmsNorm(s.k().ptr(), l.kNorm.ptr(), s.k().ptr(), n * c.kvHeads(), c.headDim(), c.rmsEps()));
+        }
+        launch.launch(calls.rope(s.q().ptr(), 0, s.k().ptr(), c.kvHeads(), s.positions(), w.invFreq.ptr(), n, c));
+        launch.launch(calls.kvAppend(s.k().ptr(), s.v().ptr(), store, li, s.positions(), s.slotBase(li), n));
+        if (m == 0) {
+            return;
+        }
+        int from = n - m;
+        CUdeviceptr x = s.x().at(4L * from * dim);
+        launch.launch(calls.matmul(l.wq, s.xb().at(4L * from * dim), s.q().ptr(), m));
+        if (l.qBias != null) {
+            launch.launch(calls.addBias(s.q().ptr(), l.qBias.ptr(), m, c.qDim()));
+        }
+        if (l.qNorm != null) {
+            launch.launch(calls.rmsNorm(s.q().ptr(), l.qNorm.ptr(), s.q().ptr(), m * c.heads(), c.headDim(), c.rmsEps()));
+        }
+        launch.launch(calls.rope(s.q().ptr(), c.heads(), s.k().ptr(), 0, s.positions(from), w.invFreq.ptr(), m, c));
+        launch.launch(calls.attentionPrefill(s.q().ptr(), store, li, s.lastQueriesBase(c.layers()), s.att().ptr(), m, c.heads()));
+        launch.launch(calls.matmul(l.wo, s.att().ptr(), x, m, true));
+        launch.launch(calls.rmsNorm(x, l.ffnNorm.ptr(), s.xb().ptr(), m, dim, c.rmsEps()));
+        launch.launch(calls.matmul(l.gate, s.xb().ptr(), s.hb().ptr(), m));
+        launch.launch(calls.matmul(l.up, s.xb().ptr(), s.hb2().ptr(), m));
+        launch.launch(calls.siluMul(s.hb().ptr(), s.hb2().ptr(), m, c.ffnDim()));
+        launch.launch(calls.matmul(l.down, s.hb().ptr(), x, m, true));
     }
 
     /**

@@ -143,9 +143,14 @@ final class KernelCalls {
     }
 
     Launch rope(CUdeviceptr q, CUdeviceptr k, CUdeviceptr positions, CUdeviceptr invFreq, int t, ModelConfig c) {
-        long total = (long) t * (c.heads() + c.kvHeads()) * (c.ropeDim() / 2);
+        return rope(q, c.heads(), k, c.kvHeads(), positions, invFreq, t, c);
+    }
+
+    /** Rotary embedding of {@code heads} query heads and {@code kvHeads} key heads per token (either may be 0, its pointer then unread). */
+    Launch rope(CUdeviceptr q, int heads, CUdeviceptr k, int kvHeads, CUdeviceptr positions, CUdeviceptr invFreq, int t, ModelConfig c) {
+        long total = (long) t * (heads + kvHeads) * (c.ropeDim() / 2);
         return Launch.of("chelsea_rope", strideBlocks(total), ELEM_THREADS, new KernelArgs().ptr(q).ptr(k).ptr(positions).ptr(invFreq)
-                .i32(t).i32(c.heads()).i32(c.kvHeads()).i32(c.headDim()).i32(c.ropeDim()).i32(c.architecture().neoxRope ? 1 : 0));
+                .i32(t).i32(heads).i32(kvHeads).i32(c.headDim()).i32(c.ropeDim()).i32(c.architecture().neoxRope ? 1 : 0));
     }
 
     Launch addBias(CUdeviceptr x, CUdeviceptr b, int t, int dim) {
