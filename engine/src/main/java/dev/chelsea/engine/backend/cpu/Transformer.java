@@ -209,32 +209,32 @@ final class Transformer {
 
     /** Biases (Qwen2) of token {@code t}'s key and value, then per-head norms (Qwen3) and rotary embedding of its keys. */
     private void keyBiasAndRotation(ModelWeights.Layer l, Scratch s, int t, int half) {
-        int kvDim = c.kvDim(), hd = c.headDim();
+        int kvDim = c.kvDim();
         if (l.kBias != null) {
             Ops.add(s.k, t * kvDim, l.kBias, 0, kvDim);
             Ops.add(s.v, t * kvDim, l.vBias, 0, kvDim);
         }
-        for (int h = 0; h < c.kvHeads(); h++) {
-            int o = t * kvDim + h * hd;
-            if (l.kNorm != null) {
-                Ops.rmsNorm(s.k, o, s.k, o, l.kNorm, 0, hd, c.rmsEps());
-            }
-            Ops.rope(s.k, o, c.ropeDim(), c.architecture().neoxRope, s.cos, s.sin, t * half);
-        }
+        normAndRotate(s.k, t * kvDim, c.kvHeads(), l.kNorm, s, t, half);
     }
 
     /** The same for the query in row {@code row} of {@code s.q}, token {@code t} of the batch (its rotation's position). */
     private void queryBiasAndRotation(ModelWeights.Layer l, Scratch s, int row, int t, int half) {
-        int qDim = c.qDim(), hd = c.headDim();
+        int qDim = c.qDim();
         if (l.qBias != null) {
             Ops.add(s.q, row * qDim, l.qBias, 0, qDim);
         }
-        for (int h = 0; h < c.heads(); h++) {
-            int o = row * qDim + h * hd;
-            if (l.qNorm != null) {
-                Ops.rmsNorm(s.q, o, s.q, o, l.qNorm, 0, hd, c.rmsEps());
+        normAndRotate(s.q, row * qDim, c.heads(), l.qNorm, s, t, half);
+    }
+
+    /** {@code heads} heads from {@code x[at]}: each normed by {@code norm} if there is one, then rotated to token {@code t}'s position. */
+    private void normAndRotate(float[] x, int at, int heads, float[] norm, Scratch s, int t, int half) {
+        int hd = c.headDim();
+        for (int h = 0; h < heads; h++) {
+            int o = at + h * hd;
+            if (norm != null) {
+                Ops.rmsNorm(x, o, x, o, norm, 0, hd, c.rmsEps());
             }
-            Ops.rope(s.q, o, c.ropeDim(), c.architecture().neoxRope, s.cos, s.sin, t * half);
+            Ops.rope(x, o, c.ropeDim(), c.architecture().neoxRope, s.cos, s.sin, t * half);
         }
     }
 
