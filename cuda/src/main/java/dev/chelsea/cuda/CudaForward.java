@@ -172,18 +172,8 @@ final class CudaForward {
             DeviceWeights.Layer l = w.layers[li];
             CUdeviceptr slotBase = s.slotBase(li);
             launch.launch(calls.rmsNorm(s.x().ptr(), l.attnNorm.ptr(), s.xb().ptr(), n, dim, c.rmsEps()));
-            launch.launch(calls.matmul(l.wq, s.xb().ptr(), s.q().ptr(), n));
-            launch.launch(calls.matmul(l.wk, s.xb().ptr(), s.k().ptr(), n));
-            launch.launch(calls.matmul(l.wv, s.xb().ptr(), s.v().ptr(), n));
-            if (l.qBias != null) {
-                launch.launch(calls.addBias(s.q().ptr(), l.qBias.ptr(), n, c.qDim()));
-                launch.launch(calls.addBias(s.k().ptr(), l.kBias.ptr(), n, c.kvDim()));
-                launch.launch(calls.addBias(s.v().ptr(), l.vBias.ptr(), n, c.kvDim()));
-            }
-            if (l.qNorm != null) {
-                launch.launch(calls.rmsNorm(s.q().ptr(), l.qNorm.ptr(), s.q().ptr(), n * c.heads(), c.headDim(), c.rmsEps()));
-                launch.launch(calls.rmsNorm(s.k().ptr(), l.kNorm.ptr(), s.k().ptr(), n * c.kvHeads(), c.headDim(), c.rmsEps()));
-            }
+            queries(s, l, s.xb().ptr(), n, launch);
+            keysAndValues(s, l, n, launch);
             launch.launch(calls.rope(s.q().ptr(), s.k().ptr(), positions, w.invFreq.ptr(), n, c));
             launch.launch(calls.kvAppend(s.k().ptr(), s.v().ptr(), store, li, positions, slotBase, n));
             if (n == 1) {
@@ -192,12 +182,7 @@ final class CudaForward {
             } else {
                 launch.launch(calls.attentionPrefill(s.q().ptr(), store, li, slotBase, s.att().ptr(), n, c.heads()));
             }
-            launch.launch(calls.matmul(l.wo, s.att().ptr(), s.x().ptr(), n, true));
-            launch.launch(calls.rmsNorm(s.x().ptr(), l.ffnNorm.ptr(), s.xb().ptr(), n, dim, c.rmsEps()));
-            launch.launch(calls.matmul(l.gate, s.xb().ptr(), s.hb().ptr(), n));
-            launch.launch(calls.matmul(l.up, s.xb().ptr(), s.hb2().ptr(), n));
-            launch.launch(calls.siluMul(s.hb().ptr(), s.hb2().ptr(), n, c.ffnDim()));
-            launch.launch(calls.matmul(l.down, s.hb().ptr(), s.x().ptr(), n, true));
+            outputAndFeedForward(s, l, s.x().ptr(), n, launch);
         }
     }
 
@@ -214,6 +199,32 @@ final class CudaForward {
         DeviceWeights.Layer l = w.layers[li];
         int dim = c.dim();
         launch.launch(calls.rmsNorm(s.x().ptr(), l.attnNorm.ptr(), s.xb().ptr(), n, dim, c.rmsEps()));
+        keysAndValues(s, l, n, launch);
+        launch.launch(calls.rope(s.q().ptr(), 0, s.k().ptr(), c.kvHeads(), s.positions(), w.invFreq.ptr(), n, c));
+        launch.launch(calls.kvAppend(s.k().ptr(), s.v().ptr(), store, li, s.positions(), s.slotBase(li), n));
+        if (m == 0) {
+            return;
+        }
+        int from = n - m;
+        queries(s, l, s.xb().at(4L * from * dim), m, launch);
+        launch.launch(calls.rope(s.q().ptr(), c.heads(), s.k().ptr(), 0, s.positions(from), w.invFreq.ptr(), m, c));
+        launch.launch(calls.attentionPrefill(s.q().ptr(), store, li, s.lastQueriesBase(c.layers()), s.att().ptr(), m, c.heads()));
+        outputAndFeedForward(s, l, s.x().at(4L * from * dim), m, launch);
+    }
+
+    /** The queries of {@code n} normed rows from {@code xb}: their product, biases (Qwen2) and per-head norms (Qwen3), into {@code q}. */
+    private void queries(StepBuffers s, DeviceWeights.Layer l, CUdeviceptr xb, int n, Launcher launch) {
+        launch.launch(calls.matmul(l.wq, xb, s.q().ptr(), n));
+        if (l.qBias != null) {
+            launch.launch(calls.addBias(s.q().ptr(), l.qBias.ptr(), n, c.qDim()));
+        }
+        if (l.qNorm != null) {
+            launch.launch(calls.rmsNorm(s.q().ptr(), l.qNorm.ptr(), s.q().ptr(), n * c.heads(), c.headDim(), c.rmsEps()));
+        }
+    }
+
+    /** The keys and values of the first {@code n} normed rows of {@code xb}, with their biases and the keys' per-head norms. */
+    private void keysAndValues(StepBuffers s, DeviceWeights.Layer l, int n, Launcher launch) {
         launch.launch(calls.matmul(l.wk, s.xb().ptr(), s.k().ptr(), n));
         launch.launch(calls.matmul(l.wv, s.xb().ptr(), s.v().ptr(), n));
         if (l.kBias != null) {
@@ -223,28 +234,19 @@ final class CudaForward {
         if (l.kNorm != null) {
             launch.launch(calls.rmsNorm(s.k().ptr(), l.kNorm.ptr(), s.k().ptr(), n * c.kvHeads(), c.headDim(), c.rmsEps()));
         }
-        launch.launch(calls.rope(s.q().ptr(), 0, s.k().ptr(), c.kvHeads(), s.positions(), w.invFreq.ptr(), n, c));
-        launch.launch(calls.kvAppend(s.k().ptr(), s.v().ptr(), store, li, s.positions(), s.slotBase(li), n));
-        if (m == 0) {
-            return;
-        }
-        int from = n - m;
-        CUdeviceptr x = s.x().at(4L * from * dim);
-        launch.launch(calls.matmul(l.wq, s.xb().at(4L * from * dim), s.q().ptr(), m));
-        if (l.qBias != null) {
-            launch.launch(calls.addBias(s.q().ptr(), l.qBias.ptr(), m, c.qDim()));
-        }
-        if (l.qNorm != null) {
-            launch.launch(calls.rmsNorm(s.q().ptr(), l.qNorm.ptr(), s.q().ptr(), m * c.heads(), c.headDim(), c.rmsEps()));
-        }
-        launch.launch(calls.rope(s.q().ptr(), c.heads(), s.k().ptr(), 0, s.positions(from), w.invFreq.ptr(), m, c));
-        launch.launch(calls.attentionPrefill(s.q().ptr(), store, li, s.lastQueriesBase(c.layers()), s.att().ptr(), m, c.heads()));
-        launch.launch(calls.matmul(l.wo, s.att().ptr(), x, m, true));
-        launch.launch(calls.rmsNorm(x, l.ffnNorm.ptr(), s.xb().ptr(), m, dim, c.rmsEps()));
-        launch.launch(calls.matmul(l.gate, s.xb().ptr(), s.hb().ptr(), m));
-        launch.launch(calls.matmul(l.up, s.xb().ptr(), s.hb2().ptr(), m));
-        launch.launch(calls.siluMul(s.hb().ptr(), s.hb2().ptr(), m, c.ffnDim()));
-        launch.launch(calls.matmul(l.down, s.hb().ptr(), x, m, true));
+    }
+
+    /**
+     * The attention's output projection and the feed-forward block for {@code n} rows of the
+     * residual stream from {@code x}, both added into it.
+     */
+    private void outputAndFeedForward(StepBuffers s, DeviceWeights.Layer l, CUdeviceptr x, int n, Launcher launch) {
+        launch.launch(calls.matmul(l.wo, s.att().ptr(), x, n, true));
+        launch.launch(calls.rmsNorm(x, l.ffnNorm.ptr(), s.xb().ptr(), n, c.dim(), c.rmsEps()));
+        launch.launch(calls.matmul(l.gate, s.xb().ptr(), s.hb().ptr(), n));
+        launch.launch(calls.matmul(l.up, s.xb().ptr(), s.hb2().ptr(), n));
+        launch.launch(calls.siluMul(s.hb().ptr(), s.hb2().ptr(), n, c.ffnDim()));
+        launch.launch(calls.matmul(l.down, s.hb().ptr(), x, n, true));
     }
 
     /**
