@@ -125,8 +125,8 @@ abstract class InterleavedMatrix extends WeightMatrix {
     InterleavedMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
         super(type, data, rows, cols);
         this.groups = (rows + G - 1) / G;
-        this.groupBlockBytes = (long) G * type.bytesPerBlock;
-        this.groupBytes = G * rowBytes;
+        this.groupBlockBytes = (long) G * packedBlockBytes();
+        this.groupBytes = (rowBytes / type.bytesPerBlock) * groupBlockBytes;
         this.packed = Arena.ofAuto().allocate(groups * groupBytes, 64);
         this.lastAhead = packed.byteSize() - Integer.BYTES;
         interleave();
@@ -191,6 +191,14 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * the matrix are zero, which every format decodes to zero).
      */
     abstract void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst);
+
+    /**
+     * Bytes of one row's block in the interleaved copy: the file's block size unless a format
+     * stores a field unpacked (called from the constructor, so a constant of the format).
+     */
+    int packedBlockBytes() {
+        return type().bytesPerBlock;
+    }
 
     /**
      * Copies a field of each row's block ({@code length} bytes from offset {@code from} of the
@@ -408,13 +416,14 @@ abstract class InterleavedMatrix extends WeightMatrix {
      */
     private void interleave() {
         int bpb = type().bytesPerBlock;
+        int packedBpb = packedBlockBytes();
         int blocksPerRow = (int) (rowBytes / bpb);
         // A few kilobytes of each row at a time: bulk copies in and out, the shuffling in arrays.
         int chunk = Math.max(1, Math.min(blocksPerRow, 4096 / bpb));
         IntStream.range(0, groups).parallel().forEach(g -> {
             byte[] rowsIn = new byte[G * chunk * bpb];
-            byte[] out = new byte[G * chunk * bpb];
-            byte[] dst = new byte[G * bpb];
+            byte[] out = new byte[G * chunk * packedBpb];
+            byte[] dst = new byte[G * packedBpb];
             for (int b0 = 0; b0 < blocksPerRow; b0 += chunk) {
                 int n = Math.min(chunk, blocksPerRow - b0);
                 for (int r = 0; r < G; r++) {
@@ -427,9 +436,9 @@ abstract class InterleavedMatrix extends WeightMatrix {
                 }
                 for (int b = 0; b < n; b++) {
                     interleaveBlock(rowsIn, n * bpb, b * bpb, dst);
-                    System.arraycopy(dst, 0, out, b * G * bpb, G * bpb);
+                    System.arraycopy(dst, 0, out, b * G * packedBpb, G * packedBpb);
                 }
-                MemorySegment.copy(out, 0, packed, ValueLayout.JAVA_BYTE, g * groupBytes + b0 * groupBlockBytes, n * G * bpb);
+                MemorySegment.copy(out, 0, packed, ValueLayout.JAVA_BYTE, g * groupBytes + b0 * groupBlockBytes, n * G * packedBpb);
             }
         });
     }

@@ -89,23 +89,34 @@ final class Q6_KMatrix extends InterleavedMatrix {
     }
 
     /**
-     * {@code d} and the 16 scale bytes as four ints of the {@link #G} rows, then the 16 steps in the
-     * order the kernels read them (step {@code 8h + w}: values {@code 128h + 32i + 4w} to
-     * {@code + 3} of the four streams {@code i}), each as three words of six-bit pairs
-     * ({@link #sixBitWords}). Stored field by field, a step read three streams 512 bytes apart,
+     * {@code d}, then four pieces in the order the kernels read them, each a word of scales and
+     * four steps (step {@code 8h + w}: values {@code 128h + 32i + 4w} to {@code + 3} of the four
+     * streams {@code i}), each step three words of six-bit pairs ({@link #sixBitWords}). Piece
+     * {@code k}'s steps {@code 4k} to {@code 4k + 3} belong to one sub-block of each stream, whose
+     * int8 scales the word holds, stream {@code i}'s in byte {@code i} ({@link #scaleWord}), so
+     * that {@link #gemv} reads one forward stream. With the file's 16 scale bytes at the
+     * super-block's start, where the kernel went back for them every two steps, one vector times a
+     * matrix from memory on two cores took 1.13-1.52x as long (65536 x 2048: 2.72 against 1.79 ms,
+     * and 1.18-1.20x in two more runs; 128256 x 2048 1.12x; 2048 x 8192 1.13x; AMD EPYC Zen 5,
+     * 2026-12-07, both layouts in one JVM, rounds in turn): see {@code Q5_KMatrix.interleaveBlock}.
+     * Stored field by field, a step read three streams 512 bytes apart,
      * each only 8 cache lines long before it jumped: the prefetchers never got ahead, and the output
      * matrix of a Llama-3.2-1B Q4_K_M file (128256 x 2048, Q6_K) streamed at 10.5 GB/s on two cores
      * where Q4_0 streams at 24.7 ({@code MatMulBenchmarkMain Q4_0,Q6_K 2 1 128256 2048}).
      */
     @Override
     void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
-        int to = interleaveField(src, rowStride, at, D, 2, 2, dst, 0);
-        to = interleaveField(src, rowStride, at, SCALES, 16, 4, dst, to);
+        interleaveField(src, rowStride, at, D, 2, 2, dst, 0);
         int[] q = new int[BLOCK];
         for (int r = 0; r < G; r++) {
+            for (int k = 0; k < 4; k++) {
+                int b = at + r * rowStride + SCALES + 8 * (k >> 1) + (k & 1);
+                int word = src[b] & 0xFF | (src[b + 2] & 0xFF) << 8 | (src[b + 4] & 0xFF) << 16 | src[b + 6] << 24;
+                INTS.set(dst, scaleWord(k) + 4 * r, word);
+            }
             sixBitValues(src, at + r * rowStride, q);
             for (int step = 0; step < 16; step++) {
-                sixBitWords(q, step, dst, to + STEP * step + 4 * r);
+                sixBitWords(q, step, dst, stepAt(step) + 4 * r);
             }
         }
     }
@@ -156,10 +167,19 @@ final class Q6_KMatrix extends InterleavedMatrix {
         INTS.set(dst, to + 8 * G, w2);
     }
 
-    /** Where the interleaved fields start in a super-block of {@link #G} rows: scales, then the steps of {@link #STEP} bytes. */
-    private static final int SCALES_AT = 2 * G;
-    private static final int STEPS_AT = 18 * G;
+    /** Bytes of a step of {@link #G} rows, and of a piece (a scale word and four steps). */
     private static final int STEP = 12 * G;
+    private static final int PIECE = 4 * G + 4 * STEP;
+
+    /** Where piece {@code k}'s scale word starts in an interleaved super-block. */
+    private static int scaleWord(int k) {
+        return 2 * G + PIECE * k;
+    }
+
+    /** Where step {@code step} starts in an interleaved super-block. */
+    private static int stepAt(int step) {
+        return scaleWord(step >> 2) + 4 * G + STEP * (step & 3);
+    }
 
     /** {@link #gemv}'s masks of the low nibbles, of the top two bits and of six bits (its comment says why in an array). */
     private static final int[] MASKS = {0x000F000F, 0x00300030, 0x003F003F};
@@ -240,9 +260,14 @@ final class Q6_KMatrix extends InterleavedMatrix {
                 IntVector s3 = IntVector.broadcast(I, starts[n8 + 12]);
                 // Offsets advance by additions (as in Q4_0Matrix.gemv): computed from k they cost as
                 // many scalar instructions as the vector work.
-                long q = o + STEPS_AT;
+                long q = o + stepAt(0);
                 int x = xk;
+                IntVector scales = zero;
                 for (int j = 0, pairs = cols / 32; j < pairs; j++, q += 2 * STEP, x += 4) {
+                    if ((j & 1) == 0) {
+                        // The piece's scale word, before its steps (in the order of the copy).
+                        scales = IntVector.fromMemorySegment(I, packed, q - 4 * G, LE);
+                    }
                     IntVector qa, qb, u;
                     qa = IntVector.fromMemorySegment(I, packed, q, LE);
                     qb = IntVector.fromMemorySegment(I, packed, q + 4 * G, LE);
@@ -271,14 +296,14 @@ final class Q6_KMatrix extends InterleavedMatrix {
                     // Each stream's 8 values of this iteration times their sub-block's int8 scale,
                     // added to the super-block's sum at once (not kept for the second 8 of the
                     // sub-block: four more live vectors made C2 spill, see above).
-                    int h = (j >> 2) & 1;
-                    int shift = 24 - 8 * ((j >> 1) & 1);
-                    IntVector sc01 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h, LE);
-                    IntVector sc23 = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 8 * G * h + 4 * G, LE);
-                    sum = s0.lanewise(ASHR, 16).mul(sc01.lanewise(LSHL, shift).lanewise(ASHR, 24)).add(sum);
-                    sum = s1.lanewise(ASHR, 16).mul(sc01.lanewise(LSHL, shift - 16).lanewise(ASHR, 24)).add(sum);
-                    sum = s2.lanewise(ASHR, 16).mul(sc23.lanewise(LSHL, shift).lanewise(ASHR, 24)).add(sum);
-                    sum = s3.lanewise(ASHR, 16).mul(sc23.lanewise(LSHL, shift - 16).lanewise(ASHR, 24)).add(sum);
+                    sum = s0.lanewise(ASHR, 16).mul(scales.lanewise(LSHL, 24).lanewise(ASHR, 24)).add(sum);
+                    sum = s1.lanewise(ASHR, 16).mul(scales.lanewise(LSHL, 16).lanewise(ASHR, 24)).add(sum);
+                    sum = s2.lanewise(ASHR, 16).mul(scales.lanewise(LSHL, 8).lanewise(ASHR, 24)).add(sum);
+                    sum = s3.lanewise(ASHR, 16).mul(scales.lanewise(ASHR, 24)).add(sum);
+                    if ((j & 1) == 1) {
+                        // Past the next piece's scale word.
+                        q += 4 * G;
+                    }
                     if ((j & 3) == 3) {
                         x += 48;
                     }
@@ -286,7 +311,8 @@ final class Q6_KMatrix extends InterleavedMatrix {
                         ((FloatVector) sum.reinterpretShape(F, 0)).intoArray(superSums, G * (j >> 3));
                         sum = zero;
                         o += groupBlockBytes;
-                        q += STEPS_AT;
+                        // Past the next super-block's d.
+                        q += 2 * G;
                     }
                     int next = (x + 4) >> 2;
                     s0 = IntVector.broadcast(I, starts[next]);
@@ -326,7 +352,7 @@ final class Q6_KMatrix extends InterleavedMatrix {
         long o = group * groupBytes + (pair0 / 128) * groupBlockBytes;
         for (int sb = 0; sb < pairs / 128; sb++, o += groupBlockBytes) {
             for (int step = 0; step < 16; step++) {
-                long at = o + STEPS_AT + STEP * step;
+                long at = o + stepAt(step);
                 IntVector qa = IntVector.fromMemorySegment(I, packed, at, LE);
                 IntVector qb = IntVector.fromMemorySegment(I, packed, at + 4 * G, LE);
                 IntVector u = IntVector.fromMemorySegment(I, packed, at + 8 * G, LE);
@@ -350,12 +376,12 @@ final class Q6_KMatrix extends InterleavedMatrix {
             }
             IntVector dBits = (IntVector) ShortVector.fromMemorySegment(H, packed, o, LE).convertShape(S2I, I, 0);
             FloatVector d = ((FloatVector) dBits.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretShape(F, 0)).mul(dUnit);
-            // Units of 4 pairs (int32) or 8 (int16): two or one per sub-block of 16 values, whose int8
-            // scale is byte sub % 4 of int sub / 4.
+            // Units of 4 pairs (int32) or 8 (int16): two or one per sub-block of 16 values.
             int perSub = 8 / unitPairs();
             for (int sub = 0; sub < 16; sub++) {
-                IntVector bytes = IntVector.fromMemorySegment(I, packed, o + SCALES_AT + 4L * G * (sub / 4), LE);
-                FloatVector f = d.mul((FloatVector) bytes.lanewise(LSHL, 24 - 8 * (sub % 4)).lanewise(ASHR, 24).convertShape(I2F, F, 0));
+                // Sub-block 8h + 2i + b (stream i, half h, b = 0 or 1): byte i of piece 2h + b's word.
+                IntVector bytes = IntVector.fromMemorySegment(I, packed, o + scaleWord(2 * (sub >> 3) + (sub & 1)), LE);
+                FloatVector f = d.mul((FloatVector) bytes.lanewise(LSHL, 24 - 8 * ((sub >> 1) & 3)).lanewise(ASHR, 24).convertShape(I2F, F, 0));
                 for (int u = (sb * 16 + sub) * perSub; u < (sb * 16 + sub + 1) * perSub; u++) {
                     f.intoArray(scale, u * G);
                 }
