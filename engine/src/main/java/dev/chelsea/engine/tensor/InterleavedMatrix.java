@@ -111,8 +111,8 @@ abstract class InterleavedMatrix extends WeightMatrix {
     final long groupBytes;
 
     /**
-     * What turns the fp16 scale {@code d} (the field at offset 0 of every interleaved block) into its
-     * value after {@link #normalizeHalves}: the vector kernels move a half's bits into a float's
+     * What turns the fp16 scale {@code d} (the field at {@link #dField} of every interleaved block)
+     * into its value after {@link #normalizeHalves}: the vector kernels move a half's bits into a float's
      * ({@code (h << 13) & 0x8FFFE000}) and multiply by {@link #dUnit} (as {@link #fillHalves}).
      * {@link #minUnit} does the same for the second fp16 field (at {@code 2 G}) of the formats with
      * offsets ({@link #hasOffsets}).
@@ -133,7 +133,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
         if (data.isMapped()) {
             data.unload();
         }
-        int e = normalizeHalves(0);
+        int e = normalizeHalves(dField());
         dUnit = Math.scalb(0x1p112f, -e);
         int m = hasOffsets() ? normalizeHalves(2 * G) : 0;
         minUnit = Math.scalb(0x1p112f, -m);
@@ -191,6 +191,15 @@ abstract class InterleavedMatrix extends WeightMatrix {
      * the matrix are zero, which every format decodes to zero).
      */
     abstract void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst);
+
+    /**
+     * Where the {@link #G} halves of {@code d} start in an interleaved block: at its start unless a
+     * format's kernel reads them after the values (called from the constructor, so a constant of
+     * the format).
+     */
+    int dField() {
+        return 0;
+    }
 
     /**
      * Bytes of one row's block in the interleaved copy: the file's block size unless a format
