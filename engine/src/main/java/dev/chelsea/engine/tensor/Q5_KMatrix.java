@@ -139,7 +139,7 @@ final class Q5_KMatrix extends InterleavedMatrix {
         return 4 + 4 * PIECE;
     }
 
-    /** Where the scale word of sub-blocks {@code j} and {@code j + 1} ({@code j} even) starts in an interleaved block. */
+    /** Where the scale word of sub-block {@code j} (shared with its pair, {@code j ^ 1}) starts in an interleaved block. */
     private static long scaleWord(int j) {
         return (4L + PIECE * (j >> 1)) * G;
     }
