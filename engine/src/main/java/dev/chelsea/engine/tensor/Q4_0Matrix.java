@@ -72,7 +72,8 @@ final class Q4_0Matrix extends InterleavedMatrix {
      */
     @Override
     void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
-        interleaveField(src, rowStride, at, 0, 2, 2, dst, interleavePairWords(src, rowStride, at, 2, 16, dst, 0));
+        interleavePairWords(src, rowStride, at, 2, 16, dst, 0);
+        interleaveField(src, rowStride, at, 0, 2, 2, dst, D);
     }
 
     /** Where {@code d} starts in an interleaved block: after its four words. */

@@ -110,7 +110,8 @@ final class Q5_KMatrix extends InterleavedMatrix {
      */
     @Override
     void interleaveBlock(byte[] src, int rowStride, int at, byte[] dst) {
-        interleaveField(src, rowStride, at, 2, 2, 2, dst, interleaveField(src, rowStride, at, 0, 2, 2, dst, 0));
+        int to = interleaveField(src, rowStride, at, 0, 2, 2, dst, 0);
+        interleaveField(src, rowStride, at, 2, 2, 2, dst, to);
         int[] q = new int[32];
         for (int r = 0; r < G; r++) {
             int b = at + r * rowStride;
