@@ -36,7 +36,6 @@ public final class AttentionBenchmarkMain {
                 HalfAttention.narrowKey(k, j * hd, kh, j, hd);
             }
             HalfAttention.narrow(v, 0, vh, 0, v.length);
-            float[] tile = new float[HalfAttention.TILE * hd];
             float scale = (float) (1 / Math.sqrt(hd));
             BlockAttention.Scratch s = new BlockAttention.Scratch();
             int perBlock = BlockAttention.queriesPerBlock(group);
@@ -48,7 +47,7 @@ public final class AttentionBenchmarkMain {
             });
             double half = flops / best(() -> {
                 for (int i = 0; i < n; i++) {
-                    HalfAttention.attendGroup(q, i * group * hd, group, kh, vh, null, depth + i + 1, hd, scale, scores, tile, out, i * group * hd);
+                    HalfAttention.attendGroup(q, i * group * hd, group, kh, vh, null, depth + i + 1, hd, scale, scores, out, i * group * hd);
                 }
             });
             double tiled = flops / best(() -> {

@@ -42,44 +42,47 @@ class HalfAttentionTest {
     /**
      * Against float64 attention over the same half keys and values: the kernel's only error is float
      * rounding (scores summed in another order than the float kernel's), so 1e-5 of the scale.
-     * Head sizes that are and are not multiples of the vector length, slot counts around the key block.
+     * Head sizes that are and are not multiples of the vector length (and of four vectors, which the
+     * four-head values take), slot counts around the key block, groups taken four heads at a time,
+     * one at a time, and both.
      */
     @Test
     void attendsLikeFloat64OverTheHalfCache() {
         SplittableRandom rnd = new SplittableRandom(5);
-        for (int d : new int[] {64, 20}) {
-            for (int slots : new int[] {1, 15, 16, 17, 63, 64, 200}) {
-                int group = 3;
-                float[] kf = new float[slots * d], vf = new float[slots * d];
-                short[] k = new short[HalfAttention.keyLength(slots, d)], v = new short[slots * d];
-                for (int i = 0; i < kf.length; i++) {
-                    kf[i] = Float.float16ToFloat(Float.floatToFloat16((float) rnd.nextGaussian()));
-                    vf[i] = Float.float16ToFloat(Float.floatToFloat16((float) rnd.nextGaussian()));
-                }
-                for (int s = 0; s < slots; s++) {
-                    HalfAttention.narrowKey(kf, s * d, k, s, d);
-                }
-                HalfAttention.narrow(vf, 0, v, 0, vf.length);
-                float[] q = new float[group * d], bias = new float[slots];
-                for (int i = 0; i < q.length; i++) {
-                    q[i] = (float) rnd.nextGaussian();
-                }
-                for (int i = 0; i < slots; i++) {
-                    bias[i] = (float) Math.log(1 + rnd.nextInt(4));
-                }
-                float scale = (float) (1 / Math.sqrt(d));
-                float[] got = new float[group * d + 5];
-                java.util.Arrays.fill(got, 7f);
-                HalfAttention.attendGroup(q, 0, group, k, v, bias, slots, d, scale, new float[group * slots],
-                        new float[HalfAttention.TILE * d], got, 2);
-                for (int g = 0; g < group; g++) {
-                    double[] ref = dev.chelsea.engine.testing.ReferenceAttention.output(q, g * d, kf, vf, bias, slots, d);
-                    for (int c = 0; c < d; c++) {
-                        assertEquals(ref[c], got[2 + g * d + c], 1e-5 * (1 + Math.abs(ref[c])), "head size " + d + ", " + slots + " slots, head " + g);
+        for (int d : new int[] {64, 20, 128, 32, 6}) {
+            for (int group : new int[] {1, 3, 4, 8, 6}) {
+                for (int slots : new int[] {1, 15, 16, 17, 63, 64, 200}) {
+                    float[] kf = new float[slots * d], vf = new float[slots * d];
+                    short[] k = new short[HalfAttention.keyLength(slots, d)], v = new short[slots * d];
+                    for (int i = 0; i < kf.length; i++) {
+                        kf[i] = Float.float16ToFloat(Float.floatToFloat16((float) rnd.nextGaussian()));
+                        vf[i] = Float.float16ToFloat(Float.floatToFloat16((float) rnd.nextGaussian()));
                     }
+                    for (int s = 0; s < slots; s++) {
+                        HalfAttention.narrowKey(kf, s * d, k, s, d);
+                    }
+                    HalfAttention.narrow(vf, 0, v, 0, vf.length);
+                    float[] q = new float[group * d], bias = new float[slots];
+                    for (int i = 0; i < q.length; i++) {
+                        q[i] = (float) rnd.nextGaussian();
+                    }
+                    for (int i = 0; i < slots; i++) {
+                        bias[i] = (float) Math.log(1 + rnd.nextInt(4));
+                    }
+                    float scale = (float) (1 / Math.sqrt(d));
+                    float[] got = new float[group * d + 5];
+                    java.util.Arrays.fill(got, 7f);
+                    HalfAttention.attendGroup(q, 0, group, k, v, bias, slots, d, scale, new float[group * slots], got, 2);
+                    for (int g = 0; g < group; g++) {
+                        double[] ref = dev.chelsea.engine.testing.ReferenceAttention.output(q, g * d, kf, vf, bias, slots, d);
+                        for (int c = 0; c < d; c++) {
+                            assertEquals(ref[c], got[2 + g * d + c], 1e-5 * (1 + Math.abs(ref[c])),
+                                    "head size " + d + ", " + slots + " slots, head " + g + " of " + group);
+                        }
+                    }
+                    assertEquals(7f, got[0]);
+                    assertEquals(7f, got[2 + group * d]);
                 }
-                assertEquals(7f, got[0]);
-                assertEquals(7f, got[2 + group * d]);
             }
         }
     }

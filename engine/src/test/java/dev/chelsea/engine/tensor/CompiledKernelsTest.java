@@ -1,6 +1,7 @@
 package dev.chelsea.engine.tensor;
 
 import dev.chelsea.engine.gguf.GgmlType;
+import dev.chelsea.engine.kernel.HalfAttention;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -50,7 +51,7 @@ class CompiledKernelsTest {
     private static final int BATCH = 20;
 
     /** What is checked: a kind of call and, for products, a tensor type. */
-    enum Kind { DECODE, FEW, FEW_BATCH, BATCH, SHORT_BATCH, PACKED_BATCH, ROW, QUANTIZE_ONE, QUANTIZE_BATCH }
+    enum Kind { DECODE, FEW, FEW_BATCH, BATCH, SHORT_BATCH, PACKED_BATCH, ROW, QUANTIZE_ONE, QUANTIZE_BATCH, HALF_ATTENTION }
 
     static Stream<GgmlType> types() {
         return TensorTypes.SUPPORTED.stream();
@@ -128,10 +129,33 @@ class CompiledKernelsTest {
         }
     }
 
-    /** The call checked for {@code kind}: a product or row of {@code type}, or a quantization in the form its matrices take. */
+    /**
+     * Decode attention over a half-float cache ({@link HalfAttention#attendGroup}): a group of four
+     * query heads of 64 dimensions (the four-head kernels) and one of three heads of 20 (the
+     * one-head kernels and their tails). The type is not read.
+     */
+    @Test
+    void halfAttentionStopsAllocating() {
+        assertStopsAllocating(Kind.HALF_ATTENTION, GgmlType.F16);
+    }
+
+    /** The call checked for {@code kind}: a product or row of {@code type}, a quantization in the form its matrices take, or attention. */
     static Runnable call(Kind kind, GgmlType type) {
         float[] x = RandomWeights.activations(BATCH * COLS, new SplittableRandom(kind.ordinal()));
         switch (kind) {
+            case HALF_ATTENTION -> {
+                int slots = 150;
+                short[] keys = new short[HalfAttention.keyLength(slots, 64)], values = new short[slots * 64];
+                HalfAttention.narrow(x, 0, values, 0, values.length);
+                for (int s = 0; s < slots; s++) {
+                    HalfAttention.narrowKey(x, s * 64 % (x.length - 64), keys, s, 64);
+                }
+                float[] scores = new float[4 * slots], out = new float[4 * 64];
+                return () -> {
+                    HalfAttention.attendGroup(x, 0, 4, keys, values, null, slots, 64, 0.125f, scores, out, 0);
+                    HalfAttention.attendGroup(x, 0, 3, keys, values, null, slots, 20, 0.2f, scores, out, 0);
+                };
+            }
             case QUANTIZE_ONE, QUANTIZE_BATCH -> {
                 QuantizedActivations a = new QuantizedActivations();
                 a.reset(kind == Kind.QUANTIZE_ONE ? 1 : BATCH, COLS, kind == Kind.QUANTIZE_BATCH, matrix(type).superBlockActivations());
@@ -274,7 +298,7 @@ class CompiledKernelsTest {
                 List<RecordedFrame> frames = e.getStackTrace() == null ? List.of() : e.getStackTrace().getFrames();
                 for (int i = 0; i < frames.size(); i++) {
                     RecordedFrame f = frames.get(i);
-                    if (f.getMethod().getType().getName().startsWith("dev.chelsea.engine.tensor.")) {
+                    if (f.getMethod().getType().getName().startsWith("dev.chelsea.engine.")) {
                         String callee = i > 0 ? frames.get(i - 1).getMethod().getType().getName() + "." + frames.get(i - 1).getMethod().getName() : "";
                         sites.merge(f.getMethod().getType().getName() + "." + f.getMethod().getName() + ":" + f.getLineNumber() + " -> " + callee,
                                 e.getLong("weight"), Long::sum);

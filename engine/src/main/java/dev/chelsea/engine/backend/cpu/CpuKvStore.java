@@ -335,9 +335,7 @@ public final class CpuKvStore implements HostKvStore {
                 if (keys != null) {
                     Attention.attendGroup(q, off, group, keys[layer][h], values[layer][h], b, visible, d, scale, s, out, off);
                 } else {
-                    widenedFor.get()[2] = -1;
-                    float[] tile = widened(0, HalfAttention.TILE * d);
-                    HalfAttention.attendGroup(q, off, group, halfKeys[layer][h], halfValues[layer][h], b, visible, d, scale, s, tile, out, off);
+                    HalfAttention.attendGroup(q, off, group, halfKeys[layer][h], halfValues[layer][h], b, visible, d, scale, s, out, off);
                 }
                 if (weights) {
                     accumulateScores(layer, h, n, s, group, visible);
