@@ -63,9 +63,10 @@ public final class HalfAttention {
      * time: each widened key row or value row serves the four heads' multiply-adds, where widening a
      * block into a buffer first and reading it back once per head cost a store and a load per vector
      * and per head. One thread, 8 KV heads of 64 dimensions, 4 query heads each, against that form
-     * (alternating in one JVM, medians of 12 rounds, AMD EPYC Zen 5, 2026-12-07): 530 slots 46.8
+     * (alternating in one JVM, medians of 12 rounds, AMD EPYC Zen 5, 2026-12-08): 530 slots 46.8
      * against 109.6 us, 4096 slots 344 against 875 us, 16384 slots 1.52 against 4.72 ms; head size
-     * 128 0.43x, 8 heads a group 0.45x, 7 (four, then three alone) 0.78x.
+     * 128 0.43x; groups of 8 heads 0.45x, 7 (four, then three one at a time) 0.56x, 2 0.56x, 1 0.37x;
+     * all in docs/performance.md (twenty-seventh session).
      */
     public static void attendGroup(float[] q, int qOff, int group, short[] keys, short[] values, float[] bias,
                                    int slots, int headDim, float scale, float[] scores, float[] out, int outOff) {
