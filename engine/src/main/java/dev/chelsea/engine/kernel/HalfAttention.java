@@ -43,6 +43,11 @@ public final class HalfAttention {
     /** {@code 2^112}: turns those bits, the half's value times {@code 2^-112}, into the value. */
     private static final float HALF_SCALE = 0x1p112f;
     private static final float HALF_MAX = 65504f;
+    /**
+     * Whether {@link #values4} runs: its 16 accumulators and 4 value vectors fit AVX-512's 32
+     * registers, not AVX2's 16.
+     */
+    private static final boolean FOUR_HEAD_VALUES = L >= 16;
 
     private HalfAttention() {
     }
@@ -94,12 +99,6 @@ public final class HalfAttention {
             values1(scores, g * slots, slots, values, d, out, outOff + g * d);
         }
     }
-
-    /**
-     * Whether {@link #values4} runs: its 16 accumulators and 4 value vectors fit AVX-512's 32
-     * registers, not AVX2's 16.
-     */
-    private static final boolean FOUR_HEAD_VALUES = L >= 16;
 
     /**
      * Scores of the four query heads at {@code q[qo + g * d]} over the blocked keys, scaled, into
