@@ -72,11 +72,11 @@ public final class Backends {
             LOG.log(System.Logger.Level.INFO, "backend auto: CUDA ({0})", cuda.detail());
             return provider(BackendType.CUDA);
         }
-        LOG.log(System.Logger.Level.INFO, "backend auto: CPU (CUDA not used: {0})", cuda.detail());
         BackendProvider cpu = provider(BackendType.CPU);
         if (cpu == null) {
             throw new ModelLoadException(ModelLoadException.Reason.BACKEND, "no CPU backend on the class path (is the engine jar's META-INF/services intact?)");
         }
+        LOG.log(System.Logger.Level.INFO, "backend auto: CPU, {0} (CUDA not used: {1})", cpu.probe(0).detail(), cuda.detail());
         return cpu;
     }
 }

@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -100,7 +99,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
     /** Where the decode kernels leave what they read {@linkplain #ahead ahead}, so that the JIT keeps those loads. */
     static int touchedAhead;
 
-    /** The interleaved copy: groups of {@link #G} rows, each a sequence of interleaved blocks. */
+    /** The interleaved copy: groups of {@link #G} rows, each a sequence of interleaved blocks (in 2 MiB pages where Linux gives them: {@link HugePages}). */
     final MemorySegment packed;
     /** The last offset {@link #ahead} reads. */
     private final long lastAhead;
@@ -127,7 +126,7 @@ abstract class InterleavedMatrix extends WeightMatrix {
         this.groups = (rows + G - 1) / G;
         this.groupBlockBytes = (long) G * packedBlockBytes();
         this.groupBytes = (rowBytes / type.bytesPerBlock) * groupBlockBytes;
-        this.packed = Arena.ofAuto().allocate(groups * groupBytes, 64);
+        this.packed = HugePages.allocate(groups * groupBytes);
         this.lastAhead = packed.byteSize() - Integer.BYTES;
         interleave();
         if (data.isMapped()) {

@@ -7,6 +7,7 @@ import dev.chelsea.engine.backend.BackendOptions;
 import dev.chelsea.engine.backend.BackendProvider;
 import dev.chelsea.engine.backend.BackendType;
 import dev.chelsea.engine.tensor.FloatBatches;
+import dev.chelsea.engine.tensor.HugePages;
 import dev.chelsea.engine.tensor.PairProducts;
 
 /** The built-in CPU backend: available everywhere the engine runs. */
@@ -23,7 +24,8 @@ public final class CpuBackendProvider implements BackendProvider {
                 ? Availability.yes(Runtime.getRuntime().availableProcessors() + " cores, "
                         + PairProducts.batch().label() + " pair products in prompt batches"
                         + (FloatBatches.types().isEmpty() ? "" : ", prompt batches of "
-                                + String.join(", ", FloatBatches.types().stream().map(Enum::name).toList()) + " on floats"))
+                                + String.join(", ", FloatBatches.types().stream().map(Enum::name).toList()) + " on floats")
+                        + ", " + HugePages.label())
                 : Availability.no("the CPU backend has only device 0, asked for " + device);
     }
 
